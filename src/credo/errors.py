@@ -34,6 +34,10 @@ class CredoError(Exception):
         if code is not None:
             self.code = code
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Keep ``code`` when an error crosses a process boundary (validation workers)."""
+        return (self.__class__, (self.message,), {"code": self.code})
+
     @property
     def message(self) -> str:
         return str(self.args[0]) if self.args else ""

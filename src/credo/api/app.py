@@ -1,0 +1,37 @@
+"""`create_app(settings)` builds the FastAPI app; nothing connects or starts at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from credo import __version__
+from credo.api import problems
+from credo.api.routes import attestations, entries, log, members, proofs
+from credo.ledger.node import DataDir, Ledger
+from credo.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ledger = Ledger(DataDir(settings.data_dir), workers=settings.workers)
+        ledger.validator.warm_up()
+        app.state.ledger = ledger
+        try:
+            yield
+        finally:
+            ledger.close()
+
+    app = FastAPI(
+        title="credo",
+        version=__version__,
+        summary="A consortium ledger on a verifiable log (RFC 9162, C2SP tlog-tiles).",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for module in (log, entries, proofs, attestations, members):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,80 @@
+"""Document attestations: was this document issued, by whom, and is it still valid?"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from credo.api.deps import StoreDep
+from credo.errors import InputError, NotFound
+from credo.ledger import proofs
+
+router = APIRouter(prefix="/v1/attestations", tags=["attestations"])
+
+_DIGEST = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
+
+
+class LoggedEntry(BaseModel):
+    index: int
+    entry: str
+    proof: list[str]
+
+
+class Attestation(BaseModel):
+    digest: str
+    status: Literal["valid", "revoked"]
+    issuer: str
+    doc_type: str
+    issued_at: str
+    revoked_at: str | None
+    revoke_reason: str | None
+    size: int
+    checkpoint: str
+    issued: LoggedEntry
+    revoked: LoggedEntry | None
+
+
+def _logged(store: StoreDep, index: int, size: int) -> LoggedEntry:
+    found = proofs.entry_with_proof(store, index, size)
+    return LoggedEntry(
+        index=index,
+        entry=base64.b64encode(found.entry).decode(),
+        proof=[base64.b64encode(h).decode() for h in found.proof],
+    )
+
+
+@router.get("/{digest}")
+def get_attestation(digest: str, store: StoreDep) -> Attestation:
+    """The attestation of a document by its SHA-256 digest, with inclusion proofs of the
+    issuing (and, if any, revoking) entries in the latest checkpoint."""
+    m = _DIGEST.match(digest.lower())
+    if m is None:
+        raise InputError(
+            "digest must be 64 hex characters, optionally prefixed sha256:", code="bad_digest"
+        )
+    key = f"sha256:{m.group(2)}"
+    published = proofs.latest(store)
+    row = store.get_attestation(key)
+    size = published.checkpoint.size
+    if row is None or row.issued_idx >= size:
+        raise NotFound(f"no attestation of {key}", code="not_attested")
+    revoked_visible = row.revoked_idx is not None and row.revoked_idx < size
+    return Attestation(
+        digest=key,
+        status="revoked" if revoked_visible else "valid",
+        issuer=row.issuer,
+        doc_type=row.doc_type,
+        issued_at=row.issued_at,
+        revoked_at=row.revoked_at if revoked_visible else None,
+        revoke_reason=row.revoke_reason if revoked_visible else None,
+        size=size,
+        checkpoint=published.note.decode(),
+        issued=_logged(store, row.issued_idx, size),
+        revoked=_logged(store, row.revoked_idx, size)
+        if revoked_visible and row.revoked_idx is not None
+        else None,
+    )

@@ -1,0 +1,126 @@
+"""Submitting entries, and reading one back with its inclusion proof."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Literal
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from credo.api.deps import LedgerDep, StoreDep
+from credo.api.problems import PROBLEM
+from credo.errors import InputError
+from credo.ledger import proofs
+from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES
+
+router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+
+class EntryResult(BaseModel):
+    status: Literal["accepted", "rejected"]
+    index: int | None = None
+    code: str | None = None
+    reason: str | None = None
+
+
+class SubmitResponse(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[EntryResult]
+
+
+class EntryWithProof(BaseModel):
+    index: int
+    entry: str  # base64 of the exact stored bytes (the leaf)
+    size: int
+    proof: list[str]
+    checkpoint: str
+
+
+_SUBMIT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["entries"],
+                "additionalProperties": False,
+                "properties": {
+                    "entries": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH_ENTRIES,
+                        "items": {
+                            "type": "object",
+                            "description": "A DSSE envelope (payloadType, payload, signatures)",
+                            "required": ["payloadType", "payload", "signatures"],
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@router.post(
+    "",
+    openapi_extra={"requestBody": _SUBMIT_BODY},
+    responses={
+        200: {"model": SubmitResponse, "description": "every entry accepted and durable"},
+        207: {"model": SubmitResponse, "description": "some entries accepted, some rejected"},
+        422: {"model": SubmitResponse, "description": "every entry rejected"},
+        400: {"description": "the request body as a whole is malformed"},
+        413: {"description": "the body is over the size limit"},
+    },
+)
+async def submit(request: Request, ledger: LedgerDep) -> Response:
+    """Submit a batch of signed envelopes.
+
+    Each entry is answered on its own: its log index once it is durable and covered by a
+    published checkpoint, or the precise reason it was refused (nothing of it is written).
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
+        raise InputError(
+            f"request body of {declared} bytes is over the {MAX_BATCH_BYTES} byte limit",
+            code="batch_too_large",
+        )
+    body = await request.body()
+    outcomes = await ledger.submit_body(body)
+    results = []
+    accepted = 0
+    for o in outcomes:
+        if hasattr(o, "index"):
+            accepted += 1
+            results.append({"status": "accepted", "index": o.index})
+        else:
+            results.append({"status": "rejected", "code": o.code, "reason": o.message})
+    rejected = len(results) - accepted
+    status = 200 if rejected == 0 else 422 if accepted == 0 else 207
+    doc = {"accepted": accepted, "rejected": rejected, "results": results}
+    return Response(
+        json.dumps(doc, separators=(",", ":")),
+        status_code=status,
+        media_type="application/json" if status != 422 else PROBLEM,
+    )
+
+
+@router.get("/{index}")
+def get_entry(store: StoreDep, index: int = Path(ge=0)) -> EntryWithProof:
+    """One entry's exact bytes with its inclusion proof in the latest checkpoint."""
+    published = proofs.latest(store)
+    found = proofs.entry_with_proof(store, index, published.checkpoint.size)
+    return EntryWithProof(
+        index=index,
+        entry=base64.b64encode(found.entry).decode(),
+        size=found.size,
+        proof=[base64.b64encode(h).decode() for h in found.proof],
+        checkpoint=published.note.decode(),
+    )
+
+
+__all__ = ["MAX_ENTRY_BYTES", "router"]

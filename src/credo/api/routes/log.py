@@ -1,0 +1,53 @@
+"""C2SP tlog-tiles under /log/: any standard tlog client verifies the log from these alone."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse, Response
+
+from credo.api.deps import LedgerDep, StoreDep
+from credo.errors import NotFound
+from credo.tlog import TILE_WIDTH, HASH_SIZE, encode_entry_bundle, parse_tile_path
+
+router = APIRouter(prefix="/log", tags=["log"])
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+TEXT = "text/plain; charset=utf-8"
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(store: StoreDep) -> Response:
+    """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note)."""
+    note = store.latest_checkpoint()
+    if note is None:
+        raise NotFound("the log has no checkpoint yet", code="no_checkpoint")
+    return Response(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/vkey", response_class=PlainTextResponse)
+def vkey(ledger: LedgerDep) -> Response:
+    """The log's signed-note verifier key (``name+hexid+base64key``)."""
+    return Response(ledger.verifier_key + "\n", media_type=TEXT)
+
+
+@router.get("/tile/{path:path}")
+def tile(path: str, store: StoreDep) -> Response:
+    """A hash tile ``tile/<L>/<N>[.p/<W>]`` or an entry bundle ``tile/entries/<N>[.p/<W>]``.
+
+    Both are immutable once they exist (a partial tile's first W hashes never change), so
+    they are served with a year-long cache lifetime.
+    """
+    level, index, width = parse_tile_path(f"tile/{path}")
+    if level == "entries":
+        entries = store.read_entries(index * TILE_WIDTH, width)
+        if len(entries) != width:
+            raise NotFound(f"entry bundle {path} does not exist yet", code="no_tile")
+        body = encode_entry_bundle(entries)
+    else:
+        stored = store.read_tile(int(level), index)
+        if len(stored) < width * HASH_SIZE:
+            raise NotFound(f"tile {path} does not exist yet", code="no_tile")
+        body = stored[: width * HASH_SIZE]
+    return Response(
+        body, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
+    )

@@ -1,0 +1,155 @@
+"""The sequencer: the one writer that gives validated entries their positions.
+
+Group commit (DESIGN.md, The log): whatever is queued when the writer comes round is applied,
+appended, hashed into the tiles and covered by a freshly signed checkpoint in ONE transaction
+with one fsync; only then are the submitters answered. So an acknowledged entry is durable and
+already covered by a published checkpoint.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from credo.errors import CredoError, EntryRejected
+from credo.ledger.state import apply
+from credo.ledger.validate import Decoded
+from credo.store.base import Store, WriteTx
+from credo.tlog import (
+    Checkpoint,
+    NoteSigner,
+    TileHashReader,
+    append_leaves,
+    sign_checkpoint,
+    tree_root,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    index: int
+    leaf_hash: bytes
+
+
+@dataclass(slots=True)
+class _Pending:
+    entry: Decoded
+    future: Future[Accepted] = field(default_factory=Future)
+
+
+class Sequencer:
+    """Runs the group-commit loop on its own thread; `submit` may be called from any thread."""
+
+    def __init__(self, store: Store, signer: NoteSigner, origin: str) -> None:
+        self.store = store
+        self.signer = signer
+        self.origin = origin
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
+        self._stopped = threading.Event()
+        self._thread.start()
+
+    def submit(self, entries: list[Decoded]) -> list[Future[Accepted]]:
+        if self._stopped.is_set():
+            raise CredoError("the sequencer is stopped", code="unavailable")
+        pending = [_Pending(e) for e in entries]
+        for p in pending:
+            self._queue.put(p)
+        return [p.future for p in pending]
+
+    def append_now(self, entries: list[Decoded]) -> list[Accepted | EntryRejected]:
+        """Submit and wait: for the CLI and tests."""
+        results: list[Accepted | EntryRejected] = []
+        for fut in self.submit(entries):
+            try:
+                results.append(fut.result())
+            except EntryRejected as exc:
+                results.append(exc)
+        return results
+
+    def close(self) -> None:
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < MAX_GROUP:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                group.append(nxt)
+            self._commit_group(group)
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        started = time.perf_counter()
+        try:
+            with self.store.write() as tx:
+                outcomes = self._sequence(tx, group)
+        except CredoError as exc:
+            log.error("group commit of %d entries failed: %s", len(group), exc.code)
+            for p in group:
+                p.future.set_exception(exc)
+            return
+        for p, outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Accepted):
+                p.future.set_result(outcome)
+            else:
+                p.future.set_exception(outcome)
+        log.debug(
+            "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
+        )
+
+    def _sequence(self, tx: WriteTx, group: list[_Pending]) -> list[Accepted | EntryRejected]:
+        start = tx.tree_size()
+        outcomes: list[Accepted | EntryRejected] = []
+        stored: list[bytes] = []
+        leaves: list[bytes] = []
+        for p in group:
+            index = start + len(stored)
+            try:
+                apply(tx, index, p.entry)
+            except EntryRejected as exc:
+                outcomes.append(exc)
+                continue
+            stored.append(p.entry.stored)
+            leaves.append(p.entry.leaf_hash)
+            outcomes.append(Accepted(index, p.entry.leaf_hash))
+        if stored:
+            tx.append_entries(start, stored)
+            publish_checkpoint(tx, start, leaves, self.signer, self.origin)
+        return outcomes
+
+
+def publish_checkpoint(
+    tx: WriteTx, start: int, leaves: list[bytes], signer: NoteSigner, origin: str
+) -> bytes:
+    """Hash the new leaves into the tiles and sign a checkpoint for the new size, in ``tx``."""
+    tiles = append_leaves(start, leaves, tx.read_tile)
+    tx.put_tiles(tiles)
+
+    def read_tile(level: int, index: int) -> bytes:
+        return tiles.get((level, index)) or tx.read_tile(level, index)
+
+    size = start + len(leaves)
+    root = tree_root(size, TileHashReader(read_tile))
+    note = sign_checkpoint(Checkpoint(origin, size, root), [signer])
+    tx.add_checkpoint(size, note)
+    return note

@@ -1,0 +1,211 @@
+"""The ledger's state machine: the checks that depend on an entry's position, and the derived
+state each entry produces. The sequencer, `credo rebuild` and `credo verify` all go through
+`apply`, so replaying the log from entry 0 reproduces exactly the state the sequencer built.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+from credo.errors import EntryRejected
+from credo.ledger.keys import key_id
+from credo.ledger.kinds import (
+    KIND_ROLES,
+    AttestationIssue,
+    AttestationRevoke,
+    Genesis,
+    MemberAdmit,
+    MemberRetire,
+    MemberRotateKey,
+)
+from credo.ledger.validate import Decoded, verify_ed25519
+from credo.store.base import AttestationRow, MemberRow, WriteTx
+
+Handler = Callable[[WriteTx, int, Decoded, MemberRow], None]
+
+
+def apply(tx: WriteTx, index: int, entry: Decoded) -> None:
+    """Check ``entry`` against the state before position ``index`` and write its effects.
+
+    Every check runs before the first write, so a refused entry leaves nothing behind.
+    """
+    if entry.kind == "genesis":
+        _apply_genesis(tx, index, entry)
+        return
+    if index == 0:
+        raise EntryRejected("the first entry of a log must be its genesis", code="no_genesis")
+    signer = _check_signer(tx, entry)
+    _HANDLERS[entry.kind](tx, index, entry, signer)
+
+
+def _check_signatures(entry: Decoded, keys: dict[str, bytes]) -> None:
+    """Every signature must come from a known key and verify (verified ones were done in a worker)."""
+    message: bytes | None = None
+    for kid, sig in entry.signatures:
+        key = keys.get(kid)
+        if key is None:
+            raise EntryRejected(f"signature by unknown key {kid}", code="unknown_signer")
+        if kid not in entry.verified:
+            message = message or entry.pae()
+            verify_ed25519(key, message, sig)
+
+
+def _check_signer(tx: WriteTx, entry: Decoded) -> MemberRow:
+    signer = tx.get_member(entry.by)
+    if signer is None:
+        raise EntryRejected(f"{entry.by!r} is not an admitted member", code="unknown_signer")
+    if signer.status != "active":
+        raise EntryRejected(f"member {entry.by!r} is retired", code="retired_signer")
+    if signer.key_id not in {kid for kid, _ in entry.signatures}:
+        raise EntryRejected(
+            f"no signature by {entry.by!r}'s current key {signer.key_id}", code="unknown_signer"
+        )
+    keys = {}
+    for kid, _ in entry.signatures:
+        member = tx.member_by_key(kid)
+        if member is not None and member.status == "active":
+            keys[kid] = member.public_key
+    _check_signatures(entry, keys)
+    allowed = KIND_ROLES[entry.kind]
+    self_rotation = entry.kind == "member.rotate_key" and entry.body.get("id") == entry.by
+    if not self_rotation and not allowed & set(signer.roles):
+        raise EntryRejected(
+            f"member {entry.by!r} (roles {', '.join(signer.roles)}) may not sign {entry.kind}; "
+            f"it needs one of: {', '.join(sorted(allowed))}",
+            code="role_not_allowed",
+        )
+    return signer
+
+
+def _apply_genesis(tx: WriteTx, index: int, entry: Decoded) -> None:
+    if index != 0:
+        raise EntryRejected("a log has exactly one genesis, at position 0", code="genesis_exists")
+    body = Genesis.model_validate(entry.body)
+    op = body.operator
+    if op.id != entry.by:
+        raise EntryRejected("genesis must be signed by the operator it declares", code="schema")
+    public_key = base64.b64decode(op.public_key)
+    _check_signatures(entry, {key_id(public_key): public_key})
+    if key_id(public_key) not in {kid for kid, _ in entry.signatures}:
+        raise EntryRejected("genesis is not signed by the operator's key", code="unknown_signer")
+    tx.put_member(
+        MemberRow(
+            op.id, op.name, op.sector, tuple(op.roles), public_key, key_id(public_key), "active", 0
+        )
+    )
+    tx.set_meta("origin", body.origin)
+    tx.set_meta("log_key", body.log_key)
+    tx.set_meta("quorum", json.dumps([body.quorum_numerator, body.quorum_denominator]))
+    tx.bump_state_version()
+
+
+def _new_key(tx: WriteTx, b64key: str) -> tuple[bytes, str]:
+    public_key = base64.b64decode(b64key)
+    kid = key_id(public_key)
+    if tx.member_by_key(kid) is not None:
+        raise EntryRejected("that public key already belongs to a member", code="key_in_use")
+    return public_key, kid
+
+
+def _active_member(tx: WriteTx, member_id: str) -> MemberRow:
+    member = tx.get_member(member_id)
+    if member is None:
+        raise EntryRejected(f"no member {member_id!r}", code="unknown_member")
+    if member.status != "active":
+        raise EntryRejected(f"member {member_id!r} is retired", code="member_retired")
+    return member
+
+
+def _member_admit(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = MemberAdmit.model_validate(entry.body)
+    if tx.get_member(body.id) is not None:
+        raise EntryRejected(f"member {body.id!r} already exists", code="member_exists")
+    public_key, kid = _new_key(tx, body.public_key)
+    tx.put_member(
+        MemberRow(
+            body.id, body.name, body.sector, tuple(body.roles), public_key, kid, "active", index
+        )
+    )
+    tx.bump_state_version()
+
+
+def _member_rotate_key(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = MemberRotateKey.model_validate(entry.body)
+    member = _active_member(tx, body.id)
+    public_key, kid = _new_key(tx, body.public_key)
+    tx.put_member(
+        MemberRow(
+            member.id,
+            member.name,
+            member.sector,
+            member.roles,
+            public_key,
+            kid,
+            member.status,
+            member.admitted_idx,
+        )
+    )
+    tx.bump_state_version()
+
+
+def _member_retire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = MemberRetire.model_validate(entry.body)
+    member = _active_member(tx, body.id)
+    if member.id == signer.id:
+        raise EntryRejected("a member cannot retire itself", code="self_retire")
+    tx.put_member(
+        MemberRow(
+            member.id,
+            member.name,
+            member.sector,
+            member.roles,
+            member.public_key,
+            member.key_id,
+            "retired",
+            member.admitted_idx,
+        )
+    )
+    tx.bump_state_version()
+
+
+def _attestation_issue(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = AttestationIssue.model_construct(**entry.body)
+    if tx.get_attestation(body.digest) is not None:
+        raise EntryRejected(f"{body.digest} is already attested", code="attestation_exists")
+    tx.put_attestation(AttestationRow(body.digest, signer.id, body.doc_type, index, entry.at))
+
+
+def _attestation_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = AttestationRevoke.model_construct(**entry.body)
+    found = tx.get_attestation(body.digest)
+    if found is None:
+        raise EntryRejected(f"{body.digest} was never attested", code="unknown_attestation")
+    if found.issuer != signer.id:
+        raise EntryRejected(
+            f"only the issuer {found.issuer!r} may revoke {body.digest}", code="not_issuer"
+        )
+    if found.revoked_idx is not None:
+        raise EntryRejected(f"{body.digest} is already revoked", code="already_revoked")
+    tx.put_attestation(
+        AttestationRow(
+            found.digest,
+            found.issuer,
+            found.doc_type,
+            found.issued_idx,
+            found.issued_at,
+            index,
+            entry.at,
+            body.reason,
+        )
+    )
+
+
+_HANDLERS: dict[str, Handler] = {
+    "member.admit": _member_admit,
+    "member.rotate_key": _member_rotate_key,
+    "member.retire": _member_retire,
+    "attestation.issue": _attestation_issue,
+    "attestation.revoke": _attestation_revoke,
+}

@@ -1,0 +1,105 @@
+"""The storage Protocol every backend satisfies (Trillian's `storage/` habit).
+
+The log's own tables (entries, tiles, checkpoints) and the ledger's derived tables live in one
+database so that an entry and the state it causes commit in one transaction. Every table except
+entries, tiles and checkpoints is derived: `credo rebuild` recreates it by replaying the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    id: str
+    name: str
+    sector: str
+    roles: tuple[str, ...]
+    public_key: bytes
+    key_id: str
+    status: str  # "active" | "retired"
+    admitted_idx: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttestationRow:
+    digest: str
+    issuer: str
+    doc_type: str
+    issued_idx: int
+    issued_at: str
+    revoked_idx: int | None = None
+    revoked_at: str | None = None
+    revoke_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointRow:
+    seq: int
+    size: int
+    note: bytes
+
+
+class StateReader(Protocol):
+    """Reads of derived ledger state, shared by committed reads and the open write transaction."""
+
+    def get_member(self, member_id: str) -> MemberRow | None: ...
+
+    def member_by_key(self, key_id: str) -> MemberRow | None: ...
+
+    def get_attestation(self, digest: str) -> AttestationRow | None: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+
+class LogReader(Protocol):
+    def tree_size(self) -> int: ...
+
+    def read_tile(self, level: int, index: int) -> bytes: ...
+
+    def read_entries(self, start: int, count: int) -> list[bytes]: ...
+
+
+class WriteTx(StateReader, LogReader, Protocol):
+    """One serialized write transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
+    PostgreSQL). Everything written through it commits atomically or not at all."""
+
+    def append_entries(self, start: int, entries: list[bytes]) -> None: ...
+
+    def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None: ...
+
+    def add_checkpoint(self, size: int, note: bytes) -> None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def put_member(self, row: MemberRow) -> None: ...
+
+    def put_attestation(self, row: AttestationRow) -> None: ...
+
+    def bump_state_version(self) -> None: ...
+
+
+class Store(StateReader, LogReader, Protocol):
+    """A backend: committed reads from any thread, and one writer at a time."""
+
+    def write(self) -> AbstractContextManager[WriteTx]: ...
+
+    def latest_checkpoint(self) -> bytes | None: ...
+
+    def iter_checkpoints(self) -> Iterator[CheckpointRow]: ...
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]: ...
+
+    def list_members(self) -> list[MemberRow]: ...
+
+    def state_version(self) -> int: ...
+
+    def dump_state(self) -> dict[str, list[tuple[object, ...]]]: ...
+
+    def reset_state(self) -> None: ...
+
+    def close(self) -> None: ...

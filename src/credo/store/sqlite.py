@@ -1,0 +1,273 @@
+"""The embedded SQLite backend: WAL, synchronous=FULL, one writer, readers on their own
+connections so a reader never waits for the sequencer (datasette's write-thread habit)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from credo.errors import Conflict, StoreError
+from credo.store.base import AttestationRow, CheckpointRow, MemberRow
+
+DERIVED_TABLES = ("members", "attestations")
+_STATE_META_KEYS = ("state_version",)
+_SCHEMA = resources.files("credo.store").joinpath("sqlite_schema.sql").read_text()
+
+
+def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+    try:
+        if readonly and path != ":memory:":
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+            )
+        else:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA secure_delete = ON")
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+    return conn
+
+
+class _Queries:
+    """Reads shared by the committed view and the write transaction (same SQL, other cursor)."""
+
+    conn: sqlite3.Connection
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+        try:
+            row: tuple[object, ...] | None = self.conn.execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite read failed: {exc}") from exc
+        return row
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else str(row[0])
+
+    def tree_size(self) -> int:
+        return int(self.get_meta("tree_size") or 0)
+
+    def read_tile(self, level: int, index: int) -> bytes:
+        row = self._one("SELECT hashes FROM tiles WHERE level = ? AND idx = ?", (level, index))
+        return b"" if row is None else bytes(row[0])  # type: ignore[arg-type]
+
+    def read_entries(self, start: int, count: int) -> list[bytes]:
+        try:
+            rows = self.conn.execute(
+                "SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, start + count),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite read failed: {exc}") from exc
+        return [bytes(r[0]) for r in rows]
+
+    def get_member(self, member_id: str) -> MemberRow | None:
+        row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
+        return None if row is None else _member(row)
+
+    def member_by_key(self, key_id: str) -> MemberRow | None:
+        row = self._one("SELECT * FROM members WHERE key_id = ?", (key_id,))
+        return None if row is None else _member(row)
+
+    def get_attestation(self, digest: str) -> AttestationRow | None:
+        row = self._one("SELECT * FROM attestations WHERE digest = ?", (digest,))
+        return None if row is None else AttestationRow(*row)  # type: ignore[arg-type]
+
+
+def _member(row: tuple[object, ...]) -> MemberRow:
+    mid, name, sector, roles, key, key_id, status, idx = row
+    return MemberRow(
+        id=str(mid),
+        name=str(name),
+        sector=str(sector),
+        roles=tuple(json.loads(str(roles))),
+        public_key=bytes(key),  # type: ignore[arg-type]
+        key_id=str(key_id),
+        status=str(status),
+        admitted_idx=int(idx),  # type: ignore[call-overload]
+    )
+
+
+class SqliteWriteTx(_Queries):
+    """The open write transaction; see `credo.store.base.WriteTx`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> None:
+        try:
+            self.conn.execute(sql, args)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"write conflicts with stored state: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+
+    def append_entries(self, start: int, entries: list[bytes]) -> None:
+        try:
+            self.conn.executemany(
+                "INSERT INTO entries (idx, data) VALUES (?, ?)",
+                ((start + i, e) for i, e in enumerate(entries)),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+        self.set_meta("tree_size", str(start + len(entries)))
+
+    def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None:
+        try:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)",
+                ((lvl, idx, h) for (lvl, idx), h in tiles.items()),
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+
+    def add_checkpoint(self, size: int, note: bytes) -> None:
+        self._exec("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def put_member(self, row: MemberRow) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.id,
+                row.name,
+                row.sector,
+                json.dumps(list(row.roles)),
+                row.public_key,
+                row.key_id,
+                row.status,
+                row.admitted_idx,
+            ),
+        )
+
+    def put_attestation(self, row: AttestationRow) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.digest,
+                row.issuer,
+                row.doc_type,
+                row.issued_idx,
+                row.issued_at,
+                row.revoked_idx,
+                row.revoked_at,
+                row.revoke_reason,
+            ),
+        )
+
+    def bump_state_version(self) -> None:
+        self.set_meta("state_version", str(int(self.get_meta("state_version") or 0) + 1))
+
+
+class SqliteStore(_Queries):
+    """`credo.store.base.Store` on one SQLite file (or ``":memory:"`` for replays)."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = str(path)
+        self._readonly = readonly
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        if self.path == ":memory:":
+            # One shared connection: a private in-memory database cannot be opened twice.
+            self._shared: sqlite3.Connection | None = _connect(self.path)
+            self._shared.executescript(_SCHEMA)
+        else:
+            self._shared = None
+            if not readonly:
+                init = _connect(self.path)
+                try:
+                    init.execute("PRAGMA journal_mode = WAL")
+                    init.executescript(_SCHEMA)
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot create schema in {self.path}: {exc}") from exc
+                finally:
+                    init.close()
+        self._all: list[sqlite3.Connection] = []
+
+    @property
+    def conn(self) -> sqlite3.Connection:  # type: ignore[override]
+        """This thread's connection: readers never share a cursor with the writer."""
+        if self._shared is not None:
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=self._readonly)
+            self._local.conn = conn
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[SqliteWriteTx]:
+        """BEGIN IMMEDIATE: one writer at a time, across threads and processes."""
+        with self._write_lock:
+            conn = self.conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot start a write transaction: {exc}") from exc
+            try:
+                yield SqliteWriteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StoreError(f"commit failed: {exc}") from exc
+
+    def latest_checkpoint(self) -> bytes | None:
+        row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
+        return None if row is None else bytes(row[0])  # type: ignore[arg-type]
+
+    def iter_checkpoints(self) -> Iterator[CheckpointRow]:
+        cur = self.conn.execute("SELECT seq, size, note FROM checkpoints ORDER BY seq")
+        for seq, size, note in cur:
+            yield CheckpointRow(int(seq), int(size), bytes(note))
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        cur = self.conn.execute(
+            "SELECT idx, data FROM entries WHERE idx >= ? ORDER BY idx", (start,)
+        )
+        for idx, data in cur:
+            yield int(idx), bytes(data)
+
+    def list_members(self) -> list[MemberRow]:
+        rows = self.conn.execute("SELECT * FROM members ORDER BY id").fetchall()
+        return [_member(r) for r in rows]
+
+    def state_version(self) -> int:
+        return int(self.get_meta("state_version") or 0)
+
+    def dump_state(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every derived table, sorted, for comparing a replay with what is stored."""
+        dump: dict[str, list[tuple[object, ...]]] = {}
+        for table in DERIVED_TABLES:
+            rows = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
+            dump[table] = [tuple(r) for r in rows]
+        return dump
+
+    def reset_state(self) -> None:
+        """Empty every derived table, ready for a replay from entry 0 (`credo rebuild`)."""
+        with self.write() as tx:
+            for table in DERIVED_TABLES:
+                tx._exec(f"DELETE FROM {table}")  # noqa: S608
+            for key in _STATE_META_KEYS:
+                tx._exec("DELETE FROM meta WHERE key = ?", (key,))
+
+    def close(self) -> None:
+        for conn in self._all:
+            conn.close()
+        self._all.clear()
+        self._local = threading.local()
+        if self._shared is not None:
+            self._shared.close()

@@ -1,0 +1,52 @@
+-- credo's SQLite schema. The log's tables (entries, tiles, checkpoints) are the source of truth;
+-- every table marked "derived" is recreated by `credo rebuild` from the entries.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The exact stored bytes of each DSSE envelope; leaf i of the tree is SHA-256(0x00 || data).
+CREATE TABLE IF NOT EXISTS entries (
+    idx  INTEGER PRIMARY KEY,
+    data BLOB NOT NULL
+);
+
+-- C2SP tlog-tiles hash tiles: the concatenated 32-byte hashes at tree level 8*level,
+-- indexes [256*idx, 256*idx + width). A partial tile only ever grows.
+CREATE TABLE IF NOT EXISTS tiles (
+    level  INTEGER NOT NULL,
+    idx    INTEGER NOT NULL,
+    hashes BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+-- Every signed checkpoint ever published, in order.
+CREATE TABLE IF NOT EXISTS checkpoints (
+    seq          INTEGER PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    note         BLOB NOT NULL
+);
+
+-- derived
+CREATE TABLE IF NOT EXISTS members (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    sector       TEXT NOT NULL,
+    roles        TEXT NOT NULL,
+    public_key   BLOB NOT NULL,
+    key_id       TEXT NOT NULL UNIQUE,
+    status       TEXT NOT NULL,
+    admitted_idx INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- derived
+CREATE TABLE IF NOT EXISTS attestations (
+    digest        TEXT PRIMARY KEY,
+    issuer        TEXT NOT NULL,
+    doc_type      TEXT NOT NULL,
+    issued_idx    INTEGER NOT NULL,
+    issued_at     TEXT NOT NULL,
+    revoked_idx   INTEGER,
+    revoked_at    TEXT,
+    revoke_reason TEXT
+) WITHOUT ROWID;

@@ -1,0 +1,359 @@
+"""The vault: people's payloads, encrypted under per-subject keys, in a SQLite file of its own.
+
+Envelope encryption (a data key per subject, wrapped by the master key) makes erasure cheap and
+total: destroying one wrapped key and its lookup row shreds every payload of that person, while
+the commitments already on the log stay valid. The vault is the one piece of state that must not
+be rebuildable from the log, so it never shares a database with the ledger.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+
+from credo.errors import InputError, NotFound, StoreError, VerificationError
+from credo.vault import _sealing
+from credo.vault._ids import check_hex_id, normalize_national_id
+from credo.vault.keys import KEY_BYTES, MasterKey
+
+__all__ = ["MAX_CONTEXT_BYTES", "MAX_PAYLOAD_BYTES", "Sealed", "Vault", "normalize_national_id"]
+
+MAX_PAYLOAD_BYTES = 16384
+MAX_CONTEXT_BYTES = 1024
+_COMMITMENT = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_CHECK_KEY = "master_check"
+
+# secure_delete zeroes deleted cells and freed pages (https://sqlite.org/pragma.html#pragma_secure_delete);
+# temp_store=MEMORY keeps VACUUM's scratch copy of the database off the disk.
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA secure_delete=ON",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA busy_timeout=5000",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """Where a sealed payload lives (``record_key``) and what the log carries (``commitment``)."""
+
+    record_key: str
+    commitment: str
+
+
+@contextmanager
+def _store_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"vault database failed while {what}: {exc}") from exc
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only; SQLite gives its -wal and -shm files the same mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create vault database {path}: {exc}") from exc
+    os.close(fd)
+
+
+class Vault:
+    """Per-subject envelope encryption over one SQLite file; one connection, one writer at a time.
+
+    Build it with :meth:`Vault.open`. Every write is a ``BEGIN IMMEDIATE`` transaction under a
+    lock, so seal, ensure and erase are serialized (datasette's single-writer habit).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, master: MasterKey, path: Path) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self._master = master
+        self.path = path
+        self._lock = threading.RLock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, master: MasterKey) -> Vault:
+        """Open or create the vault at ``path``; refuse a master key other than the first one."""
+        _create_private(path)
+        with _store_errors(f"opening {path}"):
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        vault = cls(conn, master, path)
+        try:
+            vault._setup()
+        except BaseException:
+            conn.close()
+            raise
+        return vault
+
+    def _setup(self) -> None:
+        schema = resources.files("credo.vault").joinpath("vault_schema.sql").read_text("utf-8")
+        conn = self._live()
+        with _store_errors("configuring the database"):
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            secure = conn.execute("PRAGMA secure_delete").fetchone()[0]
+            if mode != "wal" or secure != 1:
+                raise StoreError(
+                    f"vault needs journal_mode=wal and secure_delete=1, got {mode} and {secure}"
+                )
+            conn.executescript(schema)
+        with self._transaction("checking the master key") as tx:
+            row = tx.execute("SELECT value FROM vault_meta WHERE key = ?", (_CHECK_KEY,)).fetchone()
+            expected = self._master.check_value()
+            if row is None:
+                tx.execute(
+                    "INSERT INTO vault_meta (key, value) VALUES (?, ?)", (_CHECK_KEY, expected)
+                )
+            elif not hmac.compare_digest(bytes(row[0]), expected):
+                raise VerificationError(
+                    f"vault {self.path} was created with another master key than "
+                    f"{self._master.fingerprint}",
+                    code="wrong_master_key",
+                )
+
+    def close(self) -> None:
+        """Close the connection; SQLite then checkpoints and removes the -wal and -shm files."""
+        with self._lock:
+            if self._conn is not None:
+                with _store_errors("closing"):
+                    self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Vault:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Vault(path={str(self.path)!r}, master={self._master!r})"
+
+    # -- subjects --------------------------------------------------------------------------
+
+    def subject_ref(self, national_id: str) -> str | None:
+        """The subject ref of a person, or None if the vault does not know them (or forgot them)."""
+        lookup = self._master.lookup(normalize_national_id(national_id))
+        with self._read("looking up a subject") as conn:
+            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def ensure_subject(self, national_id: str) -> str:
+        """The person's subject ref, creating it with a fresh data key on first sight.
+
+        The ref is 16 random bytes, not derived from the id: once the lookup row is destroyed,
+        no key and no computation can lead from the ref back to the person.
+        """
+        lookup = self._master.lookup(normalize_national_id(national_id))
+        with self._transaction("creating a subject") as conn:
+            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            ref = secrets.token_hex(16)
+            wrapped = self._master.wrap_data_key(ref, secrets.token_bytes(KEY_BYTES))
+            conn.execute(
+                "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
+                (ref, lookup, wrapped),
+            )
+        return ref
+
+    def is_erased(self, ref: str) -> bool:
+        """True if ``ref`` existed and was erased; False if it is live or was never seen."""
+        tombstone = self._master.tombstone(check_hex_id(ref, "subject ref", "bad_subject_ref"))
+        with self._read("checking erasure") as conn:
+            row = conn.execute("SELECT 1 FROM erased WHERE tombstone = ?", (tombstone,)).fetchone()
+        return row is not None
+
+    # -- records ---------------------------------------------------------------------------
+
+    def seal(self, ref: str, payload: bytes, context: bytes) -> Sealed:
+        """Encrypt ``payload`` under the subject's data key and store it under a new record key.
+
+        ``context`` (e.g. category and submitting member) is bound as associated data, so the
+        payload only opens in the context it was sealed for.
+        """
+        check_hex_id(ref, "subject ref", "bad_subject_ref")
+        _check_payload(payload)
+        _check_context(context)
+        record_key = secrets.token_hex(16)
+        with self._transaction("sealing a record") as conn:
+            data_key = self._data_key(conn, ref)
+            ad = _sealing.record_ad(ref, record_key, context)
+            blob, commitment = _sealing.seal_record(data_key, ad, payload)
+            conn.execute(
+                "INSERT INTO records (record_key, ref, blob) VALUES (?, ?, ?)",
+                (record_key, ref, blob),
+            )
+        return Sealed(record_key=record_key, commitment=commitment)
+
+    def unseal(self, ref: str, record_key: str, commitment: str, context: bytes) -> bytes:
+        """Decrypt a record and check it against the commitment the log carries.
+
+        Raises NotFound if the record is absent or its subject erased, VerificationError if the
+        ciphertext, context or commitment does not check out.
+        """
+        check_hex_id(ref, "subject ref", "bad_subject_ref")
+        check_hex_id(record_key, "record key", "bad_record_key")
+        if not isinstance(commitment, str) or not _COMMITMENT.fullmatch(commitment):
+            raise InputError("a commitment is 64 lowercase hex characters", code="bad_commitment")
+        _check_context(context)
+        with self._read("reading a record") as conn:
+            row = conn.execute(
+                "SELECT r.blob, s.wrapped_key FROM records AS r JOIN subjects AS s USING (ref) "
+                "WHERE r.record_key = ? AND r.ref = ?",
+                (record_key, ref),
+            ).fetchone()
+            if row is None:
+                raise self._missing(conn, ref, f"record {record_key}")
+        data_key = self._master.unwrap_data_key(ref, bytes(row[1]))
+        ad = _sealing.record_ad(ref, record_key, context)
+        salt, payload = _sealing.open_record(data_key, ad, bytes(row[0]))
+        computed = _sealing.commitment(salt, payload)
+        if not hmac.compare_digest(computed, commitment):
+            raise VerificationError(
+                f"record {record_key} does not match its commitment: expected {commitment}, "
+                f"computed {computed}",
+                code="commitment_mismatch",
+            )
+        return payload
+
+    # -- erasure ---------------------------------------------------------------------------
+
+    def erase(self, *, national_id: str | None = None, ref: str | None = None) -> int:
+        """Forget a person by crypto-shredding; returns how many ciphertexts were destroyed.
+
+        Give exactly one of ``national_id`` or ``ref``. In one transaction the wrapped data key,
+        the lookup row and every ciphertext go; then :meth:`scrub` rewrites the file so no old
+        page survives. Erasing an already-erased ref returns 0; an unknown subject is NotFound.
+        """
+        if (national_id is None) == (ref is None):
+            raise InputError("erase takes exactly one of national_id or ref", code="bad_erase")
+        lookup = (
+            None if national_id is None else self._master.lookup(normalize_national_id(national_id))
+        )
+        if ref is not None:
+            check_hex_id(ref, "subject ref", "bad_subject_ref")
+        with self._transaction("erasing a subject") as conn:
+            if lookup is not None:
+                row = conn.execute(
+                    "SELECT ref FROM subjects WHERE lookup = ?", (lookup,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound(
+                        "the vault holds no subject with that national id", code="unknown_subject"
+                    )
+                target = str(row[0])
+            else:
+                assert ref is not None
+                target = ref
+                if conn.execute("SELECT 1 FROM subjects WHERE ref = ?", (ref,)).fetchone() is None:
+                    missing = self._missing(conn, ref, f"subject {ref}")
+                    if missing.code == "erased":
+                        return 0
+                    raise missing
+            destroyed = conn.execute("DELETE FROM records WHERE ref = ?", (target,)).rowcount
+            conn.execute("DELETE FROM subjects WHERE ref = ?", (target,))
+            conn.execute(
+                "INSERT OR IGNORE INTO erased (tombstone) VALUES (?)",
+                (self._master.tombstone(target),),
+            )
+        self.scrub()
+        return int(destroyed)
+
+    def scrub(self) -> None:
+        """Leave no deleted byte in the main file, its free pages or the WAL.
+
+        secure_delete has already zeroed deleted cells; VACUUM rebuilds the file from live rows
+        only, and ``wal_checkpoint(TRUNCATE)`` copies the result home and cuts the WAL to zero
+        bytes (https://sqlite.org/pragma.html#pragma_wal_checkpoint). It costs a full rewrite of
+        the vault, which erasure (rare, and legally required) can afford.
+        """
+        with self._lock, _store_errors("scrubbing after erasure"):
+            conn = self._live()
+            conn.execute("VACUUM")
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StoreError(
+                "erasure committed, but another reader kept the WAL from being truncated; "
+                "old pages may survive until scrub() succeeds",
+                code="scrub_incomplete",
+            )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"vault {self.path} is closed", code="vault_closed")
+        return self._conn
+
+    @contextmanager
+    def _read(self, what: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, _store_errors(what):
+            yield self._live()
+
+    @contextmanager
+    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` write transaction; rolled back on any exception."""
+        with self._lock, _store_errors(what):
+            conn = self._live()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _data_key(self, conn: sqlite3.Connection, ref: str) -> bytes:
+        row = conn.execute("SELECT wrapped_key FROM subjects WHERE ref = ?", (ref,)).fetchone()
+        if row is None:
+            raise self._missing(conn, ref, f"subject {ref}")
+        return self._master.unwrap_data_key(ref, bytes(row[0]))
+
+    def _missing(self, conn: sqlite3.Connection, ref: str, what: str) -> NotFound:
+        tombstone = self._master.tombstone(ref)
+        if conn.execute("SELECT 1 FROM erased WHERE tombstone = ?", (tombstone,)).fetchone():
+            return NotFound(f"{what} was erased", code="erased")
+        return NotFound(f"{what} is not in the vault", code="not_found")
+
+
+def _check_payload(payload: bytes) -> None:
+    if not isinstance(payload, bytes):
+        raise InputError("a payload is bytes", code="bad_payload")
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InputError(
+            f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+            code="payload_too_large",
+        )
+
+
+def _check_context(context: bytes) -> None:
+    if not isinstance(context, bytes):
+        raise InputError("a context is bytes", code="bad_context")
+    if len(context) > MAX_CONTEXT_BYTES:
+        raise InputError(
+            f"context is {len(context)} bytes; the limit is {MAX_CONTEXT_BYTES}",
+            code="bad_context",
+        )

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from credo.errors import InputError, NotFound, StoreError, VerificationError
+from credo.vault import MAX_PAYLOAD_BYTES, MasterKey, Vault, normalize_national_id
+
+CTX = b"category=library;member=m1"
+
+
+def _set_blob(path: Path, record_key: str, blob: bytes) -> None:
+    """Tamper with the file from outside, as an attacker with disk access would."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE records SET blob = ? WHERE record_key = ?", (blob, record_key))
+    conn.close()
+
+
+def _get_blob(path: Path, record_key: str) -> bytes:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT blob FROM records WHERE record_key = ?", (record_key,))
+        return bytes(row.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_round_trip(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB-1234-567")
+    sealed = vault.seal(ref, b"returned 3 books on time", CTX)
+    assert len(sealed.record_key) == 32
+    assert len(sealed.commitment) == 64
+    assert vault.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"returned 3 books on time"
+
+
+def test_empty_and_maximum_payloads(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB1234")
+    for payload in (b"", b"\xff" * MAX_PAYLOAD_BYTES):
+        s = vault.seal(ref, payload, b"")
+        assert vault.unseal(ref, s.record_key, s.commitment, b"") == payload
+
+
+def test_payload_too_large(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB1234")
+    with pytest.raises(InputError) as info:
+        vault.seal(ref, b"x" * (MAX_PAYLOAD_BYTES + 1), CTX)
+    assert info.value.code == "payload_too_large"
+
+
+def test_ensure_subject_is_stable_across_spellings(vault: Vault) -> None:
+    ref = vault.ensure_subject("ab-1234 567")
+    assert vault.ensure_subject("AB1234567") == ref
+    assert vault.subject_ref("Ab 1234-567") == ref
+    assert vault.subject_ref("ZZ9999") is None
+    assert vault.ensure_subject("ZZ9999") != ref
+
+
+def test_refs_are_random_not_derived(tmp_path: Path) -> None:
+    key = MasterKey.generate()
+    with Vault.open(tmp_path / "a.db", key) as a, Vault.open(tmp_path / "b.db", key) as b:
+        assert a.ensure_subject("AB1234") != b.ensure_subject("AB1234")
+
+
+def test_tampered_ciphertext_fails(vault: Vault, vault_path: Path) -> None:
+    ref = vault.ensure_subject("AB1234")
+    s = vault.seal(ref, b"payload", CTX)
+    blob = bytearray(_get_blob(vault_path, s.record_key))
+    blob[-1] ^= 1
+    _set_blob(vault_path, s.record_key, bytes(blob))
+    with pytest.raises(VerificationError) as info:
+        vault.unseal(ref, s.record_key, s.commitment, CTX)
+    assert info.value.code == "bad_ciphertext"
+
+
+def test_ciphertext_swapped_between_records_fails(vault: Vault, vault_path: Path) -> None:
+    ref = vault.ensure_subject("AB1234")
+    a = vault.seal(ref, b"payload a", CTX)
+    b = vault.seal(ref, b"payload b", CTX)
+    _set_blob(vault_path, b.record_key, _get_blob(vault_path, a.record_key))
+    with pytest.raises(VerificationError):
+        vault.unseal(ref, b.record_key, b.commitment, CTX)
+    with pytest.raises(VerificationError):
+        vault.unseal(ref, b.record_key, a.commitment, CTX)
+
+
+def test_wrong_context_fails(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB1234")
+    s = vault.seal(ref, b"payload", CTX)
+    with pytest.raises(VerificationError):
+        vault.unseal(ref, s.record_key, s.commitment, CTX + b"x")
+
+
+def test_wrong_commitment_fails(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB1234")
+    s = vault.seal(ref, b"payload", CTX)
+    other = vault.seal(ref, b"payload", CTX)
+    with pytest.raises(VerificationError) as info:
+        vault.unseal(ref, s.record_key, other.commitment, CTX)
+    assert info.value.code == "commitment_mismatch"
+    assert s.commitment in str(info.value)
+    with pytest.raises(InputError):
+        vault.unseal(ref, s.record_key, "not-hex", CTX)
+
+
+def test_record_of_another_subject_is_not_found(vault: Vault) -> None:
+    alice, bob = vault.ensure_subject("ALICE1"), vault.ensure_subject("BOB123")
+    s = vault.seal(alice, b"payload", CTX)
+    with pytest.raises(NotFound):
+        vault.unseal(bob, s.record_key, s.commitment, CTX)
+    with pytest.raises(NotFound):
+        vault.unseal(alice, "0" * 32, s.commitment, CTX)
+
+
+def test_seal_for_unknown_subject_is_not_found(vault: Vault) -> None:
+    with pytest.raises(NotFound):
+        vault.seal("0" * 32, b"payload", CTX)
+
+
+def test_wrong_master_key_cannot_open(vault_path: Path, master: MasterKey) -> None:
+    with Vault.open(vault_path, master) as v:
+        ref = v.ensure_subject("AB1234")
+        v.seal(ref, b"payload", CTX)
+    with pytest.raises(VerificationError) as info:
+        Vault.open(vault_path, MasterKey.generate())
+    assert info.value.code == "wrong_master_key"
+
+
+def test_wrong_master_key_cannot_unwrap_even_past_the_check(
+    vault_path: Path, master: MasterKey
+) -> None:
+    with Vault.open(vault_path, master) as v:
+        ref = v.ensure_subject("AB1234")
+        s = v.seal(ref, b"payload", CTX)
+    intruder = MasterKey.generate()
+    conn = sqlite3.connect(vault_path)
+    conn.execute("UPDATE vault_meta SET value = ?", (intruder.check_value(),))
+    conn.commit()
+    conn.close()
+    with Vault.open(vault_path, intruder) as v:
+        assert v.subject_ref("AB1234") is None
+        with pytest.raises(VerificationError):
+            v.unseal(ref, s.record_key, s.commitment, CTX)
+
+
+def test_national_id_never_reaches_the_file(vault_path: Path, master: MasterKey) -> None:
+    raw = "QX-7731-ZK-0042"
+    with Vault.open(vault_path, master) as v:
+        ref = v.ensure_subject(raw)
+        v.seal(ref, b"anything", CTX)
+        v.subject_ref(raw)
+    data = b"".join(p.read_bytes() for p in vault_path.parent.iterdir() if p.is_file())
+    for form in (raw, normalize_national_id(raw), raw.lower()):
+        assert form.encode() not in data
+        assert form.encode("utf-16-le") not in data
+
+
+def test_files_are_owner_only(vault: Vault, vault_path: Path) -> None:
+    vault.ensure_subject("AB1234")
+    for p in vault_path.parent.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p.name
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "ab1", "A" * 33, "AB_1234", "AB1234\n", "ÄB1234", "straße12", "----", 1234]
+)
+def test_bad_national_ids(vault: Vault, raw: object) -> None:
+    with pytest.raises(InputError) as info:
+        vault.ensure_subject(raw)  # type: ignore[arg-type]
+    assert info.value.code == "bad_national_id"
+
+
+def test_normalize() -> None:
+    assert normalize_national_id(" ab-12 34 ") == "AB1234"
+
+
+@pytest.mark.parametrize("ref", ["", "A" * 32, "0" * 31, "g" * 32])
+def test_bad_refs(vault: Vault, ref: str) -> None:
+    with pytest.raises(InputError):
+        vault.seal(ref, b"", b"")
+    with pytest.raises(InputError):
+        vault.is_erased(ref)
+
+
+def test_database_errors_become_store_errors(tmp_path: Path, master: MasterKey) -> None:
+    path = tmp_path / "vault.db"
+    path.write_bytes(b"this is not a SQLite database, not even close" * 100)
+    with pytest.raises(StoreError) as info:
+        Vault.open(path, master)
+    assert isinstance(info.value.__cause__, sqlite3.Error)
+
+
+def test_closed_vault_raises_store_error(vault: Vault) -> None:
+    vault.close()
+    with pytest.raises(StoreError):
+        vault.ensure_subject("AB1234")
+    vault.close()  # closing twice is harmless
+
+
+def test_repr_does_not_leak_the_key(vault: Vault, master: MasterKey) -> None:
+    assert master.to_base64() not in repr(vault)
+    assert master.fingerprint in repr(vault)
+
+
+def test_reopen_keeps_records(vault_path: Path, master: MasterKey) -> None:
+    with Vault.open(vault_path, master) as v:
+        ref = v.ensure_subject("AB1234")
+        s = v.seal(ref, b"kept", CTX)
+    with Vault.open(vault_path, master) as v:
+        assert v.subject_ref("AB1234") == ref
+        assert v.unseal(ref, s.record_key, s.commitment, CTX) == b"kept"
