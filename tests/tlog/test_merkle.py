@@ -137,7 +137,7 @@ class CountingReader(MemoryHashReader):
 
 
 def test_empty_root_is_sha256_of_nothing() -> None:
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
     assert root_from_leaf_hashes([]) == EMPTY_ROOT
     assert tree_root(0, MemoryHashReader()) == EMPTY_ROOT
 

@@ -33,7 +33,9 @@ def test_round_trip(vault: Vault) -> None:
     sealed = vault.seal(ref, b"returned 3 books on time", CTX)
     assert len(sealed.record_key) == 32
     assert len(sealed.commitment) == 64
-    assert vault.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"returned 3 books on time"
+    assert (
+        vault.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"returned 3 books on time"
+    )
 
 
 def test_empty_and_maximum_payloads(vault: Vault) -> None:
@@ -211,3 +213,11 @@ def test_reopen_keeps_records(vault_path: Path, master: MasterKey) -> None:
     with Vault.open(vault_path, master) as v:
         assert v.subject_ref("AB1234") == ref
         assert v.unseal(ref, s.record_key, s.commitment, CTX) == b"kept"
+
+
+def test_connection_pragmas(vault: Vault) -> None:
+    conn = vault._live()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1

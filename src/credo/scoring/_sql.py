@@ -37,20 +37,25 @@ def line_rows(rules: RulesDocument) -> list[tuple[int, int, int, int, int, int |
     """
     codes = kind_codes(rules)
     order = sorted(
-        (line.id, card.id, c, line) for c, card in enumerate(rules.scorecards) for line in card.lines
+        (line.id, card.id, c, line)
+        for c, card in enumerate(rules.scorecards)
+        for line in card.lines
     )
     rows: list[tuple[int, int, int, int, int, int | None, int | None]] = []
     for line_no, (_, _, c, line) in enumerate(order):
         cap_n = None if line.cap is None else line.cap.max_points // line.points
         period = None if line.cap is None else line.cap.period_days * DAY
         kind = codes[(line.category, line.type)]
-        rows.append((line_no, c, kind, line.points * 1000, line.half_life_days * DAY, cap_n, period))
+        rows.append(
+            (line_no, c, kind, line.points * 1000, line.half_life_days * DAY, cap_n, period)
+        )
     return rows
 
 
 def _tier_case(rules: RulesDocument, column: str) -> str:
     arms = " ".join(
-        f"WHEN {column} >= {tier.min_score} THEN {i}" for i, tier in reversed(list(enumerate(rules.tiers)))
+        f"WHEN {column} >= {tier.min_score} THEN {i}"
+        for i, tier in reversed(list(enumerate(rules.tiers)))
     )
     return f"CASE {arms} ELSE 0 END"
 
@@ -58,18 +63,19 @@ def _tier_case(rules: RulesDocument, column: str) -> str:
 def chunk_sql(rules: RulesDocument, source: str, lines: str, where: str) -> str:
     """One INSERT-able SELECT scoring every subject of ``source`` matching ``where``.
 
-    ``source`` must expose (subject, record_id, kind, effective_at, frozen); parameter $1 is
-    as_of. Records matching no line still flow through (with no line) so that every subject
+    ``source`` must expose (subject, record_id, kind, effective_at, frozen). Parameters: $1
+    as_of, $2 tier names, $3 and $4 the scorecard and line id of each line_no. Records matching no line still flow through (with no line) so that every subject
     gets a row, at base, without a separate DISTINCT pass over the records.
     """
     rng = rules.score
+    tier = _tier_case(rules, "score")
     n_lines = sum(len(card.lines) for card in rules.scorecards)
     n_cards = len(rules.scorecards)
     cards = ", ".join(
         f"COALESCE(sum(milli) FILTER (WHERE card_no = {c}), 0)" for c in range(n_cards)
     )
     clamp = f"LEAST(GREATEST({rng.base} + (m // 1000), {rng.min}), {rng.max})"
-    context_list = f"list_transform(cards, m -> {clamp})"
+    context_list = f"list_transform(cards, lambda m: {clamp})"
     return f"""
 WITH x AS (
     SELECT s.subject, s.record_id, s.effective_at, l.line_no, l.card_no, l.cap_n,
@@ -109,16 +115,15 @@ per_subject AS (
                   {MAX_REASONS}) AS top
     FROM per_line GROUP BY subject
 )
-SELECT subject,
-       CAST(LEAST(GREATEST({rng.base} + (total // 1000), {rng.min}), {rng.max}) AS INTEGER)
-           AS score,
-       CAST({context_list} AS INTEGER[]) AS context_scores,
-       list_transform(top, t -> {{'line_no': CAST(t.line_no AS INTEGER), 'milli': t.milli,
-                                   'ids': list_sort(t.ids)}}) AS reasons
-FROM per_subject
+SELECT subject, score, $2[{tier} + 1] AS tier, context_scores, reasons
+FROM (
+    SELECT subject,
+           CAST(LEAST(GREATEST({rng.base} + (total // 1000), {rng.min}), {rng.max}) AS INTEGER)
+               AS score,
+           CAST({context_list} AS INTEGER[]) AS context_scores,
+           list_transform(COALESCE(top, []), lambda t: {{
+               'scorecard': $3[t.line_no + 1], 'line': $4[t.line_no + 1],
+               'milli_points': t.milli, 'record_ids': list_sort(t.ids)}}) AS reasons
+    FROM per_subject
+)
 """
-
-
-def tier_sql(rules: RulesDocument, column: str = "score") -> str:
-    """The tier index (into rules.tiers) of an integer score column."""
-    return _tier_case(rules, column)

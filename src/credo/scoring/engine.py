@@ -36,7 +36,9 @@ DAY = 86_400
 _MAX_SHIFT = 63
 
 
-def line_contribution(line: Line, records: list[ScoringRecord], as_of: int) -> tuple[int, list[str]]:
+def line_contribution(
+    line: Line, records: list[ScoringRecord], as_of: int
+) -> tuple[int, list[str]]:
     """Milli-points a line earns from its eligible records, and the ids that earned them."""
     counted: Iterable[ScoringRecord] = records
     if line.cap is not None:

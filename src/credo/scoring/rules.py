@@ -139,7 +139,9 @@ def _parse(text: bytes) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise RulesRejected(f"rules document is neither JSON nor YAML: {exc}", code="schema") from exc
+        raise RulesRejected(
+            f"rules document is neither JSON nor YAML: {exc}", code="schema"
+        ) from exc
 
 
 def load_rules(text: bytes) -> RulesDocument:
@@ -158,7 +160,9 @@ def load_rules(text: bytes) -> RulesDocument:
     try:
         doc = RulesDocument.model_validate(raw)
     except ValidationError as exc:
-        raise RulesRejected(f"rules document does not match the schema: {exc}", code="schema") from exc
+        raise RulesRejected(
+            f"rules document does not match the schema: {exc}", code="schema"
+        ) from exc
     _checks.vet(doc)
     return doc
 

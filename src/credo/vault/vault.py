@@ -252,26 +252,10 @@ class Vault:
         lookup = (
             None if national_id is None else self._master.lookup(normalize_national_id(national_id))
         )
-        if ref is not None:
-            check_hex_id(ref, "subject ref", "bad_subject_ref")
         with self._transaction("erasing a subject") as conn:
-            if lookup is not None:
-                row = conn.execute(
-                    "SELECT ref FROM subjects WHERE lookup = ?", (lookup,)
-                ).fetchone()
-                if row is None:
-                    raise NotFound(
-                        "the vault holds no subject with that national id", code="unknown_subject"
-                    )
-                target = str(row[0])
-            else:
-                assert ref is not None
-                target = ref
-                if conn.execute("SELECT 1 FROM subjects WHERE ref = ?", (ref,)).fetchone() is None:
-                    missing = self._missing(conn, ref, f"subject {ref}")
-                    if missing.code == "erased":
-                        return 0
-                    raise missing
+            target = self._erase_target(conn, lookup, ref)
+            if target is None:
+                return 0
             destroyed = conn.execute("DELETE FROM records WHERE ref = ?", (target,)).rowcount
             conn.execute("DELETE FROM subjects WHERE ref = ?", (target,))
             conn.execute(
@@ -280,6 +264,23 @@ class Vault:
             )
         self.scrub()
         return int(destroyed)
+
+    def _erase_target(
+        self, conn: sqlite3.Connection, lookup: bytes | None, ref: str | None
+    ) -> str | None:
+        """The live ref to erase; None if ``ref`` was already erased; NotFound if unknown."""
+        if lookup is not None:
+            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
+            if row is None:
+                raise NotFound("the vault holds no subject with that national id", code="not_found")
+            return str(row[0])
+        ref = check_hex_id(ref or "", "subject ref", "bad_subject_ref")
+        if conn.execute("SELECT 1 FROM subjects WHERE ref = ?", (ref,)).fetchone() is not None:
+            return ref
+        missing = self._missing(conn, ref, f"subject {ref}")
+        if missing.code == "erased":
+            return None
+        raise missing
 
     def scrub(self) -> None:
         """Leave no deleted byte in the main file, its free pages or the WAL.

@@ -1,0 +1,35 @@
+"""credo's command line: one module per command group (sqlite-utils habit), wired here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from credo.cli import bench, demo, ledger_cmds, member
+from credo.cli._common import console_err
+from credo.errors import CredoError, VerificationError
+
+app = typer.Typer(
+    name="credo",
+    help="A consortium ledger on a verifiable log, and an opt-in civic credit programme.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+ledger_cmds.register(app)
+app.add_typer(member.app, name="member")
+app.add_typer(bench.app, name="bench")
+demo.register(app)
+
+
+def main() -> None:
+    """Entry point: a `CredoError` becomes a message and an exit code, never a traceback."""
+    try:
+        app()
+    except VerificationError as exc:
+        console_err.print(f"[red]verification failed:[/red] {exc.message}")
+        sys.exit(1)
+    except CredoError as exc:
+        console_err.print(f"[red]error ({exc.code}):[/red] {exc.message}")
+        sys.exit(2)

@@ -1,0 +1,257 @@
+"""credo bench log: real signed entries through the real validation path, measured."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import httpx
+import typer
+
+from credo.cli._ceiling import verification_ceiling
+from credo.cli._common import DataOption, console, progress_bar
+from credo.errors import CredoError, InputError
+from credo.ledger.dsse import encode_envelope
+from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
+from credo.ledger.keys import MemberKey
+from credo.ledger.node import DataDir, Ledger
+from credo.tlog import Checkpoint, parse_note
+
+app = typer.Typer(help="Benchmarks that print figures and ratios.", no_args_is_help=True)
+
+BENCH_MEMBER = "bench-issuer"
+
+
+@dataclass
+class Run:
+    sent: list[tuple[float, float, list[int]]] = field(default_factory=list)
+    polls: list[tuple[float, int]] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+
+def _bench_key(data: DataDir, admit: Callable[[dict[str, object]], None]) -> MemberKey:
+    """The bench member's key; admitted (signed by the operator) on first use."""
+    path = data.member_key(BENCH_MEMBER)
+    if path.exists():
+        return MemberKey.load(path)
+    key = MemberKey.generate()
+    operator = data.read_config()["operator"]
+    body = {
+        "id": BENCH_MEMBER,
+        "name": "Benchmark issuer",
+        "sector": "company",
+        "public_key": public_key_b64(key),
+        "roles": ["issuer"],
+    }
+    env = make_envelope("member.admit", operator, body, [MemberKey.load(data.member_key(operator))])
+    admit(envelope_json(env))
+    key.save(path)
+    return key
+
+
+def _bodies(key: MemberKey, entries: int, batch: int) -> list[bytes]:
+    """Pre-sign every entry (not timed): attestation.issue of random document digests."""
+    bodies = []
+    salt = os.urandom(8).hex()
+    with progress_bar("signing entries", entries) as bar:
+        for start in range(0, entries, batch):
+            envs = []
+            for i in range(start, min(entries, start + batch)):
+                digest = hashlib.sha256(f"{salt}-{i}".encode()).hexdigest()
+                body = {"digest": f"sha256:{digest}", "doc_type": "bench.document"}
+                envs.append(
+                    encode_envelope(make_envelope("attestation.issue", BENCH_MEMBER, body, [key]))
+                )
+            bodies.append(b'{"entries":[' + b",".join(envs) + b"]}")
+            bar.advance(bar.task_ids[0], len(envs))
+    return bodies
+
+
+def _indexes(doc: dict[str, object]) -> list[int]:
+    results = doc["results"]
+    assert isinstance(results, list)
+    bad = [r for r in results if r["status"] != "accepted"]
+    if bad:
+        raise CredoError(f"bench entry rejected: {bad[0]}", code="bench_failed")
+    return [int(r["index"]) for r in results]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _report(run: Run, ceiling: float, mode: str) -> None:
+    total = sum(len(ix) for _, _, ix in run.sent)
+    rate = total / (run.finished - run.started)
+    acks = [t1 - t0 for t0, t1, ix in run.sent for _ in ix]
+    covers = []
+    polls = run.polls
+    for t0, _, ix in run.sent:
+        need = max(ix) + 1
+        seen = next((t for t, size in polls if size >= need and t >= t0), None)
+        if seen is not None:
+            covers.extend([seen - t0] * len(ix))
+    figures = {
+        "mode": mode,
+        "entries": total,
+        "entries_per_s": round(rate),
+        "ack_p50_ms": round(1e3 * statistics.median(acks), 1),
+        "ack_p99_ms": round(1e3 * _percentile(acks, 0.99), 1),
+        "checkpoint_p99_ms": round(1e3 * _percentile(covers, 0.99), 1) if covers else None,
+        "ed25519_ceiling_per_s": round(ceiling),
+        "ratio_to_ceiling": round(rate / ceiling, 3),
+    }
+    console.print(
+        f"{total} entries in {run.finished - run.started:.2f} s: [bold]{rate:,.0f} entries/s[/bold] "
+        f"accepted and durable"
+    )
+    console.print(
+        f"acknowledgement latency p50 {figures['ack_p50_ms']} ms, p99 {figures['ack_p99_ms']} ms"
+    )
+    console.print(f"time to a covering published checkpoint p99 {figures['checkpoint_p99_ms']} ms")
+    console.print(
+        f"Ed25519 verification ceiling (libsodium, all cores): {ceiling:,.0f}/s; "
+        f"ratio {figures['ratio_to_ceiling']}"
+    )
+    print(json.dumps(figures))
+
+
+def _poller(read_size: Callable[[], int], run: Run, stop: threading.Event) -> threading.Thread:
+    def loop() -> None:
+        while not stop.is_set():
+            run.polls.append((time.perf_counter(), read_size()))
+            stop.wait(0.005)
+        run.polls.append((time.perf_counter(), read_size()))
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return thread
+
+
+def _size_of(note: bytes | None) -> int:
+    return 0 if note is None else Checkpoint.from_text(parse_note(note).text).size
+
+
+def _over_http(url: str, bodies: list[bytes], concurrency: int) -> Run:
+    run = Run()
+    limits = httpx.Limits(max_connections=concurrency + 1)
+    with httpx.Client(base_url=url, timeout=120, limits=limits) as client:
+        stop = threading.Event()
+        poller = _poller(lambda: _size_of(client.get("/log/checkpoint").content), run, stop)
+        queue = list(reversed(bodies))
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    body = queue.pop()
+                t0 = time.perf_counter()
+                r = client.post(
+                    "/v1/entries", content=body, headers={"content-type": "application/json"}
+                )
+                t1 = time.perf_counter()
+                if r.status_code != 200:
+                    raise CredoError(
+                        f"bench batch answered {r.status_code}: {r.text[:300]}", code="bench_failed"
+                    )
+                run.sent.append((t0, t1, _indexes(r.json())))
+
+        run.started = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        run.finished = time.perf_counter()
+        stop.set()
+        poller.join()
+    return run
+
+
+def _in_process(ledger: Ledger, bodies: list[bytes], concurrency: int) -> Run:
+    run = Run()
+    stop = threading.Event()
+    poller = _poller(lambda: _size_of(ledger.store.latest_checkpoint()), run, stop)
+
+    async def main() -> None:
+        queue = list(reversed(bodies))
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                t0 = time.perf_counter()
+                outcomes = await ledger.submit_body(body)
+                t1 = time.perf_counter()
+                ix = []
+                for o in outcomes:
+                    if isinstance(o, CredoError):
+                        raise o
+                    ix.append(o.index)
+                run.sent.append((t0, t1, ix))
+
+        run.started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        run.finished = time.perf_counter()
+
+    asyncio.run(main())
+    stop.set()
+    poller.join()
+    return run
+
+
+@app.command("log")
+def bench_log(
+    data: DataOption,
+    url: Annotated[str | None, typer.Option(help="Submit over HTTP to this running server")] = None,
+    entries: Annotated[int, typer.Option(min=1, help="How many entries to submit")] = 100_000,
+    batch: Annotated[int, typer.Option(min=1, max=10_000, help="Entries per request")] = 1000,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight")] = 4,
+    ceiling_seconds: Annotated[float, typer.Option(help="How long to measure Ed25519")] = 2.0,
+) -> None:
+    """Submit N freshly signed attestation entries and report throughput, latency and the
+    ratio to this machine's Ed25519 verification ceiling, measured in the same run.
+
+    With --url the entries go over HTTP; keys (operator, bench member) come from --data.
+    """
+    d = DataDir(data)
+    console.print("measuring the Ed25519 verification ceiling ...")
+    ceiling = verification_ceiling(ceiling_seconds)
+    if url is not None:
+
+        def admit_http(env: dict[str, object]) -> None:
+            r = httpx.post(f"{url}/v1/entries", json={"entries": [env]}, timeout=30)
+            if r.status_code != 200:
+                raise InputError(
+                    f"could not admit the bench member: {r.text[:300]}", code="bench_failed"
+                )
+
+        key = _bench_key(d, admit_http)
+        bodies = _bodies(key, entries, batch)
+        _report(_over_http(url, bodies, concurrency), ceiling, "http")
+        return
+    ledger = Ledger(d, workers=os.cpu_count() or 1)
+    try:
+
+        def admit_local(env: dict[str, object]) -> None:
+            outcome = ledger.submit([env])[0]
+            if isinstance(outcome, CredoError):
+                raise outcome
+
+        key = _bench_key(d, admit_local)
+        bodies = _bodies(key, entries, batch)
+        ledger.validator.warm_up()
+        _report(_in_process(ledger, bodies, concurrency), ceiling, "in-process")
+    finally:
+        ledger.close()

@@ -1,0 +1,68 @@
+"""credo demo: a synthetic consortium in a default data directory, served on localhost."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credo.cli._common import DataOption, console
+from credo.cli.ledger_cmds import serve
+from credo.cli.member import DEFAULT_ROLES
+from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
+
+DEMO_ORIGIN = "credo.example/demo"
+DEMO_MEMBERS = [
+    ("city-registry", "City Registry Office", "government"),
+    ("first-bank", "First City Bank", "bank"),
+    ("city-hospital", "City General Hospital", "hospital"),
+    ("state-university", "State University", "university"),
+    ("power-co", "City Power & Water", "utility"),
+    ("bike-share", "Green Bike Share", "transport"),
+    ("rights-watch", "Citizens' Rights Watch", "civil_society"),
+]
+
+
+def seed_demo(root: Path) -> Ledger:
+    """Create the demo consortium: members, and a few diplomas attested (one revoked)."""
+    ledger = init_consortium(root, DEMO_ORIGIN)
+    for member_id, name, sector in DEMO_MEMBERS:
+        admit_member(ledger, member_id, name, sector, DEFAULT_ROLES[sector])
+    for n in range(1, 4):
+        digest = hashlib.sha256(f"demo diploma {n}".encode()).hexdigest()
+        ledger.submit_one(
+            "attestation.issue",
+            "state-university",
+            {"digest": f"sha256:{digest}", "doc_type": "diploma", "note": f"BSc, class of 202{n}"},
+        )
+    revoked = hashlib.sha256(b"demo diploma 3").hexdigest()
+    ledger.submit_one(
+        "attestation.revoke",
+        "state-university",
+        {"digest": f"sha256:{revoked}", "reason": "issued in error"},
+    )
+    return ledger
+
+
+def demo(
+    data: DataOption,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Create (once) a synthetic consortium in the data directory and serve it."""
+    if not DataDir(data).config.exists():
+        seed_demo(data).close()
+        console.print(f"created the demo consortium in {data}")
+    base = f"http://{host}:{port}"
+    digest = hashlib.sha256(b"demo diploma 1").hexdigest()
+    console.print(f"serving on {base}  (API docs {base}/docs)")
+    console.print(f"  checkpoint:   curl {base}/log/checkpoint")
+    console.print(f"  attestation:  curl {base}/v1/attestations/{digest}")
+    console.print(f"  verify:       credo verify --data {data}")
+    serve(data, host=host, port=port, workers=None)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(demo)

@@ -1,0 +1,187 @@
+"""Replaying the log: `credo rebuild` recreates derived state from entry 0, and `credo verify`
+recomputes everything that can be recomputed and compares it with what is stored.
+
+Verification raises `VerificationError` naming the first bad entry or checkpoint; it never
+returns a bool (sigstore-python's habit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from credo.errors import EntryRejected, VerificationError
+from credo.ledger.dsse import encode_envelope, parse_envelope_bytes
+from credo.ledger.state import apply
+from credo.ledger.validate import Decoded, decode_envelope
+from credo.store.base import Store
+from credo.store.sqlite import SqliteStore
+from credo.tlog import (
+    TILE_WIDTH,
+    Checkpoint,
+    MemoryHashReader,
+    NoteVerifier,
+    append_leaves,
+    consistency_proof,
+    open_checkpoint,
+    verify_consistency,
+)
+
+Progress = Callable[[int], None]
+REPLAY_CHUNK = 5_000
+
+
+def _no_keys(_: str) -> bytes | None:
+    return None
+
+
+def decode_stored(index: int, data: bytes) -> Decoded:
+    """Decode a stored entry; its bytes must be exactly credo's one serialisation."""
+    try:
+        env = parse_envelope_bytes(data)
+        if encode_envelope(env) != data:
+            raise EntryRejected("stored bytes are not the canonical envelope", code="noncanonical")
+        return decode_envelope(env, data, _no_keys)
+    except EntryRejected as exc:
+        raise VerificationError(f"entry {index}: {exc.message} ({exc.code})") from exc
+
+
+def replay(source: Store, target: Store, progress: Progress | None = None) -> int:
+    """Apply every entry of ``source`` to ``target``'s derived state, checking signatures."""
+    count = 0
+    batch: list[tuple[int, bytes]] = []
+    for index, data in source.iter_entries():
+        batch.append((index, data))
+        if len(batch) >= REPLAY_CHUNK:
+            _apply_chunk(target, batch, progress)
+            count += len(batch)
+            batch = []
+    if batch:
+        _apply_chunk(target, batch, progress)
+        count += len(batch)
+    return count
+
+
+def _apply_chunk(target: Store, batch: list[tuple[int, bytes]], progress: Progress | None) -> None:
+    with target.write() as tx:
+        for index, data in batch:
+            try:
+                apply(tx, index, decode_stored(index, data))
+            except EntryRejected as exc:
+                raise VerificationError(
+                    f"entry {index} does not replay: {exc.message} ({exc.code})"
+                ) from exc
+    if progress:
+        progress(len(batch))
+
+
+def rebuild(store: SqliteStore, progress: Progress | None = None) -> int:
+    """Drop and recreate every derived table from the log (`credo rebuild`)."""
+    store.reset_state()
+    return replay(store, store, progress)
+
+
+@dataclass(frozen=True)
+class VerifySummary:
+    entries: int
+    checkpoints: int
+    tiles: int
+    members: int
+    root: bytes
+
+
+def verify_store(store: Store, progress: Progress | None = None) -> VerifySummary:
+    """Recompute every leaf and node hash, check every signature, every checkpoint (each
+    consistent with the next) and replay the ledger state; raise on the first discrepancy."""
+    replayed = SqliteStore(":memory:")
+    try:
+        count = replay(store, replayed, progress)
+        tree = _check_tiles(store, count)
+        verifier = _log_verifier(replayed)
+        checkpoints = _check_checkpoints(store, tree, verifier, replayed.get_meta("origin"))
+        stored, expected = store.dump_state(), replayed.dump_state()
+        for table in expected:
+            if stored.get(table) != expected[table]:
+                raise VerificationError(
+                    f"derived table {table!r} differs from a replay of the log "
+                    f"({len(stored.get(table, []))} rows stored, {len(expected[table])} replayed)"
+                )
+        return VerifySummary(
+            count, checkpoints, _tile_count(count), len(expected["members"]), tree.root()
+        )
+    finally:
+        replayed.close()
+
+
+def _log_verifier(replayed: Store) -> NoteVerifier:
+    vkey = replayed.get_meta("log_key")
+    if vkey is None:
+        raise VerificationError("the log has no genesis entry naming its key")
+    return NoteVerifier.from_vkey(vkey)
+
+
+def _tile_count(size: int) -> int:
+    total, n = 0, size
+    while n > 0:
+        total += -(-n // TILE_WIDTH)
+        n //= TILE_WIDTH
+    return total
+
+
+def _check_tiles(store: Store, size: int) -> MemoryHashReader:
+    """Recompute leaf hashes and every tile from the entries; compare with the stored tiles."""
+    if store.tree_size() != size:
+        raise VerificationError(f"tree size: stored {store.tree_size()}, entries {size}")
+    tree = MemoryHashReader()
+    leaves = []
+    for _, data in store.iter_entries():
+        leaves.append(_leaf(data))
+        tree.append(leaves[-1])
+    expected = append_leaves(0, leaves, lambda _l, _i: b"")
+    for (level, index), hashes in sorted(expected.items()):
+        stored = store.read_tile(level, index)
+        if stored != hashes:
+            first = _first_diff(stored, hashes)
+            what = f"leaf {index * TILE_WIDTH + first}" if level == 0 else f"hash {first}"
+            raise VerificationError(f"tile {level}/{index}: stored {what} differs from recomputed")
+    return tree
+
+
+def _leaf(data: bytes) -> bytes:
+    from credo.tlog import leaf_hash
+
+    return leaf_hash(data)
+
+
+def _first_diff(a: bytes, b: bytes) -> int:
+    for i in range(0, max(len(a), len(b)), 32):
+        if a[i : i + 32] != b[i : i + 32]:
+            return i // 32
+    return 0
+
+
+def _check_checkpoints(
+    store: Store, tree: MemoryHashReader, verifier: NoteVerifier, origin: str | None
+) -> int:
+    previous: Checkpoint | None = None
+    count = 0
+    for row in store.iter_checkpoints():
+        where = f"checkpoint #{row.seq} (size {row.size})"
+        try:
+            cp = open_checkpoint(row.note, verifier, origin)
+        except (VerificationError, ValueError) as exc:
+            raise VerificationError(f"{where}: {exc}") from exc
+        if cp.size != row.size or cp.size > tree.size:
+            raise VerificationError(f"{where}: size {cp.size} does not match the log")
+        if cp.root_hash != tree.root(cp.size):
+            raise VerificationError(f"{where}: root hash differs from the recomputed tree")
+        if previous is not None:
+            if cp.size < previous.size:
+                raise VerificationError(f"{where}: smaller than the checkpoint before it")
+            proof = consistency_proof(previous.size, cp.size, tree) if previous.size else []
+            verify_consistency(previous.size, cp.size, proof, previous.root_hash, cp.root_hash)
+        previous = cp
+        count += 1
+    if previous is None or previous.size != tree.size:
+        raise VerificationError("the latest checkpoint does not cover every entry")
+    return count
