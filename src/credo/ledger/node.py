@@ -10,6 +10,7 @@ Layout of a data directory::
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +20,9 @@ from credo.errors import Conflict, EntryRejected, InputError
 from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
 from credo.ledger.pool import Validator
-from credo.ledger.sequencer import Accepted, Sequencer
+from credo.ledger.sequencer import Accepted, Outcome, Sequencer
 from credo.store.sqlite import SqliteStore
 from credo.tlog import NoteSigner, NoteVerifier
-
-Outcome = Accepted | EntryRejected
 
 
 @dataclass(frozen=True)
@@ -86,22 +85,10 @@ class Ledger:
         return self._sequence(checked)
 
     async def submit_body(self, body: bytes) -> list[Outcome]:
-        import asyncio
-
         checked = await self.validator.validate_body(body)
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        futures = [asyncio.wrap_future(f) for f in self.sequencer.submit(valid)]
-        answers = iter(await asyncio.gather(*futures, return_exceptions=True))
-        out: list[Outcome] = []
-        for c in checked:
-            if isinstance(c, EntryRejected):
-                out.append(c)
-                continue
-            answer = next(answers)
-            if isinstance(answer, BaseException) and not isinstance(answer, EntryRejected):
-                raise answer
-            out.append(answer)
-        return out
+        answers = iter(await asyncio.wrap_future(self.sequencer.submit(valid)))
+        return [c if isinstance(c, EntryRejected) else next(answers) for c in checked]
 
     def _sequence(self, checked: list[Any]) -> list[Outcome]:
         valid = [c for c in checked if not isinstance(c, EntryRejected)]

@@ -36,13 +36,20 @@ def _active_keys(store: Store) -> dict[str, bytes]:
     return {m.key_id: m.public_key for m in store.list_members() if m.status == "active"}
 
 
-def _worker_decode(body: bytes, part: int, parts: int, version: int) -> list[Result]:
+def _worker_decode(
+    body: bytes, part: int, parts: int, version: int
+) -> list[tuple[object, ...] | EntryRejected]:
     global _worker_keys, _worker_version
     assert _worker_store is not None
     if version != _worker_version:
         _worker_keys = _active_keys(_worker_store)
         _worker_version = version
-    return decode_part(parse_batch(body), part, parts, _worker_keys.get)
+    results = decode_part(parse_batch(body), part, parts, _worker_keys.get)
+    return [r if isinstance(r, EntryRejected) else r.as_tuple() for r in results]
+
+
+def _from_worker(results: list[tuple[object, ...] | EntryRejected]) -> list[Result]:
+    return [r if isinstance(r, EntryRejected) else Decoded(*r) for r in results]  # type: ignore[arg-type]
 
 
 def _interleave(parts: list[list[Result]]) -> list[Result]:
@@ -84,7 +91,7 @@ class Validator:
             loop.run_in_executor(self._pool, _worker_decode, body, p, parts, version)
             for p in range(parts)
         ]
-        return _interleave(list(await asyncio.gather(*futures)))
+        return _interleave([_from_worker(r) for r in await asyncio.gather(*futures)])
 
     def warm_up(self) -> None:
         """Start the worker processes now rather than on the first request."""

@@ -39,10 +39,15 @@ class Accepted:
     leaf_hash: bytes
 
 
+Outcome = Accepted | EntryRejected
+
+
 @dataclass(slots=True)
 class _Pending:
-    entry: Decoded
-    future: Future[Accepted] = field(default_factory=Future)
+    """One submission: its entries are sequenced in order and answered together."""
+
+    entries: list[Decoded]
+    future: Future[list[Outcome]] = field(default_factory=Future)
 
 
 class Sequencer:
@@ -57,23 +62,20 @@ class Sequencer:
         self._stopped = threading.Event()
         self._thread.start()
 
-    def submit(self, entries: list[Decoded]) -> list[Future[Accepted]]:
+    def submit(self, entries: list[Decoded]) -> Future[list[Outcome]]:
+        """Queue entries for the next group commit; the future gives one outcome per entry."""
         if self._stopped.is_set():
             raise CredoError("the sequencer is stopped", code="unavailable")
-        pending = [_Pending(e) for e in entries]
-        for p in pending:
-            self._queue.put(p)
-        return [p.future for p in pending]
+        pending = _Pending(entries)
+        if not entries:
+            pending.future.set_result([])
+        else:
+            self._queue.put(pending)
+        return pending.future
 
-    def append_now(self, entries: list[Decoded]) -> list[Accepted | EntryRejected]:
+    def append_now(self, entries: list[Decoded]) -> list[Outcome]:
         """Submit and wait: for the CLI and tests."""
-        results: list[Accepted | EntryRejected] = []
-        for fut in self.submit(entries):
-            try:
-                results.append(fut.result())
-            except EntryRejected as exc:
-                results.append(exc)
-        return results
+        return self.submit(entries).result()
 
     def close(self) -> None:
         if not self._stopped.is_set():
@@ -87,7 +89,8 @@ class Sequencer:
             if first is None:
                 return
             group = [first]
-            while len(group) < MAX_GROUP:
+            count = len(first.entries)
+            while count < MAX_GROUP:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
@@ -96,6 +99,7 @@ class Sequencer:
                     self._queue.put(None)
                     break
                 group.append(nxt)
+                count += len(nxt.entries)
             self._commit_group(group)
 
     def _commit_group(self, group: list[_Pending]) -> None:
@@ -104,34 +108,34 @@ class Sequencer:
             with self.store.write() as tx:
                 outcomes = self._sequence(tx, group)
         except CredoError as exc:
-            log.error("group commit of %d entries failed: %s", len(group), exc.code)
+            log.error("group commit of %d submissions failed: %s", len(group), exc.code)
             for p in group:
                 p.future.set_exception(exc)
             return
-        for p, outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, Accepted):
-                p.future.set_result(outcome)
-            else:
-                p.future.set_exception(outcome)
+        for p, answer in zip(group, outcomes, strict=True):
+            p.future.set_result(answer)
         log.debug(
             "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
         )
 
-    def _sequence(self, tx: WriteTx, group: list[_Pending]) -> list[Accepted | EntryRejected]:
+    def _sequence(self, tx: WriteTx, group: list[_Pending]) -> list[list[Outcome]]:
         start = tx.tree_size()
-        outcomes: list[Accepted | EntryRejected] = []
+        outcomes: list[list[Outcome]] = []
         stored: list[bytes] = []
         leaves: list[bytes] = []
         for p in group:
-            index = start + len(stored)
-            try:
-                apply(tx, index, p.entry)
-            except EntryRejected as exc:
-                outcomes.append(exc)
-                continue
-            stored.append(p.entry.stored)
-            leaves.append(p.entry.leaf_hash)
-            outcomes.append(Accepted(index, p.entry.leaf_hash))
+            answers: list[Outcome] = []
+            for entry in p.entries:
+                index = start + len(stored)
+                try:
+                    apply(tx, index, entry)
+                except EntryRejected as exc:
+                    answers.append(exc)
+                    continue
+                stored.append(entry.stored)
+                leaves.append(entry.leaf_hash)
+                answers.append(Accepted(index, entry.leaf_hash))
+            outcomes.append(answers)
         if stored:
             tx.append_entries(start, stored)
             publish_checkpoint(tx, start, leaves, self.signer, self.origin)

@@ -2,8 +2,13 @@
 
 It restates engine.py's integer arithmetic in DuckDB SQL, clause for clause, so that
 ``score_batch`` and ``score_subject`` agree bit for bit (the property test in
-tests/scoring/test_batch.py holds them to it). Only integers and identifiers built here from
-validated rules reach the text; rule strings travel as bound parameters or in a lines table.
+tests/scoring/test_batch.py holds them to it). Only integers computed here from validated
+rules reach the text; rule strings travel as bound parameters or in a lines table.
+
+Speed comes from aggregating once per subject (a single-key GROUP BY is several times cheaper
+in DuckDB than one on (subject, line, bucket) or a window). Caps need per-bucket ranking,
+but a cap can only bite when a subject has more than ``cap_n`` records on that line at all;
+only those "overflow" subjects are re-aggregated exactly, through a window, afterwards.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 from credo.scoring.engine import DAY, MAX_REASONS
 from credo.scoring.rules import RulesDocument
 
-__all__ = ["chunk_sql", "line_rows", "kind_codes", "quote"]
+__all__ = ["aggregate_sql", "final_sql", "kind_codes", "line_rows", "quote", "rows_sql"]
+
+LineRow = tuple[int, int, int, int, int, int | None, int | None]
 
 
 def quote(name: str) -> str:
@@ -29,11 +36,11 @@ def kind_codes(rules: RulesDocument) -> dict[tuple[str, str], int]:
     return {pair: code for code, pair in enumerate(pairs)}
 
 
-def line_rows(rules: RulesDocument) -> list[tuple[int, int, int, int, int, int | None, int | None]]:
+def line_rows(rules: RulesDocument) -> list[LineRow]:
     """One row per line: (line_no, card_no, kind, milli, half_life_secs, cap_n, period_secs).
 
     ``line_no`` is the line's rank in (line id, scorecard id) order, so "ties broken by line
-    id" becomes "ties broken by smaller line_no" in SQL.
+    id, then scorecard" becomes "ties broken by smaller line_no" in SQL.
     """
     codes = kind_codes(rules)
     order = sorted(
@@ -41,7 +48,7 @@ def line_rows(rules: RulesDocument) -> list[tuple[int, int, int, int, int, int |
         for c, card in enumerate(rules.scorecards)
         for line in card.lines
     )
-    rows: list[tuple[int, int, int, int, int, int | None, int | None]] = []
+    rows: list[LineRow] = []
     for line_no, (_, _, c, line) in enumerate(order):
         cap_n = None if line.cap is None else line.cap.max_points // line.points
         period = None if line.cap is None else line.cap.period_days * DAY
@@ -52,78 +59,117 @@ def line_rows(rules: RulesDocument) -> list[tuple[int, int, int, int, int, int |
     return rows
 
 
-def _tier_case(rules: RulesDocument, column: str) -> str:
-    arms = " ".join(
-        f"WHEN {column} >= {tier.min_score} THEN {i}"
-        for i, tier in reversed(list(enumerate(rules.tiers)))
-    )
-    return f"CASE {arms} ELSE 0 END"
+def rows_sql(source: str, lines: str, where: str, as_of: int, *, bucket: bool = False) -> str:
+    """Each record with its matching line(s) and decayed milli-points.
 
-
-def chunk_sql(rules: RulesDocument, source: str, lines: str, where: str) -> str:
-    """One INSERT-able SELECT scoring every subject of ``source`` matching ``where``.
-
-    ``source`` must expose (subject, record_id, kind, effective_at, frozen). Parameters: $1
-    as_of, $2 tier names, $3 and $4 the scorecard and line id of each line_no. Records matching no line still flow through (with no line) so that every subject
-    gets a row, at base, without a separate DISTINCT pass over the records.
+    Records that are frozen, in the future or match no line keep one row with NULL line, so
+    their subject still gets a score (the base) without a separate DISTINCT pass. ``as_of``
+    is inlined (an int, so safe): DuckDB plans a literal markedly faster than a parameter.
+    The cap bucket (floor division) is only computed for the exact path.
     """
-    rng = rules.score
-    tier = _tier_case(rules, "score")
-    n_lines = sum(len(card.lines) for card in rules.scorecards)
-    n_cards = len(rules.scorecards)
-    cards = ", ".join(
-        f"COALESCE(sum(milli) FILTER (WHERE card_no = {c}), 0)" for c in range(n_cards)
-    )
-    clamp = f"LEAST(GREATEST({rng.base} + (m // 1000), {rng.min}), {rng.max})"
-    context_list = f"list_transform(cards, lambda m: {clamp})"
-    return f"""
-WITH x AS (
-    SELECT s.subject, s.record_id, s.effective_at, l.line_no, l.card_no, l.cap_n,
-           l.milli >> LEAST(($1 - s.effective_at) // l.half_life_secs, 63) AS earned,
-           CASE WHEN l.cap_n IS NOT NULL THEN
+    at = int(as_of)
+    floor = (
+        """CASE WHEN l.cap_n IS NOT NULL THEN
                CASE WHEN s.effective_at >= 0 THEN s.effective_at // l.period_secs
                     ELSE -((-s.effective_at - 1) // l.period_secs) - 1 END
-           END AS bucket
+           END"""
+        if bucket
+        else "NULL"
+    )
+    return f"""
+    SELECT s.subject, s.record_id, s.effective_at, l.line_no, l.cap_n,
+           l.milli >> LEAST(({at} - s.effective_at) // l.half_life_secs, 63) AS earned,
+           {floor} AS bucket
     FROM {source} AS s
-    LEFT JOIN {lines} AS l
-      ON s.kind = l.kind AND NOT s.frozen AND s.effective_at <= $1
-    WHERE {where}
-),
-counted AS (
-    SELECT subject, record_id, line_no, card_no, earned FROM x WHERE cap_n IS NULL
+    LEFT JOIN {lines} AS l ON s.kind = l.kind AND NOT s.frozen AND s.effective_at <= {at}
+    WHERE {where}"""
+
+
+def capped_rows_sql(rows: str) -> str:
+    """The exact cap rule: per (subject, line, bucket), the first cap_n by (effective_at,
+    record id as text) count; uncapped and line-less rows pass through."""
+    return f"""
+    SELECT subject, record_id, line_no, earned, cap_n FROM ({rows}) WHERE cap_n IS NULL
     UNION ALL
-    SELECT subject, record_id, line_no, card_no, earned FROM (
-        SELECT subject, record_id, line_no, card_no, earned, cap_n,
+    SELECT subject, record_id, line_no, earned, cap_n FROM (
+        SELECT subject, record_id, line_no, earned, cap_n,
                row_number() OVER (PARTITION BY subject, line_no, bucket
                                   ORDER BY effective_at, CAST(record_id AS VARCHAR)) AS rn
-        FROM x WHERE cap_n IS NOT NULL
-    ) WHERE rn <= cap_n
-),
-per_line AS (
-    SELECT subject, line_no, any_value(card_no) AS card_no,
-           CAST(sum(earned) AS BIGINT) AS milli,
-           list(CAST(record_id AS VARCHAR)) FILTER (WHERE earned > 0) AS ids
-    FROM counted GROUP BY subject, line_no
-),
-per_subject AS (
-    SELECT subject,
-           COALESCE(CAST(sum(milli) AS BIGINT), 0) AS total,
-           [{cards}] AS cards,
-           max_by({{'line_no': line_no, 'milli': milli, 'ids': ids}},
-                  CASE WHEN milli > 0
-                       THEN CAST(milli AS HUGEINT) * {n_lines} + ({n_lines - 1} - line_no) END,
-                  {MAX_REASONS}) AS top
-    FROM per_line GROUP BY subject
-)
-SELECT subject, score, $2[{tier} + 1] AS tier, context_scores, reasons
-FROM (
-    SELECT subject,
-           CAST(LEAST(GREATEST({rng.base} + (total // 1000), {rng.min}), {rng.max}) AS INTEGER)
-               AS score,
-           CAST({context_list} AS INTEGER[]) AS context_scores,
-           list_transform(COALESCE(top, []), lambda t: {{
-               'scorecard': $3[t.line_no + 1], 'line': $4[t.line_no + 1],
-               'milli_points': t.milli, 'record_ids': list_sort(t.ids)}}) AS reasons
-    FROM per_subject
-)
-"""
+        FROM ({rows}) WHERE cap_n IS NOT NULL
+    ) WHERE rn <= cap_n"""
+
+
+def aggregate_sql(rules: RulesDocument, rows: str) -> str:
+    """Per subject: each line's milli-points, an overflow flag, and contributing record ids.
+
+    ``overflow`` is true when some capped line has more than cap_n records for the subject;
+    only then can a bucket exceed its cap, so only then are the sums not yet exact.
+    """
+    lines = line_rows(rules)
+    # One HUGEINT sum per line packs (milli-points << 32) + record count: half the aggregate
+    # states of a sum and a count, and CASE is cheaper than FILTER here.
+    packed = ", ".join(
+        f"sum(CASE WHEN line_no = {n} THEN (CAST(earned AS HUGEINT) << 32) + 1 END) AS p{n}"
+        for n, *_ in lines
+    )
+    sums = ", ".join(f"CAST(COALESCE(p{n} >> 32, 0) AS BIGINT) AS m{n}" for n, *_ in lines)
+    overflow = " OR ".join(
+        f"COALESCE(p{n} & 4294967295, 0) > {cap_n}"
+        for n, _, _, _, _, cap_n, _ in lines
+        if cap_n is not None
+    )
+    return f"""
+    SELECT subject, {sums}, {overflow or "false"} AS overflow, ids FROM (
+        SELECT subject, {packed},
+               list({{'l': line_no, 'r': record_id}}) FILTER (WHERE earned > 0) AS ids
+        FROM ({rows}) GROUP BY subject
+    )"""
+
+
+def _tier_index(rules: RulesDocument, column: str) -> str:
+    arms = " ".join(
+        f"WHEN {column} >= {tier.min_score} THEN {i + 1}"
+        for i, tier in reversed(list(enumerate(rules.tiers)))
+    )
+    return f"CASE {arms} ELSE 1 END"
+
+
+def final_sql(rules: RulesDocument, agg: str) -> str:
+    """Score, tier, context scores and ranked reasons from a per-subject aggregate.
+
+    Parameters: $1 tier names, $2 and $3 the scorecard and line id of each line_no. Reasons
+    are ranked on one integer key, milli * L + (L - 1 - line_no): more points first, then the
+    smaller line_no, which is the (line id, scorecard id) order.
+    """
+    rng = rules.score
+    lines = line_rows(rules)
+    n_lines = len(lines)
+
+    def clamp(milli: str) -> str:
+        return f"CAST(LEAST(GREATEST({rng.base} + (({milli}) // 1000), {rng.min}), {rng.max}) AS INTEGER)"
+
+    total = " + ".join(f"m{n}" for n, *_ in lines)
+    cards = ", ".join(
+        clamp(" + ".join(f"m{n}" for n, c, *_ in lines if c == card_no) or "0")
+        for card_no in range(len(rules.scorecards))
+    )
+    keys = ", ".join(
+        f"CASE WHEN m{n} > 0 THEN CAST(m{n} AS HUGEINT) * {n_lines} + {n_lines - 1 - n} END"
+        for n, *_ in lines
+    )
+    top = f"list_slice(list_reverse_sort(list_filter([{keys}], lambda k: k IS NOT NULL)), 1, {MAX_REASONS})"
+    return f"""
+    SELECT subject, score, $1[{_tier_index(rules, "score")}] AS tier, context_scores,
+           list_transform(top, lambda k: {{
+               'scorecard': $2[CAST({n_lines - 1} - k % {n_lines} AS INTEGER) + 1],
+               'line': $3[CAST({n_lines - 1} - k % {n_lines} AS INTEGER) + 1],
+               'milli_points': CAST(k // {n_lines} AS BIGINT),
+               'record_ids': list_sort(list_transform(
+                   list_filter(ids, lambda e: e.l = {n_lines - 1} - k % {n_lines}),
+                   lambda e: CAST(e.r AS VARCHAR)))
+           }}) AS reasons
+    FROM (
+        SELECT subject, {clamp(total)} AS score, [{cards}] AS context_scores,
+               {top} AS top, ids
+        FROM {agg}
+    )"""

@@ -20,7 +20,15 @@ from typing import Any
 import duckdb
 
 from credo.errors import InputError
-from credo.scoring._sql import chunk_sql, kind_codes, line_rows, quote
+from credo.scoring._sql import (
+    aggregate_sql,
+    capped_rows_sql,
+    final_sql,
+    kind_codes,
+    line_rows,
+    quote,
+    rows_sql,
+)
 from credo.scoring.model import Reason, Score
 from credo.scoring.rules import RulesDocument
 
@@ -130,8 +138,7 @@ def score_batch(
         rows = line_rows(rules)
         con.executemany(f"INSERT INTO {lines} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
         by_line = sorted((line.id, card.id) for card in rules.scorecards for line in card.lines)
-        params = [
-            as_of,
+        names = [
             [tier.name for tier in rules.tiers],
             [card_id for _, card_id in by_line],
             [line_id for line_id, _ in by_line],
@@ -142,9 +149,12 @@ def score_batch(
             "score INTEGER, tier VARCHAR, context_scores INTEGER[], reasons STRUCT(scorecard "
             "VARCHAR, line VARCHAR, milli_points BIGINT, record_ids VARCHAR[])[])"
         )
+        agg = f"credo_agg_{tag}"
+        temps.append(agg)
         chunks = _chunks(con, name, numeric, chunk_rows)
         for done, where in enumerate(chunks, start=1):
-            con.execute(f"INSERT INTO {out} {chunk_sql(rules, source, lines, where)}", params)
+            _score_chunk(con, rules, source, lines, where, agg, as_of)
+            con.execute(f"INSERT INTO {out} {final_sql(rules, agg)}", names)
             if progress is not None:
                 progress(done, len(chunks))
     except duckdb.Error as exc:
@@ -155,6 +165,34 @@ def score_batch(
         if view is not None:
             con.execute(f"DROP VIEW IF EXISTS {quote(view)}")
     return output
+
+
+def _score_chunk(
+    con: duckdb.DuckDBPyConnection,
+    rules: RulesDocument,
+    source: str,
+    lines: str,
+    where: str,
+    agg: str,
+    as_of: int,
+) -> None:
+    """Aggregate one chunk into ``agg``: fast path for all, exact cap path for overflow."""
+    rows = rows_sql(source, lines, where, as_of)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {agg} AS {aggregate_sql(rules, rows)}")
+    row = con.execute(f"SELECT count(*) FROM {agg} WHERE overflow").fetchone()
+    if row is None or row[0] == 0:
+        return
+    suspects = f"{where} AND s.subject IN (SELECT subject FROM {agg} WHERE overflow)"
+    exact_rows = rows_sql(source, lines, suspects, as_of, bucket=True)
+    exact = aggregate_sql(rules, capped_rows_sql(exact_rows))
+    # Re-aggregated with the cap applied; the flag it computes again is moot and cleared.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {agg}_exact AS "
+        f"SELECT * REPLACE (false AS overflow) FROM ({exact})"
+    )
+    con.execute(f"DELETE FROM {agg} WHERE overflow")
+    con.execute(f"INSERT INTO {agg} SELECT * FROM {agg}_exact")
+    con.execute(f"DROP TABLE {agg}_exact")
 
 
 def iter_scores(

@@ -96,10 +96,26 @@ def _member(row: tuple[object, ...]) -> MemberRow:
 
 
 class SqliteWriteTx(_Queries):
-    """The open write transaction; see `credo.store.base.WriteTx`."""
+    """The open write transaction; see `credo.store.base.WriteTx`.
+
+    Members are cached for the life of the transaction: every entry's signer is looked up,
+    and a group commit holds thousands of entries from a handful of members.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._by_id: dict[str, MemberRow | None] = {}
+        self._by_key: dict[str, MemberRow | None] = {}
+
+    def get_member(self, member_id: str) -> MemberRow | None:
+        if member_id not in self._by_id:
+            self._by_id[member_id] = super().get_member(member_id)
+        return self._by_id[member_id]
+
+    def member_by_key(self, key_id: str) -> MemberRow | None:
+        if key_id not in self._by_key:
+            self._by_key[key_id] = super().member_by_key(key_id)
+        return self._by_key[key_id]
 
     def _exec(self, sql: str, args: tuple[object, ...] = ()) -> None:
         try:
@@ -135,6 +151,8 @@ class SqliteWriteTx(_Queries):
         self._exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def put_member(self, row: MemberRow) -> None:
+        self._by_id.clear()
+        self._by_key.clear()
         self._exec(
             "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -149,9 +167,15 @@ class SqliteWriteTx(_Queries):
             ),
         )
 
+    def add_attestation(self, row: AttestationRow) -> None:
+        self._write_attestation("INSERT", row)
+
     def put_attestation(self, row: AttestationRow) -> None:
+        self._write_attestation("INSERT OR REPLACE", row)
+
+    def _write_attestation(self, verb: str, row: AttestationRow) -> None:
         self._exec(
-            "INSERT OR REPLACE INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"{verb} INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             (
                 row.digest,
                 row.issuer,

@@ -1,0 +1,63 @@
+"""Fixtures shared by every layer's tests: a real consortium in a temporary data directory."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from credo.api import create_app
+from credo.ledger.entries import envelope_json, make_envelope
+from credo.ledger.keys import MemberKey
+from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
+from credo.settings import Settings
+
+ORIGIN = "credo.test/log"
+
+# (id, name, sector, roles): one member per sector the tests need.
+MEMBERS = [
+    ("uni", "Test University", "university", ["issuer", "recorder", "reader"]),
+    ("bank", "Test Bank", "bank", ["recorder", "reader", "provider"]),
+    ("clinic", "Test Clinic", "hospital", ["recorder", "reader"]),
+    ("watch", "Test Watchdog", "civil_society", ["voter", "witness"]),
+]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A consortium with genesis and the MEMBERS admitted; keys in DIR/keys."""
+    root = tmp_path / "data"
+    ledger = init_consortium(root, ORIGIN)
+    try:
+        for member_id, name, sector, roles in MEMBERS:
+            admit_member(ledger, member_id, name, sector, roles)
+    finally:
+        ledger.close()
+    return root
+
+
+@pytest.fixture
+def ledger(data_dir: Path) -> Iterator[Ledger]:
+    led = Ledger(DataDir(data_dir))
+    yield led
+    led.close()
+
+
+@pytest.fixture
+def client(data_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(data_dir=data_dir, workers=0))) as c:
+        yield c
+
+
+def member_key(data_dir: Path, member_id: str) -> MemberKey:
+    return MemberKey.load(DataDir(data_dir).member_key(member_id))
+
+
+def attestation(data_dir: Path, n: int, by: str = "uni") -> dict[str, object]:
+    """A signed attestation.issue envelope (as JSON) for document number ``n``."""
+    digest = hashlib.sha256(f"document {n}".encode()).hexdigest()
+    body = {"digest": f"sha256:{digest}", "doc_type": "diploma"}
+    return envelope_json(make_envelope("attestation.issue", by, body, [member_key(data_dir, by)]))

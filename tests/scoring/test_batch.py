@@ -1,0 +1,232 @@
+"""score_batch (DuckDB SQL) must equal score_subject (Python) exactly, for every subject.
+
+The engine is the deliberately simple reference; the batch path is the fast one. Hypothesis
+draws rules documents valid by construction and record sets dense enough to hit caps, decay
+to zero, ties, frozen records, negative timestamps and unmatched kinds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credo.scoring import (
+    DEFAULT_RULES,
+    DEFAULT_RULES_HASH,
+    RulesDocument,
+    ScoringRecord,
+    iter_scores,
+    kind_codes,
+    load_rules,
+    rules_hash,
+    score_batch,
+    score_subject,
+)
+
+DAY = 86_400
+CATEGORIES = ["finance", "utilities", "mobility", "civic", "education"]
+TYPES = ["a.done", "b.done", "c.done"]
+
+
+@st.composite
+def rules_documents(draw: st.DrawFn) -> tuple[RulesDocument, str]:
+    base = draw(st.integers(0, 500))
+    contexts = {
+        f"ctx{i}": draw(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=3, unique=True))
+        for i in range(draw(st.integers(1, 3)))
+    }
+    cards = []
+    for c in range(draw(st.integers(1, 3))):
+        ctx = draw(st.sampled_from(sorted(contexts)))
+        pairs = draw(
+            st.lists(
+                st.tuples(st.sampled_from(contexts[ctx]), st.sampled_from(TYPES)),
+                min_size=1,
+                max_size=4,
+                unique=True,
+            )
+        )
+        lines = []
+        for n, (category, kind) in enumerate(pairs):
+            points = draw(st.integers(1, 50))
+            line: dict[str, Any] = {
+                "id": draw(st.sampled_from([f"l{n}", "same", f"z{c}{n}"])) if n == 0 else f"l{n}",
+                "category": category,
+                "type": kind,
+                "points": points,
+                "half_life_days": draw(st.integers(1, 400)),
+            }
+            if draw(st.booleans()):
+                line["cap"] = {
+                    "period_days": draw(st.integers(1, 60)),
+                    "max_points": points * draw(st.integers(1, 3)),
+                }
+            lines.append(line)
+        cards.append({"id": f"card{c}", "context": ctx, "lines": lines})
+    doc = {
+        "version": 1,
+        "score": {"min": 0, "max": base + draw(st.integers(1, 300)), "base": base},
+        "tiers": [
+            {"name": "t0", "min_score": base},
+            {"name": "t1", "min_score": base + 20},
+            {"name": "t2", "min_score": base + 60},
+        ],
+        "contexts": contexts,
+        "scorecards": cards,
+        "benefits": [
+            {
+                "id": "b",
+                "provider": "m",
+                "context": cards[0]["context"],
+                "scorecard": "card0",
+                "min_tier": "t1",
+                "description": "a reward",
+            }
+        ],
+    }
+    text = json.dumps(doc).encode()
+    return load_rules(text), rules_hash(text)
+
+
+AS_OF = 1_700_000_000
+records_st = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # subject
+        st.sampled_from([*CATEGORIES, "health"]),
+        st.sampled_from([*TYPES, "x.other"]),
+        st.one_of(st.integers(-40 * DAY, 40 * DAY), st.integers(-3000 * DAY, 10 * DAY)),
+        st.sampled_from([False, False, False, True]),
+        st.integers(0, 30),  # record id seed: small, so ties and "10" < "9" orders appear
+    ),
+    min_size=0,
+    max_size=120,
+)
+
+
+def _table(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]], as_of: int) -> None:
+    con.execute(
+        "CREATE OR REPLACE TABLE recs (subject BIGINT, record_id VARCHAR, category "
+        "VARCHAR, type VARCHAR, effective_at BIGINT, frozen BOOLEAN)"
+    )
+    if rows:
+        con.executemany("INSERT INTO recs VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+
+def _rows(raw: list[tuple[Any, ...]], as_of: int) -> list[tuple[Any, ...]]:
+    seen: set[tuple[int, str]] = set()
+    out = []
+    for i, (subject, category, kind, offset, frozen, seed) in enumerate(raw):
+        rid = str(seed) if (subject, str(seed)) not in seen else f"{seed}-{i}"
+        seen.add((subject, rid))
+        out.append((subject, rid, category, kind, as_of + offset - 20 * DAY, frozen))
+    return out
+
+
+def _reference(
+    rules: RulesDocument, h: str, rows: list[tuple[Any, ...]], as_of: int
+) -> dict[Any, Any]:
+    by_subject: dict[Any, list[ScoringRecord]] = defaultdict(list)
+    for subject, rid, category, kind, at, frozen in rows:
+        by_subject[subject].append(ScoringRecord(rid, category, kind, at, frozen))
+    return {s: score_subject(rules, h, recs, as_of) for s, recs in by_subject.items()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules=rules_documents(), raw=records_st, as_of_shift=st.integers(-30 * DAY, 400 * DAY))
+def test_batch_equals_per_subject(
+    rules: tuple[RulesDocument, str], raw: list[tuple[Any, ...]], as_of_shift: int
+) -> None:
+    doc, h = rules
+    as_of = AS_OF + as_of_shift
+    rows = _rows(raw, AS_OF)
+    con = duckdb.connect()
+    _table(con, rows, as_of)
+    out = score_batch(doc, h, "recs", as_of, con, chunk_rows=7)
+    got = dict(iter_scores(con, doc, h, as_of, out))
+    assert got == _reference(doc, h, rows, as_of)
+
+
+def test_cap_overflow_takes_the_exact_path() -> None:
+    """Regression: overflow subjects were deleted before being re-aggregated, and vanished."""
+    con = duckdb.connect()
+    start = (AS_OF // (30 * DAY)) * 30 * DAY
+    rows = [
+        (7, f"r{i}", "civic", "library.returned", start + (5 - i) * 60, False) for i in range(6)
+    ]
+    rows.append((8, "x", "civic", "library.returned", start, False))
+    _table(con, rows, AS_OF)
+    out = score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "recs", AS_OF, con)
+    got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
+    assert got == _reference(DEFAULT_RULES, DEFAULT_RULES_HASH, rows, AS_OF)
+    assert got[7].reasons[0].record_ids == ("r2", "r3", "r4", "r5")
+
+
+def test_integer_coded_table_matches_text_table_and_reference() -> None:
+    """The bench's representation: kind codes, BIGINT record ids, clustered subjects."""
+    con = duckdb.connect()
+    codes = kind_codes(DEFAULT_RULES)
+    n = len(codes)
+    con.execute(f"""
+        CREATE TABLE coded AS
+        SELECT CAST(i // 40 AS BIGINT) AS subject, CAST(i AS BIGINT) AS record_id,
+               CAST(hash(i, 1) % {n + 1} AS INTEGER) AS kind,
+               CAST({AS_OF} - hash(i, 2) % (400 * {DAY}) AS BIGINT) AS effective_at,
+               hash(i, 3) % 9 = 0 AS frozen
+        FROM range(4000) AS t(i)""")
+    out = score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "coded", AS_OF, con, chunk_rows=1000)
+    got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
+    names = {code: pair for pair, code in codes.items()}
+    rows = [
+        (s, str(rid), *names.get(kind, ("none", "none")), at, frozen)
+        for s, rid, kind, at, frozen in con.execute("SELECT * FROM coded").fetchall()
+    ]
+    expected = _reference(DEFAULT_RULES, DEFAULT_RULES_HASH, rows, AS_OF)
+    assert len(got) == 100
+    assert got == expected
+    assert any(len(score.reasons) == 4 for score in got.values())
+
+
+def test_relation_input_varchar_subjects_and_progress() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t (subject VARCHAR, record_id VARCHAR, category VARCHAR, "
+        "type VARCHAR, effective_at BIGINT, frozen BOOLEAN)"
+    )
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            ("alice", "r1", "civic", "library.returned", AS_OF - DAY, False),
+            ("alice", "r2", "civic", "library.returned", AS_OF - DAY, True),
+            ("bob", "r3", "health", "checkup", AS_OF - DAY, False),
+        ],
+    )
+    calls: list[tuple[int, int]] = []
+    out = score_batch(
+        DEFAULT_RULES,
+        DEFAULT_RULES_HASH,
+        con.table("t"),
+        AS_OF,
+        con,
+        lambda done, total: calls.append((done, total)),
+        chunk_rows=1,
+    )
+    got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
+    assert got["alice"].score == 301
+    assert got["alice"].reasons[0].record_ids == ("r1",)
+    assert got["bob"].score == 300  # unmatched (and special) categories score nothing
+    assert calls and calls[-1][0] == calls[-1][1]
+
+
+def test_missing_columns_are_an_input_error() -> None:
+    from credo.errors import InputError
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (subject BIGINT, record_id VARCHAR)")
+    with pytest.raises(InputError, match="lack column"):
+        score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "t", AS_OF, con)
