@@ -20,7 +20,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from credo.scoring import (  # noqa: E402  (path set up just above, for a checkout run)
+from credo.scoring import (
     DEFAULT_RULES,
     DEFAULT_RULES_HASH,
     ScoringRecord,
@@ -111,8 +111,10 @@ def main() -> None:
     con.execute(f"SET threads = {args.threads}")
     con.execute(f"SET memory_limit = '{args.memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
-    print(f"people {args.people:,}  records {args.records:,}  threads {args.threads}  "
-          f"memory_limit {args.memory_limit}  duckdb {duckdb.__version__}")
+    print(
+        f"people {args.people:,}  records {args.records:,}  threads {args.threads}  "
+        f"memory_limit {args.memory_limit}  duckdb {duckdb.__version__}"
+    )
     timed("generate records", lambda: generate(con, args.people, args.records))
     bare = timed("(a) bare GROUP BY subject sum", lambda: bare_group_by(con))
     batch = timed(

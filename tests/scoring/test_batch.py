@@ -30,8 +30,8 @@ from credo.scoring import (
 )
 
 DAY = 86_400
-CATEGORIES = ["finance", "utilities", "mobility", "civic", "education"]
-TYPES = ["a.done", "b.done", "c.done"]
+CATEGORIES = ["finance", "mobility", "civic"]
+TYPES = ["a.done", "b.done"]
 
 
 @st.composite
@@ -97,14 +97,14 @@ def rules_documents(draw: st.DrawFn) -> tuple[RulesDocument, str]:
 AS_OF = 1_700_000_000
 records_st = st.lists(
     st.tuples(
-        st.integers(0, 3),  # subject
+        st.integers(0, 2),  # subject
         st.sampled_from([*CATEGORIES, "health"]),
         st.sampled_from([*TYPES, "x.other"]),
         st.one_of(st.integers(-40 * DAY, 40 * DAY), st.integers(-3000 * DAY, 10 * DAY)),
         st.sampled_from([False, False, False, True]),
         st.integers(0, 30),  # record id seed: small, so ties and "10" < "9" orders appear
     ),
-    min_size=0,
+    min_size=25,
     max_size=120,
 )
 
@@ -220,7 +220,8 @@ def test_relation_input_varchar_subjects_and_progress() -> None:
     assert got["alice"].score == 301
     assert got["alice"].reasons[0].record_ids == ("r1",)
     assert got["bob"].score == 300  # unmatched (and special) categories score nothing
-    assert calls and calls[-1][0] == calls[-1][1]
+    assert calls
+    assert calls[-1][0] == calls[-1][1]
 
 
 def test_missing_columns_are_an_input_error() -> None:

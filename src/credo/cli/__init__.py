@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from credo.cli import bench, demo, ledger_cmds, member
+from credo.cli import bench, demo, gov, ledger_cmds, member
 from credo.cli._common import console_err
 from credo.errors import CredoError, VerificationError
 
@@ -20,6 +20,8 @@ app = typer.Typer(
 ledger_cmds.register(app)
 app.add_typer(member.app, name="member")
 app.add_typer(bench.app, name="bench")
+app.add_typer(gov.app, name="gov")
+app.command("rules")(gov.rules)
 demo.register(app)
 
 

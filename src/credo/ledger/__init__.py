@@ -1,1 +1,4 @@
-"""credo.ledger."""
+"""credo.ledger: entry kinds, members, governance, the credit programme's entries; replaying
+the log into state. Importing it registers every kind (the closed set is complete here)."""
+
+from credo.ledger import governance as governance

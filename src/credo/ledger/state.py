@@ -18,6 +18,7 @@ from credo.ledger.kinds import (
     MemberAdmit,
     MemberRetire,
     MemberRotateKey,
+    MemberSpec,
 )
 from credo.ledger.validate import Decoded, verify_ed25519
 from credo.store.base import AttestationRow, MemberRow, WriteTx
@@ -117,17 +118,41 @@ def _active_member(tx: WriteTx, member_id: str) -> MemberRow:
     return member
 
 
-def _member_admit(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
-    body = MemberAdmit.model_validate(entry.body)
-    if tx.get_member(body.id) is not None:
-        raise EntryRejected(f"member {body.id!r} already exists", code="member_exists")
-    public_key, kid = _new_key(tx, body.public_key)
+def admit(tx: WriteTx, index: int, spec: MemberSpec) -> None:
+    """Admit a member (directly by an admin, or by an adopted governance proposal)."""
+    if tx.get_member(spec.id) is not None:
+        raise EntryRejected(f"member {spec.id!r} already exists", code="member_exists")
+    public_key, kid = _new_key(tx, spec.public_key)
     tx.put_member(
         MemberRow(
-            body.id, body.name, body.sector, tuple(body.roles), public_key, kid, "active", index
+            spec.id, spec.name, spec.sector, tuple(spec.roles), public_key, kid, "active", index
         )
     )
     tx.bump_state_version()
+
+
+def retire(tx: WriteTx, member_id: str, by: str) -> None:
+    """Retire a member: from then on its signatures are refused."""
+    member = _active_member(tx, member_id)
+    if member.id == by:
+        raise EntryRejected("a member cannot retire itself", code="self_retire")
+    tx.put_member(
+        MemberRow(
+            member.id,
+            member.name,
+            member.sector,
+            member.roles,
+            member.public_key,
+            member.key_id,
+            "retired",
+            member.admitted_idx,
+        )
+    )
+    tx.bump_state_version()
+
+
+def _member_admit(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    admit(tx, index, MemberAdmit.model_validate(entry.body))
 
 
 def _member_rotate_key(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
@@ -150,23 +175,7 @@ def _member_rotate_key(tx: WriteTx, index: int, entry: Decoded, signer: MemberRo
 
 
 def _member_retire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
-    body = MemberRetire.model_validate(entry.body)
-    member = _active_member(tx, body.id)
-    if member.id == signer.id:
-        raise EntryRejected("a member cannot retire itself", code="self_retire")
-    tx.put_member(
-        MemberRow(
-            member.id,
-            member.name,
-            member.sector,
-            member.roles,
-            member.public_key,
-            member.key_id,
-            "retired",
-            member.admitted_idx,
-        )
-    )
-    tx.bump_state_version()
+    retire(tx, MemberRetire.model_validate(entry.body).id, signer.id)
 
 
 def _attestation_issue(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:

@@ -12,6 +12,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from credo.store._programme import (
+    DisputeRow,
+    ProgrammeReader,
+    ProgrammeWriter,
+    ProposalRow,
+    RulesRow,
+    ScoreRow,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class MemberRow:
@@ -51,6 +60,8 @@ class StateReader(Protocol):
 
     def member_by_key(self, key_id: str) -> MemberRow | None: ...
 
+    def list_members(self) -> list[MemberRow]: ...
+
     def get_attestation(self, digest: str) -> AttestationRow | None: ...
 
     def get_meta(self, key: str) -> str | None: ...
@@ -64,7 +75,7 @@ class LogReader(Protocol):
     def read_entries(self, start: int, count: int) -> list[bytes]: ...
 
 
-class WriteTx(StateReader, LogReader, Protocol):
+class WriteTx(ProgrammeWriter, StateReader, LogReader, Protocol):
     """One serialized write transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
     PostgreSQL). Everything written through it commits atomically or not at all."""
 
@@ -87,7 +98,7 @@ class WriteTx(StateReader, LogReader, Protocol):
     def bump_state_version(self) -> None: ...
 
 
-class Store(StateReader, LogReader, Protocol):
+class Store(ProgrammeReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time."""
 
     def write(self) -> AbstractContextManager[WriteTx]: ...
@@ -97,8 +108,6 @@ class Store(StateReader, LogReader, Protocol):
     def iter_checkpoints(self) -> Iterator[CheckpointRow]: ...
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]: ...
-
-    def list_members(self) -> list[MemberRow]: ...
 
     def state_version(self) -> int: ...
 

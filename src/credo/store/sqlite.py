@@ -12,11 +12,20 @@ from importlib import resources
 from pathlib import Path
 
 from credo.errors import Conflict, StoreError
+from credo.store._programme import (
+    PROGRAMME_DERIVED,
+    SCORE_TABLES,
+    ProgrammeQueries,
+    ProgrammeWrites,
+)
 from credo.store.base import AttestationRow, CheckpointRow, MemberRow
 
-DERIVED_TABLES = ("members", "attestations")
+DERIVED_TABLES: tuple[str, ...] = ("members", "attestations", *PROGRAMME_DERIVED)
 _STATE_META_KEYS = ("state_version",)
-_SCHEMA = resources.files("credo.store").joinpath("sqlite_schema.sql").read_text()
+_SCHEMA = "\n".join(
+    resources.files("credo.store").joinpath(name).read_text()
+    for name in ("sqlite_schema.sql", "programme_schema.sql")
+)
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -76,6 +85,10 @@ class _Queries:
         row = self._one("SELECT * FROM members WHERE key_id = ?", (key_id,))
         return None if row is None else _member(row)
 
+    def list_members(self) -> list[MemberRow]:
+        rows = self.conn.execute("SELECT * FROM members ORDER BY id").fetchall()
+        return [_member(r) for r in rows]
+
     def get_attestation(self, digest: str) -> AttestationRow | None:
         row = self._one("SELECT * FROM attestations WHERE digest = ?", (digest,))
         return None if row is None else AttestationRow(*row)  # type: ignore[arg-type]
@@ -95,7 +108,7 @@ def _member(row: tuple[object, ...]) -> MemberRow:
     )
 
 
-class SqliteWriteTx(_Queries):
+class SqliteWriteTx(ProgrammeWrites, _Queries):
     """The open write transaction; see `credo.store.base.WriteTx`.
 
     Members are cached for the life of the transaction: every entry's signer is looked up,
@@ -192,7 +205,7 @@ class SqliteWriteTx(_Queries):
         self.set_meta("state_version", str(int(self.get_meta("state_version") or 0) + 1))
 
 
-class SqliteStore(_Queries):
+class SqliteStore(ProgrammeQueries, _Queries):
     """`credo.store.base.Store` on one SQLite file (or ``":memory:"`` for replays)."""
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
@@ -265,10 +278,6 @@ class SqliteStore(_Queries):
         for idx, data in cur:
             yield int(idx), bytes(data)
 
-    def list_members(self) -> list[MemberRow]:
-        rows = self.conn.execute("SELECT * FROM members ORDER BY id").fetchall()
-        return [_member(r) for r in rows]
-
     def state_version(self) -> int:
         return int(self.get_meta("state_version") or 0)
 
@@ -283,7 +292,7 @@ class SqliteStore(_Queries):
     def reset_state(self) -> None:
         """Empty every derived table, ready for a replay from entry 0 (`credo rebuild`)."""
         with self.write() as tx:
-            for table in DERIVED_TABLES:
+            for table in (*DERIVED_TABLES, *SCORE_TABLES):
                 tx._exec(f"DELETE FROM {table}")  # noqa: S608
             for key in _STATE_META_KEYS:
                 tx._exec("DELETE FROM meta WHERE key = ?", (key,))

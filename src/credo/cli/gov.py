@@ -1,0 +1,111 @@
+"""credo propose / vote / rules: governance from the command line (keys from DIR/keys)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import credo.scoring.adoption  # noqa: F401  (installs rules vetting for adoption)
+from credo.cli._common import DataOption, console
+from credo.errors import InputError
+from credo.ledger.node import DataDir, Ledger
+from credo.store.sqlite import SqliteStore
+
+app = typer.Typer(help="Proposals and votes of the consortium's governance.", no_args_is_help=True)
+
+
+def _params(action: str, file: Path | None, params: str | None) -> dict[str, object]:
+    if action == "adopt_rules":
+        if file is None:
+            raise InputError("adopt_rules needs --file RULES.json|yaml", code="bad_input")
+        try:
+            return {"document": file.read_text()}
+        except OSError as exc:
+            raise InputError(f"cannot read {file}: {exc}", code="bad_input") from exc
+    try:
+        loaded = json.loads(params or "{}")
+    except ValueError as exc:
+        raise InputError(f"--params is not JSON: {exc}", code="bad_input") from exc
+    if not isinstance(loaded, dict):
+        raise InputError("--params must be a JSON object", code="bad_input")
+    return loaded
+
+
+@app.command("propose")
+def propose(
+    data: DataOption,
+    member: Annotated[str, typer.Option(help="Proposing member (its key in DIR/keys)")],
+    id: Annotated[str, typer.Option("--id", help="Proposal id")],
+    action: Annotated[
+        str, typer.Option(help="admit_member|retire_member|adopt_rules|adopt_mandate")
+    ],
+    file: Annotated[Path | None, typer.Option(help="Rules document for adopt_rules")] = None,
+    params: Annotated[str | None, typer.Option(help="JSON params for other actions")] = None,
+    rationale: Annotated[str, typer.Option(help="Why")] = "",
+) -> None:
+    """Put a proposal on the log."""
+    body = {
+        "id": id,
+        "action": action,
+        "params": _params(action, file, params),
+        "rationale": rationale,
+    }
+    ledger = Ledger(DataDir(data))
+    try:
+        accepted = ledger.submit_one("governance.propose", member, body)
+    finally:
+        ledger.close()
+    console.print(f"proposal {id} at log index {accepted.index}")
+
+
+@app.command("vote")
+def vote(
+    data: DataOption,
+    member: Annotated[str, typer.Option(help="Voting member (its key in DIR/keys)")],
+    proposal: Annotated[str, typer.Option(help="Proposal id")],
+    choice: Annotated[str, typer.Option("--vote", help="yes|no|abstain")] = "yes",
+) -> None:
+    """Vote on an open proposal; the vote that reaches the quorum adopts it."""
+    ledger = Ledger(DataDir(data))
+    try:
+        accepted = ledger.submit_one(
+            "governance.vote", member, {"proposal": proposal, "vote": choice}
+        )
+        status = ledger.store.get_proposal(proposal)
+    finally:
+        ledger.close()
+    console.print(
+        f"vote at log index {accepted.index}; proposal is {status.status if status else '?'}"
+    )
+
+
+def rules(data: DataOption) -> None:
+    """Show the rules in force (the last adopted on the log) and their history, as JSON."""
+    d = DataDir(data)
+    d.read_config()
+    store = SqliteStore(d.db)
+    try:
+        history = store.rules_history()
+    finally:
+        store.close()
+    if not history:
+        raise InputError("no rules document has been adopted yet", code="no_rules")
+    current = history[-1]
+    doc = {
+        "current": {
+            "hash": current.hash,
+            "adopted_at_index": current.adopted_idx,
+            "proposal": current.proposal_id,
+            "document": json.loads(current.document)
+            if current.document.lstrip().startswith(b"{")
+            else current.document.decode(),
+        },
+        "history": [
+            {"hash": r.hash, "adopted_at_index": r.adopted_idx, "proposal": r.proposal_id}
+            for r in history
+        ],
+    }
+    print(json.dumps(doc, indent=2, ensure_ascii=False))

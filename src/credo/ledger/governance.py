@@ -1,0 +1,214 @@
+"""Governance on the log: proposals, votes, and adoption at the quorum the genesis set.
+
+Adopting a rules document, admitting or retiring a member and adopting an access mandate are
+all proposals that take effect in the state transition of the vote that reaches the quorum,
+so a replay of the log adopts exactly what the consortium adopted. Rules documents are
+validated by the scoring layer through `set_rules_validator` (the ledger does not know what a
+scorecard is); without a validator, rules proposals are refused, never waved through.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from credo.errors import EntryRejected, RulesRejected
+from credo.ledger.kinds import Body, MemberSpec, ShortText, register_kind
+from credo.ledger.state import admit, register_handler, retire
+from credo.ledger.validate import Decoded
+from credo.store.base import MemberRow, ProposalRow, RulesRow, WriteTx
+
+ProposalId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+Action = Literal["admit_member", "retire_member", "adopt_rules", "adopt_mandate"]
+
+
+class Propose(Body):
+    id: ProposalId
+    action: Action
+    params: dict[str, Any]
+    rationale: Annotated[str, Field(max_length=1000)] = ""
+
+
+class Vote(Body):
+    proposal: ProposalId
+    vote: Literal["yes", "no", "abstain"]
+
+
+class RetireParams(Body):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+    reason: ShortText
+
+
+class RulesParams(Body):
+    document: Annotated[str, Field(min_length=2, max_length=12_000)]
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """How an action's params are checked when proposed, and applied when adopted."""
+
+    params: type[BaseModel]
+    check: Callable[[WriteTx, BaseModel], None]
+    apply: Callable[[WriteTx, int, BaseModel, ProposalRow], None]
+
+
+RulesValidator = Callable[[bytes], str]
+_rules_validator: list[RulesValidator] = []
+
+
+def set_rules_validator(validator: RulesValidator) -> None:
+    """The scoring layer registers how a rules document is vetted (returns its hash)."""
+    _rules_validator[:] = [validator]
+
+
+def _vet_rules(document: str) -> str:
+    if not _rules_validator:
+        raise EntryRejected("no rules validator is installed", code="rules_unavailable")
+    try:
+        return _rules_validator[0](document.encode())
+    except RulesRejected as exc:
+        raise EntryRejected(f"rules document refused: {exc.message}", code=exc.code) from exc
+
+
+def _check_admit(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, MemberSpec)
+    if tx.get_member(params.id) is not None:
+        raise EntryRejected(f"member {params.id!r} already exists", code="member_exists")
+
+
+def _apply_admit(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, MemberSpec)
+    admit(tx, index, params)
+
+
+def _check_retire(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, RetireParams)
+    member = tx.get_member(params.id)
+    if member is None or member.status != "active":
+        raise EntryRejected(f"no active member {params.id!r}", code="unknown_member")
+
+
+def _apply_retire(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, RetireParams)
+    retire(tx, params.id, by="governance")
+
+
+def _check_rules(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, RulesParams)
+    _vet_rules(params.document)
+
+
+def _apply_rules(tx: WriteTx, index: int, params: BaseModel, proposal: ProposalRow) -> None:
+    assert isinstance(params, RulesParams)
+    digest = _vet_rules(params.document)
+    tx.add_rules(RulesRow(index, digest, params.document.encode(), proposal.id))
+
+
+ACTIONS: dict[str, ActionSpec] = {
+    "admit_member": ActionSpec(MemberSpec, _check_admit, _apply_admit),
+    "retire_member": ActionSpec(RetireParams, _check_retire, _apply_retire),
+    "adopt_rules": ActionSpec(RulesParams, _check_rules, _apply_rules),
+}
+
+
+def register_action(name: str, spec: ActionSpec) -> None:
+    """Other ledger modules add actions (the access-mandate module adds adopt_mandate)."""
+    ACTIONS[name] = spec
+
+
+def _params(action: str, raw: dict[str, Any]) -> tuple[ActionSpec, BaseModel]:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise EntryRejected(f"action {action!r} is not available", code="unknown_action")
+    try:
+        return spec, spec.params.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise EntryRejected(f"{action} params: {where}: {err['msg']}", code="schema") from exc
+
+
+def _propose(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = Propose.model_validate(entry.body)
+    if tx.get_proposal(body.id) is not None:
+        raise EntryRejected(f"proposal {body.id!r} already exists", code="proposal_exists")
+    spec, params = _params(body.action, body.params)
+    spec.check(tx, params)
+    tx.put_proposal(ProposalRow(body.id, signer.id, body.action, body.params, "open", index, None))
+
+
+def quorum(tx: WriteTx) -> tuple[int, int]:
+    num, den = json.loads(tx.get_meta("quorum") or "[2, 3]")
+    return int(num), int(den)
+
+
+def voters(tx: WriteTx, proposal_votes: list[tuple[str, str]]) -> tuple[int, int, int]:
+    """(voting members, yes, no): only votes of members who still hold a voting seat count."""
+    seats = {m.id for m in _active_voters(tx)}
+    yes = sum(1 for m, v in proposal_votes if v == "yes" and m in seats)
+    no = sum(1 for m, v in proposal_votes if v == "no" and m in seats)
+    return len(seats), yes, no
+
+
+def _active_voters(tx: WriteTx) -> list[MemberRow]:
+    return [m for m in tx.list_members() if m.status == "active" and "voter" in m.roles]
+
+
+def _vote(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = Vote.model_validate(entry.body)
+    proposal = tx.get_proposal(body.proposal)
+    if proposal is None:
+        raise EntryRejected(f"no proposal {body.proposal!r}", code="unknown_proposal")
+    if proposal.status != "open":
+        raise EntryRejected(
+            f"proposal {proposal.id!r} is {proposal.status}", code="proposal_closed"
+        )
+    cast = tx.list_votes(proposal.id)
+    if any(m == signer.id for m, _ in cast):
+        raise EntryRejected(
+            f"{signer.id!r} has already voted on {proposal.id!r}", code="already_voted"
+        )
+    tx.put_vote(proposal.id, signer.id, body.vote, index)
+    seats, yes, no = voters(tx, [*cast, (signer.id, body.vote)])
+    num, den = quorum(tx)
+    if yes * den >= num * seats:
+        _adopt(tx, index, proposal)
+    elif no * den > (den - num) * seats:
+        _close(tx, proposal, "rejected", index)
+
+
+def _adopt(tx: WriteTx, index: int, proposal: ProposalRow) -> None:
+    spec, params = _params(proposal.action, proposal.params)
+    try:
+        spec.check(tx, params)
+    except EntryRejected as exc:
+        # The world changed since the proposal (say, the member was admitted directly);
+        # the vote still counts and the proposal closes as failed, with the reason.
+        _close(tx, proposal, f"failed:{exc.code}", index)
+        return
+    spec.apply(tx, index, params, proposal)
+    _close(tx, proposal, "adopted", index)
+
+
+def _close(tx: WriteTx, proposal: ProposalRow, status: str, index: int) -> None:
+    tx.put_proposal(
+        ProposalRow(
+            proposal.id,
+            proposal.proposer,
+            proposal.action,
+            proposal.params,
+            status,
+            proposal.proposed_idx,
+            index,
+        )
+    )
+
+
+register_kind("governance.propose", Propose, frozenset({"voter", "admin"}))
+register_kind("governance.vote", Vote, frozenset({"voter"}))
+register_handler("governance.propose", _propose)
+register_handler("governance.vote", _vote)

@@ -1,0 +1,154 @@
+"""The credit programme's entries: enrolment, withdrawal and disputes.
+
+Enrolment and disputes are written by the operator acting for the person (the person has no
+consortium key); a dispute's answer is signed by the member that submitted the record. Whether
+an unanswered dispute has run out is judged by the entries' own timestamps, so a replay reaches
+the same verdict as the sequencer did.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from credo.errors import EntryRejected
+from credo.ledger.kinds import Body, register_kind
+from credo.ledger.state import register_handler
+from credo.ledger.validate import Decoded
+from credo.store.base import DisputeRow, MemberRow, WriteTx
+
+SubjectRef = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+DisputeId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+RecordId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+DEFAULT_ANSWER_DAYS = 30
+
+
+class Enrol(Body):
+    subject: SubjectRef
+
+
+class Withdraw(Body):
+    subject: SubjectRef
+
+
+class DisputeOpen(Body):
+    id: DisputeId
+    record_id: RecordId
+    subject: SubjectRef
+    statement: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # commitment; text in the vault
+
+
+class DisputeAnswer(Body):
+    id: DisputeId
+    outcome: Literal["upheld", "amended", "retracted"]
+    evidence: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class DisputeExpire(Body):
+    id: DisputeId
+
+
+def _enrol(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = Enrol.model_validate(entry.body)
+    if tx.is_enrolled(body.subject):
+        raise EntryRejected("already enrolled", code="already_enrolled")
+    tx.enrol(body.subject, index, entry.at)
+
+
+def _withdraw(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = Withdraw.model_validate(entry.body)
+    if not tx.is_enrolled(body.subject):
+        raise EntryRejected("not enrolled", code="not_enrolled")
+    tx.withdraw(body.subject)
+
+
+def _open(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = DisputeOpen.model_validate(entry.body)
+    record = tx.get_record(body.record_id)
+    if record is None or record.subject != body.subject:
+        raise EntryRejected("no such record about this person", code="unknown_record")
+    if tx.get_dispute(body.id) is not None:
+        raise EntryRejected(f"dispute {body.id} already exists", code="dispute_exists")
+    if any(
+        d.record_id == body.record_id and d.status == "open" for d in tx.disputes_of(body.subject)
+    ):
+        raise EntryRejected("this record is already under dispute", code="already_disputed")
+    tx.put_dispute(
+        DisputeRow(body.id, body.record_id, body.subject, body.statement, index, entry.at, "open")
+    )
+
+
+def _open_dispute(tx: WriteTx, dispute_id: str) -> DisputeRow:
+    dispute = tx.get_dispute(dispute_id)
+    if dispute is None:
+        raise EntryRejected(f"no dispute {dispute_id}", code="unknown_dispute")
+    if dispute.status != "open":
+        raise EntryRejected(f"dispute {dispute_id} is {dispute.status}", code="dispute_closed")
+    return dispute
+
+
+def _close(tx: WriteTx, d: DisputeRow, status: str, index: int, at: str, evidence: str) -> None:
+    tx.put_dispute(
+        DisputeRow(
+            d.id,
+            d.record_id,
+            d.subject,
+            d.statement,
+            d.opened_idx,
+            d.opened_at,
+            status,
+            index,
+            at,
+            evidence,
+        )
+    )
+
+
+def answer_days(tx: WriteTx) -> int:
+    """The answer period the current rules set (DESIGN: default 30 days)."""
+    import json
+
+    rules = tx.current_rules()
+    if rules is None:
+        return DEFAULT_ANSWER_DAYS
+    return int(json.loads(rules.document).get("dispute_answer_days", DEFAULT_ANSWER_DAYS))
+
+
+def _seconds(ts: str) -> float:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+def _answer(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = DisputeAnswer.model_validate(entry.body)
+    dispute = _open_dispute(tx, body.id)
+    record = tx.get_record(dispute.record_id)
+    if record is None or record.member != signer.id:
+        raise EntryRejected("only the record's submitting member may answer", code="not_submitter")
+    if _seconds(entry.at) > _seconds(dispute.opened_at) + answer_days(tx) * 86400:
+        raise EntryRejected("the answer period has ended", code="answer_too_late")
+    _close(tx, dispute, body.outcome, index, entry.at, body.evidence)
+
+
+def _expire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = DisputeExpire.model_validate(entry.body)
+    dispute = _open_dispute(tx, body.id)
+    if _seconds(entry.at) <= _seconds(dispute.opened_at) + answer_days(tx) * 86400:
+        raise EntryRejected("the answer period has not ended", code="not_expired")
+    _close(tx, dispute, "expired", index, entry.at, "unanswered: resolved for the person")
+
+
+register_kind("programme.enrol", Enrol, frozenset({"admin"}))
+register_kind("programme.withdraw", Withdraw, frozenset({"admin"}))
+register_kind("dispute.open", DisputeOpen, frozenset({"admin"}))
+register_kind("dispute.answer", DisputeAnswer, frozenset({"recorder"}))
+register_kind("dispute.expire", DisputeExpire, frozenset({"admin"}))
+for _kind, _handler in (
+    ("programme.enrol", _enrol),
+    ("programme.withdraw", _withdraw),
+    ("dispute.open", _open),
+    ("dispute.answer", _answer),
+    ("dispute.expire", _expire),
+):
+    register_handler(_kind, _handler)
