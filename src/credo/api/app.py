@@ -11,6 +11,7 @@ from credo import __version__
 from credo.api import problems
 from credo.api.routes import attestations, entries, log, members, proofs
 from credo.ledger.node import DataDir, Ledger
+from credo.scoring.rescorer import Rescorer
 from credo.settings import Settings
 
 
@@ -19,10 +20,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ledger = Ledger(DataDir(settings.data_dir), workers=settings.workers)
         ledger.validator.warm_up()
+        rescorer = Rescorer(ledger.store)
+        ledger.sequencer.add_listener(rescorer.on_commit)
         app.state.ledger = ledger
         try:
             yield
         finally:
+            ledger.sequencer.close()  # no more commits, so no more rescoring work
+            rescorer.close()
             ledger.close()
 
     app = FastAPI(

@@ -2,3 +2,4 @@
 the log into state. Importing it registers every kind (the closed set is complete here)."""
 
 from credo.ledger import governance as governance
+from credo.ledger import programme as programme

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from credo.errors import CredoError, EntryRejected
@@ -40,6 +41,7 @@ class Accepted:
 
 
 Outcome = Accepted | EntryRejected
+Listener = Callable[[list[Decoded]], None]
 
 
 @dataclass(slots=True)
@@ -60,7 +62,13 @@ class Sequencer:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
         self._stopped = threading.Event()
+        self._listeners: list[Listener] = []
         self._thread.start()
+
+    def add_listener(self, listener: Listener) -> None:
+        """Called on the sequencer thread after each commit with the accepted entries; higher
+        layers (rescoring) subscribe here so the ledger never imports them. Keep it quick."""
+        self._listeners.append(listener)
 
     def submit(self, entries: list[Decoded]) -> Future[list[Outcome]]:
         """Queue entries for the next group commit; the future gives one outcome per entry."""
@@ -114,6 +122,15 @@ class Sequencer:
             return
         for p, answer in zip(group, outcomes, strict=True):
             p.future.set_result(answer)
+        if self._listeners:
+            accepted = [
+                e
+                for p, answers in zip(group, outcomes, strict=True)
+                for e, a in zip(p.entries, answers, strict=True)
+                if isinstance(a, Accepted)
+            ]
+            for listener in self._listeners:
+                listener(accepted)
         log.debug(
             "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
         )

@@ -1,0 +1,69 @@
+"""Rescoring on every relevant entry: a background thread fed by the sequencer's listener.
+
+The sequencer only hands over the accepted entries; working out whose score they touch and
+recomputing it happens here, off the write path.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from credo.errors import CredoError
+from credo.ledger.validate import Decoded
+from credo.scoring.service import rescore, rescore_all
+from credo.store.base import Store
+
+log = logging.getLogger(__name__)
+
+_SUBJECT_KINDS = {"programme.enrol", "dispute.open", "dispute.answer", "dispute.expire"}
+_RECORD_KINDS = {"record.put", "record.amend", "record.retract"}
+
+
+class Rescorer:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._rules_hash: str | None = None
+        self._queue: queue.SimpleQueue[list[Decoded] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="credo-rescorer", daemon=True)
+        self._thread.start()
+
+    def on_commit(self, entries: list[Decoded]) -> None:
+        self._queue.put(entries)
+
+    def _subjects(self, entries: list[Decoded]) -> tuple[set[str], bool]:
+        subjects: set[str] = set()
+        everyone = False
+        for e in entries:
+            if e.kind in _SUBJECT_KINDS and "subject" in e.body:
+                subjects.add(str(e.body["subject"]))
+            elif e.kind == "dispute.answer" or e.kind == "dispute.expire":
+                dispute = self.store.get_dispute(str(e.body["id"]))
+                if dispute is not None:
+                    subjects.add(dispute.subject)
+            elif e.kind in _RECORD_KINDS:
+                record = self.store.get_record(str(e.body.get("record_id", "")))
+                if record is not None:
+                    subjects.add(record.subject)
+            elif e.kind == "governance.vote":
+                current = self.store.current_rules()  # a vote may have adopted new rules
+                if current is not None and current.hash != self._rules_hash:
+                    self._rules_hash = current.hash
+                    everyone = True
+        return subjects, everyone
+
+    def _run(self) -> None:
+        while (entries := self._queue.get()) is not None:
+            try:
+                subjects, everyone = self._subjects(entries)
+                if everyone and self.store.current_rules() is not None:
+                    rescore_all(self.store)
+                for subject in subjects:
+                    rescore(self.store, subject)
+            except CredoError as exc:
+                log.warning("rescoring failed: %s", exc.code)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
