@@ -112,8 +112,8 @@ def _report(run: Run, ceiling: float, mode: str) -> None:
         "ratio_to_ceiling": round(rate / ceiling, 3),
     }
     console.print(
-        f"{total} entries in {run.finished - run.started:.2f} s: [bold]{rate:,.0f} entries/s[/bold] "
-        f"accepted and durable"
+        f"{total} entries in {run.finished - run.started:.2f} s: "
+        f"[bold]{rate:,.0f} entries/s[/bold] accepted and durable"
     )
     console.print(
         f"acknowledgement latency p50 {figures['ack_p50_ms']} ms, p99 {figures['ack_p99_ms']} ms"

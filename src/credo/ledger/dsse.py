@@ -73,12 +73,12 @@ def encode_envelope(env: Envelope) -> bytes:
             "payloadType and keyid may use only letters, digits and ._+/-", code="bad_envelope"
         )
     sigs = ",".join(
-        '{"keyid":"%s","sig":"%s"}' % (s.keyid, base64.b64encode(s.sig).decode())
+        f'{{"keyid":"{s.keyid}","sig":"{base64.b64encode(s.sig).decode()}"}}'
         for s in env.signatures
     )
     payload = base64.b64encode(env.payload).decode()
     return (
-        '{"payload":"%s","payloadType":"%s","signatures":[%s]}' % (payload, env.payload_type, sigs)
+        f'{{"payload":"{payload}","payloadType":"{env.payload_type}","signatures":[{sigs}]}}'
     ).encode()
 
 

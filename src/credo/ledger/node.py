@@ -87,7 +87,8 @@ class Ledger:
     async def submit_body(self, body: bytes) -> list[Outcome]:
         checked = await self.validator.validate_body(body)
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        answers = iter(await asyncio.wrap_future(self.sequencer.submit(valid)))
+        done: list[Outcome] = await asyncio.wrap_future(self.sequencer.submit(valid))
+        answers = iter(done)
         return [c if isinstance(c, EntryRejected) else next(answers) for c in checked]
 
     def _sequence(self, checked: list[Any]) -> list[Outcome]:

@@ -41,7 +41,7 @@ def apply(tx: WriteTx, index: int, entry: Decoded) -> None:
 
 
 def _check_signatures(entry: Decoded, keys: dict[str, bytes]) -> None:
-    """Every signature must come from a known key and verify (verified ones were done in a worker)."""
+    """Every signature must come from a known key and verify (workers did the ones they knew)."""
     message: bytes | None = None
     for kid, sig in entry.signatures:
         key = keys.get(kid)

@@ -12,13 +12,26 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from credo.store._people import AccessRow as AccessRow
+from credo.store._people import ConsentRow as ConsentRow
+from credo.store._people import MandateRow as MandateRow
+from credo.store._people import PeopleReader, PeopleWriter
+from credo.store._people import RecordRow as RecordRow
 from credo.store._programme import (
-    DisputeRow,
+    DisputeRow as DisputeRow,
+)
+from credo.store._programme import (
     ProgrammeReader,
     ProgrammeWriter,
-    ProposalRow,
-    RulesRow,
-    ScoreRow,
+)
+from credo.store._programme import (
+    ProposalRow as ProposalRow,
+)
+from credo.store._programme import (
+    RulesRow as RulesRow,
+)
+from credo.store._programme import (
+    ScoreRow as ScoreRow,
 )
 
 
@@ -75,7 +88,7 @@ class LogReader(Protocol):
     def read_entries(self, start: int, count: int) -> list[bytes]: ...
 
 
-class WriteTx(ProgrammeWriter, StateReader, LogReader, Protocol):
+class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
     """One serialized write transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
     PostgreSQL). Everything written through it commits atomically or not at all."""
 
@@ -98,7 +111,7 @@ class WriteTx(ProgrammeWriter, StateReader, LogReader, Protocol):
     def bump_state_version(self) -> None: ...
 
 
-class Store(ProgrammeReader, StateReader, LogReader, Protocol):
+class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time."""
 
     def write(self) -> AbstractContextManager[WriteTx]: ...

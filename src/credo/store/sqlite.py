@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from credo.errors import Conflict, StoreError
+from credo.store._people import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
 from credo.store._programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
@@ -20,11 +22,11 @@ from credo.store._programme import (
 )
 from credo.store.base import AttestationRow, CheckpointRow, MemberRow
 
-DERIVED_TABLES: tuple[str, ...] = ("members", "attestations", *PROGRAMME_DERIVED)
+DERIVED_TABLES: tuple[str, ...] = ("members", "attestations", *PROGRAMME_DERIVED, *PEOPLE_DERIVED)
 _STATE_META_KEYS = ("state_version",)
 _SCHEMA = "\n".join(
     resources.files("credo.store").joinpath(name).read_text()
-    for name in ("sqlite_schema.sql", "programme_schema.sql")
+    for name in ("sqlite_schema.sql", "programme_schema.sql", "people_schema.sql")
 )
 
 
@@ -49,9 +51,9 @@ class _Queries:
 
     conn: sqlite3.Connection
 
-    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
         try:
-            row: tuple[object, ...] | None = self.conn.execute(sql, args).fetchone()
+            row: tuple[Any, ...] | None = self.conn.execute(sql, args).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite read failed: {exc}") from exc
         return row
@@ -65,7 +67,7 @@ class _Queries:
 
     def read_tile(self, level: int, index: int) -> bytes:
         row = self._one("SELECT hashes FROM tiles WHERE level = ? AND idx = ?", (level, index))
-        return b"" if row is None else bytes(row[0])  # type: ignore[arg-type]
+        return b"" if row is None else bytes(row[0])
 
     def read_entries(self, start: int, count: int) -> list[bytes]:
         try:
@@ -91,24 +93,24 @@ class _Queries:
 
     def get_attestation(self, digest: str) -> AttestationRow | None:
         row = self._one("SELECT * FROM attestations WHERE digest = ?", (digest,))
-        return None if row is None else AttestationRow(*row)  # type: ignore[arg-type]
+        return None if row is None else AttestationRow(*row)
 
 
-def _member(row: tuple[object, ...]) -> MemberRow:
+def _member(row: tuple[Any, ...]) -> MemberRow:
     mid, name, sector, roles, key, key_id, status, idx = row
     return MemberRow(
         id=str(mid),
         name=str(name),
         sector=str(sector),
         roles=tuple(json.loads(str(roles))),
-        public_key=bytes(key),  # type: ignore[arg-type]
+        public_key=bytes(key),
         key_id=str(key_id),
         status=str(status),
-        admitted_idx=int(idx),  # type: ignore[call-overload]
+        admitted_idx=int(idx),
     )
 
 
-class SqliteWriteTx(ProgrammeWrites, _Queries):
+class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
     """The open write transaction; see `credo.store.base.WriteTx`.
 
     Members are cached for the life of the transaction: every entry's signer is looked up,
@@ -188,7 +190,7 @@ class SqliteWriteTx(ProgrammeWrites, _Queries):
 
     def _write_attestation(self, verb: str, row: AttestationRow) -> None:
         self._exec(
-            f"{verb} INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+            f"{verb} INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.digest,
                 row.issuer,
@@ -205,7 +207,7 @@ class SqliteWriteTx(ProgrammeWrites, _Queries):
         self.set_meta("state_version", str(int(self.get_meta("state_version") or 0) + 1))
 
 
-class SqliteStore(ProgrammeQueries, _Queries):
+class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
     """`credo.store.base.Store` on one SQLite file (or ``":memory:"`` for replays)."""
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
@@ -264,7 +266,7 @@ class SqliteStore(ProgrammeQueries, _Queries):
 
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
-        return None if row is None else bytes(row[0])  # type: ignore[arg-type]
+        return None if row is None else bytes(row[0])
 
     def iter_checkpoints(self) -> Iterator[CheckpointRow]:
         cur = self.conn.execute("SELECT seq, size, note FROM checkpoints ORDER BY seq")

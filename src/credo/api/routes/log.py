@@ -7,7 +7,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from credo.api.deps import LedgerDep, StoreDep
 from credo.errors import NotFound
-from credo.tlog import TILE_WIDTH, HASH_SIZE, encode_entry_bundle, parse_tile_path
+from credo.tlog import HASH_SIZE, TILE_WIDTH, encode_entry_bundle, parse_tile_path
 
 router = APIRouter(prefix="/log", tags=["log"])
 

@@ -1,0 +1,187 @@
+"""Crash loop: SIGKILL the server while clients submit, restart, and check that nothing
+acknowledged was lost and no published checkpoint was contradicted (DESIGN.md, The log:
+"a submission is acknowledged only after it is durable")."""
+
+from __future__ import annotations
+
+import base64
+import random
+import sqlite3
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from credo.ledger.keys import MemberKey
+from credo.ledger.node import DataDir
+from credo.tlog import Checkpoint, NoteVerifier, open_checkpoint, verify_consistency
+from tests.conftest import ORIGIN, member_key
+from tests.e2e._server import (
+    Server,
+    fetch_all_entries,
+    fetch_checkpoint,
+    make_consortium,
+    signed_attestations,
+)
+
+ROUNDS = 8
+SUBMITTERS = 2
+
+
+@dataclass
+class Observed:
+    """What clients saw before the crashes: the ground truth the log must keep."""
+
+    acked: dict[int, bytes] = field(default_factory=dict)  # index -> exact stored bytes
+    batches: list[list[bytes]] = field(default_factory=list)  # every batch sent, answered or not
+    checkpoints: set[bytes] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def submit_until_killed(
+    url: str, key: MemberKey, tag: str, seen: Observed, stop: threading.Event
+) -> None:
+    rng = random.Random(tag)
+    with httpx.Client(timeout=20) as http:
+        n = 0
+        while not stop.is_set():
+            batch = signed_attestations(key, "uni", f"{tag}-{n}", rng.randint(1, 40))
+            n += 1
+            with seen.lock:
+                seen.batches.append([stored for _, stored in batch])
+            try:
+                r = http.post(f"{url}/v1/entries", json={"entries": [e for e, _ in batch]})
+            except httpx.TransportError:
+                return  # the server died with this batch in flight: its outcome is unknown
+            assert r.status_code == 200, r.text[:500]
+            results = r.json()["results"]
+            with seen.lock:
+                for (_, stored), res in zip(batch, results, strict=True):
+                    assert res["status"] == "accepted", res
+                    seen.acked[int(res["index"])] = stored
+
+
+def poll_checkpoints(url: str, seen: Observed, stop: threading.Event) -> None:
+    with httpx.Client(timeout=20) as http:
+        while not stop.is_set():
+            try:
+                r = http.get(f"{url}/log/checkpoint")
+            except httpx.TransportError:
+                return
+            assert r.status_code == 200
+            with seen.lock:
+                seen.checkpoints.add(r.content)
+            time.sleep(0.02)
+
+
+def crash_round(server: Server, key: MemberKey, round_no: int, seen: Observed, rng: random.Random) -> None:
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=poll_checkpoints, args=(server.url, seen, stop)),
+        *(
+            threading.Thread(
+                target=submit_until_killed,
+                args=(server.url, key, f"r{round_no}-c{c}", seen, stop),
+            )
+            for c in range(SUBMITTERS)
+        ),
+    ]
+    errors: list[BaseException] = []
+
+    def guarded(target: threading.Thread) -> None:
+        try:
+            target.run()
+        except BaseException as exc:  # surface assertion failures of the client threads
+            errors.append(exc)
+
+    runners = [threading.Thread(target=guarded, args=(t,)) for t in threads]
+    for t in runners:
+        t.start()
+    try:
+        time.sleep(rng.uniform(0.3, 1.5))
+        server.kill()
+    finally:
+        stop.set()
+        for t in runners:
+            t.join(timeout=60)
+    assert not errors, errors
+
+
+def stored_checkpoints(data: Path) -> list[bytes]:
+    conn = sqlite3.connect(f"file:{DataDir(data).db}?mode=ro", uri=True)
+    try:
+        return [bytes(r[0]) for r in conn.execute("SELECT note FROM checkpoints ORDER BY seq")]
+    finally:
+        conn.close()
+
+
+def check_after_restart(server: Server, seen: Observed) -> None:
+    with httpx.Client(timeout=30) as http:
+        vkey = http.get(f"{server.url}/log/vkey").text.strip()
+        verifier = NoteVerifier.from_vkey(vkey)
+        _, latest = fetch_checkpoint(http, server.url)
+
+        # Every acknowledged entry is at its index, byte for byte.
+        assert latest.size > max(seen.acked, default=0)
+        log = fetch_all_entries(http, server.url, latest.size)
+        for index, stored in seen.acked.items():
+            assert log[index] == stored, f"acknowledged entry {index} lost or changed"
+
+        # A batch is one transaction: after a crash it is in the log whole, or not at all.
+        position = {data: i for i, data in enumerate(log)}
+        assert len(position) == len(log), "an entry appears twice in the log"
+        for batch in seen.batches:
+            found = [position.get(data) for data in batch]
+            if found[0] is None:
+                assert found == [None] * len(batch), "a batch was partly written"
+            else:
+                assert found == list(range(found[0], found[0] + len(batch)))
+
+        # The new checkpoint is consistent with every checkpoint any client ever saw.
+        history = stored_checkpoints(server.data)
+        assert history[-1] == http.get(f"{server.url}/log/checkpoint").content
+        for note in seen.checkpoints:
+            assert note in history, "a published checkpoint is missing from the history"
+            old: Checkpoint = open_checkpoint(note, verifier, ORIGIN)
+            r = http.get(
+                f"{server.url}/v1/proofs/consistency",
+                params={"old": old.size, "new": latest.size},
+            )
+            assert r.status_code == 200, r.text
+            proof = [base64.b64decode(h) for h in r.json()["proof"]]
+            verify_consistency(old.size, latest.size, proof, old.root_hash, latest.root_hash)
+
+    done = subprocess.run(
+        ["credo", "verify", "--data", str(server.data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"OK: {latest.size} entries")
+
+
+@pytest.mark.slow
+def test_acknowledged_entries_survive_sigkill(tmp_path: Path) -> None:
+    data = make_consortium(tmp_path / "data")
+    key = member_key(data, "uni")
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    seen = Observed()
+    for round_no in range(ROUNDS + 1):
+        server = Server(data, tmp_path / "server.log")
+        try:
+            server.wait_ready()
+            check_after_restart(server, seen)
+            if round_no < ROUNDS:
+                crash_round(server, key, round_no, seen, rng)
+        except BaseException as exc:
+            exc.add_note(f"crash round {round_no}, random seed {seed}; server log:\n{server.output()}")
+            raise
+        finally:
+            server.stop()
+    assert len(seen.acked) > ROUNDS, "the clients got almost nothing acknowledged"

@@ -1,0 +1,140 @@
+"""Governance on the log: proposals, votes, adoption at the genesis quorum, refusals."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import credo.scoring.adoption  # noqa: F401  (installs rules vetting)
+from credo.errors import EntryRejected
+from credo.ledger.entries import public_key_b64
+from credo.ledger.keys import MemberKey
+from credo.ledger.node import Ledger
+from credo.ledger.replay import rebuild, verify_store
+from credo.scoring import DEFAULT_RULES_BYTES
+
+# conftest MEMBERS: voters are the operator and "watch" (civil society); we add "bank" as voter.
+
+
+def _voters(ledger: Ledger) -> None:
+    ledger.submit_one(
+        "member.admit",
+        "operator",
+        {
+            "id": "city",
+            "name": "City Office",
+            "sector": "government",
+            "public_key": public_key_b64(_save(ledger, "city")),
+            "roles": ["voter", "issuer"],
+        },
+    )
+
+
+def _save(ledger: Ledger, member_id: str) -> MemberKey:
+    key = MemberKey.generate()
+    key.save(ledger.data.member_key(member_id))
+    return key
+
+
+def _rules(**change: Any) -> str:
+    doc = json.loads(DEFAULT_RULES_BYTES)
+    for path, value in change.items():
+        target = doc
+        *parents, last = path.split("__")
+        for p in parents:
+            target = target[int(p)] if p.isdigit() else target[p]
+        target[int(last) if last.isdigit() else last] = value
+    return json.dumps(doc)
+
+
+def propose(ledger: Ledger, pid: str, action: str, params: dict[str, Any], by: str = "operator"):
+    return ledger.submit_one(
+        "governance.propose", by, {"id": pid, "action": action, "params": params}
+    )
+
+
+def vote(ledger: Ledger, pid: str, by: str, choice: str = "yes"):
+    return ledger.submit_one("governance.vote", by, {"proposal": pid, "vote": choice})
+
+
+def test_rules_adopted_at_two_thirds(ledger: Ledger) -> None:
+    _voters(ledger)  # voters: operator, watch, city -> quorum 2 of 3
+    propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
+    assert ledger.store.current_rules() is None
+    vote(ledger, "rules-1", "operator")
+    assert ledger.store.get_proposal("rules-1").status == "open"
+    vote(ledger, "rules-1", "watch")
+    assert ledger.store.get_proposal("rules-1").status == "adopted"
+    current = ledger.store.current_rules()
+    assert current is not None and current.document == DEFAULT_RULES_BYTES
+    assert len(ledger.store.rules_history()) == 1
+
+
+def test_rejected_when_quorum_unreachable(ledger: Ledger) -> None:
+    _voters(ledger)
+    propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
+    vote(ledger, "rules-1", "operator", "no")
+    vote(ledger, "rules-1", "watch", "no")
+    assert ledger.store.get_proposal("rules-1").status == "rejected"
+    with pytest.raises(EntryRejected) as err:
+        vote(ledger, "rules-1", "city")
+    assert err.value.code == "proposal_closed"
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        (_rules(scorecards__0__lines__0__category="health"), "special_category"),
+        (_rules(benefits__0__context="finance"), "out_of_context"),
+        (_rules(scorecards__0__lines__0__points=-50), "penalty"),
+        (
+            json.dumps({**json.loads(DEFAULT_RULES_BYTES), "penalty": {"action": "ban"}}),
+            "penalty",
+        ),
+    ],
+    ids=["special-category", "outside-benefit-context", "negative-points", "penalty-key"],
+)
+def test_bad_rules_refused_at_proposal(ledger: Ledger, document: str, code: str) -> None:
+    size = ledger.store.tree_size()
+    with pytest.raises(EntryRejected) as err:
+        propose(ledger, "rules-bad", "adopt_rules", {"document": document})
+    assert err.value.code == code
+    assert err.value.message  # a reason a person can read
+    assert ledger.store.tree_size() == size  # nothing written
+    assert ledger.store.get_proposal("rules-bad") is None
+
+
+def test_one_vote_per_member_and_only_voters(ledger: Ledger) -> None:
+    propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
+    _voters(ledger)
+    vote(ledger, "rules-1", "operator")
+    with pytest.raises(EntryRejected) as twice:
+        vote(ledger, "rules-1", "operator")
+    assert twice.value.code == "already_voted"
+    with pytest.raises(EntryRejected) as not_voter:
+        vote(ledger, "rules-1", "bank")  # bank holds no voting seat in the fixture
+    assert not_voter.value.code == "role_not_allowed"
+
+
+def test_member_admitted_by_governance_and_replayed(ledger: Ledger, data_dir: Path) -> None:
+    key = MemberKey.generate()
+    spec = {
+        "id": "new-coop",
+        "name": "New Cooperative",
+        "sector": "company",
+        "public_key": public_key_b64(key),
+        "roles": ["recorder"],
+    }
+    propose(ledger, "admit-coop", "admit_member", spec)
+    assert ledger.store.get_member("new-coop") is None
+    vote(ledger, "admit-coop", "operator")
+    vote(ledger, "admit-coop", "watch")
+    assert ledger.store.get_member("new-coop") is not None
+    before = copy.deepcopy(ledger.store.dump_state())
+    rebuild(ledger.store)
+    assert ledger.store.dump_state() == before
+    verify_store(ledger.store)
