@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from credo import __version__
 from credo.api import problems
-from credo.api.routes import attestations, entries, log, members, proofs
+from credo.api.auth import NonceCache
+from credo.api.routes import access, attestations, consents, entries, log, members, proofs, records
 from credo.ledger.node import DataDir, Ledger
 from credo.scoring.rescorer import Rescorer
 from credo.settings import Settings
@@ -23,9 +24,13 @@ def create_app(settings: Settings) -> FastAPI:
         rescorer = Rescorer(ledger.store)
         ledger.sequencer.add_listener(rescorer.on_commit)
         app.state.ledger = ledger
+        app.state.nonces = NonceCache()
+        app.state.people = None  # opened on first use by credo.api.deps.get_people
         try:
             yield
         finally:
+            if app.state.people is not None:
+                app.state.people.close()
             ledger.sequencer.close()  # no more commits, so no more rescoring work
             rescorer.close()
             ledger.close()
@@ -38,5 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     for module in (log, entries, proofs, attestations, members):
+        app.include_router(module.router)
+    for module in (records, access, consents):  # signed (RFC 9421) member endpoints
         app.include_router(module.router)
     return app

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from credo.api.auth import Authenticated, authenticate_request
 from credo.ledger.node import Ledger
+from credo.ledger.people import People
 from credo.store.base import Store
 
 
@@ -22,3 +25,30 @@ def get_store(request: Request) -> Store:
 
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+# -- people's data: the vault-backed service, and member authentication --------------------
+
+_people_lock = threading.Lock()
+
+
+def get_people(request: Request) -> People:
+    """The people's-data service, opened on first use (so a server without a master key still
+    serves the public log) and closed with the app."""
+    state = request.app.state
+    with _people_lock:
+        people: People | None = getattr(state, "people", None)
+        if people is None:
+            people = People.open(state.ledger)
+            state.people = people
+    return people
+
+
+async def authenticate(request: Request) -> Authenticated:
+    return await authenticate_request(
+        request, request.app.state.ledger.store, request.app.state.nonces
+    )
+
+
+PeopleDep = Annotated[People, Depends(get_people)]
+MemberDep = Annotated[Authenticated, Depends(authenticate)]

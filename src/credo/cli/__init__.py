@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from credo.cli import bench, demo, gov, ledger_cmds, member
+from credo.cli import bench, demo, gov, ledger_cmds, member, programme
 from credo.cli._common import console_err
 from credo.errors import CredoError, VerificationError
 
@@ -22,6 +22,9 @@ app.add_typer(member.app, name="member")
 app.add_typer(bench.app, name="bench")
 app.add_typer(gov.app, name="gov")
 app.command("rules")(gov.rules)
+app.command("score")(programme.score)
+app.add_typer(programme.app, name="programme")
+app.add_typer(programme.disputes, name="dispute")
 demo.register(app)
 
 

@@ -12,6 +12,8 @@ from credo.cli._common import DataOption, console
 from credo.cli.ledger_cmds import serve
 from credo.cli.member import DEFAULT_ROLES
 from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
+from credo.scoring import DEFAULT_RULES_BYTES
+from credo.scoring import adoption as _adoption  # noqa: F401  (installs rules vetting)
 
 DEMO_ORIGIN = "credo.example/demo"
 DEMO_MEMBERS = [
@@ -23,6 +25,23 @@ DEMO_MEMBERS = [
     ("bike-share", "Green Bike Share", "transport"),
     ("rights-watch", "Citizens' Rights Watch", "civil_society"),
 ]
+
+
+def _adopt_default_rules(ledger: Ledger) -> None:
+    """The programme's rules go through governance like any other: proposed, voted, adopted."""
+    body = {
+        "id": "rules-2026-1",
+        "action": "adopt_rules",
+        "params": {"document": DEFAULT_RULES_BYTES.decode()},
+        "rationale": "The programme's first rules: rewards for repaid loans, bills paid on time, "
+        "bikes returned on time, degrees and volunteering.",
+    }
+    ledger.submit_one("governance.propose", "rights-watch", body)
+    for voter in ["rights-watch", ledger.operator, *(m for m, _, _ in DEMO_MEMBERS)]:
+        proposal = ledger.store.get_proposal("rules-2026-1")
+        if proposal is None or proposal.status != "open":
+            break
+        ledger.submit_one("governance.vote", voter, {"proposal": "rules-2026-1", "vote": "yes"})
 
 
 def seed_demo(root: Path) -> Ledger:
@@ -37,6 +56,7 @@ def seed_demo(root: Path) -> Ledger:
             "state-university",
             {"digest": f"sha256:{digest}", "doc_type": "diploma", "note": f"BSc, class of 202{n}"},
         )
+    _adopt_default_rules(ledger)
     revoked = hashlib.sha256(b"demo diploma 3").hexdigest()
     ledger.submit_one(
         "attestation.revoke",

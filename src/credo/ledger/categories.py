@@ -52,7 +52,13 @@ CATEGORIES: dict[str, Category] = {
         _cat(
             "finance",
             {"bank"},
-            {"loan.opened", "loan.repaid", "bill.paid_on_time", "account.opened", "savings.deposit"},
+            {
+                "loan.opened",
+                "loan.repaid",
+                "bill.paid_on_time",
+                "account.opened",
+                "savings.deposit",
+            },
         ),
         _cat("utilities", {"utility"}, {"bill.paid_on_time", "contract.started", "contract.ended"}),
         _cat(

@@ -6,12 +6,15 @@ Layout of a data directory::
     DIR/ledger.db          the SQLite store (WAL beside it)
     DIR/keys/log.pem       the log's checkpoint signing key (PKCS#8 PEM, mode 0600)
     DIR/keys/<member>.pem  members' private keys, for demos and tests only
+    DIR/vault.db           people's payloads, encrypted per subject (credo.vault; WAL beside it)
+    DIR/master.key         the vault's master key (base64, mode 0600; CREDO_MASTER_KEY overrides)
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,8 @@ from credo.ledger.pool import Validator
 from credo.ledger.sequencer import Accepted, Outcome, Sequencer
 from credo.store.sqlite import SqliteStore
 from credo.tlog import NoteSigner, NoteVerifier
+from credo.vault import generate_master_key_file
+from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ class DataDir:
     @property
     def log_key(self) -> Path:
         return self.keys / "log.pem"
+
+    @property
+    def vault(self) -> Path:
+        return self.root / "vault.db"
+
+    @property
+    def master_key(self) -> Path:
+        return self.root / "master.key"
 
     def read_config(self) -> dict[str, Any]:
         if not self.config.exists():
@@ -119,6 +132,8 @@ def init_consortium(root: Path, origin: str, operator: str = "operator") -> Ledg
     op_key = MemberKey.generate()
     signer = NoteSigner(origin, log_key.private_key)  # validates the origin as a key name
     root.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get(MASTER_KEY_ENV) and not data.master_key.exists():
+        generate_master_key_file(data.master_key)  # the demo's key; operators may supply theirs
     log_key.save(data.log_key)
     op_key.save(data.member_key(operator))
     data.config.write_text(json.dumps({"origin": origin, "operator": operator}, indent=2) + "\n")

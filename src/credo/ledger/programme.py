@@ -8,6 +8,7 @@ the same verdict as the sequencer did.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -17,7 +18,7 @@ from credo.errors import EntryRejected
 from credo.ledger.kinds import Body, register_kind
 from credo.ledger.state import register_handler
 from credo.ledger.validate import Decoded
-from credo.store.base import DisputeRow, MemberRow, WriteTx
+from credo.store.base import DisputeRow, MemberRow, ProgrammeReader, WriteTx
 
 SubjectRef = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 DisputeId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
@@ -106,11 +107,9 @@ def _close(tx: WriteTx, d: DisputeRow, status: str, index: int, at: str, evidenc
     )
 
 
-def answer_days(tx: WriteTx) -> int:
+def answer_days(state: ProgrammeReader) -> int:
     """The answer period the current rules set (DESIGN: default 30 days)."""
-    import json
-
-    rules = tx.current_rules()
+    rules = state.current_rules()
     if rules is None:
         return DEFAULT_ANSWER_DAYS
     return int(json.loads(rules.document).get("dispute_answer_days", DEFAULT_ANSWER_DAYS))

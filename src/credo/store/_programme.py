@@ -75,6 +75,8 @@ class ProgrammeReader(Protocol):
 
     def disputes_of(self, subject: str) -> list[DisputeRow]: ...
 
+    def open_disputes(self) -> list[DisputeRow]: ...
+
     def get_score(self, subject: str) -> ScoreRow | None: ...
 
     def score_history(self, subject: str) -> list[tuple[int, int, str]]: ...
@@ -140,6 +142,10 @@ class ProgrammeQueries:
         rows = self._rows(
             "SELECT * FROM disputes WHERE subject = ? ORDER BY opened_idx", (subject,)
         )
+        return [DisputeRow(*r) for r in rows]
+
+    def open_disputes(self) -> list[DisputeRow]:
+        rows = self._rows("SELECT * FROM disputes WHERE status = 'open' ORDER BY opened_idx")
         return [DisputeRow(*r) for r in rows]
 
     def get_score(self, subject: str) -> ScoreRow | None:

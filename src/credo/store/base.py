@@ -21,7 +21,9 @@ from credo.store._programme import (
     DisputeRow as DisputeRow,
 )
 from credo.store._programme import (
-    ProgrammeReader,
+    ProgrammeReader as ProgrammeReader,
+)
+from credo.store._programme import (
     ProgrammeWriter,
 )
 from credo.store._programme import (

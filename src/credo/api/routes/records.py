@@ -1,0 +1,71 @@
+"""Recording facts about people: the vault seals the payload, the member signs the entry.
+
+``POST /v1/records/prepare`` checks the request (category, the member's sector, the type, the
+payload and its size, the national id) and only then seals the payload and returns the entry's
+exact payload bytes; the member signs them (DSSE) and submits the envelope to
+``POST /v1/entries``, so the log holds the member's own signature over the record.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from credo.api.auth import parse_body, require_role
+from credo.api.deps import MemberDep, PeopleDep
+from credo.api.schemas import signed_body
+
+router = APIRouter(prefix="/v1/records", tags=["records"])
+
+
+class PrepareRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    national_id: Annotated[str, Field(max_length=64)]
+    category: Annotated[str, Field(max_length=32)]
+    type: Annotated[str, Field(max_length=64)]
+    payload: dict[str, Any]
+    effective_at: Annotated[str, Field(max_length=40)] | None = None
+    amends: Annotated[str, Field(max_length=32)] | None = None
+
+
+class PreparedRecord(BaseModel):
+    kind: str
+    record_id: str
+    subject: str
+    payloadType: str
+    payload: str  # base64 of the exact payload bytes to sign
+
+
+@router.post(
+    "/prepare",
+    openapi_extra=signed_body(PrepareRecord),
+    responses={
+        401: {"description": "not signed by an active member"},
+        403: {"description": "the member lacks the recorder role"},
+        413: {"description": "the payload is over 16 KiB"},
+        422: {"description": "unknown category or type, or the sector may not record it"},
+    },
+)
+def prepare(who: MemberDep, people: PeopleDep) -> PreparedRecord:
+    """Seal a record's payload in the vault and return the entry for the member to sign."""
+    require_role(who, "recorder")
+    req = parse_body(PrepareRecord, who.body)
+    prepared = people.prepare_record(
+        who.member.id,
+        req.national_id,
+        req.category,
+        req.type,
+        req.payload,
+        req.effective_at,
+        req.amends,
+    )
+    return PreparedRecord(
+        kind=prepared.kind,
+        record_id=prepared.record_id,
+        subject=prepared.subject,
+        payloadType=prepared.payload_type,
+        payload=base64.b64encode(prepared.payload).decode(),
+    )

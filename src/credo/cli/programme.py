@@ -1,0 +1,120 @@
+"""credo score / programme / dispute: the credit programme from the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from credo.cli._common import DataOption, console, progress_bar
+from credo.errors import InputError
+from credo.ledger.node import DataDir, Ledger
+from credo.ledger.people import People
+from credo.ledger.programme_ops import Programme
+from credo.scoring import service
+
+app = typer.Typer(help="Enrol in or withdraw from the credit programme.", no_args_is_help=True)
+disputes = typer.Typer(help="Contest a record; answer or expire disputes.", no_args_is_help=True)
+
+NationalId = Annotated[str, typer.Option("--national-id", help="The person's national identifier")]
+
+
+@contextmanager
+def _programme(data: Path) -> Iterator[Programme]:
+    ledger = Ledger(DataDir(data))
+    people = People.open(ledger)
+    try:
+        yield Programme(people)
+    finally:
+        people.close()
+        ledger.close()
+
+
+def score(
+    data: DataOption,
+    national_id: Annotated[
+        str | None, typer.Option("--national-id", help="Score this person")
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Print the JSON the person sees")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Rescore every enrolled person in batch")
+    ] = False,
+) -> None:
+    """A person's score (with --explain, everything behind it), or everyone's with --all."""
+    if all_ == (national_id is not None):
+        raise InputError("give either --national-id X or --all", code="bad_input")
+    with _programme(data) as prog:
+        if all_:
+            total = len(prog.store.list_enrolled())
+            with progress_bar("rescoring", total) as bar:
+                scores = service.rescore_all(
+                    prog.store,
+                    progress=lambda d, n: bar.update(bar.task_ids[0], completed=total * d // n),
+                )
+            console.print(f"rescored {len(scores)} enrolled people")
+            return
+        assert national_id is not None
+        ref = prog.people.vault.subject_ref(national_id)
+        if ref is None:
+            raise InputError("no data is held about that person", code="unknown_subject")
+        if explain:
+            print(json.dumps(service.explain(prog.store, ref), indent=2, ensure_ascii=False))
+        else:
+            result = service.compute(prog.store, ref)
+            print(json.dumps({"score": result.score, "tier": result.tier}))
+
+
+@app.command("enrol")
+def enrol(data: DataOption, national_id: NationalId) -> None:
+    """Enrol a person (opt-in); their score is computed from then on."""
+    with _programme(data) as prog:
+        ref = prog.enrol(national_id)
+        service.rescore(prog.store, ref)
+    console.print("enrolled")
+
+
+@app.command("withdraw")
+def withdraw(data: DataOption, national_id: NationalId) -> None:
+    """Withdraw a person: their score and its history are deleted."""
+    with _programme(data) as prog:
+        prog.withdraw(national_id)
+    console.print("withdrawn; score and history deleted")
+
+
+@disputes.command("open")
+def open_dispute(
+    data: DataOption,
+    national_id: NationalId,
+    record: Annotated[str, typer.Option(help="The disputed record id")],
+    statement: Annotated[str, typer.Option(help="The person's statement")],
+) -> None:
+    """Dispute a record: it is frozen (not scored) until the submitting member answers."""
+    with _programme(data) as prog:
+        dispute_id = prog.open_dispute(national_id, record, statement)
+    print(dispute_id)
+
+
+@disputes.command("answer")
+def answer(
+    data: DataOption,
+    member: Annotated[str, typer.Option(help="The record's submitting member")],
+    dispute: Annotated[str, typer.Option(help="Dispute id")],
+    outcome: Annotated[str, typer.Option(help="upheld|amended|retracted")],
+    evidence: Annotated[str, typer.Option(help="Evidence or reference (no personal data)")],
+) -> None:
+    """The submitting member answers a dispute within the period the rules set."""
+    with _programme(data) as prog:
+        accepted = prog.answer(member, dispute, outcome, evidence)
+    console.print(f"answered at log index {accepted.index}")
+
+
+@disputes.command("expire")
+def expire(data: DataOption) -> None:
+    """Resolve every unanswered, overdue dispute in the person's favour (run daily)."""
+    with _programme(data) as prog:
+        done = prog.expire_overdue()
+    console.print(f"{len(done)} overdue disputes resolved for the person")

@@ -1,0 +1,237 @@
+"""Legal bases for reading a person's records: consent artefacts and consortium mandates.
+
+Consent is modelled on the consent artefact of India's Account Aggregator framework (ReBIT
+"Consent Artefact"): one data user (a member), one purpose, a set of categories and a validity
+window, granted and revoked through the consent manager (the operator member, which signs
+``consent.grant`` and ``consent.revoke`` for the person). A mandate is the consortium's own
+basis (``mandate.adopt``, for now signed by an admin; governance may adopt one too through the
+``adopt_mandate`` action). Storage and checks do not depend on who adopted a mandate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Protocol
+
+from pydantic import BaseModel, Field
+
+from credo.errors import EntryRejected
+from credo.ledger.categories import (
+    CATEGORIES,
+    PURPOSE_PATTERN,
+    check_categories,
+    check_purpose,
+    readable,
+)
+from credo.ledger.kinds import SECTORS, Body, MemberId, ShortText, Timestamp, register_kind
+from credo.ledger.records import CategoryName, Hex32, ReasonCode, SubjectRef
+from credo.ledger.state import register_handler
+from credo.ledger.validate import Decoded
+from credo.store.base import ConsentRow, MandateRow, MemberRow, ProposalRow, WriteTx
+
+PurposeName = Annotated[str, Field(pattern=PURPOSE_PATTERN)]
+MandateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
+Categories = Annotated[list[CategoryName], Field(min_length=1, max_length=len(CATEGORIES))]
+
+
+def parse_time(ts: str) -> datetime:
+    """RFC 3339 UTC as an aware datetime (string order is wrong once fractions appear)."""
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+class ConsentGrant(Body):
+    id: Hex32
+    subject: SubjectRef
+    member: MemberId
+    purpose: PurposeName
+    categories: Categories
+    valid_from: Timestamp
+    valid_until: Timestamp
+
+
+class ConsentRevoke(Body):
+    id: Hex32
+    reason: ReasonCode
+
+
+class MandateSpec(Body):
+    id: MandateId
+    purpose: PurposeName
+    categories: Categories
+    members: Annotated[list[MemberId], Field(max_length=64, default_factory=list)]
+    sectors: Annotated[list[str], Field(max_length=len(SECTORS), default_factory=list)]
+    legal_reference: ShortText
+    valid_from: Timestamp
+    valid_until: Timestamp | None = None
+
+
+class MandateRepeal(Body):
+    id: MandateId
+    reason: ReasonCode
+
+
+def _window(valid_from: str, valid_until: str | None) -> None:
+    if valid_until is not None and parse_time(valid_until) <= parse_time(valid_from):
+        raise EntryRejected("valid_until must be after valid_from", code="bad_validity")
+
+
+class GrantReader(Protocol):
+    def get_member(self, member_id: str) -> MemberRow | None: ...
+
+    def get_consent(self, consent_id: str) -> ConsentRow | None: ...
+
+    def is_subject_erased(self, subject: str) -> bool: ...
+
+
+def check_grant(tx: GrantReader, body: ConsentGrant) -> MemberRow:
+    """Everything a consent grant must satisfy, before anything is written."""
+    member = tx.get_member(body.member)
+    if member is None or member.status != "active":
+        raise EntryRejected(f"no active member {body.member!r}", code="unknown_member")
+    purpose = check_purpose(body.purpose)
+    check_categories(body.categories)
+    _window(body.valid_from, body.valid_until)
+    for category in body.categories:
+        if not readable(category, body.purpose, member.sector):
+            why = "for a scoring purpose" if purpose.scoring else f"by a {member.sector} member"
+            raise EntryRejected(
+                f"special category {category!r} may not be shared {why}",
+                code="special_category_refused",
+            )
+    if tx.get_consent(body.id) is not None:
+        raise EntryRejected(f"consent {body.id} already exists", code="consent_exists")
+    if tx.is_subject_erased(body.subject):
+        raise EntryRejected("that subject was erased", code="subject_erased")
+    return member
+
+
+def _grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = ConsentGrant.model_validate(entry.body)
+    check_grant(tx, body)
+    tx.put_consent(
+        ConsentRow(
+            body.id,
+            body.subject,
+            body.member,
+            body.purpose,
+            tuple(body.categories),
+            body.valid_from,
+            body.valid_until,
+            index,
+        )
+    )
+
+
+def _revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = ConsentRevoke.model_validate(entry.body)
+    found = tx.get_consent(body.id)
+    if found is None:
+        raise EntryRejected(f"no consent {body.id}", code="unknown_consent")
+    if found.revoked_idx is not None:
+        raise EntryRejected(f"consent {body.id} is already revoked", code="already_revoked")
+    tx.put_consent(
+        ConsentRow(
+            found.id,
+            found.subject,
+            found.member,
+            found.purpose,
+            found.categories,
+            found.valid_from,
+            found.valid_until,
+            found.granted_idx,
+            index,
+            body.reason,
+        )
+    )
+
+
+def check_mandate(tx: WriteTx, spec: BaseModel) -> None:
+    assert isinstance(spec, MandateSpec)
+    check_purpose(spec.purpose)
+    check_categories(spec.categories)
+    special = [c for c in spec.categories if CATEGORIES[c].special]
+    if special:
+        raise EntryRejected(
+            f"a mandate may not cover special categories ({', '.join(special)}): those are "
+            "shared only with the person's explicit consent",
+            code="special_category_refused",
+        )
+    if not spec.members and not spec.sectors:
+        raise EntryRejected("a mandate names members, sectors or both", code="bad_mandate")
+    unknown = [s for s in spec.sectors if s not in SECTORS]
+    if unknown:
+        raise EntryRejected(f"unknown sector(s) {unknown}", code="bad_mandate")
+    _window(spec.valid_from, spec.valid_until)
+    if tx.get_mandate(spec.id) is not None:
+        raise EntryRejected(f"mandate {spec.id!r} already exists", code="mandate_exists")
+
+
+def adopt_mandate(tx: WriteTx, index: int, spec: BaseModel, _: ProposalRow | None = None) -> None:
+    """Store an adopted mandate: the same whoever adopted it (an admin or a governance vote)."""
+    assert isinstance(spec, MandateSpec)
+    check_mandate(tx, spec)
+    tx.put_mandate(
+        MandateRow(
+            spec.id,
+            spec.purpose,
+            tuple(spec.categories),
+            tuple(spec.members),
+            tuple(spec.sectors),
+            spec.legal_reference,
+            spec.valid_from,
+            spec.valid_until,
+            index,
+        )
+    )
+
+
+def _adopt(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    adopt_mandate(tx, index, MandateSpec.model_validate(entry.body))
+
+
+def _repeal(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = MandateRepeal.model_validate(entry.body)
+    found = tx.get_mandate(body.id)
+    if found is None:
+        raise EntryRejected(f"no mandate {body.id!r}", code="unknown_mandate")
+    if found.repealed_idx is not None:
+        raise EntryRejected(f"mandate {body.id!r} is already repealed", code="already_repealed")
+    tx.put_mandate(
+        MandateRow(
+            found.id,
+            found.purpose,
+            found.categories,
+            found.members,
+            found.sectors,
+            found.legal_reference,
+            found.valid_from,
+            found.valid_until,
+            found.adopted_idx,
+            index,
+        )
+    )
+
+
+register_kind("consent.grant", ConsentGrant, frozenset({"admin"}))
+register_kind("consent.revoke", ConsentRevoke, frozenset({"admin"}))
+register_kind("mandate.adopt", MandateSpec, frozenset({"admin"}))
+register_kind("mandate.repeal", MandateRepeal, frozenset({"admin"}))
+for _kind, _handler in (
+    ("consent.grant", _grant),
+    ("consent.revoke", _revoke),
+    ("mandate.adopt", _adopt),
+    ("mandate.repeal", _repeal),
+):
+    register_handler(_kind, _handler)
+
+
+def _register_governance_action() -> None:
+    """Let a governance vote adopt a mandate too (the lead's `adopt_mandate` action)."""
+    from credo.ledger import governance
+
+    governance.register_action(
+        "adopt_mandate", governance.ActionSpec(MandateSpec, check_mandate, adopt_mandate)
+    )
+
+
+_register_governance_action()

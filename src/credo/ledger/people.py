@@ -1,0 +1,410 @@
+"""The people's-data service: the operations that need both the log and the vault.
+
+Preparing a record (seal the payload, hand back the entry for the member to sign), reading a
+person's records under a purpose and basis (decide, write the access entry, then decrypt),
+granting and revoking consent as the consent manager, and the person's rights: export and
+erasure. National ids arrive here, are normalised and looked up in the vault, and go no
+further: never into an entry, a table, an error message or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from credo.errors import (
+    Conflict,
+    EntryRejected,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    VerificationError,
+)
+from credo.ledger.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
+from credo.ledger.categories import check_categories, check_purpose, check_recordable
+from credo.ledger.categories import refuse_biometric as _refuse_biometric
+from credo.ledger.consent import ConsentGrant, check_grant
+from credo.ledger.dsse import payload_type_for, sign_envelope
+from credo.ledger.entries import envelope_json, make_envelope, make_payload
+from credo.ledger.keys import MemberKey
+from credo.ledger.kinds import RFC3339_UTC, utc_now
+from credo.ledger.node import Ledger
+from credo.ledger.records import record_context
+from credo.ledger.sequencer import Accepted
+from credo.store.base import MemberRow, RecordRow
+from credo.vault import MAX_PAYLOAD_BYTES, Vault, load_master_key, normalize_national_id
+
+log = logging.getLogger(__name__)
+
+_TIMESTAMP = re.compile(RFC3339_UTC)
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+class PayloadTooLarge(InputError):
+    code = "payload_too_large"
+    status = 413
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A record entry ready for the member to sign: sign ``payload`` under ``payload_type``."""
+
+    kind: str
+    record_id: str
+    subject: str
+    payload_type: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    member: str
+    national_id: str
+    purpose: str
+    basis: tuple[str, str]  # ("consent" | "mandate", id)
+    categories: tuple[str, ...]
+    request_digest: str  # "sha256:<hex>" of the member's signed request
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    index: int  # the access entry's position on the log
+    decision: Decision
+    records: list[dict[str, Any]]
+    truncated: bool
+
+
+def encode_payload(payload: Any) -> bytes:
+    """A record's payload: a JSON object, stored as compact sorted JSON, at most 16 KiB."""
+    if not isinstance(payload, dict):
+        raise InputError("a record's payload is a JSON object", code="bad_payload")
+    _refuse_biometric(payload)
+    data = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    if len(data) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"payload is {len(data)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
+        )
+    return data
+
+
+def _timestamp(value: str | None, what: str) -> str:
+    if value is None:
+        return utc_now()
+    if not isinstance(value, str) or not _TIMESTAMP.match(value):
+        raise InputError(f"{what} must be RFC 3339 UTC, like 2025-01-31T12:00:00Z", code="bad_time")
+    return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(root)"
+        raise InputError(f"{where}: {err['msg']}", code="bad_request") from exc
+
+
+class People:
+    """One ledger and its vault; the API and the CLI hold one of these."""
+
+    def __init__(self, ledger: Ledger, vault: Vault) -> None:
+        self.ledger = ledger
+        self.store = ledger.store
+        self.vault = vault
+        self._operator_key: MemberKey | None = None
+
+    @classmethod
+    def open(cls, ledger: Ledger) -> People:
+        """Open DIR/vault.db with the master key from CREDO_MASTER_KEY or DIR/master.key."""
+        master = load_master_key(ledger.data.master_key, os.environ)
+        return cls(ledger, Vault.open(ledger.data.vault, master))
+
+    def close(self) -> None:
+        self.vault.close()
+
+    # -- writing as the operator (consent manager, access recorder) ------------------------
+
+    def _operator(self) -> MemberKey:
+        if self._operator_key is None:
+            self._operator_key = MemberKey.load(self.ledger.data.member_key(self.ledger.operator))
+        return self._operator_key
+
+    def _submit_operator(self, kind: str, body: dict[str, Any], at: str) -> Accepted:
+        env = make_envelope(kind, self.ledger.operator, body, [self._operator()], at=at)
+        outcome = self.ledger.submit([envelope_json(env)])[0]
+        if isinstance(outcome, EntryRejected):
+            raise outcome
+        return outcome
+
+    def _member(self, member_id: str, role: str) -> MemberRow:
+        member = self.store.get_member(member_id)
+        if member is None or member.status != "active":
+            raise PermissionDenied(f"no active member {member_id!r}", code="unknown_member")
+        if role not in member.roles:
+            raise PermissionDenied(
+                f"member {member_id!r} lacks the {role!r} role", code="role_not_allowed"
+            )
+        return member
+
+    # -- records ---------------------------------------------------------------------------
+
+    def prepare_record(
+        self,
+        member_id: str,
+        national_id: str,
+        category: str,
+        type_: str,
+        payload: Any,
+        effective_at: str | None = None,
+        amends: str | None = None,
+    ) -> Prepared:
+        """Check everything, then seal the payload and return the entry for the member to sign.
+
+        Nothing is written until every check has passed; the log entry itself is written only
+        when the member submits the signed envelope (whose handler checks it all again).
+        """
+        member = self._member(member_id, "recorder")
+        check_recordable(category, type_, member.sector)
+        data = encode_payload(payload)
+        when = _timestamp(effective_at, "effective_at")
+        normalize_national_id(national_id)
+        if amends is not None:
+            record = self._own_record(member_id, amends, category)
+            if self.vault.subject_ref(national_id) != record.subject:
+                raise InputError(
+                    f"record {amends} is about another person", code="record_other_subject"
+                )
+        ref = self.vault.ensure_subject(national_id)
+        sealed = self.vault.seal(ref, data, record_context(category, member_id))
+        body: dict[str, Any] = {
+            "type": type_,
+            "effective_at": when,
+            "commitment": sealed.commitment,
+            "vault_key": sealed.record_key,
+        }
+        if amends is None:
+            kind, record_id = "record.put", secrets.token_hex(16)
+            body |= {"record_id": record_id, "subject": ref, "category": category}
+        else:
+            kind, record_id = "record.amend", amends
+            body["record_id"] = record_id
+        return Prepared(
+            kind, record_id, ref, payload_type_for(kind), make_payload(kind, member_id, body)
+        )
+
+    def _own_record(self, member_id: str, record_id: str, category: str) -> RecordRow:
+        if not isinstance(record_id, str) or not _HEX32.match(record_id):
+            raise InputError("a record id is 32 lowercase hex characters", code="bad_record_id")
+        record = self.store.get_record(record_id)
+        if record is None:
+            raise NotFound(f"no record {record_id}", code="unknown_record")
+        if record.member != member_id:
+            raise PermissionDenied(
+                f"only {record.member!r} may amend record {record_id}", code="not_submitter"
+            )
+        if record.status != "active":
+            raise Conflict(f"record {record_id} is {record.status}", code="record_not_active")
+        if record.category != category:
+            raise InputError(
+                f"record {record_id} is {record.category!r}; an amendment keeps its category",
+                code="category_mismatch",
+            )
+        return record
+
+    def put_record(
+        self,
+        key: MemberKey,
+        member_id: str,
+        national_id: str,
+        category: str,
+        type_: str,
+        payload: Any,
+        effective_at: str | None = None,
+    ) -> tuple[str, int]:
+        """Prepare, sign with the member's key and submit in-process (the CLI's path)."""
+        prepared = self.prepare_record(
+            member_id, national_id, category, type_, payload, effective_at
+        )
+        env = sign_envelope(prepared.payload_type, prepared.payload, [key])
+        outcome = self.ledger.submit([envelope_json(env)])[0]
+        if isinstance(outcome, EntryRejected):
+            raise outcome
+        return prepared.record_id, outcome.index
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def read(self, req: ReadRequest) -> ReadResult:
+        """Judge a member's read, write the access entry (granted or refused), then decrypt.
+
+        Malformed requests (unknown purpose or category, a bad national id) are refused with
+        a 4xx before anything is written; every well-formed read leaves an access entry.
+        """
+        check_purpose(req.purpose)
+        check_categories(req.categories)
+        if not req.categories:
+            raise InputError("name at least one category", code="bad_request")
+        if req.basis[0] not in ("consent", "mandate"):
+            raise InputError("basis type is consent or mandate", code="bad_basis")
+        ref = self.vault.subject_ref(req.national_id)
+        for _ in range(3):
+            at = utc_now()
+            decision = decide(
+                self.store, req.member, ref, req.purpose, req.basis, req.categories, at
+            )
+            rows: list[RecordRow] = []
+            if ref is not None and decision.granted:
+                rows = readable_records(self.store.records_of(ref), decision.granted)
+            truncated = len(rows) > MAX_RECORDS_PER_READ
+            rows = rows[:MAX_RECORDS_PER_READ]
+            body = {
+                "subject": ref,
+                "member": req.member,
+                "purpose": req.purpose,
+                "basis": {"type": req.basis[0], "id": req.basis[1]},
+                "categories_requested": list(req.categories),
+                "categories_granted": list(decision.granted),
+                "outcome": decision.outcome,
+                "reason": decision.reason,
+                "record_ids": [r.record_id for r in rows],
+                "request_digest": req.request_digest,
+            }
+            try:
+                accepted = self._submit_operator("access.read", body, at)
+            except EntryRejected as exc:
+                if exc.code == "unjustified_access":  # state changed under us: judge again
+                    continue
+                raise
+            records = [self._open(ref, r) for r in rows] if ref is not None else []
+            return ReadResult(accepted.index, decision, records, truncated)
+        raise Conflict("the person's data kept changing during the read; retry", code="retry")
+
+    def _open(self, ref: str, r: RecordRow) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "record_id": r.record_id,
+            "category": r.category,
+            "type": r.type,
+            "effective_at": r.effective_at,
+            "member": r.member,
+            "status": r.status,
+            "put_index": r.put_idx,
+            "updated_index": r.updated_idx,
+            "commitment": r.commitment,
+            "payload": None,
+        }
+        if r.status == "erased":
+            return out
+        try:
+            data = self.vault.unseal(
+                ref, r.vault_key, r.commitment, record_context(r.category, r.member)
+            )
+            out["payload"] = json.loads(data)
+        except (NotFound, InputError) as exc:
+            out["payload_error"] = exc.code
+        except VerificationError as exc:
+            log.error("record %s failed its commitment check: %s", r.record_id, exc.code)
+            out["payload_error"] = exc.code
+        return out
+
+    # -- consent (the operator as consent manager) -----------------------------------------
+
+    def grant_consent(
+        self,
+        national_id: str,
+        member: str,
+        purpose: str,
+        categories: list[str],
+        valid_until: str,
+        valid_from: str | None = None,
+    ) -> tuple[str, int]:
+        """Record the person's consent for ``member``; returns (consent id, log index)."""
+        normalize_national_id(national_id)
+        body: dict[str, Any] = {
+            "id": secrets.token_hex(16),
+            "subject": "0" * 32,  # placeholder while checking: no subject is created yet
+            "member": member,
+            "purpose": purpose,
+            "categories": list(categories),
+            "valid_from": _timestamp(valid_from, "valid_from"),
+            "valid_until": _timestamp(valid_until, "valid_until"),
+        }
+        check_grant(self.store, _model(ConsentGrant, body))
+        body["subject"] = self.vault.ensure_subject(national_id)
+        accepted = self._submit_operator("consent.grant", body, utc_now())
+        return str(body["id"]), accepted.index
+
+    def revoke_consent(self, consent_id: str, reason: str = "revoked_by_person") -> int:
+        if not isinstance(consent_id, str) or not _HEX32.match(consent_id):
+            raise InputError("a consent id is 32 lowercase hex characters", code="bad_consent_id")
+        if self.store.get_consent(consent_id) is None:
+            raise NotFound(f"no consent {consent_id}", code="unknown_consent")
+        body = {"id": consent_id, "reason": reason}
+        return self._submit_operator("consent.revoke", body, utc_now()).index
+
+    # -- the person's rights ---------------------------------------------------------------
+
+    def export(self, national_id: str) -> dict[str, Any]:
+        """Everything held about a person, as one JSON document: records (decrypted), every
+        access, every consent, with log positions a verifier can check against the log."""
+        ref = self.vault.subject_ref(national_id)
+        if ref is None:
+            raise NotFound("no data is held about that person", code="unknown_subject")
+        checkpoint = self.store.latest_checkpoint()
+        return {
+            "subject": ref,
+            "generated_at": utc_now(),
+            "log": {
+                "origin": self.ledger.origin,
+                "checkpoint": checkpoint.decode() if checkpoint else None,
+            },
+            "records": [self._open(ref, r) for r in self.store.records_of(ref)],
+            "access": [
+                {
+                    "index": a.idx,
+                    "at": a.at,
+                    "member": a.member,
+                    "purpose": a.purpose,
+                    "basis": a.basis,
+                    "categories_requested": list(a.categories_requested),
+                    "categories_granted": list(a.categories_granted),
+                    "outcome": a.outcome,
+                    "reason": a.reason,
+                    "record_ids": list(a.record_ids),
+                }
+                for a in self.store.access_of(ref)
+            ],
+            "consents": [
+                {
+                    "id": c.id,
+                    "member": c.member,
+                    "purpose": c.purpose,
+                    "categories": list(c.categories),
+                    "valid_from": c.valid_from,
+                    "valid_until": c.valid_until,
+                    "granted_index": c.granted_idx,
+                    "status": "revoked" if c.revoked_idx is not None else "granted",
+                    "revoked_index": c.revoked_idx,
+                    "revoke_reason": c.revoke_reason,
+                }
+                for c in self.store.consents_of(ref)
+            ],
+        }
+
+    def erase(self, national_id: str) -> dict[str, int]:
+        """Forget the person: destroy their keys and payloads in the vault, then log the
+        erasure of their (now unlinkable) ref so no reader or scorer uses its records again."""
+        ref = self.vault.subject_ref(national_id)
+        if ref is None:
+            raise NotFound("no data is held about that person", code="unknown_subject")
+        destroyed = self.vault.erase(ref=ref)
+        accepted = self._submit_operator("subject.erase", {"subject": ref}, utc_now())
+        return {"payloads_destroyed": destroyed, "index": accepted.index}

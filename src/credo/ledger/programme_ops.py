@@ -1,0 +1,84 @@
+"""The credit programme's operations for a person, through the consent manager (operator):
+enrol, withdraw, dispute a record; and the submitting member's answer to a dispute.
+
+National ids are resolved to the vault's refs here and go no further; a dispute statement is
+sealed in the vault like any payload, and only its commitment goes on the log.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from credo.errors import InputError, NotFound
+from credo.ledger.kinds import utc_now
+from credo.ledger.people import People
+from credo.ledger.programme import answer_days
+from credo.ledger.sequencer import Accepted
+
+MAX_STATEMENT = 2000
+
+
+class Programme:
+    def __init__(self, people: People) -> None:
+        self.people = people
+        self.store = people.store
+
+    def _ref(self, national_id: str) -> str:
+        ref = self.people.vault.subject_ref(national_id)
+        if ref is None:
+            raise NotFound("no data is held about that person", code="unknown_subject")
+        return ref
+
+    def _operator(self, kind: str, body: dict[str, Any], at: str | None = None) -> Accepted:
+        return self.people._submit_operator(kind, body, at or utc_now())
+
+    def enrol(self, national_id: str) -> str:
+        """Opt in; returns the person's ref. Not enrolling costs nothing."""
+        ref = self.people.vault.ensure_subject(national_id)
+        self._operator("programme.enrol", {"subject": ref})
+        return ref
+
+    def withdraw(self, national_id: str) -> None:
+        """Opt out: the score and its whole history are deleted."""
+        self._operator("programme.withdraw", {"subject": self._ref(national_id)})
+
+    def open_dispute(self, national_id: str, record_id: str, statement: str) -> str:
+        if not 1 <= len(statement) <= MAX_STATEMENT:
+            raise InputError(
+                f"a statement is 1 to {MAX_STATEMENT} characters", code="bad_statement"
+            )
+        ref = self._ref(national_id)
+        record = self.store.get_record(record_id)
+        if record is None or record.subject != ref:
+            raise NotFound("no such record about this person", code="unknown_record")
+        sealed = self.people.vault.seal(ref, statement.encode(), b"dispute-statement")
+        dispute_id = secrets.token_hex(16)
+        body = {
+            "id": dispute_id,
+            "record_id": record_id,
+            "subject": ref,
+            "statement": sealed.commitment,
+        }
+        self._operator("dispute.open", body)
+        return dispute_id
+
+    def answer(self, member: str, dispute_id: str, outcome: str, evidence: str) -> Accepted:
+        """The submitting member answers (signed with its own key from DIR/keys)."""
+        body = {"id": dispute_id, "outcome": outcome, "evidence": evidence}
+        return self.people.ledger.submit_one("dispute.answer", member, body)
+
+    def expire_overdue(self, now: datetime | None = None) -> list[str]:
+        """Resolve every unanswered dispute whose answer period has ended, for the person."""
+        when = now or datetime.now(UTC)
+        moment = when.timestamp()
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")  # the entry's time is what the log judges
+        days = answer_days(self.store)
+        expired = []
+        for d in self.store.open_disputes():
+            opened = datetime.fromisoformat(d.opened_at.replace("Z", "+00:00")).timestamp()
+            if moment > opened + days * 86400:
+                self._operator("dispute.expire", {"id": d.id}, stamp)
+                expired.append(d.id)
+        return expired

@@ -1,0 +1,184 @@
+"""Tamper evidence: flip any one stored byte of an entry, a tile hash or a checkpoint note and
+`verify_store` (and so `credo verify`) must notice, naming what is wrong."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credo.errors import VerificationError
+from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
+from credo.ledger.replay import verify_store
+from credo.store.sqlite import SqliteStore
+from tests.conftest import MEMBERS, ORIGIN
+
+ENTRIES = 300  # past 256, so there are full and partial level-0 tiles and a level-1 tile
+
+
+@dataclass(frozen=True)
+class Pristine:
+    root: Path
+    db: bytes
+    entry_sizes: list[int]
+    tiles: list[tuple[int, int, int]]  # (level, index, bytes)
+    notes: list[tuple[int, int]]  # (seq, bytes)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
+    """A small ledger built once: members, attestations in several group commits, a revocation."""
+    root = tmp_path_factory.mktemp("tamper") / "data"
+    ledger = init_consortium(root, ORIGIN)
+    try:
+        for member_id, name, sector, roles in MEMBERS:
+            admit_member(ledger, member_id, name, sector, roles)
+        for n in range(ENTRIES):
+            digest = hashlib.sha256(f"tamper {n}".encode()).hexdigest()
+            ledger.submit_one("attestation.issue", "uni", {"digest": f"sha256:{digest}", "doc_type": "diploma"})
+        revoked = hashlib.sha256(b"tamper 7").hexdigest()
+        ledger.submit_one("attestation.revoke", "uni", {"digest": f"sha256:{revoked}", "reason": "test"})
+    finally:
+        ledger.close()
+    db = DataDir(root).db
+    assert not db.with_name(db.name + "-wal").exists() or db.with_name(db.name + "-wal").stat().st_size == 0
+    conn = sqlite3.connect(db)
+    try:
+        sizes = [r[0] for r in conn.execute("SELECT length(data) FROM entries ORDER BY idx")]
+        tiles = list(conn.execute("SELECT level, idx, length(hashes) FROM tiles ORDER BY level, idx"))
+        notes = list(conn.execute("SELECT seq, length(note) FROM checkpoints ORDER BY seq"))
+    finally:
+        conn.close()
+    assert {(level, idx) for level, idx, _ in tiles} == {(0, 0), (0, 1), (1, 0)}
+    return Pristine(root, db.read_bytes(), sizes, tiles, notes)
+
+
+@contextmanager
+def tampered(pristine: Pristine, sql: str, key: tuple[int, ...], offset: int, mask: int) -> Iterator[SqliteStore]:
+    """A copy of the pristine database with one byte of one blob XORed with ``mask``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.db"
+        path.write_bytes(pristine.db)
+        select, update = sql.split(";")
+        conn = sqlite3.connect(path)
+        try:
+            (blob,) = conn.execute(select, key).fetchone()
+            flipped = bytearray(blob)
+            flipped[offset] ^= mask
+            conn.execute(update, (bytes(flipped), *key))
+            conn.commit()
+        finally:
+            conn.close()
+        store = SqliteStore(path)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+ENTRY_SQL = "SELECT data FROM entries WHERE idx = ?;UPDATE entries SET data = ? WHERE idx = ?"
+TILE_SQL = (
+    "SELECT hashes FROM tiles WHERE level = ? AND idx = ?;"
+    "UPDATE tiles SET hashes = ? WHERE level = ? AND idx = ?"
+)
+NOTE_SQL = "SELECT note FROM checkpoints WHERE seq = ?;UPDATE checkpoints SET note = ? WHERE seq = ?"
+MASKS = st.integers(1, 255)
+SETTINGS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.db"
+        path.write_bytes(pristine.db)
+        store = SqliteStore(path)
+        try:
+            summary = verify_store(store)
+        finally:
+            store.close()
+    assert summary.entries == len(pristine.entry_sizes) == 1 + len(MEMBERS) + ENTRIES + 1
+    assert summary.tiles == 3
+
+
+@SETTINGS
+@given(data=st.data(), mask=MASKS)
+def test_any_flipped_entry_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+    index = data.draw(st.integers(0, len(pristine.entry_sizes) - 1), label="entry")
+    offset = data.draw(st.integers(0, pristine.entry_sizes[index] - 1), label="offset")
+    with tampered(pristine, ENTRY_SQL, (index,), offset, mask) as store, pytest.raises(VerificationError):
+        verify_store(store)
+
+
+@SETTINGS
+@given(data=st.data(), mask=MASKS)
+def test_any_flipped_tile_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+    level, index, size = data.draw(st.sampled_from(pristine.tiles), label="tile")
+    offset = data.draw(st.integers(0, size - 1), label="offset")
+    with tampered(pristine, TILE_SQL, (level, index), offset, mask) as store:
+        with pytest.raises(VerificationError) as caught:
+            verify_store(store)
+    assert f"tile {level}/{index}" in caught.value.message
+
+
+@SETTINGS
+@given(data=st.data(), mask=MASKS)
+def test_any_flipped_checkpoint_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+    seq, size = data.draw(st.sampled_from(pristine.notes), label="checkpoint")
+    offset = data.draw(st.integers(0, size - 1), label="offset")
+    with tampered(pristine, NOTE_SQL, (seq,), offset, mask) as store:
+        with pytest.raises(VerificationError) as caught:
+            verify_store(store)
+    assert f"checkpoint #{seq} " in caught.value.message
+
+
+def _credo_verify(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["credo", "verify", "--data", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": __import__("os").environ["PATH"]},
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "key", "offset", "named"),
+    [
+        (ENTRY_SQL, (17,), 40, "entry 17"),
+        (NOTE_SQL, (3,), 60, "checkpoint #3 "),
+    ],
+    ids=["entry", "checkpoint"],
+)
+def test_credo_verify_exits_1_naming_the_tampered_record(
+    pristine: Pristine, tmp_path: Path, sql: str, key: tuple[int, ...], offset: int, named: str
+) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(pristine.root, root)
+    select, update = sql.split(";")
+    conn = sqlite3.connect(DataDir(root).db)
+    try:
+        (blob,) = conn.execute(select, key).fetchone()
+        flipped = bytearray(blob)
+        flipped[offset] ^= 0x01
+        conn.execute(update, (bytes(flipped), *key))
+        conn.commit()
+    finally:
+        conn.close()
+    done = _credo_verify(root)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, done.stderr
+    assert "verification failed" in said
+    assert named in said
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,135 @@
+"""The credit programme on a live ledger: opt-in, rescoring, disputes, rebuild determinism."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from credo.errors import EntryRejected, NotFound
+from credo.ledger.keys import MemberKey
+from credo.ledger.node import DataDir, Ledger
+from credo.ledger.people import People
+from credo.ledger.programme_ops import Programme
+from credo.ledger.replay import rebuild
+from credo.scoring import DEFAULT_RULES_BYTES, service
+from tests.conftest import member_key
+
+ALICE = "ID-ALICE-0001"
+BOB = "ID-BOB-0002"
+
+
+def _adopt_default_rules(ledger: Ledger) -> None:
+    body = {
+        "id": "rules-1",
+        "action": "adopt_rules",
+        "params": {"document": DEFAULT_RULES_BYTES.decode()},
+    }
+    ledger.submit_one("governance.propose", "operator", body)
+    for voter in ("operator", "watch"):
+        ledger.submit_one("governance.vote", voter, {"proposal": "rules-1", "vote": "yes"})
+    assert ledger.store.current_rules() is not None
+
+
+@pytest.fixture
+def prog(data_dir: Path) -> Iterator[Programme]:
+    ledger = Ledger(DataDir(data_dir))
+    people = People.open(ledger)
+    _adopt_default_rules(ledger)
+    yield Programme(people)
+    people.close()
+    ledger.close()
+
+
+def _put(
+    prog: Programme, data_dir: Path, nid: str, member: str, category: str, type_: str, days_ago: int
+) -> str:
+    key: MemberKey = member_key(data_dir, member)
+    when = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record_id, _ = prog.people.put_record(key, member, nid, category, type_, {"note": "x"}, when)
+    return record_id
+
+
+def test_nobody_is_scored_before_enrolling(prog: Programme, data_dir: Path) -> None:
+    _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
+    ref = prog.people.vault.subject_ref(ALICE)
+    assert ref is not None
+    assert service.rescore(prog.store, ref) is None
+    assert prog.store.get_score(ref) is None
+    with pytest.raises(NotFound) as err:
+        service.compute(prog.store, ref)
+    assert err.value.code == "not_enrolled"
+
+
+def test_enrol_score_explain_withdraw(prog: Programme, data_dir: Path) -> None:
+    record = _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
+    ref = prog.enrol(ALICE)
+    base = service.compute(prog.store, ref)
+    assert base.score > 300  # the default rules' base is 300; a repaid loan earns points
+    service.rescore(prog.store, ref)
+    explained = service.explain(prog.store, ref)
+    assert explained["score"] == base.score
+    assert explained["reasons"][0]["records"][0]["record_id"] == record
+    assert explained["reasons"][0]["rule"]["category"] == "finance"
+    assert len(explained["reasons"]) <= 4
+    prog.withdraw(ALICE)
+    assert prog.store.get_score(ref) is None
+    assert prog.store.score_history(ref) == []
+
+
+def test_special_categories_never_scored(prog: Programme, data_dir: Path) -> None:
+    _put(prog, data_dir, ALICE, "clinic", "health", "visit.completed", 3)
+    ref = prog.enrol(ALICE)
+    assert service.scoring_records(prog.store, ref) == []
+
+
+def test_dispute_freezes_until_answered(prog: Programme, data_dir: Path) -> None:
+    record = _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
+    ref = prog.enrol(ALICE)
+    before = service.compute(prog.store, ref).score
+    dispute = prog.open_dispute(ALICE, record, "I never had this loan")
+    assert service.compute(prog.store, ref).score < before  # frozen: not scored
+    with pytest.raises(EntryRejected) as err:
+        prog.answer("uni", dispute, "upheld", "contract ref 42")  # not the submitter
+    assert err.value.code == "not_submitter"
+    prog.answer("bank", dispute, "upheld", "contract ref 42")
+    assert service.compute(prog.store, ref).score == before
+
+
+def test_unanswered_dispute_resolves_for_the_person(prog: Programme, data_dir: Path) -> None:
+    record = _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
+    ref = prog.enrol(ALICE)
+    dispute = prog.open_dispute(ALICE, record, "Not mine")
+    assert prog.expire_overdue() == []  # still inside the 30-day answer period
+    with pytest.raises(EntryRejected) as early:
+        prog._operator("dispute.expire", {"id": dispute})  # the log itself refuses it too
+    assert early.value.code == "not_expired"
+    assert prog.expire_overdue(datetime.now(UTC) + timedelta(days=31)) == [dispute]
+    status = prog.store.get_dispute(dispute)
+    assert status is not None and status.status == "expired"
+    assert record not in {r.record_id for r in service.scoring_records(prog.store, ref)}
+    with pytest.raises(EntryRejected) as late:
+        prog.answer("bank", dispute, "upheld", "too late")
+    assert late.value.code == "dispute_closed"
+
+
+def test_per_person_batch_and_rebuild_agree(prog: Programme, data_dir: Path) -> None:
+    types = [
+        ("bank", "finance", "loan.repaid"),
+        ("bank", "finance", "bill.paid_on_time"),
+        ("uni", "education", "degree.awarded"),
+    ]
+    for n, nid in enumerate([ALICE, BOB, "ID-CAROL-0003"]):
+        for k in range(6):
+            member, category, type_ = types[(n + k) % len(types)]
+            _put(prog, data_dir, nid, member, category, type_, 5 + 40 * k + n)
+        prog.enrol(nid)
+    as_of = int(datetime.now(UTC).timestamp())
+    refs = prog.store.list_enrolled()
+    single = {ref: service.compute(prog.store, ref, as_of) for ref in refs}
+    batch = service.rescore_all(prog.store, as_of)
+    assert batch == single
+    rebuild(prog.store)
+    assert {ref: service.compute(prog.store, ref, as_of) for ref in refs} == single
