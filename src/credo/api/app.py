@@ -10,7 +10,17 @@ from fastapi import FastAPI
 from credo import __version__
 from credo.api import problems
 from credo.api.auth import NonceCache
-from credo.api.routes import access, attestations, consents, entries, log, members, proofs, records
+from credo.api.routes import (
+    access,
+    attestations,
+    benefits,
+    consents,
+    entries,
+    log,
+    members,
+    proofs,
+    records,
+)
 from credo.ledger.node import DataDir, Ledger
 from credo.scoring.rescorer import Rescorer
 from credo.settings import Settings
@@ -44,6 +54,6 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     for module in (log, entries, proofs, attestations, members):
         app.include_router(module.router)
-    for module in (records, access, consents):  # signed (RFC 9421) member endpoints
+    for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls
         app.include_router(module.router)
     return app

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from credo.cli import bench, demo, gov, ledger_cmds, member, programme
+from credo.cli import bench, consent, demo, gov, ledger_cmds, member, person, programme, record
 from credo.cli._common import console_err
 from credo.errors import CredoError, VerificationError
 
@@ -25,6 +25,9 @@ app.command("rules")(gov.rules)
 app.command("score")(programme.score)
 app.add_typer(programme.app, name="programme")
 app.add_typer(programme.disputes, name="dispute")
+app.add_typer(record.app, name="record")
+app.add_typer(person.app, name="person")
+app.add_typer(consent.app, name="consent")
 demo.register(app)
 
 

@@ -22,7 +22,9 @@ DEMO_MEMBERS = [
     ("city-hospital", "City General Hospital", "hospital"),
     ("state-university", "State University", "university"),
     ("power-co", "City Power & Water", "utility"),
-    ("bike-share", "Green Bike Share", "transport"),
+    ("citybikes", "City Bikes", "transport"),
+    ("hotel-association", "City Hotel Association", "company"),
+    ("high-street-traders", "High Street Traders", "company"),
     ("rights-watch", "Citizens' Rights Watch", "civil_society"),
 ]
 

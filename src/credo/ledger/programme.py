@@ -18,7 +18,7 @@ from credo.errors import EntryRejected
 from credo.ledger.kinds import Body, register_kind
 from credo.ledger.state import register_handler
 from credo.ledger.validate import Decoded
-from credo.store.base import DisputeRow, MemberRow, ProgrammeReader, WriteTx
+from credo.store.base import AccessRow, DisputeRow, MemberRow, ProgrammeReader, WriteTx
 
 SubjectRef = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 DisputeId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
@@ -49,6 +49,20 @@ class DisputeAnswer(Body):
 
 class DisputeExpire(Body):
     id: DisputeId
+
+
+class BenefitCheck(Body):
+    """A provider asked whether a person is eligible for one of its benefits. The answer is
+    not logged (only the provider learns it); the question is, as an access to the person's
+    data that the person sees in their export."""
+
+    subject: SubjectRef | None  # None: nobody by that identifier has enrolled
+    member: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+    benefit: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
+    context: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+    outcome: Literal["answered", "refused"]
+    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+    request_digest: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
 
 
 def _enrol(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
@@ -138,7 +152,31 @@ def _expire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     _close(tx, dispute, "expired", index, entry.at, "unanswered: resolved for the person")
 
 
+def _benefit_check(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+    body = BenefitCheck.model_validate(entry.body)
+    asker = tx.get_member(body.member)
+    if asker is None or "provider" not in asker.roles:
+        raise EntryRejected(f"{body.member!r} provides no benefits", code="not_provider")
+    tx.add_access(
+        AccessRow(
+            index,
+            entry.at,
+            body.subject,
+            body.member,
+            f"benefit:{body.benefit}",
+            "enrolment",
+            (body.context,),
+            (body.context,) if body.outcome == "answered" else (),
+            "granted" if body.outcome == "answered" else "refused",
+            body.reason,
+            (),
+            body.request_digest,
+        )
+    )
+
+
 register_kind("programme.enrol", Enrol, frozenset({"admin"}))
+register_kind("benefit.check", BenefitCheck, frozenset({"admin"}))
 register_kind("programme.withdraw", Withdraw, frozenset({"admin"}))
 register_kind("dispute.open", DisputeOpen, frozenset({"admin"}))
 register_kind("dispute.answer", DisputeAnswer, frozenset({"recorder"}))
@@ -149,5 +187,6 @@ for _kind, _handler in (
     ("dispute.open", _open),
     ("dispute.answer", _answer),
     ("dispute.expire", _expire),
+    ("benefit.check", _benefit_check),
 ):
     register_handler(_kind, _handler)

@@ -64,6 +64,28 @@ class Programme:
         self._operator("dispute.open", body)
         return dispute_id
 
+    def log_benefit_check(
+        self,
+        member: str,
+        ref: str | None,
+        benefit: str,
+        context: str,
+        answered: bool,
+        reason: str,
+        request_digest: str,
+    ) -> int:
+        """Write the provider's question on the log before it gets its answer."""
+        body = {
+            "subject": ref,
+            "member": member,
+            "benefit": benefit,
+            "context": context,
+            "outcome": "answered" if answered else "refused",
+            "reason": reason,
+            "request_digest": request_digest,
+        }
+        return self._operator("benefit.check", body).index
+
     def answer(self, member: str, dispute_id: str, outcome: str, evidence: str) -> Accepted:
         """The submitting member answers (signed with its own key from DIR/keys)."""
         body = {"id": dispute_id, "outcome": outcome, "evidence": evidence}

@@ -1,0 +1,71 @@
+"""Benefits: a provider asks whether a person is eligible and learns yes or no, nothing more.
+
+The question is written to the log (an access the person sees) before it is answered. Only
+the benefit's own provider may ask, and only the benefit's own context is looked at; someone
+who has not enrolled is simply "no" (not enrolling costs nothing, and reveals nothing).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from credo.api.auth import parse_body
+from credo.api.deps import MemberDep, PeopleDep
+from credo.api.schemas import signed_body
+from credo.errors import PermissionDenied
+from credo.ledger.programme_ops import Programme
+from credo.scoring import service
+
+router = APIRouter(prefix="/v1/benefits", tags=["benefits"])
+
+
+class EligibilityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    national_id: Annotated[str, Field(max_length=64)]
+
+
+class Eligibility(BaseModel):
+    benefit: str
+    eligible: bool
+    access_index: int
+
+
+@router.post(
+    "/{benefit_id}/eligibility",
+    openapi_extra=signed_body(EligibilityRequest),
+    responses={403: {"description": "not this benefit's provider (the question is logged)"}},
+)
+def eligibility(
+    who: MemberDep, people: PeopleDep, benefit_id: str = Path(max_length=64)
+) -> Eligibility:
+    """Is this person eligible for the benefit? Yes or no; never the score or the records."""
+    req = parse_body(EligibilityRequest, who.body)
+    rules, _ = service.rules_in_force(people.store)
+    benefit = next((b for b in rules.benefits if b.id == benefit_id), None)
+    if benefit is None:
+        raise PermissionDenied(
+            f"no benefit {benefit_id!r} in the rules in force", code="unknown_benefit"
+        )
+    ref = people.vault.subject_ref(req.national_id)
+    prog = Programme(people)
+    if benefit.provider != who.member.id:
+        prog.log_benefit_check(
+            who.member.id,
+            ref,
+            benefit.id,
+            benefit.context,
+            False,
+            "not_provider",
+            who.request_digest,
+        )
+        raise PermissionDenied(
+            f"only {benefit.provider!r} may ask about {benefit.id!r}", code="not_provider"
+        )
+    eligible = ref is not None and service.is_eligible(people.store, ref, benefit.id)
+    index = prog.log_benefit_check(
+        who.member.id, ref, benefit.id, benefit.context, True, "ok", who.request_digest
+    )
+    return Eligibility(benefit=benefit.id, eligible=eligible, access_index=index)

@@ -1,0 +1,63 @@
+"""credo record ...: submit records about people, signed with a member's key from DIR/keys."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from credo.cli._common import DataOption, console
+from credo.cli._people import NationalIdOption, national_id, open_people
+from credo.errors import InputError
+from credo.ledger.entries import envelope_json, make_envelope
+from credo.ledger.keys import MemberKey
+
+app = typer.Typer(
+    help="Record facts about people (payloads go to the vault).", no_args_is_help=True
+)
+
+
+@app.command("put")
+def put(
+    data: DataOption,
+    member: Annotated[str, typer.Option(help="Submitting member; signs with DIR/keys/ID.pem")],
+    nid: NationalIdOption,
+    category: Annotated[str, typer.Option(help="Category, e.g. finance, mobility, health")],
+    type_: Annotated[str, typer.Option("--type", help="Record type, e.g. loan.repaid")],
+    payload: Annotated[str, typer.Option(help="The payload: a JSON object")],
+    effective_at: Annotated[str | None, typer.Option(help="RFC 3339 UTC; default now")] = None,
+) -> None:
+    """Seal the payload in the vault and log a record.put entry signed by the member."""
+    try:
+        doc = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"--payload is not valid JSON: {exc.msg}", code="bad_payload") from exc
+    with open_people(data) as people:
+        key = MemberKey.load(people.ledger.data.member_key(member))
+        record_id, index = people.put_record(
+            key, member, national_id(nid), category, type_, doc, effective_at
+        )
+    console.print(f"recorded {record_id} at log index {index}")
+    print(record_id)
+
+
+@app.command("retract")
+def retract(
+    data: DataOption,
+    member: Annotated[str, typer.Option(help="The member that submitted the record")],
+    record_id: Annotated[str, typer.Option("--record-id", help="The record to retract")],
+    reason: Annotated[str, typer.Option(help="A reason code, e.g. entered_in_error")] = (
+        "entered_in_error"
+    ),
+) -> None:
+    """Log a record.retract entry signed by the submitting member."""
+    with open_people(data) as people:
+        key = MemberKey.load(people.ledger.data.member_key(member))
+        env = make_envelope(
+            "record.retract", member, {"record_id": record_id, "reason": reason}, [key]
+        )
+        outcome = people.ledger.submit([envelope_json(env)])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    print(f"retracted {record_id} at log index {outcome.index}")
