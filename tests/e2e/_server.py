@@ -75,7 +75,9 @@ class Server:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"credo serve exited with {self.proc.returncode}: {self.output()}")
+                raise RuntimeError(
+                    f"credo serve exited with {self.proc.returncode}: {self.output()}"
+                )
             try:
                 if httpx.get(f"{self.url}/log/checkpoint", timeout=2).status_code == 200:
                     return
@@ -136,9 +138,7 @@ def signed_attestations(
     return out
 
 
-def post_entries(
-    http: httpx.Client, url: str, envelopes: list[dict[str, object]]
-) -> list[int]:
+def post_entries(http: httpx.Client, url: str, envelopes: list[dict[str, object]]) -> list[int]:
     """Submit a batch that must be accepted whole; its log indexes."""
     r = http.post(f"{url}/v1/entries", json={"entries": envelopes}, timeout=60)
     assert r.status_code == 200, r.text[:500]

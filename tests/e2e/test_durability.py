@@ -78,7 +78,9 @@ def poll_checkpoints(url: str, seen: Observed, stop: threading.Event) -> None:
             time.sleep(0.02)
 
 
-def crash_round(server: Server, key: MemberKey, round_no: int, seen: Observed, rng: random.Random) -> None:
+def crash_round(
+    server: Server, key: MemberKey, round_no: int, seen: Observed, rng: random.Random
+) -> None:
     stop = threading.Event()
     threads = [
         threading.Thread(target=poll_checkpoints, args=(server.url, seen, stop)),
@@ -192,7 +194,9 @@ def test_acknowledged_entries_survive_sigkill(tmp_path: Path) -> None:
             if round_no < ROUNDS:
                 crash_round(server, key, round_no, seen, rng)
         except BaseException as exc:
-            exc.add_note(f"crash round {round_no}, random seed {seed}; server log:\n{server.output()}")
+            exc.add_note(
+                f"crash round {round_no}, random seed {seed}; server log:\n{server.output()}"
+            )
             raise
         finally:
             server.stop()

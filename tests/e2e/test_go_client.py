@@ -122,7 +122,12 @@ def test_go_client_verifies_checkpoint_inclusion_and_consistency(
     picked = {0, 4, 255, 256, 299, 511, 512, 767, 768, SIZE_B - 1}
     picked |= set(rng.sample(range(SIZE_B), 15))
     done = run_goclient(
-        goclient, tmp_path, live_log.server.url, live_log.vkey, sorted(picked), [live_log.checkpoint_a]
+        goclient,
+        tmp_path,
+        live_log.server.url,
+        live_log.vkey,
+        sorted(picked),
+        [live_log.checkpoint_a],
     )
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
@@ -141,7 +146,9 @@ def test_go_client_verifies_checkpoint_inclusion_and_consistency(
 def test_go_client_checks_consistency_with_every_earlier_checkpoint(
     goclient: Path, live_log: LiveLog, tmp_path: Path
 ) -> None:
-    done = run_goclient(goclient, tmp_path, live_log.server.url, live_log.vkey, [], live_log.history)
+    done = run_goclient(
+        goclient, tmp_path, live_log.server.url, live_log.vkey, [], live_log.history
+    )
     assert done.returncode == 0, done.stderr
     sizes = [5, 100, 256, SIZE_A, 512, 600, SIZE_B]
     assert json.loads(done.stdout)["consistent_from"] == sizes
@@ -162,9 +169,7 @@ def test_go_client_fails_on_a_forged_old_checkpoint(
 ) -> None:
     """A checkpoint signed by the log's own key but for another history: a split view."""
     log_key = MemberKey.load(DataDir(live_log.server.data).log_key).private_key
-    forged = sign_checkpoint(
-        Checkpoint(ORIGIN, SIZE_A, bytes(32)), [NoteSigner(ORIGIN, log_key)]
-    )
+    forged = sign_checkpoint(Checkpoint(ORIGIN, SIZE_A, bytes(32)), [NoteSigner(ORIGIN, log_key)])
     done = run_goclient(goclient, tmp_path, live_log.server.url, live_log.vkey, [], [forged])
     assert done.returncode == 1
     assert f"tree {SIZE_A} is not a prefix of tree {SIZE_B}" in done.stderr

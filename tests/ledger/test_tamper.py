@@ -45,17 +45,26 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
             admit_member(ledger, member_id, name, sector, roles)
         for n in range(ENTRIES):
             digest = hashlib.sha256(f"tamper {n}".encode()).hexdigest()
-            ledger.submit_one("attestation.issue", "uni", {"digest": f"sha256:{digest}", "doc_type": "diploma"})
+            ledger.submit_one(
+                "attestation.issue", "uni", {"digest": f"sha256:{digest}", "doc_type": "diploma"}
+            )
         revoked = hashlib.sha256(b"tamper 7").hexdigest()
-        ledger.submit_one("attestation.revoke", "uni", {"digest": f"sha256:{revoked}", "reason": "test"})
+        ledger.submit_one(
+            "attestation.revoke", "uni", {"digest": f"sha256:{revoked}", "reason": "test"}
+        )
     finally:
         ledger.close()
     db = DataDir(root).db
-    assert not db.with_name(db.name + "-wal").exists() or db.with_name(db.name + "-wal").stat().st_size == 0
+    assert (
+        not db.with_name(db.name + "-wal").exists()
+        or db.with_name(db.name + "-wal").stat().st_size == 0
+    )
     conn = sqlite3.connect(db)
     try:
         sizes = [r[0] for r in conn.execute("SELECT length(data) FROM entries ORDER BY idx")]
-        tiles = list(conn.execute("SELECT level, idx, length(hashes) FROM tiles ORDER BY level, idx"))
+        tiles = list(
+            conn.execute("SELECT level, idx, length(hashes) FROM tiles ORDER BY level, idx")
+        )
         notes = list(conn.execute("SELECT seq, length(note) FROM checkpoints ORDER BY seq"))
     finally:
         conn.close()
@@ -64,7 +73,9 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
 
 
 @contextmanager
-def tampered(pristine: Pristine, sql: str, key: tuple[int, ...], offset: int, mask: int) -> Iterator[SqliteStore]:
+def tampered(
+    pristine: Pristine, sql: str, key: tuple[int, ...], offset: int, mask: int
+) -> Iterator[SqliteStore]:
     """A copy of the pristine database with one byte of one blob XORed with ``mask``."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.db"
@@ -91,7 +102,9 @@ TILE_SQL = (
     "SELECT hashes FROM tiles WHERE level = ? AND idx = ?;"
     "UPDATE tiles SET hashes = ? WHERE level = ? AND idx = ?"
 )
-NOTE_SQL = "SELECT note FROM checkpoints WHERE seq = ?;UPDATE checkpoints SET note = ? WHERE seq = ?"
+NOTE_SQL = (
+    "SELECT note FROM checkpoints WHERE seq = ?;UPDATE checkpoints SET note = ? WHERE seq = ?"
+)
 MASKS = st.integers(1, 255)
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -113,16 +126,23 @@ def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
 
 @SETTINGS
 @given(data=st.data(), mask=MASKS)
-def test_any_flipped_entry_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+def test_any_flipped_entry_byte_is_detected(
+    pristine: Pristine, data: st.DataObject, mask: int
+) -> None:
     index = data.draw(st.integers(0, len(pristine.entry_sizes) - 1), label="entry")
     offset = data.draw(st.integers(0, pristine.entry_sizes[index] - 1), label="offset")
-    with tampered(pristine, ENTRY_SQL, (index,), offset, mask) as store, pytest.raises(VerificationError):
+    with (
+        tampered(pristine, ENTRY_SQL, (index,), offset, mask) as store,
+        pytest.raises(VerificationError),
+    ):
         verify_store(store)
 
 
 @SETTINGS
 @given(data=st.data(), mask=MASKS)
-def test_any_flipped_tile_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+def test_any_flipped_tile_byte_is_detected(
+    pristine: Pristine, data: st.DataObject, mask: int
+) -> None:
     level, index, size = data.draw(st.sampled_from(pristine.tiles), label="tile")
     offset = data.draw(st.integers(0, size - 1), label="offset")
     with tampered(pristine, TILE_SQL, (level, index), offset, mask) as store:
@@ -133,7 +153,9 @@ def test_any_flipped_tile_byte_is_detected(pristine: Pristine, data: st.DataObje
 
 @SETTINGS
 @given(data=st.data(), mask=MASKS)
-def test_any_flipped_checkpoint_byte_is_detected(pristine: Pristine, data: st.DataObject, mask: int) -> None:
+def test_any_flipped_checkpoint_byte_is_detected(
+    pristine: Pristine, data: st.DataObject, mask: int
+) -> None:
     seq, size = data.draw(st.sampled_from(pristine.notes), label="checkpoint")
     offset = data.draw(st.integers(0, size - 1), label="offset")
     with tampered(pristine, NOTE_SQL, (seq,), offset, mask) as store:
