@@ -20,6 +20,7 @@ from credo.api.routes import (
     members,
     proofs,
     records,
+    rules,
 )
 from credo.ledger.node import DataDir, Ledger
 from credo.scoring.rescorer import Rescorer
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (log, entries, proofs, attestations, members):
+    for module in (log, entries, proofs, attestations, members, rules):
         app.include_router(module.router)
     for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls
         app.include_router(module.router)

@@ -174,12 +174,12 @@ class People:
         when the member submits the signed envelope (whose handler checks it all again).
         """
         member = self._member(member_id, "recorder")
+        record = None if amends is None else self._own_record(member_id, amends, category)
         check_recordable(category, type_, member.sector)
         data = encode_payload(payload)
         when = _timestamp(effective_at, "effective_at")
         normalize_national_id(national_id)
-        if amends is not None:
-            record = self._own_record(member_id, amends, category)
+        if record is not None:
             if self.vault.subject_ref(national_id) != record.subject:
                 raise InputError(
                     f"record {amends} is about another person", code="record_other_subject"

@@ -1,0 +1,178 @@
+"""Record entries: metadata on the log, payload sealed in the vault, vocabulary enforced both
+when a record is prepared and when its entry is sequenced or replayed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from credo.errors import EntryRejected, InputError, PermissionDenied
+from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
+from credo.ledger.dsse import parse_envelope_bytes
+from credo.ledger.node import Ledger
+from credo.ledger.people import People, PayloadTooLarge
+from credo.ledger.replay import rebuild, verify_store
+from credo.vault import MAX_PAYLOAD_BYTES
+from tests._people import NID
+from tests.conftest import member_key
+
+MARKER = "purple-elephant-7781"
+
+
+@pytest.fixture
+def people(ledger: Ledger) -> Iterator[People]:
+    p = People.open(ledger)
+    yield p
+    p.close()
+
+
+def _put(people: People, member: str, category: str, type_: str, payload: object) -> str:
+    key = member_key(people.ledger.data.root, member)
+    record_id, _ = people.put_record(key, member, NID, category, type_, payload)
+    return record_id
+
+
+def test_the_log_holds_metadata_only(people: People) -> None:
+    record_id = _put(people, "bank", "finance", "loan.repaid", {"note": MARKER})
+    row = people.store.get_record(record_id)
+    assert row is not None and row.member == "bank" and row.status == "active"
+    stored = people.store.read_entries(row.put_idx, 1)[0]
+    payload = json.loads(parse_envelope_bytes(stored).payload)
+    assert set(payload["body"]) == {
+        "record_id", "subject", "category", "type", "effective_at", "commitment", "vault_key",
+    }  # fmt: skip
+    for secret in (MARKER, NID, NID.replace("-", "")):
+        assert secret.encode() not in stored
+    assert payload["body"]["subject"] == people.vault.subject_ref(NID)
+
+
+def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Ledger) -> None:
+    record_id = _put(people, "bank", "finance", "loan.opened", {"amount": 5})
+    prepared = people.prepare_record(
+        "bank", NID, "finance", "loan.repaid", {"amount": 5}, amends=record_id
+    )
+    assert prepared.kind == "record.amend"
+    key = member_key(ledger.data.root, "bank")
+    from credo.ledger.dsse import sign_envelope
+    from credo.ledger.entries import envelope_json
+
+    env = sign_envelope(prepared.payload_type, prepared.payload, [key])
+    assert not isinstance(ledger.submit([envelope_json(env)])[0], EntryRejected)
+    row = people.store.get_record(record_id)
+    assert row is not None and row.type == "loan.repaid"
+    with pytest.raises(PermissionDenied):
+        people.prepare_record("uni", NID, "finance", "loan.repaid", {}, amends=record_id)
+    with pytest.raises(EntryRejected) as info:
+        ledger.submit_one("record.retract", "uni", {"record_id": record_id, "reason": "wrong"})
+    assert info.value.code == "not_submitter"
+    ledger.submit_one("record.retract", "bank", {"record_id": record_id, "reason": "wrong"})
+    row = people.store.get_record(record_id)
+    assert row is not None and row.status == "retracted"
+    with pytest.raises(EntryRejected) as info:
+        ledger.submit_one("record.retract", "bank", {"record_id": record_id, "reason": "wrong"})
+    assert info.value.code == "record_not_active"
+    verify_store(ledger.store)
+
+
+@pytest.mark.parametrize(
+    ("member", "category", "type_", "code"),
+    [
+        ("bank", "astrology", "star.sign", "unknown_category"),
+        ("bank", "finance", "loan.forgiven_by_magic", "unknown_type"),
+        ("uni", "finance", "loan.repaid", "sector_not_allowed"),
+        ("bank", "health", "visit.completed", "sector_not_allowed"),
+        ("clinic", "biometrics", "face.scan", "biometric_refused"),
+        ("clinic", "religion", "service.attended", "special_category_refused"),
+    ],
+)
+def test_bad_records_write_nothing(
+    people: People, member: str, category: str, type_: str, code: str
+) -> None:
+    size, vault_size = people.store.tree_size(), people.vault.path.stat().st_size
+    with pytest.raises(EntryRejected) as info:
+        people.prepare_record(member, NID, category, type_, {"x": 1})
+    assert info.value.code == code
+    assert people.store.tree_size() == size
+    assert people.vault.subject_ref(NID) is None  # not even a subject was created
+    assert people.vault.path.stat().st_size == vault_size
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "code"),
+    [
+        ({"national_id": "x"}, InputError, "bad_national_id"),
+        ({"national_id": "ÄÖÜ-1234"}, InputError, "bad_national_id"),
+        ({"payload": {"x": "y" * MAX_PAYLOAD_BYTES}}, PayloadTooLarge, "payload_too_large"),
+        ({"payload": [1, 2]}, InputError, "bad_payload"),
+        ({"payload": {"fingerprint": "ab12"}}, EntryRejected, "biometric_refused"),
+        ({"effective_at": "yesterday"}, InputError, "bad_time"),
+        ({"member_id": "watch"}, PermissionDenied, "role_not_allowed"),
+    ],
+)
+def test_bad_input_writes_nothing(
+    people: People, kwargs: dict[str, object], error: type[Exception], code: str
+) -> None:
+    args: dict[str, object] = {
+        "member_id": "bank",
+        "national_id": NID,
+        "category": "finance",
+        "type_": "loan.repaid",
+        "payload": {"amount": 1},
+    } | kwargs
+    size = people.store.tree_size()
+    with pytest.raises(error) as info:
+        people.prepare_record(**args)  # type: ignore[arg-type]
+    assert getattr(info.value, "code", None) == code
+    assert people.store.tree_size() == size
+    assert people.vault.subject_ref(NID) is None
+
+
+def test_a_hospital_records_health_data(people: People) -> None:
+    record_id = _put(people, "clinic", "health", "vaccination.given", {"vaccine": "MMR"})
+    assert people.store.get_record(record_id) is not None
+
+
+def test_direct_submission_is_checked_by_the_handler(ledger: Ledger) -> None:
+    body = {
+        "record_id": "1" * 32,
+        "subject": "2" * 32,
+        "category": "health",
+        "type": "visit.completed",
+        "effective_at": "2024-01-01T00:00:00Z",
+        "commitment": "3" * 64,
+        "vault_key": "4" * 32,
+    }
+    with pytest.raises(EntryRejected) as info:
+        ledger.submit_one("record.put", "bank", body)
+    assert info.value.code == "sector_not_allowed"
+    with pytest.raises(EntryRejected) as info:
+        ledger.submit_one("record.put", "bank", body | {"national_id": NID})
+    assert info.value.code == "schema"
+
+
+def test_rebuild_reproduces_people_state(people: People, ledger: Ledger) -> None:
+    _put(people, "bank", "finance", "loan.repaid", {"a": 1})
+    people.erase(NID)
+    before = ledger.store.dump_state()
+    rebuild(ledger.store)
+    assert ledger.store.dump_state() == before
+    verify_store(ledger.store)
+
+
+def test_vocabulary_covers_the_issue() -> None:
+    for category, sector in [
+        ("finance", "bank"),
+        ("utilities", "utility"),
+        ("mobility", "transport"),
+        ("mobility", "company"),
+        ("education", "university"),
+        ("civic", "government"),
+        ("health", "hospital"),
+    ]:
+        from credo.ledger.categories import CATEGORIES
+
+        some_type = sorted(CATEGORIES[category].types)[0]
+        check_recordable(category, some_type, sector)
+    assert {"health", "biometrics", "criminal", "sex_life"} <= SPECIAL_CATEGORIES
