@@ -46,6 +46,61 @@ def _adopt_default_rules(ledger: Ledger) -> None:
         ledger.submit_one("governance.vote", voter, {"proposal": "rules-2026-1", "vote": "yes"})
 
 
+# Synthetic people (national ids are made up) and what members record about them.
+DEMO_PEOPLE = {
+    "TH-1103700012345": [
+        ("first-bank", "finance", "loan.repaid", 40),
+        ("first-bank", "finance", "bill.paid_on_time", 12),
+        ("power-co", "utilities", "bill.paid_on_time", 20),
+        ("state-university", "education", "degree.awarded", 400),
+        ("city-hospital", "health", "visit.completed", 30),  # special: recorded, never scored
+    ],
+    "CN-110101199003077777": [
+        ("citybikes", "mobility", "bike.returned_on_time", d) for d in range(1, 60, 2)
+    ]
+    + [("city-registry", "civic", "volunteering.completed", 15)],
+    "GB-QQ123456C": [("first-bank", "finance", "loan.opened", 90)],
+}
+
+
+def _seed_people(ledger: Ledger) -> None:
+    """Records about three synthetic people; two enrol; one disputes a record."""
+    from datetime import UTC, datetime, timedelta
+
+    from credo.ledger.keys import MemberKey
+    from credo.ledger.people import People
+    from credo.ledger.programme_ops import Programme
+    from credo.scoring import service
+
+    people = People.open(ledger)
+    try:
+        now = datetime.now(UTC)
+        first_record: dict[str, str] = {}
+        for nid, records in DEMO_PEOPLE.items():
+            for member, category, type_, days_ago in records:
+                when = (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                key = MemberKey.load(ledger.data.member_key(member))
+                record_id, _ = people.put_record(
+                    key, member, nid, category, type_, {"source": "demo"}, when
+                )
+                first_record.setdefault(nid, record_id)
+        prog = Programme(people)
+        for nid in list(DEMO_PEOPLE)[:2]:
+            service.rescore(ledger.store, prog.enrol(nid))
+        prog.open_dispute(
+            "GB-QQ123456C", first_record["GB-QQ123456C"], "I never opened this account."
+        )
+        people.grant_consent(
+            "TH-1103700012345",
+            "first-bank",
+            "credit_assessment",
+            ["finance", "utilities"],
+            (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+    finally:
+        people.close()
+
+
 def seed_demo(root: Path) -> Ledger:
     """Create the demo consortium: members, and a few diplomas attested (one revoked)."""
     ledger = init_consortium(root, DEMO_ORIGIN)
@@ -65,6 +120,7 @@ def seed_demo(root: Path) -> Ledger:
         "state-university",
         {"digest": f"sha256:{revoked}", "reason": "issued in error"},
     )
+    _seed_people(ledger)
     return ledger
 
 
@@ -83,6 +139,12 @@ def demo(
     console.print(f"  checkpoint:   curl {base}/log/checkpoint")
     console.print(f"  attestation:  curl {base}/v1/attestations/{digest}")
     console.print(f"  verify:       credo verify --data {data}")
+    console.print(
+        f"  a score:      credo score --data {data} --national-id TH-1103700012345 --explain"
+    )
+    console.print(
+        f"  an export:    credo person export --data {data} --national-id TH-1103700012345"
+    )
     serve(data, host=host, port=port, workers=None)
 
 
