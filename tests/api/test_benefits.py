@@ -98,7 +98,8 @@ def test_only_the_benefits_provider_may_ask(api: TestClient, programme_dir: Path
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_provider"
     unknown = ask(api, programme_dir, "citybikes", ALICE, "/v1/benefits/free-money/eligibility")
-    assert unknown.status_code == 403 and unknown.json()["code"] == "unknown_benefit"
+    assert unknown.status_code == 403
+    assert unknown.json()["code"] == "unknown_benefit"
 
 
 def test_unauthenticated_question_is_refused(api: TestClient) -> None:
@@ -125,7 +126,8 @@ def test_score_recomputed_on_each_new_record(api: TestClient, programme_dir: Pat
         bob = people.vault.subject_ref(BOB)
     finally:
         people.close()
-    assert bob is not None and bob in store.list_enrolled()
+    assert bob is not None
+    assert bob in store.list_enrolled()
     body = json.dumps(
         {"national_id": BOB, "category": "mobility", "type": "ride.completed", "payload": {}}
     ).encode()
@@ -147,4 +149,5 @@ def test_score_recomputed_on_each_new_record(api: TestClient, programme_dir: Pat
         if row is not None and prepared["record_id"] in row.doc:
             break
         time.sleep(0.05)
-    assert row is not None and row.score == 301  # base 300 + one ride
+    assert row is not None
+    assert row.score == 301

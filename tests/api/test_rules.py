@@ -12,7 +12,8 @@ from credo.scoring import DEFAULT_RULES_BYTES, DEFAULT_RULES_HASH
 
 def test_rules_in_force_and_schema(client: TestClient, data_dir: Path) -> None:
     missing = client.get("/v1/rules")
-    assert missing.status_code == 404 and missing.json()["code"] == "no_rules"
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "no_rules"
     ledger = Ledger(DataDir(data_dir))
     try:
         body = {

@@ -52,7 +52,8 @@ def test_read_inside_consent_is_granted_and_decrypted(people: People) -> None:
     assert result.decision.reason == "ok"
     assert [r["payload"] for r in result.records] == [{"amount": 100}]
     access = people.store.access_of(people.vault.subject_ref(NID) or "")
-    assert access[-1].outcome == "granted" and access[-1].request_digest == DIGEST
+    assert access[-1].outcome == "granted"
+    assert access[-1].request_digest == DIGEST
 
 
 def test_only_covered_categories_are_returned(people: People) -> None:
@@ -76,7 +77,7 @@ def test_read_outside_consent_is_refused(
     cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     if change.get("nid"):
         people.grant_consent(str(change["nid"]), "bank", "research", ["finance"], FAR_FUTURE)
-    got, granted, kinds = _read(people, ("consent", cid), **change)  # type: ignore[arg-type]
+    got, granted, kinds = _read(people, ("consent", cid), **change)
     assert (got, granted, kinds) == (reason, (), [])
 
 
@@ -105,17 +106,20 @@ def test_revocation_takes_effect_for_every_later_read(people: People) -> None:
     ref = people.vault.subject_ref(NID)
     assert ref is not None
     outcomes = [(a.outcome, a.reason) for a in people.store.access_of(ref)]
-    assert outcomes == [("granted", "ok"), ("refused", "consent_revoked")] + [
-        ("refused", "consent_revoked")
+    assert outcomes == [
+        ("granted", "ok"),
+        ("refused", "consent_revoked"),
+        ("refused", "consent_revoked"),
     ]
 
 
 def test_unknown_consent_and_unknown_person_are_refused_and_logged(people: People) -> None:
     assert _read(people, ("consent", "0" * 32))[0] == "unknown_consent"
     result = people.read(
-        ReadRequest("bank", "NOBODY-1234", "credit_assessment", ("consent", "0" * 32),
-                    ("finance",), DIGEST)
-    )  # fmt: skip
+        ReadRequest(
+            "bank", "NOBODY-1234", "credit_assessment", ("consent", "0" * 32), ("finance",), DIGEST
+        )
+    )
     assert result.decision.reason == "unknown_consent"
     entry = people.store.read_entries(result.index, 1)[0]
     assert b"NOBODY" not in entry
@@ -145,18 +149,13 @@ def test_mandate_basis(people: People, ledger: Ledger) -> None:
         "valid_from": "2000-01-01T00:00:00Z",
     }
     ledger.submit_one("mandate.adopt", ledger.operator, mandate)
-    ok = _read(
-        people, ("mandate", mandate["id"]), purpose="benefit_eligibility",  # type: ignore[arg-type]
-        categories=("education", "finance"),
-    )  # fmt: skip
+    basis = ("mandate", "civic-education-check")
+    eligibility = {"purpose": "benefit_eligibility", "categories": ("education",)}
+    ok = _read(people, basis, purpose="benefit_eligibility", categories=("education", "finance"))
     assert ok == ("ok", ("education",), ["degree.awarded"])
-    assert _read(people, ("mandate", "civic-education-check"), member="clinic",
-                 purpose="benefit_eligibility", categories=("education",))[0] == (
-        "mandate_other_member"
-    )  # fmt: skip
+    assert _read(people, basis, member="clinic", **eligibility)[0] == "mandate_other_member"
     ledger.submit_one("mandate.repeal", ledger.operator, {"id": mandate["id"], "reason": "expired"})
-    assert _read(people, ("mandate", "civic-education-check"), purpose="benefit_eligibility",
-                 categories=("education",))[0] == "mandate_repealed"  # fmt: skip
+    assert _read(people, basis, **eligibility)[0] == "mandate_repealed"
 
 
 def test_mandates_may_not_cover_special_categories(ledger: Ledger) -> None:
@@ -211,5 +210,5 @@ def test_decide_is_pure_over_state(people: People) -> None:
     cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     ref = people.vault.subject_ref(NID)
     args = ("bank", ref, "credit_assessment", ("consent", cid), ("finance",))
-    assert decide(people.store, *args, "2050-01-01T00:00:00Z").granted == ("finance",)  # type: ignore[arg-type]
-    assert decide(people.store, *args, "2100-01-01T00:00:00Z").reason == "consent_expired"  # type: ignore[arg-type]
+    assert decide(people.store, *args, "2050-01-01T00:00:00Z").granted == ("finance",)
+    assert decide(people.store, *args, "2100-01-01T00:00:00Z").reason == "consent_expired"

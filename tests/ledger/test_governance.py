@@ -70,7 +70,8 @@ def test_rules_adopted_at_two_thirds(ledger: Ledger) -> None:
     vote(ledger, "rules-1", "watch")
     assert ledger.store.get_proposal("rules-1").status == "adopted"
     current = ledger.store.current_rules()
-    assert current is not None and current.document == DEFAULT_RULES_BYTES
+    assert current is not None
+    assert current.document == DEFAULT_RULES_BYTES
     assert len(ledger.store.rules_history()) == 1
 
 

@@ -12,7 +12,7 @@ from credo.errors import EntryRejected, InputError, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
 from credo.ledger.node import Ledger
-from credo.ledger.people import People, PayloadTooLarge
+from credo.ledger.people import PayloadTooLarge, People
 from credo.ledger.replay import rebuild, verify_store
 from credo.vault import MAX_PAYLOAD_BYTES
 from tests._people import NID
@@ -37,7 +37,9 @@ def _put(people: People, member: str, category: str, type_: str, payload: object
 def test_the_log_holds_metadata_only(people: People) -> None:
     record_id = _put(people, "bank", "finance", "loan.repaid", {"note": MARKER})
     row = people.store.get_record(record_id)
-    assert row is not None and row.member == "bank" and row.status == "active"
+    assert row is not None
+    assert row.member == "bank"
+    assert row.status == "active"
     stored = people.store.read_entries(row.put_idx, 1)[0]
     payload = json.loads(parse_envelope_bytes(stored).payload)
     assert set(payload["body"]) == {
@@ -61,7 +63,8 @@ def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Ledger)
     env = sign_envelope(prepared.payload_type, prepared.payload, [key])
     assert not isinstance(ledger.submit([envelope_json(env)])[0], EntryRejected)
     row = people.store.get_record(record_id)
-    assert row is not None and row.type == "loan.repaid"
+    assert row is not None
+    assert row.type == "loan.repaid"
     with pytest.raises(PermissionDenied):
         people.prepare_record("uni", NID, "finance", "loan.repaid", {}, amends=record_id)
     with pytest.raises(EntryRejected) as info:
@@ -69,7 +72,8 @@ def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Ledger)
     assert info.value.code == "not_submitter"
     ledger.submit_one("record.retract", "bank", {"record_id": record_id, "reason": "wrong"})
     row = people.store.get_record(record_id)
-    assert row is not None and row.status == "retracted"
+    assert row is not None
+    assert row.status == "retracted"
     with pytest.raises(EntryRejected) as info:
         ledger.submit_one("record.retract", "bank", {"record_id": record_id, "reason": "wrong"})
     assert info.value.code == "record_not_active"

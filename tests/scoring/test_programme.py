@@ -108,7 +108,8 @@ def test_unanswered_dispute_resolves_for_the_person(prog: Programme, data_dir: P
     assert early.value.code == "not_expired"
     assert prog.expire_overdue(datetime.now(UTC) + timedelta(days=31)) == [dispute]
     status = prog.store.get_dispute(dispute)
-    assert status is not None and status.status == "expired"
+    assert status is not None
+    assert status.status == "expired"
     assert record not in {r.record_id for r in service.scoring_records(prog.store, ref)}
     with pytest.raises(EntryRejected) as late:
         prog.answer("bank", dispute, "upheld", "too late")

@@ -179,11 +179,10 @@ class People:
         data = encode_payload(payload)
         when = _timestamp(effective_at, "effective_at")
         normalize_national_id(national_id)
-        if record is not None:
-            if self.vault.subject_ref(national_id) != record.subject:
-                raise InputError(
-                    f"record {amends} is about another person", code="record_other_subject"
-                )
+        if record is not None and self.vault.subject_ref(national_id) != record.subject:
+            raise InputError(
+                f"record {amends} is about another person", code="record_other_subject"
+            )
         ref = self.vault.ensure_subject(national_id)
         sealed = self.vault.seal(ref, data, record_context(category, member_id))
         body: dict[str, Any] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from credo.errors import EntryRejected, VerificationError
+from credo.errors import EntryRejected, InputError, VerificationError
 from credo.ledger.dsse import encode_envelope, parse_envelope_bytes
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded, decode_envelope
@@ -169,7 +169,7 @@ def _check_checkpoints(
         where = f"checkpoint #{row.seq} (size {row.size})"
         try:
             cp = open_checkpoint(row.note, verifier, origin)
-        except (VerificationError, ValueError) as exc:
+        except (VerificationError, InputError) as exc:  # a bad signature or a garbled note
             raise VerificationError(f"{where}: {exc}") from exc
         if cp.size != row.size or cp.size > tree.size:
             raise VerificationError(f"{where}: size {cp.size} does not match the log")

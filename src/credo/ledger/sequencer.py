@@ -12,8 +12,8 @@ import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from credo.errors import CredoError, EntryRejected

@@ -1,0 +1,86 @@
+"""The people's-data commands: record put, consent grant/revoke, person export and erase."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests._people import NID
+
+
+def credo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "CREDO_MASTER_KEY"}
+    return subprocess.run(
+        ["credo", *args], capture_output=True, text=True, env=env, input=stdin, timeout=120
+    )
+
+
+def test_put_export_erase(data_dir: Path) -> None:
+    d = str(data_dir)
+    put = credo(
+        "record", "put", "--data", d, "--member", "bank", "--national-id", NID,
+        "--category", "finance", "--type", "loan.repaid", "--payload", '{"amount": 250}',
+    )  # fmt: skip
+    assert put.returncode == 0, put.stderr
+    record_id = put.stdout.strip().splitlines()[-1]
+    granted = credo(
+        "consent", "grant", "--data", d, "--national-id", "-", "--member", "bank",
+        "--purpose", "credit_assessment", "--category", "finance", stdin=NID + "\n",
+    )  # fmt: skip
+    assert granted.returncode == 0, granted.stderr
+    consent_id = granted.stdout.strip()
+    assert credo("consent", "revoke", "--data", d, "--id", consent_id).returncode == 0
+
+    out = credo("person", "export", "--data", d, "--national-id", NID.lower())
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [r["record_id"] for r in doc["records"]] == [record_id]
+    assert doc["records"][0]["payload"] == {"amount": 250}
+    assert doc["consents"][0]["status"] == "revoked"
+    assert NID not in out.stdout
+    assert NID.replace("-", "") not in out.stdout
+
+    erased = credo("person", "erase", "--data", d, "--national-id", NID)
+    assert erased.returncode == 0, erased.stderr
+    gone = credo("person", "export", "--data", d, "--national-id", NID)
+    assert gone.returncode == 2
+    assert "unknown_subject" in gone.stderr
+    assert credo("verify", "--data", d).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--category", "astrology", "--type", "x.y"], "unknown_category"),
+        (["--category", "health", "--type", "visit.completed"], "sector_not_allowed"),
+        (["--national-id", "!!"], "bad_national_id"),
+        (["--payload", "{not json"], "bad_payload"),
+        (["--payload", json.dumps({"x": "y" * 20_000})], "payload_too_large"),
+    ],
+)
+def test_bad_input_is_a_message_not_a_traceback(data_dir: Path, args: list[str], code: str) -> None:
+    base = {
+        "--member": "bank",
+        "--national-id": NID,
+        "--category": "finance",
+        "--type": "loan.repaid",
+        "--payload": "{}",
+    }
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [x for kv in base.items() for x in kv]
+    r = credo("record", "put", "--data", str(data_dir), *flat)
+    assert r.returncode == 2
+    assert code in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_every_people_command_has_help() -> None:
+    for group in ("record", "person", "consent"):
+        r = credo(group, "--help")
+        assert r.returncode == 0
+        assert "Usage" in r.stdout
