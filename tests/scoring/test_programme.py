@@ -134,3 +134,14 @@ def test_per_person_batch_and_rebuild_agree(prog: Programme, data_dir: Path) -> 
     assert batch == single
     rebuild(prog.store)
     assert {ref: service.compute(prog.store, ref, as_of) for ref in refs} == single
+
+
+def test_erasure_withdraws_and_deletes_the_score(prog: Programme, data_dir: Path) -> None:
+    _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
+    ref = prog.enrol(ALICE)
+    service.rescore(prog.store, ref)
+    assert prog.store.get_score(ref) is not None
+    prog.people.erase(ALICE)
+    assert not prog.store.is_enrolled(ref)
+    assert prog.store.get_score(ref) is None
+    assert prog.store.score_history(ref) == []

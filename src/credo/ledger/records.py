@@ -150,6 +150,8 @@ def _erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     if tx.is_subject_erased(body.subject):
         raise EntryRejected("that subject is already erased", code="already_erased")
     tx.erase_subject(body.subject, index)
+    if tx.is_enrolled(body.subject):  # forgotten people leave the programme: score and history go
+        tx.withdraw(body.subject)
 
 
 register_kind("record.put", RecordPut, frozenset({"recorder"}))
