@@ -393,3 +393,14 @@ def test_openapi_lists_entries(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "post" in spec["paths"]["/v1/entries"]
     assert "get" in spec["paths"]["/v1/entries/{index}"]
+
+
+def test_all_rejected_is_a_problem_body(client: TestClient) -> None:
+    r = client.post("/v1/entries", json={"entries": [{"nope": 1}]})
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == "bad_envelope"
+    assert body["status"] == 422
+    assert body["detail"]
+    assert body["results"][0]["code"] == "bad_envelope"

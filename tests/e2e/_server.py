@@ -6,15 +6,13 @@ with it, as a power cut would.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -93,10 +91,8 @@ class Server:
     def kill(self) -> None:
         """SIGKILL the server and its workers at once (its own process group)."""
         if self.proc.poll() is None:
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
@@ -108,21 +104,9 @@ class Server:
                 self.kill()
         else:
             # The server is gone; make sure no orphaned worker of its group lingers.
-            try:
+            with suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         self._log.close()
-
-
-@contextmanager
-def running_server(data: Path, log_path: Path) -> Iterator[Server]:
-    server = Server(data, log_path)
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 def signed_attestations(
@@ -165,7 +149,3 @@ def fetch_all_entries(http: httpx.Client, url: str, size: int) -> list[bytes]:
         assert len(bundle) == width
         entries.extend(bundle)
     return entries
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

@@ -134,6 +134,7 @@ def test_go_client_verifies_checkpoint_inclusion_and_consistency(
     assert out["origin"] == ORIGIN
     assert out["size"] == SIZE_B
     assert out["consistent_from"] == [SIZE_A]
+    assert out["tiles_fetched"] > 3  # hash tiles (full and partial) and entry bundles
     assert {int(i) for i in out["entries"]} == picked
     for index, data in out["entries"].items():
         if int(index) in live_log.entries:  # the ones this test submitted, byte for byte

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from credo.errors import InputError, VerificationError
+from credo.errors import VerificationError
 from credo.ledger.node import DataDir, admit_member, init_consortium
 from credo.ledger.replay import verify_store
 from credo.store.sqlite import SqliteStore
@@ -113,12 +113,6 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-PARSE_BUG = (
-    "BUG: credo.ledger.replay._check_checkpoints catches (VerificationError, ValueError) but "
-    "credo.tlog.note.parse_note raises InputError for a note that no longer parses, so a "
-    "corrupted note escapes as InputError without naming the checkpoint (`credo verify` exits "
-    "2, not 1). Remove this marker when fixed."
-)
 
 
 def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
@@ -172,20 +166,17 @@ def test_any_flipped_checkpoint_byte_is_detected(
     offset = data.draw(st.integers(0, size - 1), label="offset")
     with (
         tampered(pristine, NOTE_SQL, (seq,), offset, mask) as store,
-        # KNOWN BUG (PARSE_BUG): a note that no longer parses escapes as InputError. It is
-        # still detected; the strict xfail below tracks the misreport. Once it is fixed,
-        # narrow this to VerificationError alone.
-        pytest.raises((VerificationError, InputError)) as caught,
+        pytest.raises(VerificationError) as caught,
     ):
         verify_store(store)
-    if isinstance(caught.value, VerificationError):
-        assert f"checkpoint #{seq} " in caught.value.message
+    assert f"checkpoint #{seq} " in caught.value.message
 
 
-@pytest.mark.xfail(raises=InputError, strict=True, reason=PARSE_BUG)
 def test_a_checkpoint_note_that_no_longer_parses_is_a_verification_failure(
     pristine: Pristine,
 ) -> None:
+    """Regression: `parse_note`'s InputError once escaped `verify_store` unnamed (and `credo
+    verify` exited 2, not 1); a note that no longer parses must name its checkpoint."""
     seq = pristine.notes[2][0]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.db"

@@ -101,7 +101,18 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
             results.append({"status": "rejected", "code": o.code, "reason": o.message})
     rejected = len(results) - accepted
     status = 200 if rejected == 0 else 422 if accepted == 0 else 207
-    doc = {"accepted": accepted, "rejected": rejected, "results": results}
+    doc: dict[str, object] = {"accepted": accepted, "rejected": rejected, "results": results}
+    if status == 422:  # every entry refused: an RFC 9457 problem, with the per-entry answers
+        codes = {r["code"] for r in results}
+        code = codes.pop() if len(codes) == 1 else "entries_rejected"
+        doc = {
+            "type": f"https://credo.example/problems/{code}",
+            "title": code.replace("_", " "),
+            "status": 422,
+            "code": code,
+            "detail": str(results[0]["reason"]),
+            **doc,
+        }
     return Response(
         json.dumps(doc, separators=(",", ":")),
         status_code=status,
