@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from credo.api.deps import LedgerDep, StoreDep
 from credo.api.problems import PROBLEM
-from credo.errors import InputError
+from credo.errors import EntryRejected, InputError
 from credo.ledger import proofs
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES
 
@@ -91,26 +91,27 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
         )
     body = await request.body()
     outcomes = await ledger.submit_body(body)
-    results = []
-    accepted = 0
+    results: list[dict[str, object]] = []
+    refusals: list[EntryRejected] = []
     for o in outcomes:
-        if hasattr(o, "index"):
-            accepted += 1
-            results.append({"status": "accepted", "index": o.index})
-        else:
+        if isinstance(o, EntryRejected):
+            refusals.append(o)
             results.append({"status": "rejected", "code": o.code, "reason": o.message})
+        else:
+            results.append({"status": "accepted", "index": o.index})
+    accepted = len(results) - len(refusals)
     rejected = len(results) - accepted
     status = 200 if rejected == 0 else 422 if accepted == 0 else 207
     doc: dict[str, object] = {"accepted": accepted, "rejected": rejected, "results": results}
     if status == 422:  # every entry refused: an RFC 9457 problem, with the per-entry answers
-        codes = {r["code"] for r in results}
+        codes = {r.code for r in refusals}
         code = codes.pop() if len(codes) == 1 else "entries_rejected"
         doc = {
             "type": f"https://credo.example/problems/{code}",
             "title": code.replace("_", " "),
             "status": 422,
             "code": code,
-            "detail": str(results[0]["reason"]),
+            "detail": refusals[0].message,
             **doc,
         }
     return Response(
