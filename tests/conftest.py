@@ -61,3 +61,20 @@ def attestation(data_dir: Path, n: int, by: str = "uni") -> dict[str, object]:
     digest = hashlib.sha256(f"document {n}".encode()).hexdigest()
     body = {"digest": f"sha256:{digest}", "doc_type": "diploma"}
     return envelope_json(make_envelope("attestation.issue", by, body, [member_key(data_dir, by)]))
+
+
+def adopt_default_rules(ledger: Ledger, proposal: str = "rules-1") -> None:
+    """Adopt the default rules through governance: the operator proposes, the two voters in
+    MEMBERS (operator and watch) make the 2/3 quorum."""
+    from credo.scoring import DEFAULT_RULES_BYTES
+    from credo.scoring import adoption as _adoption  # noqa: F401  (installs rules vetting)
+
+    body = {
+        "id": proposal,
+        "action": "adopt_rules",
+        "params": {"document": DEFAULT_RULES_BYTES.decode()},
+    }
+    ledger.submit_one("governance.propose", "operator", body)
+    for voter in ("operator", "watch"):
+        ledger.submit_one("governance.vote", voter, {"proposal": proposal, "vote": "yes"})
+    assert ledger.store.current_rules() is not None

@@ -20,9 +20,8 @@ from credo.ledger.entries import envelope_json
 from credo.ledger.node import DataDir, Ledger, admit_member
 from credo.ledger.people import People
 from credo.ledger.programme_ops import Programme
-from credo.scoring import DEFAULT_RULES_BYTES
 from credo.settings import Settings
-from tests.conftest import member_key
+from tests.conftest import adopt_default_rules, member_key
 
 ALICE = "ID-ALICE-0001"  # enrolled, rides a lot
 BOB = "ID-BOB-0002"  # enrolled, no records
@@ -36,14 +35,7 @@ def programme_dir(data_dir: Path) -> Path:
     people = People.open(ledger)
     try:
         admit_member(ledger, "citybikes", "City Bikes", "transport", ["recorder", "provider"])
-        body = {
-            "id": "rules-1",
-            "action": "adopt_rules",
-            "params": {"document": DEFAULT_RULES_BYTES.decode()},
-        }
-        ledger.submit_one("governance.propose", "operator", body)
-        for voter in ("operator", "watch"):
-            ledger.submit_one("governance.vote", voter, {"proposal": "rules-1", "vote": "yes"})
+        adopt_default_rules(ledger)
         key = member_key(data_dir, "citybikes")
         now = datetime.now(UTC)
         for week in range(5):

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from credo.ledger.node import DataDir, Ledger
 from credo.scoring import DEFAULT_RULES_BYTES, DEFAULT_RULES_HASH
+from tests.conftest import adopt_default_rules
 
 
 def test_rules_in_force_and_schema(client: TestClient, data_dir: Path) -> None:
@@ -16,14 +17,7 @@ def test_rules_in_force_and_schema(client: TestClient, data_dir: Path) -> None:
     assert missing.json()["code"] == "no_rules"
     ledger = Ledger(DataDir(data_dir))
     try:
-        body = {
-            "id": "rules-1",
-            "action": "adopt_rules",
-            "params": {"document": DEFAULT_RULES_BYTES.decode()},
-        }
-        ledger.submit_one("governance.propose", "operator", body)
-        for voter in ("operator", "watch"):
-            ledger.submit_one("governance.vote", voter, {"proposal": "rules-1", "vote": "yes"})
+        adopt_default_rules(ledger)
     finally:
         ledger.close()
     found = client.get("/v1/rules").json()

@@ -14,30 +14,18 @@ from credo.ledger.node import DataDir, Ledger
 from credo.ledger.people import People
 from credo.ledger.programme_ops import Programme
 from credo.ledger.replay import rebuild
-from credo.scoring import DEFAULT_RULES_BYTES, service
-from tests.conftest import member_key
+from credo.scoring import service
+from tests.conftest import adopt_default_rules, member_key
 
 ALICE = "ID-ALICE-0001"
 BOB = "ID-BOB-0002"
-
-
-def _adopt_default_rules(ledger: Ledger) -> None:
-    body = {
-        "id": "rules-1",
-        "action": "adopt_rules",
-        "params": {"document": DEFAULT_RULES_BYTES.decode()},
-    }
-    ledger.submit_one("governance.propose", "operator", body)
-    for voter in ("operator", "watch"):
-        ledger.submit_one("governance.vote", voter, {"proposal": "rules-1", "vote": "yes"})
-    assert ledger.store.current_rules() is not None
 
 
 @pytest.fixture
 def prog(data_dir: Path) -> Iterator[Programme]:
     ledger = Ledger(DataDir(data_dir))
     people = People.open(ledger)
-    _adopt_default_rules(ledger)
+    adopt_default_rules(ledger)
     yield Programme(people)
     people.close()
     ledger.close()

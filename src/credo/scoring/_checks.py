@@ -13,23 +13,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from credo.errors import RulesRejected
+from credo.ledger.categories import SPECIAL_CATEGORIES as LEDGER_SPECIAL_CATEGORIES
 
 if TYPE_CHECKING:
     from credo.scoring.rules import RulesDocument
 
-SPECIAL_CATEGORIES: frozenset[str] = frozenset(
-    {
-        "health",
-        "biometrics",
-        "political",
-        "state_security",
-        "religion",
-        "ethnicity",
-        "trade_union",
-        "sex_life",
-        "criminal",
-    }
-)
+# One list for the whole system (DESIGN.md, People's data): the ledger refuses to share them for
+# scoring, and the rules checker refuses any rule that names them.
+SPECIAL_CATEGORIES = LEDGER_SPECIAL_CATEGORIES
 
 # Common spellings of the same special categories, so "medical.visit" or "religious_service"
 # cannot slip past an exact-match list. Each maps to the canonical name reported in messages.
