@@ -152,6 +152,55 @@ def test_batch_equals_per_subject(
     assert got == _reference(doc, h, rows, as_of)
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rules=rules_documents(),
+    raw=records_st,
+    as_of_shift=st.integers(-30 * DAY, 400 * DAY),
+    # (multiplier, offset): small, negative, offset near the top of BIGINT, and a range too
+    # wide to pack next to the age and line bits.
+    id_map=st.sampled_from([(1, 0), (-1, 0), (1, 2**40), (1, 2**62), (2**55, 0)]),
+)
+def test_batch_equals_per_subject_with_integer_ids(
+    rules: tuple[RulesDocument, str],
+    raw: list[tuple[Any, ...]],
+    as_of_shift: int,
+    id_map: tuple[int, int],
+) -> None:
+    """BIGINT record ids take the packed-integer path (or, for a range too wide to pack, the
+    struct path); they are still reported and ordered as text, so 10 sorts before 9 and -3
+    before -30."""
+    doc, h = rules
+    as_of = AS_OF + as_of_shift
+    rows = []
+    for i, (subject, rid, *rest) in enumerate(_rows(raw, AS_OF)):
+        number = int(rid) if rid.isdigit() else 31 + i
+        rows.append((subject, number * id_map[0] + id_map[1], *rest))
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE recs (subject BIGINT, record_id BIGINT, category VARCHAR, "
+        "type VARCHAR, effective_at BIGINT, frozen BOOLEAN)"
+    )
+    con.executemany("INSERT INTO recs VALUES (?, ?, ?, ?, ?, ?)", rows)
+    out = score_batch(doc, h, "recs", as_of, con, chunk_rows=11)
+    got = dict(iter_scores(con, doc, h, as_of, out))
+    text_rows = [(s, str(r), *rest) for s, r, *rest in rows]
+    assert got == _reference(doc, h, text_rows, as_of)
+
+
+def test_batch_leaves_the_connection_settings_as_it_found_them() -> None:
+    con = duckdb.connect()
+    con.execute("SET perfect_ht_threshold = 13")
+    con.execute(
+        "CREATE TABLE recs AS SELECT CAST(i % 5 AS BIGINT) AS subject, CAST(i AS BIGINT) AS "
+        "record_id, 'civic' AS category, 'library.returned' AS type, "
+        f"CAST({AS_OF} - i * {DAY} AS BIGINT) AS effective_at, false AS frozen "
+        "FROM range(50) AS t(i)"
+    )
+    score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "recs", AS_OF, con)
+    assert con.execute("SELECT current_setting('perfect_ht_threshold')").fetchone() == (13,)
+
+
 def test_cap_overflow_takes_the_exact_path() -> None:
     """Regression: overflow subjects were deleted before being re-aggregated, and vanished."""
     con = duckdb.connect()

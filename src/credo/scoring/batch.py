@@ -25,25 +25,35 @@ import duckdb
 
 from credo.errors import InputError
 from credo.scoring._sql import (
-    aggregate_sql,
-    capped_rows_sql,
+    Packing,
+    Plan,
+    exact_lists_sql,
     final_sql,
     kind_codes,
-    line_rows,
+    lists_sql,
+    packing,
+    plan,
     quote,
-    rows_sql,
+    sums_sql,
 )
+from credo.scoring.engine import DAY
 from credo.scoring.model import Reason, Score
 from credo.scoring.rules import RulesDocument
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "iter_scores", "kind_codes", "score_batch"]
 
-# Records per chunk: large enough that per-chunk overhead is negligible, small enough that a
-# chunk's hash tables stay modest and the progress bar moves.
-DEFAULT_CHUNK_ROWS = 10_000_000
+# Records per chunk. Each chunk is one parallel pass, so fewer is faster; the default keeps
+# hundreds of millions of records in one pass (their lists take ~8 bytes a record) and
+# smaller values only bound memory and make the progress callback move.
+DEFAULT_CHUNK_ROWS = 250_000_000
+# Group-bys whose integer subject range needs at most this many bits use DuckDB's perfect
+# hash aggregate (an array indexed by subject, one per thread): about twice as fast as
+# hashing. 2**24 slots of a list state is ~0.5 GB a thread.
+_PERFECT_HASH_BITS = 24
 
 Progress = Callable[[int, int], None]
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UINTEGER", "UBIGINT"}
+_INTEGER_TYPES |= {"USMALLINT", "UTINYINT", "UHUGEINT"}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
@@ -64,15 +74,15 @@ def _register(
 
 def _coded_source(
     con: duckdb.DuckDBPyConnection, rules: RulesDocument, name: str, tag: str
-) -> tuple[str, list[str], bool]:
-    """A SELECT exposing (subject, record_id, kind, effective_at, frozen), and temp tables."""
+) -> tuple[str, list[str], dict[str, str]]:
+    """A SELECT exposing (subject, record_id, kind, effective_at, frozen), temp tables, and
+    the input's column types."""
     cols = _columns(con, name)
     needed = {"subject", "record_id", "effective_at", "frozen"}
     if missing := needed - cols.keys():
         raise InputError(f"records lack column(s) {sorted(missing)}")
-    numeric = cols["subject"] in _INTEGER_TYPES
     if "kind" in cols:
-        return f"(SELECT subject, record_id, kind, effective_at, frozen FROM {name})", [], numeric
+        return f"(SELECT subject, record_id, kind, effective_at, frozen FROM {name})", [], cols
     if not {"category", "type"} <= cols.keys():
         raise InputError("records need either a 'kind' column or 'category' and 'type' columns")
     kinds = f"credo_kinds_{tag}"
@@ -83,31 +93,50 @@ def _coded_source(
         f"(SELECT r.subject, r.record_id, k.kind, r.effective_at, r.frozen FROM {name} AS r "
         f"LEFT JOIN {kinds} AS k ON r.category = k.category AND r.type = k.type)"
     )
-    return source, [kinds], numeric
+    return source, [kinds], cols
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, name: str, numeric: bool, chunk_rows: int) -> list[str]:
-    """WHERE clauses splitting the subjects into disjoint chunks of roughly chunk_rows records.
+class _Stats:
+    """What one scan of the records tells the planner: size, subject and id ranges."""
 
-    Integer subjects split into ranges, which DuckDB prunes with its min/max zone maps when the
-    table is stored in subject order; other subjects split by hash.
-    """
-    row = con.execute(f"SELECT count(*), min(subject), max(subject) FROM {name}").fetchone()
-    assert row is not None
-    total, low, high = row
-    n = max(1, -(-int(total) // chunk_rows))
-    if total == 0:
-        return []
-    if not numeric:
-        return [f"hash(s.subject) % {n} = {i}" for i in range(n)]
-    span = int(high) - int(low) + 1
-    bounds = [int(low) + span * i // n for i in range(n + 1)]
-    # Integers we computed ourselves, so inlining them is safe and lets DuckDB prune.
-    return [
-        f"s.subject >= {bounds[i]} AND s.subject < {bounds[i + 1]}"
-        for i in range(n)
-        if bounds[i] < bounds[i + 1]
-    ]
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, name: str, cols: dict[str, str], as_of: int
+    ) -> None:
+        self.numeric = cols["subject"] in _INTEGER_TYPES
+        int_ids = cols["record_id"] in _INTEGER_TYPES
+        ids = "min(record_id), max(record_id)" if int_ids else "NULL, NULL"
+        row = con.execute(
+            f"SELECT count(*), min(subject), max(subject), {ids}, min(effective_at) FROM {name}"
+        ).fetchone()
+        assert row is not None
+        self.total, self.low, self.high, id_low, id_high, first = row
+        self.id_range = None if id_low is None else (int(id_low), int(id_high))
+        self.max_age_days = 0 if first is None else max(0, (as_of - int(first)) // DAY)
+
+    def chunks(self, chunk_rows: int) -> list[str]:
+        """WHERE clauses splitting the subjects into disjoint chunks of ~chunk_rows records.
+
+        Integer subjects split into ranges, which DuckDB prunes with its min/max zone maps
+        when the table is stored in subject order; other subjects split by hash.
+        """
+        if self.total == 0:
+            return []
+        n = max(1, -(-int(self.total) // chunk_rows))
+        if not self.numeric:
+            return ["true"] if n == 1 else [f"hash(s.subject) % {n} = {i}" for i in range(n)]
+        low, span = int(self.low), int(self.high) - int(self.low) + 1
+        bounds = [low + span * i // n for i in range(n + 1)]
+        # Integers we computed ourselves, so inlining them is safe and lets DuckDB prune.
+        return [
+            f"s.subject >= {bounds[i]} AND s.subject < {bounds[i + 1]}"
+            for i in range(n)
+            if bounds[i] < bounds[i + 1]
+        ]
+
+    def subject_bits(self, chunks: int) -> int:
+        if not self.numeric or self.total == 0:
+            return 64
+        return ((int(self.high) - int(self.low)) // chunks + 1).bit_length() + 1
 
 
 def score_batch(
@@ -131,39 +160,43 @@ def score_batch(
     del rules_hash  # every row of one run shares it; the caller records it once
     tag = uuid.uuid4().hex[:12]
     name, view = _register(con, records_table, tag)
-    source, temps, numeric = _coded_source(con, rules, name, tag)
-    lines = f"credo_lines_{tag}"
-    temps.append(lines)
+    temps: list[str] = []
+    threshold = None
     try:
-        con.execute(
-            f"CREATE TEMP TABLE {lines} (line_no INTEGER, card_no INTEGER, kind INTEGER, "
-            "milli BIGINT, half_life_secs BIGINT, cap_n BIGINT, period_secs BIGINT)"
-        )
-        rows = line_rows(rules)
-        con.executemany(f"INSERT INTO {lines} VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        by_line = sorted((line.id, card.id) for card in rules.scorecards for line in card.lines)
+        source, temps, cols = _coded_source(con, rules, name, tag)
+        stats = _Stats(con, source, cols, as_of)
+        p = plan(rules, as_of)
+        pack = packing(p, stats.id_range, stats.max_age_days)
+        by_rank = [(line.id, card.id) for card in rules.scorecards for line in card.lines]
+        by_rank.sort()
         names = [
             [tier.name for tier in rules.tiers],
-            [card_id for _, card_id in by_line],
-            [line_id for line_id, _ in by_line],
+            [card_id for _, card_id in by_rank],
+            [line_id for line_id, _ in by_rank],
         ]
         out = quote(output)
         con.execute(
-            f"CREATE OR REPLACE TABLE {out} (subject {_columns(con, name)['subject']}, "
+            f"CREATE OR REPLACE TABLE {out} (subject {cols['subject']}, "
             "score INTEGER, tier VARCHAR, context_scores INTEGER[], reasons STRUCT(scorecard "
             "VARCHAR, line VARCHAR, milli_points BIGINT, record_ids VARCHAR[])[])"
         )
+        chunks = stats.chunks(chunk_rows)
+        if stats.subject_bits(len(chunks) or 1) <= _PERFECT_HASH_BITS:
+            row = con.execute("SELECT current_setting('perfect_ht_threshold')").fetchone()
+            threshold = None if row is None else int(row[0])
+            con.execute(f"SET perfect_ht_threshold = {_PERFECT_HASH_BITS}")
         agg = f"credo_agg_{tag}"
-        temps.append(agg)
-        chunks = _chunks(con, name, numeric, chunk_rows)
+        temps += [agg, f"{agg}_suspects"]
         for done, where in enumerate(chunks, start=1):
-            _score_chunk(con, rules, source, lines, where, agg, as_of)
-            con.execute(f"INSERT INTO {out} {final_sql(rules, agg)}", names)
+            _score_chunk(con, p, pack, source, where, agg)
+            con.execute(f"INSERT INTO {out} {final_sql(rules, p, pack, agg)}", names)
             if progress is not None:
                 progress(done, len(chunks))
     except duckdb.Error as exc:
         raise InputError(f"batch rescoring failed in DuckDB: {exc}") from exc
     finally:
+        if threshold is not None:
+            con.execute(f"SET perfect_ht_threshold = {threshold}")
         for temp in temps:
             con.execute(f"DROP TABLE IF EXISTS {temp}")
         if view is not None:
@@ -172,31 +205,23 @@ def score_batch(
 
 
 def _score_chunk(
-    con: duckdb.DuckDBPyConnection,
-    rules: RulesDocument,
-    source: str,
-    lines: str,
-    where: str,
-    agg: str,
-    as_of: int,
+    con: duckdb.DuckDBPyConnection, p: Plan, pack: Packing, source: str, where: str, agg: str
 ) -> None:
-    """Aggregate one chunk into ``agg``: fast path for all, exact cap path for overflow."""
-    rows = rows_sql(source, lines, where, as_of)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {agg} AS {aggregate_sql(rules, rows)}")
-    row = con.execute(f"SELECT count(*) FROM {agg} WHERE overflow").fetchone()
+    """Per-subject lists and line sums of one chunk into ``agg``; the subjects some cap may
+    bite are then rebuilt through the exact window."""
+    lists = lists_sql(p, pack, source, where)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {agg} AS {sums_sql(p, pack, lists)}")
+    suspects = f"{agg}_suspects"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {agg} WHERE overflow"
+    )
+    row = con.execute(f"SELECT count(*) FROM {suspects}").fetchone()
     if row is None or row[0] == 0:
         return
-    suspects = f"{where} AND s.subject IN (SELECT subject FROM {agg} WHERE overflow)"
-    exact_rows = rows_sql(source, lines, suspects, as_of, bucket=True)
-    exact = aggregate_sql(rules, capped_rows_sql(exact_rows))
-    # Re-aggregated with the cap applied; the flag it computes again is moot and cleared.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {agg}_exact AS "
-        f"SELECT * REPLACE (false AS overflow) FROM ({exact})"
-    )
+    exact = sums_sql(p, pack, exact_lists_sql(p, pack, source, where, suspects))
     con.execute(f"DELETE FROM {agg} WHERE overflow")
-    con.execute(f"INSERT INTO {agg} SELECT * FROM {agg}_exact")
-    con.execute(f"DROP TABLE {agg}_exact")
+    # Re-aggregated with the cap applied; the flag it computes again is moot and cleared.
+    con.execute(f"INSERT INTO {agg} SELECT * REPLACE (false AS overflow) FROM ({exact})")
 
 
 def iter_scores(
