@@ -11,6 +11,7 @@ generated inside DuckDB from range() with hash-based pseudo-random columns, inte
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -124,6 +125,9 @@ def main() -> None:
     print(f"bare:  {args.people / bare:,.0f} people/s")
     print(f"batch: {args.people / batch:,.0f} people/s  (target <= 20 s at 10M people)")
     print(f"ratio batch / bare = {batch / bare:.2f}x  (target <= 1.5x)")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} (other processes share the {os.cpu_count()} cores)"
+    )
     latency(con, args.people, args.latency_samples)
 
 
