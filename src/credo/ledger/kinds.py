@@ -139,15 +139,21 @@ def register_kind(kind: str, body: type[Body], roles: frozenset[str]) -> None:
     PAYLOADS[kind] = _payload_model(kind, body)
 
 
-def parse_payload(obj: Any, expected_kind: str) -> Payload:
-    """Validate a decoded payload against its kind's schema (one pass); refuse unknown kinds."""
+def parse_payload(data: bytes, expected_kind: str) -> Payload:
+    """Parse and validate a payload's JSON against its kind's schema in one pass (pydantic-core
+    parses and validates together, about twice as fast as json.loads then validation, and this
+    runs once per submitted entry); refuse unknown kinds."""
     model = PAYLOADS.get(expected_kind)
     if model is None:
         raise EntryRejected(f"unknown entry kind {expected_kind!r}", code="unknown_kind")
     try:
-        return model.model_validate(obj)
+        return model.model_validate_json(data)
     except ValidationError as exc:
-        raise EntryRejected(f"{expected_kind} payload: {_first_error(exc)}", code="schema") from exc
+        bad_json = exc.errors()[0]["type"] == "json_invalid"
+        raise EntryRejected(
+            f"{expected_kind} payload: {_first_error(exc)}",
+            code="bad_json" if bad_json else "schema",
+        ) from exc
 
 
 def _first_error(exc: ValidationError) -> str:
