@@ -139,7 +139,8 @@ class People:
             self._operator_key = MemberKey.load(self.ledger.data.member_key(self.ledger.operator))
         return self._operator_key
 
-    def _submit_operator(self, kind: str, body: dict[str, Any], at: str) -> Accepted:
+    def submit_as_operator(self, kind: str, body: dict[str, Any], at: str) -> Accepted:
+        """Sign with the operator's key (consent manager, access recorder) and sequence."""
         env = make_envelope(kind, self.ledger.operator, body, [self._operator()], at=at)
         outcome = self.ledger.submit([envelope_json(env)])[0]
         if isinstance(outcome, EntryRejected):
@@ -278,7 +279,7 @@ class People:
                 "request_digest": req.request_digest,
             }
             try:
-                accepted = self._submit_operator("access.read", body, at)
+                accepted = self.submit_as_operator("access.read", body, at)
             except EntryRejected as exc:
                 if exc.code == "unjustified_access":  # state changed under us: judge again
                     continue
@@ -338,7 +339,7 @@ class People:
         }
         check_grant(self.store, _model(ConsentGrant, body))
         body["subject"] = self.vault.ensure_subject(national_id)
-        accepted = self._submit_operator("consent.grant", body, utc_now())
+        accepted = self.submit_as_operator("consent.grant", body, utc_now())
         return str(body["id"]), accepted.index
 
     def revoke_consent(self, consent_id: str, reason: str = "revoked_by_person") -> int:
@@ -347,7 +348,7 @@ class People:
         if self.store.get_consent(consent_id) is None:
             raise NotFound(f"no consent {consent_id}", code="unknown_consent")
         body = {"id": consent_id, "reason": reason}
-        return self._submit_operator("consent.revoke", body, utc_now()).index
+        return self.submit_as_operator("consent.revoke", body, utc_now()).index
 
     # -- the person's rights ---------------------------------------------------------------
 
@@ -405,5 +406,5 @@ class People:
         if ref is None:
             raise NotFound("no data is held about that person", code="unknown_subject")
         destroyed = self.vault.erase(ref=ref)
-        accepted = self._submit_operator("subject.erase", {"subject": ref}, utc_now())
+        accepted = self.submit_as_operator("subject.erase", {"subject": ref}, utc_now())
         return {"payloads_destroyed": destroyed, "index": accepted.index}

@@ -32,7 +32,7 @@ class Programme:
         return ref
 
     def _operator(self, kind: str, body: dict[str, Any], at: str | None = None) -> Accepted:
-        return self.people._submit_operator(kind, body, at or utc_now())
+        return self.people.submit_as_operator(kind, body, at or utc_now())
 
     def enrol(self, national_id: str) -> str:
         """Opt in; returns the person's ref. Not enrolling costs nothing."""

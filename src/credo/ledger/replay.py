@@ -46,31 +46,34 @@ def decode_stored(index: int, data: bytes) -> Decoded:
         raise VerificationError(f"entry {index}: {exc.message} ({exc.code})") from exc
 
 
-def replay(source: Store, target: Store, progress: Progress | None = None) -> int:
-    """Apply every entry of ``source`` to ``target``'s derived state, checking signatures."""
-    count = 0
+def replay(source: Store, target: Store, progress: Progress | None = None) -> list[bytes]:
+    """Apply every entry of ``source`` to ``target``'s derived state, checking signatures;
+    return the leaf hashes, in order, for the caller to check the tree against."""
+    leaves: list[bytes] = []
     batch: list[tuple[int, bytes]] = []
     for index, data in source.iter_entries():
         batch.append((index, data))
         if len(batch) >= REPLAY_CHUNK:
-            _apply_chunk(target, batch, progress)
-            count += len(batch)
+            _apply_chunk(target, batch, leaves, progress)
             batch = []
     if batch:
-        _apply_chunk(target, batch, progress)
-        count += len(batch)
-    return count
+        _apply_chunk(target, batch, leaves, progress)
+    return leaves
 
 
-def _apply_chunk(target: Store, batch: list[tuple[int, bytes]], progress: Progress | None) -> None:
+def _apply_chunk(
+    target: Store, batch: list[tuple[int, bytes]], leaves: list[bytes], progress: Progress | None
+) -> None:
     with target.write() as tx:
         for index, data in batch:
+            entry = decode_stored(index, data)
             try:
-                apply(tx, index, decode_stored(index, data))
+                apply(tx, index, entry)
             except EntryRejected as exc:
                 raise VerificationError(
                     f"entry {index} does not replay: {exc.message} ({exc.code})"
                 ) from exc
+            leaves.append(entry.leaf_hash)
     if progress:
         progress(len(batch))
 
@@ -78,7 +81,7 @@ def _apply_chunk(target: Store, batch: list[tuple[int, bytes]], progress: Progre
 def rebuild(store: SqliteStore, progress: Progress | None = None) -> int:
     """Drop and recreate every derived table from the log (`credo rebuild`)."""
     store.reset_state()
-    return replay(store, store, progress)
+    return len(replay(store, store, progress))
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,8 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifySummar
     consistent with the next) and replay the ledger state; raise on the first discrepancy."""
     replayed = SqliteStore(":memory:")
     try:
-        count = replay(store, replayed, progress)
-        tree = _check_tiles(store, count)
+        leaves = replay(store, replayed, progress)
+        tree = _check_tiles(store, leaves)
         verifier = _log_verifier(replayed)
         checkpoints = _check_checkpoints(store, tree, verifier, replayed.get_meta("origin"))
         stored, expected = store.dump_state(), replayed.dump_state()
@@ -107,7 +110,11 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifySummar
                     f"({len(stored.get(table, []))} rows stored, {len(expected[table])} replayed)"
                 )
         return VerifySummary(
-            count, checkpoints, _tile_count(count), len(expected["members"]), tree.root()
+            len(leaves),
+            checkpoints,
+            _tile_count(len(leaves)),
+            len(expected["members"]),
+            tree.root(),
         )
     finally:
         replayed.close()
@@ -128,15 +135,12 @@ def _tile_count(size: int) -> int:
     return total
 
 
-def _check_tiles(store: Store, size: int) -> MemoryHashReader:
-    """Recompute leaf hashes and every tile from the entries; compare with the stored tiles."""
+def _check_tiles(store: Store, leaves: list[bytes]) -> MemoryHashReader:
+    """Recompute every tile from the entries' leaf hashes; compare with the stored tiles."""
+    size = len(leaves)
     if store.tree_size() != size:
         raise VerificationError(f"tree size: stored {store.tree_size()}, entries {size}")
-    tree = MemoryHashReader()
-    leaves = []
-    for _, data in store.iter_entries():
-        leaves.append(_leaf(data))
-        tree.append(leaves[-1])
+    tree = MemoryHashReader(leaves)
     expected = append_leaves(0, leaves, lambda _l, _i: b"")
     for (level, index), hashes in sorted(expected.items()):
         stored = store.read_tile(level, index)
@@ -145,12 +149,6 @@ def _check_tiles(store: Store, size: int) -> MemoryHashReader:
             what = f"leaf {index * TILE_WIDTH + first}" if level == 0 else f"hash {first}"
             raise VerificationError(f"tile {level}/{index}: stored {what} differs from recomputed")
     return tree
-
-
-def _leaf(data: bytes) -> bytes:
-    from credo.tlog import leaf_hash
-
-    return leaf_hash(data)
 
 
 def _first_diff(a: bytes, b: bytes) -> int:
