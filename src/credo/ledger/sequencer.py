@@ -120,6 +120,13 @@ class Sequencer:
             for p in group:
                 p.future.set_exception(exc)
             return
+        except Exception as exc:
+            # A bug must fail this group's submitters (the transaction rolled back), not kill
+            # the one writer thread and leave every later submission waiting forever.
+            log.exception("group commit of %d submissions failed unexpectedly", len(group))
+            for p in group:
+                p.future.set_exception(CredoError(f"internal error: {type(exc).__name__}"))
+            return
         for p, answer in zip(group, outcomes, strict=True):
             p.future.set_result(answer)
         if self._listeners:
