@@ -109,10 +109,20 @@ class Ledger:
         done = iter(self.sequencer.append_now(valid))
         return [c if isinstance(c, EntryRejected) else next(done) for c in checked]
 
-    def submit_one(self, kind: str, by: str, body: dict[str, Any]) -> Accepted:
-        """Sign with the member's key from DIR/keys and sequence; raise if refused."""
-        key = MemberKey.load(self.data.member_key(by))
-        outcome = self.submit([envelope_json(make_envelope(kind, by, body, [key]))])[0]
+    def submit_one(
+        self,
+        kind: str,
+        by: str,
+        body: dict[str, Any],
+        *,
+        at: str | None = None,
+        key: MemberKey | None = None,
+    ) -> Accepted:
+        """Sign (with ``key``, else the member's key from DIR/keys) and sequence one entry;
+        raise if it is refused."""
+        signer = key or MemberKey.load(self.data.member_key(by))
+        envelope = make_envelope(kind, by, body, [signer], at=at)
+        outcome = self.submit([envelope_json(envelope)])[0]
         if isinstance(outcome, EntryRejected):
             raise outcome
         return outcome

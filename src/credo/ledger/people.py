@@ -32,7 +32,7 @@ from credo.ledger.categories import check_categories, check_purpose, check_recor
 from credo.ledger.categories import refuse_biometric as _refuse_biometric
 from credo.ledger.consent import ConsentGrant, check_grant
 from credo.ledger.dsse import payload_type_for, sign_envelope
-from credo.ledger.entries import envelope_json, make_envelope, make_payload
+from credo.ledger.entries import envelope_json, make_payload
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import RFC3339_UTC, utc_now
 from credo.ledger.node import Ledger
@@ -141,11 +141,7 @@ class People:
 
     def submit_as_operator(self, kind: str, body: dict[str, Any], at: str) -> Accepted:
         """Sign with the operator's key (consent manager, access recorder) and sequence."""
-        env = make_envelope(kind, self.ledger.operator, body, [self._operator()], at=at)
-        outcome = self.ledger.submit([envelope_json(env)])[0]
-        if isinstance(outcome, EntryRejected):
-            raise outcome
-        return outcome
+        return self.ledger.submit_one(kind, self.ledger.operator, body, at=at, key=self._operator())
 
     def _member(self, member_id: str, role: str) -> MemberRow:
         member = self.store.get_member(member_id)
