@@ -10,6 +10,7 @@ basis (``mandate.adopt``, for now signed by an admin; governance may adopt one t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Protocol
 
@@ -129,20 +130,7 @@ def _revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
         raise EntryRejected(f"no consent {body.id}", code="unknown_consent")
     if found.revoked_idx is not None:
         raise EntryRejected(f"consent {body.id} is already revoked", code="already_revoked")
-    tx.put_consent(
-        ConsentRow(
-            found.id,
-            found.subject,
-            found.member,
-            found.purpose,
-            found.categories,
-            found.valid_from,
-            found.valid_until,
-            found.granted_idx,
-            index,
-            body.reason,
-        )
-    )
+    tx.put_consent(replace(found, revoked_idx=index, revoke_reason=body.reason))
 
 
 def check_mandate(tx: WriteTx, spec: BaseModel) -> None:
@@ -196,20 +184,7 @@ def _repeal(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
         raise EntryRejected(f"no mandate {body.id!r}", code="unknown_mandate")
     if found.repealed_idx is not None:
         raise EntryRejected(f"mandate {body.id!r} is already repealed", code="already_repealed")
-    tx.put_mandate(
-        MandateRow(
-            found.id,
-            found.purpose,
-            found.categories,
-            found.members,
-            found.sectors,
-            found.legal_reference,
-            found.valid_from,
-            found.valid_until,
-            found.adopted_idx,
-            index,
-        )
-    )
+    tx.put_mandate(replace(found, repealed_idx=index))
 
 
 register_kind("consent.grant", ConsentGrant, frozenset({"admin"}))

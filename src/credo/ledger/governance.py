@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -195,17 +195,7 @@ def _adopt(tx: WriteTx, index: int, proposal: ProposalRow) -> None:
 
 
 def _close(tx: WriteTx, proposal: ProposalRow, status: str, index: int) -> None:
-    tx.put_proposal(
-        ProposalRow(
-            proposal.id,
-            proposal.proposer,
-            proposal.action,
-            proposal.params,
-            status,
-            proposal.proposed_idx,
-            index,
-        )
-    )
+    tx.put_proposal(replace(proposal, status=status, decided_idx=index))
 
 
 register_kind("governance.propose", Propose, frozenset({"voter", "admin"}))

@@ -9,6 +9,7 @@ the same verdict as the sequencer did.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -105,20 +106,7 @@ def _open_dispute(tx: WriteTx, dispute_id: str) -> DisputeRow:
 
 
 def _close(tx: WriteTx, d: DisputeRow, status: str, index: int, at: str, evidence: str) -> None:
-    tx.put_dispute(
-        DisputeRow(
-            d.id,
-            d.record_id,
-            d.subject,
-            d.statement,
-            d.opened_idx,
-            d.opened_at,
-            status,
-            index,
-            at,
-            evidence,
-        )
-    )
+    tx.put_dispute(replace(d, status=status, closed_idx=index, closed_at=at, evidence=evidence))
 
 
 def answer_days(state: ProgrammeReader) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
 from credo.errors import Conflict, EntryRejected
 from credo.ledger.keys import key_id
@@ -136,18 +137,7 @@ def retire(tx: WriteTx, member_id: str, by: str) -> None:
     member = _active_member(tx, member_id)
     if member.id == by:
         raise EntryRejected("a member cannot retire itself", code="self_retire")
-    tx.put_member(
-        MemberRow(
-            member.id,
-            member.name,
-            member.sector,
-            member.roles,
-            member.public_key,
-            member.key_id,
-            "retired",
-            member.admitted_idx,
-        )
-    )
+    tx.put_member(replace(member, status="retired"))
     tx.bump_state_version()
 
 
@@ -159,18 +149,7 @@ def _member_rotate_key(tx: WriteTx, index: int, entry: Decoded, signer: MemberRo
     body = MemberRotateKey.model_validate(entry.body)
     member = _active_member(tx, body.id)
     public_key, kid = _new_key(tx, body.public_key)
-    tx.put_member(
-        MemberRow(
-            member.id,
-            member.name,
-            member.sector,
-            member.roles,
-            public_key,
-            kid,
-            member.status,
-            member.admitted_idx,
-        )
-    )
+    tx.put_member(replace(member, public_key=public_key, key_id=kid))
     tx.bump_state_version()
 
 
@@ -200,16 +179,7 @@ def _attestation_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberR
     if found.revoked_idx is not None:
         raise EntryRejected(f"{body.digest} is already revoked", code="already_revoked")
     tx.put_attestation(
-        AttestationRow(
-            found.digest,
-            found.issuer,
-            found.doc_type,
-            found.issued_idx,
-            found.issued_at,
-            index,
-            entry.at,
-            body.reason,
-        )
+        replace(found, revoked_idx=index, revoked_at=entry.at, revoke_reason=body.reason)
     )
 
 
