@@ -55,8 +55,10 @@ DEMO_PEOPLE = {
         ("state-university", "education", "degree.awarded", 400),
         ("city-hospital", "health", "visit.completed", 30),  # special: recorded, never scored
     ],
-    "CN-110101199003077777": [
-        ("citybikes", "mobility", "bike.returned_on_time", d) for d in range(1, 60, 2)
+    "CN-110101199003077777": [  # a regular cyclist: earns the deposit-free bike rental
+        ("citybikes", "mobility", kind, d)
+        for d in range(1, 36)
+        for kind in ("bike.returned_on_time", "ride.completed")
     ]
     + [("city-registry", "civic", "volunteering.completed", 15)],
     "GB-QQ123456C": [("first-bank", "finance", "loan.opened", 90)],
