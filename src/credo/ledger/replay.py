@@ -99,7 +99,7 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifySummar
     replayed = SqliteStore(":memory:")
     try:
         leaves = replay(store, replayed, progress)
-        tree = _check_tiles(store, leaves)
+        tree, tiles = _check_tiles(store, leaves)
         verifier = _log_verifier(replayed)
         checkpoints = _check_checkpoints(store, tree, verifier, replayed.get_meta("origin"))
         stored, expected = store.dump_state(), replayed.dump_state()
@@ -112,7 +112,7 @@ def verify_store(store: Store, progress: Progress | None = None) -> VerifySummar
         return VerifySummary(
             len(leaves),
             checkpoints,
-            _tile_count(len(leaves)),
+            tiles,
             len(expected["members"]),
             tree.root(),
         )
@@ -127,16 +127,9 @@ def _log_verifier(replayed: Store) -> NoteVerifier:
     return NoteVerifier.from_vkey(vkey)
 
 
-def _tile_count(size: int) -> int:
-    total, n = 0, size
-    while n > 0:
-        total += -(-n // TILE_WIDTH)
-        n //= TILE_WIDTH
-    return total
-
-
-def _check_tiles(store: Store, leaves: list[bytes]) -> MemoryHashReader:
-    """Recompute every tile from the entries' leaf hashes; compare with the stored tiles."""
+def _check_tiles(store: Store, leaves: list[bytes]) -> tuple[MemoryHashReader, int]:
+    """Recompute every tile from the entries' leaf hashes; compare with the stored tiles.
+    Returns the tree and how many tiles it has."""
     size = len(leaves)
     if store.tree_size() != size:
         raise VerificationError(f"tree size: stored {store.tree_size()}, entries {size}")
@@ -148,7 +141,7 @@ def _check_tiles(store: Store, leaves: list[bytes]) -> MemoryHashReader:
             first = _first_diff(stored, hashes)
             what = f"leaf {index * TILE_WIDTH + first}" if level == 0 else f"hash {first}"
             raise VerificationError(f"tile {level}/{index}: stored {what} differs from recomputed")
-    return tree
+    return tree, len(expected)
 
 
 def _first_diff(a: bytes, b: bytes) -> int:

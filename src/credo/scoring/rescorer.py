@@ -17,7 +17,8 @@ from credo.store.base import Store
 
 log = logging.getLogger(__name__)
 
-_SUBJECT_KINDS = {"programme.enrol", "dispute.open", "dispute.answer", "dispute.expire"}
+_SUBJECT_KINDS = {"programme.enrol", "dispute.open"}  # the body names the subject
+_DISPUTE_KINDS = {"dispute.answer", "dispute.expire"}  # the body names the dispute
 _RECORD_KINDS = {"record.put", "record.amend", "record.retract"}
 
 
@@ -36,9 +37,9 @@ class Rescorer:
         subjects: set[str] = set()
         everyone = False
         for e in entries:
-            if e.kind in _SUBJECT_KINDS and "subject" in e.body:
+            if e.kind in _SUBJECT_KINDS:
                 subjects.add(str(e.body["subject"]))
-            elif e.kind == "dispute.answer" or e.kind == "dispute.expire":
+            elif e.kind in _DISPUTE_KINDS:
                 dispute = self.store.get_dispute(str(e.body["id"]))
                 if dispute is not None:
                     subjects.add(dispute.subject)
