@@ -30,6 +30,9 @@ _SCHEMA = "\n".join(
 )
 
 
+CACHE_KIB = 256 * 1024
+
+
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
     try:
         if readonly and path != ":memory:":
@@ -41,6 +44,9 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA secure_delete = ON")
+        # Derived indexes keyed by digests (attestations) take random-key inserts; with
+        # SQLite's default 2 MiB cache every insert past a few thousand rows re-reads a page.
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
     return conn
