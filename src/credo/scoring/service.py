@@ -99,7 +99,7 @@ def rescore(store: Store, subject: str, as_of: int | None = None) -> Score | Non
     if not store.is_enrolled(subject) or store.current_rules() is None:
         return None
     score = compute(store, subject, as_of)
-    with store.write() as tx:
+    with store.write(durable=False) as tx:  # a cache: `credo score --all` rebuilds it
         if tx.is_enrolled(subject):  # withdrawal may have raced us: never resurrect a score
             tx.put_score(_row(subject, score))
     return score

@@ -116,7 +116,11 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time."""
 
-    def write(self) -> AbstractContextManager[WriteTx]: ...
+    def write(self, *, durable: bool = True) -> AbstractContextManager[WriteTx]:
+        """One write transaction. ``durable=False`` may skip waiting for the disk (SQLite
+        ``synchronous = NORMAL``, PostgreSQL ``SET LOCAL synchronous_commit = off``): only
+        for recomputable caches."""
+        ...
 
     def latest_checkpoint(self) -> bytes | None: ...
 

@@ -251,24 +251,36 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[SqliteWriteTx]:
-        """BEGIN IMMEDIATE: one writer at a time, across threads and processes."""
+    def write(self, *, durable: bool = True) -> Iterator[SqliteWriteTx]:
+        """BEGIN IMMEDIATE: one writer at a time, across threads and processes.
+
+        ``durable=False`` commits without waiting for fsync (``synchronous = NORMAL`` for
+        this transaction; WAL mode keeps the database consistent, a power cut may lose the
+        commit). Only for caches that can be recomputed, such as scores: their fsync was
+        most of a per-person rescoring's tail latency.
+        """
         with self._write_lock:
             conn = self.conn
+            if not durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise StoreError(f"cannot start a write transaction: {exc}") from exc
-            try:
-                yield SqliteWriteTx(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise StoreError(f"commit failed: {exc}") from exc
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot start a write transaction: {exc}") from exc
+                try:
+                    yield SqliteWriteTx(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK")
+                    raise StoreError(f"commit failed: {exc}") from exc
+            finally:
+                if not durable:
+                    conn.execute("PRAGMA synchronous = FULL")
 
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
