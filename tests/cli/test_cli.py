@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,23 @@ def test_init_member_add_verify_rebuild(tmp_path: Path) -> None:
     assert rebuilt.stdout.strip() == "rebuilt state from 2 entries"
     again = verify_ok(data)
     assert again.group(0) == first.group(0)
+
+
+def test_derived_state_of_an_earlier_schema_asks_for_a_rebuild(tmp_path: Path) -> None:
+    """A data directory holding derived tables of an earlier credo (here the attestation
+    table before it became a compact index) is refused with the command that fixes it."""
+    data = tmp_path / "data"
+    assert credo("init", "--data", str(data), "--origin", ORIGIN).returncode == 0
+    with sqlite3.connect(data / "ledger.db") as conn:
+        conn.execute("CREATE TABLE attestations (digest TEXT PRIMARY KEY, issuer TEXT)")
+    done = credo("member", "add", "--data", str(data), "--id", "acme", "--name", "Acme",
+                 "--sector", "company")  # fmt: skip
+    assert_clean_failure(done, "earlier credo", f"credo rebuild --data {data}")
+    assert credo("rebuild", "--data", str(data)).returncode == 0
+    done = credo("member", "add", "--data", str(data), "--id", "acme", "--name", "Acme",
+                 "--sector", "company")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    verify_ok(data)
 
 
 def test_init_refuses_an_existing_consortium(data_dir: Path) -> None:

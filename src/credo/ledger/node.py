@@ -80,6 +80,13 @@ class Ledger:
         self.origin: str = config["origin"]
         self.operator: str = config["operator"]
         self.store = SqliteStore(data.db)
+        if self.store.needs_rebuild():
+            self.store.close()
+            raise InputError(
+                f"{data.root} holds derived state from an earlier credo; "
+                f"run `credo rebuild --data {data.root}` once",
+                code="stale_state",
+            )
         self.signer = NoteSigner(self.origin, MemberKey.load(data.log_key).private_key)
         self.sequencer = Sequencer(self.store, self.signer, self.origin)
         self.validator = Validator(self.store, str(data.db), workers)

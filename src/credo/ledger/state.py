@@ -43,14 +43,13 @@ def apply(tx: WriteTx, index: int, entry: Decoded) -> None:
 
 def _check_signatures(entry: Decoded, keys: dict[str, bytes]) -> None:
     """Every signature must come from a known key and verify (workers did the ones they knew)."""
-    message: bytes | None = None
-    for kid, sig in entry.signatures:
-        key = keys.get(kid)
-        if key is None:
+    for kid in entry.key_ids:
+        if kid not in keys:
             raise EntryRejected(f"signature by unknown key {kid}", code="unknown_signer")
-        if kid not in entry.verified:
-            message = message or entry.pae()
-            verify_ed25519(key, message, sig)
+    if entry.unverified:
+        message = entry.pae()
+        for kid, sig in entry.unverified:
+            verify_ed25519(keys[kid], message, sig)
 
 
 def _check_signer(tx: WriteTx, entry: Decoded) -> MemberRow:
@@ -59,19 +58,19 @@ def _check_signer(tx: WriteTx, entry: Decoded) -> MemberRow:
         raise EntryRejected(f"{entry.by!r} is not an admitted member", code="unknown_signer")
     if signer.status != "active":
         raise EntryRejected(f"member {entry.by!r} is retired", code="retired_signer")
-    if signer.key_id not in {kid for kid, _ in entry.signatures}:
+    if signer.key_id not in entry.key_ids:
         raise EntryRejected(
             f"no signature by {entry.by!r}'s current key {signer.key_id}", code="unknown_signer"
         )
     keys = {}
-    for kid, _ in entry.signatures:
+    for kid in entry.key_ids:
         member = tx.member_by_key(kid)
         if member is not None and member.status == "active":
             keys[kid] = member.public_key
     _check_signatures(entry, keys)
     allowed = KIND_ROLES[entry.kind]
     self_rotation = entry.kind == "member.rotate_key" and entry.body.get("id") == entry.by
-    if not self_rotation and not allowed & set(signer.roles):
+    if not self_rotation and allowed.isdisjoint(signer.roles):
         raise EntryRejected(
             f"member {entry.by!r} (roles {', '.join(signer.roles)}) may not sign {entry.kind}; "
             f"it needs one of: {', '.join(sorted(allowed))}",
@@ -89,7 +88,7 @@ def _apply_genesis(tx: WriteTx, index: int, entry: Decoded) -> None:
         raise EntryRejected("genesis must be signed by the operator it declares", code="schema")
     public_key = base64.b64decode(op.public_key)
     _check_signatures(entry, {key_id(public_key): public_key})
-    if key_id(public_key) not in {kid for kid, _ in entry.signatures}:
+    if key_id(public_key) not in entry.key_ids:
         raise EntryRejected("genesis is not signed by the operator's key", code="unknown_signer")
     tx.put_member(
         MemberRow(
@@ -160,9 +159,9 @@ def _member_retire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -
 def _attestation_issue(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     # The hot path of `credo bench log`: the body was validated in a worker, and the insert
     # itself detects a duplicate (one statement instead of a read and a write).
-    digest, doc_type = entry.body["digest"], entry.body["doc_type"]
+    digest = entry.body["digest"]
     try:
-        tx.add_attestation(AttestationRow(digest, signer.id, doc_type, index, entry.at))
+        tx.add_attestation(AttestationRow(digest, signer.id, index))
     except Conflict as exc:
         raise EntryRejected(f"{digest} is already attested", code="attestation_exists") from exc
 
@@ -178,9 +177,7 @@ def _attestation_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberR
         )
     if found.revoked_idx is not None:
         raise EntryRejected(f"{body.digest} is already revoked", code="already_revoked")
-    tx.put_attestation(
-        replace(found, revoked_idx=index, revoked_at=entry.at, revoke_reason=body.reason)
-    )
+    tx.revoke_attestation(body.digest, index)
 
 
 def register_handler(kind: str, handler: Handler) -> None:

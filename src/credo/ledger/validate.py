@@ -11,13 +11,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import nacl.bindings
 import nacl.exceptions
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict
 
 from credo.errors import EntryRejected, InputError
-from credo.ledger.dsse import Envelope, encode_envelope, kind_of, parse_envelope
+from credo.ledger.dsse import Envelope, encode_envelope, envelope_error, kind_of, parse_envelope
 from credo.ledger.kinds import parse_payload
 
 MAX_ENTRY_BYTES = 16 * 1024
@@ -29,7 +31,12 @@ KeyLookup = Callable[[str], bytes | None]
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    """A submission that passed every stateless check, ready for the sequencer."""
+    """A submission that passed every stateless check, ready for the sequencer.
+
+    ``key_ids`` names every signature's key; ``unverified`` holds the signatures a worker
+    could not check because it did not know the key (admitted in the same group commit),
+    which the sequencer checks instead.
+    """
 
     stored: bytes
     leaf_hash: bytes
@@ -37,8 +44,8 @@ class Decoded:
     by: str
     at: str
     body: dict[str, Any]
-    signatures: tuple[tuple[str, bytes], ...]
-    verified: tuple[str, ...]
+    key_ids: tuple[str, ...]
+    unverified: tuple[tuple[str, bytes], ...]
 
     def as_tuple(self) -> tuple[object, ...]:
         """Plain tuples cross process boundaries ~5x faster than pickled dataclasses."""
@@ -49,8 +56,8 @@ class Decoded:
             self.by,
             self.at,
             self.body,
-            self.signatures,
-            self.verified,
+            self.key_ids,
+            self.unverified,
         )
 
     def pae(self) -> bytes:
@@ -67,13 +74,12 @@ def verify_ed25519(public_key: bytes, message: bytes, signature: bytes) -> None:
         raise EntryRejected("signature does not verify", code="bad_signature") from exc
 
 
-def decode_entry(obj: Any, lookup: KeyLookup) -> Decoded:
-    """Check one submitted envelope (a decoded JSON object) without touching ledger state.
+def decode_entry(env: Envelope, lookup: KeyLookup) -> Decoded:
+    """Check one parsed envelope without touching ledger state.
 
     Signatures by keys the lookup knows are verified here; others are left for the sequencer,
     which knows keys admitted earlier in the same group commit.
     """
-    env = parse_envelope(obj)
     stored = encode_envelope(env)
     if len(stored) > MAX_ENTRY_BYTES:
         raise EntryRejected(
@@ -86,12 +92,13 @@ def decode_envelope(env: Envelope, stored: bytes, lookup: KeyLookup) -> Decoded:
     kind = kind_of(env.payload_type)
     payload = parse_payload(env.payload, kind)
     message = env.pae()
-    verified = []
+    unverified = []
     for sig in env.signatures:
         key = lookup(sig.keyid)
-        if key is not None:
+        if key is None:
+            unverified.append((sig.keyid, sig.sig))
+        else:
             verify_ed25519(key, message, sig.sig)
-            verified.append(sig.keyid)
     return Decoded(
         stored=stored,
         leaf_hash=hashlib.sha256(b"\x00" + stored).digest(),
@@ -99,43 +106,90 @@ def decode_envelope(env: Envelope, stored: bytes, lookup: KeyLookup) -> Decoded:
         by=payload.by,
         at=payload.at,
         body=payload.body.__dict__,  # the validated fields, without a slow model_dump
-        signatures=tuple((s.keyid, s.sig) for s in env.signatures),
-        verified=tuple(verified),
+        key_ids=tuple(s.keyid for s in env.signatures),
+        unverified=tuple(unverified),
     )
 
 
-def parse_batch(body: bytes) -> list[Any]:
-    """The request body of ``POST /v1/entries``: ``{"entries": [envelope, ...]}``."""
+class _Batch(TypedDict):
+    __pydantic_config__ = ConfigDict(extra="forbid", strict=True)  # type: ignore[misc]
+
+    entries: Annotated[list[Envelope], Field(min_length=1, max_length=MAX_BATCH_ENTRIES)]
+
+
+_BATCH: TypeAdapter[_Batch] = TypeAdapter(_Batch)
+
+Parsed = Envelope | EntryRejected
+
+
+def parse_batch(body: bytes) -> list[Parsed]:
+    """The request body of ``POST /v1/entries``: ``{"entries": [envelope, ...]}``.
+
+    Raises InputError when the body as a whole is malformed; otherwise one envelope, or the
+    reason it is malformed, per entry.
+    """
     if len(body) > MAX_BATCH_BYTES:
         raise InputError(
             f"request body is {len(body)} bytes; the limit is {MAX_BATCH_BYTES}",
             code="batch_too_large",
         )
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"request body is not valid JSON: {exc}", code="bad_json") from exc
-    if not isinstance(doc, dict) or set(doc) != {"entries"} or not isinstance(doc["entries"], list):
-        raise InputError('request body must be {"entries": [envelope, ...]}', code="bad_request")
-    entries: list[Any] = doc["entries"]
-    if not entries:
-        raise InputError("entries is empty", code="bad_request")
-    if len(entries) > MAX_BATCH_ENTRIES:
-        raise InputError(
-            f"{len(entries)} entries in one batch; the limit is {MAX_BATCH_ENTRIES}",
-            code="batch_too_large",
-        )
-    return entries
+        return list(_BATCH.validate_json(body)["entries"])
+    except ValidationError as exc:
+        return _parse_each(body, exc)
+
+
+def _parse_each(body: bytes, exc: ValidationError) -> list[Parsed]:
+    """The batch did not validate as a whole: refuse a malformed body, else answer each entry
+    (the bad ones with pydantic's first complaint about them, the others parsed)."""
+    errors = exc.errors()
+    for err in errors:
+        loc = err["loc"]
+        if err["type"] == "json_invalid":
+            raise InputError(f"request body is not valid JSON: {err['msg']}", code="bad_json")
+        if loc == ("entries",) and err["type"] == "too_long":
+            count = err.get("ctx", {}).get("actual_length")
+            raise InputError(
+                f"{count} entries in one batch; the limit is {MAX_BATCH_ENTRIES}",
+                code="batch_too_large",
+            )
+        if loc == ("entries",) and err["type"] == "too_short":
+            raise InputError("entries is empty", code="bad_request")
+        if len(loc) < 2 or loc[0] != "entries":
+            raise InputError(
+                'request body must be {"entries": [envelope, ...]}', code="bad_request"
+            )
+    bad: dict[int, list[Any]] = {}
+    for err in errors:
+        bad.setdefault(int(err["loc"][1]), []).append({**err, "loc": err["loc"][2:]})
+    out: list[Parsed] = []
+    for i, obj in enumerate(json.loads(body)["entries"]):
+        out.append(envelope_error(bad[i]) if i in bad else parse_envelope(obj))
+    return out
+
+
+def parse_each(objects: list[Any]) -> list[Parsed]:
+    """Already decoded envelope objects (the in-process paths), each parsed or refused."""
+    out: list[Parsed] = []
+    for obj in objects:
+        try:
+            out.append(parse_envelope(obj))
+        except EntryRejected as exc:
+            out.append(exc)
+    return out
 
 
 def decode_part(
-    entries: list[Any], part: int, parts: int, lookup: KeyLookup
+    entries: list[Parsed], part: int, parts: int, lookup: KeyLookup
 ) -> list[Decoded | EntryRejected]:
     """Decode every ``parts``-th entry starting at ``part`` (one worker's share)."""
     out: list[Decoded | EntryRejected] = []
-    for obj in entries[part::parts]:
+    for env in entries[part::parts]:
+        if isinstance(env, EntryRejected):
+            out.append(env)
+            continue
         try:
-            out.append(decode_entry(obj, lookup))
+            out.append(decode_entry(env, lookup))
         except EntryRejected as exc:
             out.append(exc)
     return out

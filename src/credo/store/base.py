@@ -51,14 +51,12 @@ class MemberRow:
 
 @dataclass(frozen=True, slots=True)
 class AttestationRow:
-    digest: str
+    """Where a document's attestation is in the log; what it says is in those entries."""
+
+    digest: str  # "sha256:<64 hex>"
     issuer: str
-    doc_type: str
     issued_idx: int
-    issued_at: str
     revoked_idx: int | None = None
-    revoked_at: str | None = None
-    revoke_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +106,7 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
         """Insert; raise `Conflict` if the digest is already attested."""
         ...
 
-    def put_attestation(self, row: AttestationRow) -> None: ...
+    def revoke_attestation(self, digest: str, revoked_idx: int) -> None: ...
 
     def bump_state_version(self) -> None: ...
 

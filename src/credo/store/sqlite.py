@@ -22,8 +22,16 @@ from credo.store._programme import (
 )
 from credo.store.base import AttestationRow, CheckpointRow, MemberRow
 
-DERIVED_TABLES: tuple[str, ...] = ("members", "attestations", *PROGRAMME_DERIVED, *PEOPLE_DERIVED)
+DERIVED_TABLES: tuple[str, ...] = (
+    "members",
+    "attestation_index",
+    *PROGRAMME_DERIVED,
+    *PEOPLE_DERIVED,
+)
 _STATE_META_KEYS = ("state_version",)
+# Derived tables of earlier schemas: their presence means the derived state predates this
+# code and must be rebuilt from the log (`credo rebuild` drops them).
+_LEGACY_TABLES = ("attestations",)
 _SCHEMA = "\n".join(
     resources.files("credo.store").joinpath(name).read_text()
     for name in ("sqlite_schema.sql", "programme_schema.sql", "people_schema.sql")
@@ -98,8 +106,16 @@ class _Queries:
         return [_member(r) for r in rows]
 
     def get_attestation(self, digest: str) -> AttestationRow | None:
-        row = self._one("SELECT * FROM attestations WHERE digest = ?", (digest,))
-        return None if row is None else AttestationRow(*row)
+        row = self._one(
+            "SELECT issuer, issued_idx, revoked_idx FROM attestation_index WHERE digest = ?",
+            (_digest_key(digest),),
+        )
+        return None if row is None else AttestationRow(digest, *row)
+
+
+def _digest_key(digest: str) -> bytes:
+    """ "sha256:<hex>" (validated by the entry schema) as the 32 bytes the index is keyed by."""
+    return bytes.fromhex(digest.removeprefix("sha256:"))
 
 
 def _member(row: tuple[Any, ...]) -> MemberRow:
@@ -189,24 +205,15 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         )
 
     def add_attestation(self, row: AttestationRow) -> None:
-        self._write_attestation("INSERT", row)
-
-    def put_attestation(self, row: AttestationRow) -> None:
-        self._write_attestation("INSERT OR REPLACE", row)
-
-    def _write_attestation(self, verb: str, row: AttestationRow) -> None:
         self._exec(
-            f"{verb} INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.digest,
-                row.issuer,
-                row.doc_type,
-                row.issued_idx,
-                row.issued_at,
-                row.revoked_idx,
-                row.revoked_at,
-                row.revoke_reason,
-            ),
+            "INSERT INTO attestation_index VALUES (?, ?, ?, ?)",
+            (_digest_key(row.digest), row.issuer, row.issued_idx, row.revoked_idx),
+        )
+
+    def revoke_attestation(self, digest: str, revoked_idx: int) -> None:
+        self._exec(
+            "UPDATE attestation_index SET revoked_idx = ? WHERE digest = ?",
+            (revoked_idx, _digest_key(digest)),
         )
 
     def bump_state_version(self) -> None:
@@ -316,6 +323,17 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                 tx._exec(f"DELETE FROM {table}")  # noqa: S608
             for key in _STATE_META_KEYS:
                 tx._exec("DELETE FROM meta WHERE key = ?", (key,))
+            for table in _LEGACY_TABLES:
+                tx._exec(f"DROP TABLE IF EXISTS {table}")
+
+    def needs_rebuild(self) -> bool:
+        """True when derived tables from an earlier schema are present."""
+        marks = ",".join("?" * len(_LEGACY_TABLES))
+        found = self._one(
+            f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name IN ({marks})",  # noqa: S608
+            _LEGACY_TABLES,
+        )
+        return found is not None
 
     def close(self) -> None:
         for conn in self._all:

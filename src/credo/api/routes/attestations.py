@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from credo.api.deps import StoreDep
 from credo.errors import InputError, NotFound
 from credo.ledger import proofs
+from credo.ledger.dsse import parse_envelope_bytes
 
 router = APIRouter(prefix="/v1/attestations", tags=["attestations"])
 
@@ -38,13 +40,16 @@ class Attestation(BaseModel):
     revoked: LoggedEntry | None
 
 
-def _logged(store: StoreDep, index: int, size: int) -> LoggedEntry:
+def _logged(store: StoreDep, index: int, size: int) -> tuple[LoggedEntry, dict[str, Any]]:
+    """The entry at ``index`` with its inclusion proof, and its payload (what it says)."""
     found = proofs.entry_with_proof(store, index, size)
-    return LoggedEntry(
+    payload: dict[str, Any] = json.loads(parse_envelope_bytes(found.entry).payload)
+    logged = LoggedEntry(
         index=index,
         entry=base64.b64encode(found.entry).decode(),
         proof=[base64.b64encode(h).decode() for h in found.proof],
     )
+    return logged, payload
 
 
 @router.get("/{digest}")
@@ -62,19 +67,20 @@ def get_attestation(digest: str, store: StoreDep) -> Attestation:
     size = published.checkpoint.size
     if row is None or row.issued_idx >= size:
         raise NotFound(f"no attestation of {key}", code="not_attested")
-    revoked_visible = row.revoked_idx is not None and row.revoked_idx < size
+    issued, issue = _logged(store, row.issued_idx, size)
+    revoked, revoke = None, None
+    if row.revoked_idx is not None and row.revoked_idx < size:
+        revoked, revoke = _logged(store, row.revoked_idx, size)
     return Attestation(
         digest=key,
-        status="revoked" if revoked_visible else "valid",
+        status="valid" if revoked is None else "revoked",
         issuer=row.issuer,
-        doc_type=row.doc_type,
-        issued_at=row.issued_at,
-        revoked_at=row.revoked_at if revoked_visible else None,
-        revoke_reason=row.revoke_reason if revoked_visible else None,
+        doc_type=issue["body"]["doc_type"],
+        issued_at=issue["at"],
+        revoked_at=None if revoke is None else revoke["at"],
+        revoke_reason=None if revoke is None else revoke["body"]["reason"],
         size=size,
         checkpoint=published.note.decode(),
-        issued=_logged(store, row.issued_idx, size),
-        revoked=_logged(store, row.revoked_idx, size)
-        if revoked_visible and row.revoked_idx is not None
-        else None,
+        issued=issued,
+        revoked=revoked,
     )
