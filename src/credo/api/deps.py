@@ -13,12 +13,14 @@ from credo.ledger.people import People
 from credo.store.base import Store
 
 
-def get_ledger(request: Request) -> Ledger:
+# Declared async because they do no I/O: FastAPI runs a plain `def` dependency on its thread
+# pool, a thread hop on every request for what is an attribute read.
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.ledger.store
     return store
 
