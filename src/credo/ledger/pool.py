@@ -53,6 +53,8 @@ def _from_worker(results: list[tuple[object, ...] | EntryRejected]) -> list[Resu
 
 
 def _interleave(parts: list[list[Result]]) -> list[Result]:
+    if len(parts) == 1:
+        return parts[0]
     out: list[Result] = []
     for i in range(max(len(p) for p in parts)):
         out.extend(p[i] for p in parts if i < len(p))

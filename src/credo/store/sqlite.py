@@ -39,6 +39,7 @@ _SCHEMA = "\n".join(
 
 
 CACHE_KIB = 256 * 1024
+WAL_CHECKPOINT_PAGES = 16 * 1024
 
 
 def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -55,6 +56,13 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         # Derived indexes keyed by digests (attestations) take random-key inserts; with
         # SQLite's default 2 MiB cache every insert past a few thousand rows re-reads a page.
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        # A group commit of a few thousand such inserts dirties a thousand or more index
+        # pages, so checkpointing after every commit (the default: at 1,000 WAL pages)
+        # copied the same hot pages into the database again and again. Checkpoint at 64 MiB
+        # of WAL instead, and truncate the file back to that size afterwards. Sequencer CPU
+        # per entry (100k attestations, four runs each): 30.9-35.8 us -> 25.3-32.8 us.
+        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_PAGES * 4096}")
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
     return conn
