@@ -176,12 +176,16 @@ def test_bench_log_prints_its_figures_as_json(data_dir: Path) -> None:
         "ack_p99_ms",
         "checkpoint_p99_ms",
         "ed25519_ceiling_per_s",
+        "ed25519_ceiling_before_per_s",
+        "ed25519_ceiling_after_per_s",
         "ratio_to_ceiling",
     }
     assert figures["mode"] == "in-process"
     assert figures["entries"] == 300
     for key in ("entries_per_s", "ack_p50_ms", "ack_p99_ms", "ed25519_ceiling_per_s"):
         assert figures[key] >= 0
+    before, after = figures["ed25519_ceiling_before_per_s"], figures["ed25519_ceiling_after_per_s"]
+    assert min(before, after) <= figures["ed25519_ceiling_per_s"] <= max(before, after)
     assert figures["ratio_to_ceiling"] >= 0
     # The bench's entries are real ones: the log still verifies.
     assert int(verify_ok(data_dir).group(1)) == 1 + 4 + 1 + 300  # genesis, members, bench member
