@@ -213,6 +213,29 @@ def test_a_bad_entry_is_refused_with_its_reason_and_nothing_is_written(
     assert size(client) == before
 
 
+def test_url_safe_base64_is_accepted_and_stored_in_the_standard_alphabet(
+    client: TestClient, data_dir: Path
+) -> None:
+    """DSSE allows either base64 alphabet; the log stores credo's one serialisation."""
+    for n in range(200, 230):  # a signature whose standard encoding has + or /
+        good = attestation(data_dir, n)
+        sig = good["signatures"][0]["sig"]
+        if "+" in sig or "/" in sig:
+            break
+    else:
+        pytest.fail("no signature with + or / in 30 tries")
+    url_safe = {
+        **good,
+        "signatures": [{**good["signatures"][0], "sig": sig.replace("+", "-").replace("/", "_")}],
+    }
+    r = post(client, [url_safe])
+    assert r.status_code == 200, r.text
+    index = r.json()["results"][0]["index"]
+    stored = base64.b64decode(client.get(f"/v1/entries/{index}").json()["entry"])
+    assert stored == encode_envelope(parse_envelope(good))
+    assert sig.encode() in stored
+
+
 def test_a_mixed_batch_is_answered_entry_by_entry(client: TestClient, data_dir: Path) -> None:
     bad = _bad_entries(data_dir)
     good = [attestation(data_dir, n) for n in range(3)]
