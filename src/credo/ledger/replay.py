@@ -41,7 +41,7 @@ def decode_stored(index: int, data: bytes) -> Decoded:
         env = parse_envelope_bytes(data)
         if encode_envelope(env) != data:
             raise EntryRejected("stored bytes are not the canonical envelope", code="noncanonical")
-        return decode_envelope(env, data, _no_keys)
+        return decode_envelope(env, data, _no_keys)[0]
     except EntryRejected as exc:
         raise VerificationError(f"entry {index}: {exc.message} ({exc.code})") from exc
 
