@@ -167,21 +167,23 @@ def _parse_each(body: bytes, exc: ValidationError) -> list[Parsed]:
     bad: dict[int, list[Any]] = {}
     for err in errors:
         bad.setdefault(int(err["loc"][1]), []).append({**err, "loc": err["loc"][2:]})
-    out: list[Parsed] = []
-    for i, obj in enumerate(json.loads(body)["entries"]):
-        out.append(envelope_error(bad[i]) if i in bad else parse_envelope(obj))
-    return out
+    try:
+        objects = json.loads(body)["entries"]
+    except (ValueError, KeyError, TypeError) as exc:  # pydantic-core read it; json may not
+        raise InputError(f"request body is not valid JSON: {exc}", code="bad_json") from exc
+    return [envelope_error(bad[i]) if i in bad else _parse_one(o) for i, o in enumerate(objects)]
 
 
 def parse_each(objects: list[Any]) -> list[Parsed]:
     """Already decoded envelope objects (the in-process paths), each parsed or refused."""
-    out: list[Parsed] = []
-    for obj in objects:
-        try:
-            out.append(parse_envelope(obj))
-        except EntryRejected as exc:
-            out.append(exc)
-    return out
+    return [_parse_one(obj) for obj in objects]
+
+
+def _parse_one(obj: Any) -> Parsed:
+    try:
+        return parse_envelope(obj)
+    except EntryRejected as exc:
+        return exc
 
 
 def decode_part(

@@ -122,7 +122,7 @@ class _Queries:
 
 
 def _digest_key(digest: str) -> bytes:
-    """ "sha256:<hex>" (validated by the entry schema) as the 32 bytes the index is keyed by."""
+    """The 32 bytes the index is keyed by, from a digest the entry schema validated."""
     return bytes.fromhex(digest.removeprefix("sha256:"))
 
 

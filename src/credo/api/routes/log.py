@@ -15,12 +15,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
 
 
+# async: clients poll this, and its one-row read is quicker than a hop to the thread pool.
 @router.get("/checkpoint", response_class=PlainTextResponse)
 async def checkpoint(store: StoreDep) -> Response:
-    """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note).
-
-    Async: clients poll this, and its one-row read is quicker than a hop to the thread pool.
-    """
+    """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note)."""
     note = store.latest_checkpoint()
     if note is None:
         raise NotFound("the log has no checkpoint yet", code="no_checkpoint")
