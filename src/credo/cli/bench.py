@@ -231,7 +231,8 @@ def bench_log(
 
         key = _bench_key(d, admit_http)
         bodies = _bodies(key, entries, batch)
-        _report(*_bracketed(lambda: _over_http(url, bodies, concurrency), ceiling_seconds), "http")
+        run, ceilings = _bracketed(lambda: _over_http(url, bodies, concurrency), ceiling_seconds)
+        _report(run, ceilings, "http")
         return
     ledger = Ledger(d, workers=os.cpu_count() or 1)
     try:
