@@ -19,7 +19,14 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from credo.errors import EntryRejected, InputError
-from credo.ledger.dsse import Envelope, encode_envelope, envelope_error, kind_of, parse_envelope
+from credo.ledger.dsse import (
+    Envelope,
+    encode_envelope,
+    envelope_error,
+    kind_of,
+    parse_envelope,
+    parse_envelope_bytes,
+)
 from credo.ledger.kinds import parse_payload
 
 MAX_ENTRY_BYTES = 16 * 1024
@@ -61,8 +68,6 @@ class Decoded:
         )
 
     def pae(self) -> bytes:
-        from credo.ledger.dsse import parse_envelope_bytes
-
         return parse_envelope_bytes(self.stored).pae()
 
 
@@ -141,10 +146,10 @@ def parse_batch(body: bytes) -> list[Parsed]:
     try:
         return list(_BATCH.validate_json(body)["entries"])
     except ValidationError as exc:
-        return _parse_each(body, exc)
+        return _after_batch_error(body, exc)
 
 
-def _parse_each(body: bytes, exc: ValidationError) -> list[Parsed]:
+def _after_batch_error(body: bytes, exc: ValidationError) -> list[Parsed]:
     """The batch did not validate as a whole: refuse a malformed body, else answer each entry
     (the bad ones with pydantic's first complaint about them, the others parsed)."""
     errors = exc.errors()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -13,7 +12,8 @@ from pydantic import BaseModel
 from credo.api.deps import StoreDep
 from credo.errors import InputError, NotFound
 from credo.ledger import proofs
-from credo.ledger.dsse import parse_envelope_bytes
+from credo.ledger.replay import decode_stored
+from credo.ledger.validate import Decoded
 
 router = APIRouter(prefix="/v1/attestations", tags=["attestations"])
 
@@ -40,16 +40,15 @@ class Attestation(BaseModel):
     revoked: LoggedEntry | None
 
 
-def _logged(store: StoreDep, index: int, size: int) -> tuple[LoggedEntry, dict[str, Any]]:
-    """The entry at ``index`` with its inclusion proof, and its payload (what it says)."""
+def _logged(store: StoreDep, index: int, size: int) -> tuple[LoggedEntry, Decoded]:
+    """The entry at ``index`` with its inclusion proof, and what it says."""
     found = proofs.entry_with_proof(store, index, size)
-    payload: dict[str, Any] = json.loads(parse_envelope_bytes(found.entry).payload)
     logged = LoggedEntry(
         index=index,
         entry=base64.b64encode(found.entry).decode(),
         proof=[base64.b64encode(h).decode() for h in found.proof],
     )
-    return logged, payload
+    return logged, decode_stored(index, found.entry)
 
 
 @router.get("/{digest}")
@@ -75,10 +74,10 @@ def get_attestation(digest: str, store: StoreDep) -> Attestation:
         digest=key,
         status="valid" if revoked is None else "revoked",
         issuer=row.issuer,
-        doc_type=issue["body"]["doc_type"],
-        issued_at=issue["at"],
-        revoked_at=None if revoke is None else revoke["at"],
-        revoke_reason=None if revoke is None else revoke["body"]["reason"],
+        doc_type=issue.body["doc_type"],
+        issued_at=issue.at,
+        revoked_at=None if revoke is None else revoke.at,
+        revoke_reason=None if revoke is None else revoke.body["reason"],
         size=size,
         checkpoint=published.note.decode(),
         issued=issued,
