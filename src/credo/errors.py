@@ -11,6 +11,7 @@ The hierarchy (httpx's habit: one module, the tree drawn here)::
     ├── PermissionDenied       the caller is known but may not do this (HTTP 403)
     ├── NotFound               the thing asked for does not exist (HTTP 404)
     ├── Conflict               the request contradicts current state (HTTP 409)
+    │   └── DeferredConflict   a uniqueness check deferred to commit failed; nothing was written
     └── StoreError             the storage backend failed; the library error is its __cause__
 
 Library and database exceptions are converted at the layer boundary with ``raise ... from exc``.
@@ -86,6 +87,13 @@ class NotFound(CredoError):
 class Conflict(CredoError):
     code = "conflict"
     status = 409
+
+
+class DeferredConflict(Conflict):
+    """A uniqueness check deferred to commit failed, so the transaction was rolled back;
+    which row broke it is not known (`credo.store.base.Store.write`)."""
+
+    code = "deferred_conflict"
 
 
 class StoreError(CredoError):

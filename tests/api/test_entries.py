@@ -157,6 +157,10 @@ def _bad_entries(data_dir: Path) -> dict[str, tuple[dict[str, Any], str]]:
         "not-an-object": ("an envelope", "bad_envelope"),  # type: ignore[dict-item]
         "extra-field": ({**good, "x": 1}, "bad_envelope"),
         "no-signatures": ({**good, "signatures": []}, "bad_envelope"),
+        "keyid-breaks-json": (
+            {**good, "signatures": [{**good["signatures"][0], "keyid": 'k","x":"'}]},
+            "bad_envelope",
+        ),
         "bad-payload-type": ({**good, "payloadType": "text/plain"}, "bad_payload_type"),
         "unknown-kind": (
             envelope_json(make_envelope("nope.never", "uni", body, [uni])),

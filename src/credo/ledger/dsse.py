@@ -79,13 +79,10 @@ def encode_envelope(env: Envelope) -> bytes:
     """The one serialisation credo stores: compact JSON, keys in this fixed order.
 
     Equal to ``json.dumps(doc, separators=(",", ":"))`` (a test checks it); written out by hand
-    because it runs once per submitted entry and every string in it is escape-free (base64,
-    and a payloadType and key ids restricted to `_SAFE` characters).
+    because it runs once per submitted entry and every string in it is escape-free: base64,
+    and a payloadType and key ids restricted to `_SAFE` characters, which `ENVELOPE` checks
+    for parsed envelopes and `sign_envelope` for new ones (the only two ways to make one).
     """
-    if not _SAFE.match(env.payload_type) or not all(_SAFE.match(s.keyid) for s in env.signatures):
-        raise EntryRejected(
-            "payloadType and keyid may use only letters, digits and ._+/-", code="bad_envelope"
-        )
     sigs = ",".join(
         f'{{"keyid":"{s.keyid}","sig":"{base64.b64encode(s.sig).decode()}"}}'
         for s in env.signatures
@@ -130,6 +127,10 @@ def parse_envelope(obj: Any) -> Envelope:
 
 
 def sign_envelope(payload_type: str, payload: bytes, keys: list[MemberKey]) -> Envelope:
+    if not _SAFE.fullmatch(payload_type) or not all(_SAFE.fullmatch(k.key_id) for k in keys):
+        raise EntryRejected(
+            "payloadType and keyid may use only letters, digits and ._+/-", code="bad_envelope"
+        )
     message = pae(payload_type, payload)
     sigs = tuple(Signature(k.key_id, k.sign(message)) for k in keys)
     return Envelope(payload_type, payload, sigs)

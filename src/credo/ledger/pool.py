@@ -9,8 +9,12 @@ members' keys and refreshes it when the ledger's state version moves.
 from __future__ import annotations
 
 import asyncio
+import marshal
 import multiprocessing
+import pickle
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from itertools import islice
 from typing import Any
 
 from credo.errors import EntryRejected
@@ -36,20 +40,47 @@ def _active_keys(store: Store) -> dict[str, bytes]:
     return {m.key_id: m.public_key for m in store.list_members() if m.status == "active"}
 
 
-def _worker_decode(
-    body: bytes, part: int, parts: int, version: int
-) -> list[tuple[object, ...] | EntryRejected]:
+def _worker_decode(body: bytes, part: int, parts: int, version: int) -> bytes:
     global _worker_keys, _worker_version
     assert _worker_store is not None
     if version != _worker_version:
         _worker_keys = _active_keys(_worker_store)
         _worker_version = version
-    results = decode_part(parse_batch(body), part, parts, _worker_keys.get)
-    return [r if isinstance(r, EntryRejected) else r.as_tuple() for r in results]
+    return _pack(decode_part(parse_batch(body), part, parts, _worker_keys.get))
 
 
-def _from_worker(results: list[tuple[object, ...] | EntryRejected]) -> list[Result]:
-    return [r if isinstance(r, EntryRejected) else Decoded(*r) for r in results]  # type: ignore[arg-type]
+def _pack(results: list[Result]) -> bytes:
+    """A worker's answers as marshal data: the decoded entries as plain tuples, and each
+    refusal as (position, code, message).
+
+    marshal writes and reads these about twice as fast as pickle, and the parent rebuilds
+    the `Decoded` tuples without a Python call per entry (1.2 vs 2.3-4.6 us per entry on
+    the event loop's thread, 1,000-entry bodies). A body holding a pydantic model (genesis
+    declares its operator as one) is not marshal data; those rare batches go as a pickle.
+    """
+    decoded = [tuple(r) for r in results if not isinstance(r, EntryRejected)]
+    refused = [
+        (i, r.code, r.message) for i, r in enumerate(results) if isinstance(r, EntryRejected)
+    ]
+    try:
+        return b"m" + marshal.dumps((decoded, refused))
+    except ValueError:
+        return b"p" + pickle.dumps((decoded, refused))
+
+
+_as_decoded = partial(tuple.__new__, Decoded)
+
+
+def _unpack(data: bytes) -> list[Result]:
+    # Only this server's own workers' output is unpacked (as ProcessPoolExecutor unpickles it).
+    decoded, refused = marshal.loads(data[1:]) if data[:1] == b"m" else pickle.loads(data[1:])  # noqa: S301, S302
+    entries = map(_as_decoded, decoded)
+    out: list[Result] = []
+    for position, code, message in refused:
+        out.extend(islice(entries, position - len(out)))
+        out.append(EntryRejected(message, code=code))
+    out.extend(entries)
+    return out
 
 
 def _interleave(parts: list[list[Result]]) -> list[Result]:
@@ -98,7 +129,7 @@ class Validator:
             results = await asyncio.gather(*futures)
         finally:
             self._busy -= parts
-        return _interleave([_from_worker(r) for r in results])
+        return _interleave([_unpack(r) for r in results])
 
     def _parts(self, body: bytes) -> int:
         """How many workers share one body. Each of them parses all of it (~2.5 us per entry),

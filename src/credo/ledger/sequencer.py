@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from credo.errors import CredoError, EntryRejected
+from credo.errors import CredoError, DeferredConflict, EntryRejected
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded
 from credo.store.base import Store, WriteTx
@@ -113,8 +113,7 @@ class Sequencer:
     def _commit_group(self, group: list[_Pending]) -> None:
         started = time.perf_counter()
         try:
-            with self.store.write() as tx:
-                outcomes = self._sequence(tx, group)
+            outcomes = self._write(group)
         except CredoError as exc:
             log.error("group commit of %d submissions failed: %s", len(group), exc.code)
             for p in group:
@@ -141,6 +140,18 @@ class Sequencer:
         log.debug(
             "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
         )
+
+    def _write(self, group: list[_Pending]) -> list[list[Outcome]]:
+        """Sequence the group in one transaction whose new attestations are checked for
+        duplicates together at commit (`Store.write`, ``deferred``). When that check fails,
+        some digest in the group was attested before; the group is sequenced again with each
+        insert checked as it comes, so that entry alone is refused."""
+        try:
+            with self.store.write(deferred=True) as tx:
+                return self._sequence(tx, group)
+        except DeferredConflict:
+            with self.store.write() as tx:
+                return self._sequence(tx, group)
 
     def _sequence(self, tx: WriteTx, group: list[_Pending]) -> list[list[Outcome]]:
         start = tx.tree_size()

@@ -103,7 +103,9 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
     def put_member(self, row: MemberRow) -> None: ...
 
     def add_attestation(self, row: AttestationRow) -> None:
-        """Insert; raise `Conflict` if the digest is already attested."""
+        """Insert; raise `Conflict` if the digest is already attested (in a deferred
+        transaction: already attested in this transaction; the stored index is checked at
+        commit)."""
         ...
 
     def revoke_attestation(self, digest: str, revoked_idx: int) -> None: ...
@@ -114,10 +116,18 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time."""
 
-    def write(self, *, durable: bool = True) -> AbstractContextManager[WriteTx]:
+    def write(
+        self, *, durable: bool = True, deferred: bool = False
+    ) -> AbstractContextManager[WriteTx]:
         """One write transaction. ``durable=False`` may skip waiting for the disk (SQLite
         ``synchronous = NORMAL``, PostgreSQL ``SET LOCAL synchronous_commit = off``): only
-        for recomputable caches."""
+        for recomputable caches.
+
+        ``deferred=True`` checks that new attestations' digests are not already stored when
+        the transaction commits, not at each insert (PostgreSQL: a ``DEFERRABLE INITIALLY
+        DEFERRED`` unique constraint). A violation raises `DeferredConflict` from the
+        ``with`` block's exit and nothing is written.
+        """
         ...
 
     def latest_checkpoint(self) -> bytes | None: ...

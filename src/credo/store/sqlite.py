@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from credo.errors import Conflict, StoreError
+from credo.errors import Conflict, DeferredConflict, StoreError
 from credo.store._people import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
 from credo.store._programme import (
     PROGRAMME_DERIVED,
@@ -121,6 +121,9 @@ class _Queries:
         return None if row is None else AttestationRow(digest, *row)
 
 
+_INSERT_ATTESTATION = "INSERT INTO attestation_index VALUES (?, ?, ?, ?)"
+
+
 def _digest_key(digest: str) -> bytes:
     """The 32 bytes the index is keyed by, from a digest the entry schema validated."""
     return bytes.fromhex(digest.removeprefix("sha256:"))
@@ -147,10 +150,14 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
     and a group commit holds thousands of entries from a handful of members.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, deferred: bool = False) -> None:
         self.conn = conn
         self._by_id: dict[str, MemberRow | None] = {}
         self._by_key: dict[str, MemberRow | None] = {}
+        self._deferred = deferred
+        # Attestations of a deferred transaction, inserted together at commit: [digest key,
+        # issuer, issued_idx, revoked_idx] by digest key.
+        self._new_attestations: dict[bytes, list[Any]] = {}
 
     def get_member(self, member_id: str) -> MemberRow | None:
         if member_id not in self._by_id:
@@ -212,17 +219,47 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             ),
         )
 
+    def get_attestation(self, digest: str) -> AttestationRow | None:
+        new = self._new_attestations.get(_digest_key(digest))
+        if new is not None:
+            return AttestationRow(digest, new[1], new[2], new[3])
+        return super().get_attestation(digest)
+
     def add_attestation(self, row: AttestationRow) -> None:
-        self._exec(
-            "INSERT INTO attestation_index VALUES (?, ?, ?, ?)",
-            (_digest_key(row.digest), row.issuer, row.issued_idx, row.revoked_idx),
-        )
+        values: list[Any] = [_digest_key(row.digest), row.issuer, row.issued_idx, row.revoked_idx]
+        if not self._deferred:
+            self._exec(_INSERT_ATTESTATION, tuple(values))
+        elif values[0] in self._new_attestations:
+            raise Conflict(f"{row.digest} is already attested in this transaction")
+        else:
+            self._new_attestations[values[0]] = values
 
     def revoke_attestation(self, digest: str, revoked_idx: int) -> None:
+        new = self._new_attestations.get(_digest_key(digest))
+        if new is not None:
+            new[3] = revoked_idx
+            return
         self._exec(
             "UPDATE attestation_index SET revoked_idx = ? WHERE digest = ?",
             (revoked_idx, _digest_key(digest)),
         )
+
+    def _insert_deferred(self) -> None:
+        """Before commit: insert a deferred transaction's attestations in one executemany.
+
+        Their digests are random keys, so each insert lands on its own index page; one by
+        one, between the other work of sequencing each entry, they cost ~4 us per entry more
+        (sequencer alone, 100k attestations: 30.7-32.9 -> 27.1-28.9 us per entry).
+        """
+        if not self._new_attestations:
+            return
+        try:
+            self.conn.executemany(_INSERT_ATTESTATION, self._new_attestations.values())
+        except sqlite3.IntegrityError as exc:
+            raise DeferredConflict(f"an attestation's digest is already stored: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite write failed: {exc}") from exc
+        self._new_attestations.clear()
 
     def bump_state_version(self) -> None:
         self.set_meta("state_version", str(int(self.get_meta("state_version") or 0) + 1))
@@ -266,13 +303,16 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         return conn
 
     @contextmanager
-    def write(self, *, durable: bool = True) -> Iterator[SqliteWriteTx]:
+    def write(self, *, durable: bool = True, deferred: bool = False) -> Iterator[SqliteWriteTx]:
         """BEGIN IMMEDIATE: one writer at a time, across threads and processes.
 
         ``durable=False`` commits without waiting for fsync (``synchronous = NORMAL`` for
         this transaction; WAL mode keeps the database consistent, a power cut may lose the
         commit). Only for caches that can be recomputed, such as scores: their fsync was
         most of a per-person rescoring's tail latency.
+
+        ``deferred=True``: new attestations are inserted together just before COMMIT, where
+        a digest already stored raises `DeferredConflict` (see `Store.write`).
         """
         with self._write_lock:
             conn = self.conn
@@ -284,7 +324,9 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                 except sqlite3.Error as exc:
                     raise StoreError(f"cannot start a write transaction: {exc}") from exc
                 try:
-                    yield SqliteWriteTx(conn)
+                    tx = SqliteWriteTx(conn, deferred=deferred)
+                    yield tx
+                    tx._insert_deferred()
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
