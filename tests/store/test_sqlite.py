@@ -57,12 +57,12 @@ def test_a_deferred_write_checks_stored_digests_at_commit(tmp_path: Path) -> Non
     and nothing of the transaction is written."""
     store = SqliteStore(tmp_path / "ledger.db")
     with store.write() as tx:
-        tx.add_attestation(AttestationRow(_digest(1), "uni", 1))
+        tx.add_attestation(_digest(1), "uni", 1)
 
     def deferred_write() -> None:
         with store.write(deferred=True) as tx:
-            tx.add_attestation(AttestationRow(_digest(2), "uni", 2))
-            tx.add_attestation(AttestationRow(_digest(1), "bank", 3))  # accepted for now
+            tx.add_attestation(_digest(2), "uni", 2)
+            tx.add_attestation(_digest(1), "bank", 3)  # accepted for now
             tx.set_meta("probe", "rolled back")
 
     with pytest.raises(DeferredConflict):
@@ -75,9 +75,9 @@ def test_a_deferred_write_checks_stored_digests_at_commit(tmp_path: Path) -> Non
 def test_a_deferred_write_sees_its_own_attestations(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "ledger.db")
     with store.write(deferred=True) as tx:
-        tx.add_attestation(AttestationRow(_digest(1), "uni", 1))
+        tx.add_attestation(_digest(1), "uni", 1)
         with pytest.raises(Conflict):  # twice in one transaction: refused at once
-            tx.add_attestation(AttestationRow(_digest(1), "uni", 2))
+            tx.add_attestation(_digest(1), "uni", 2)
         assert tx.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1)
         tx.revoke_attestation(_digest(1), 3)
         assert tx.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1, 3)

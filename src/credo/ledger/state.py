@@ -22,7 +22,7 @@ from credo.ledger.kinds import (
     MemberSpec,
 )
 from credo.ledger.validate import Decoded, verify_ed25519
-from credo.store.base import AttestationRow, MemberRow, WriteTx
+from credo.store.base import MemberRow, WriteTx
 
 Handler = Callable[[WriteTx, int, Decoded, MemberRow], None]
 
@@ -161,7 +161,7 @@ def _attestation_issue(tx: WriteTx, index: int, entry: Decoded, signer: MemberRo
     # itself detects a duplicate (one statement instead of a read and a write).
     digest = entry.body["digest"]
     try:
-        tx.add_attestation(AttestationRow(digest, signer.id, index))
+        tx.add_attestation(digest, signer.id, index)
     except Conflict as exc:
         raise EntryRejected(f"{digest} is already attested", code="attestation_exists") from exc
 

@@ -102,7 +102,7 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 
     def put_member(self, row: MemberRow) -> None: ...
 
-    def add_attestation(self, row: AttestationRow) -> None:
+    def add_attestation(self, digest: str, issuer: str, issued_idx: int) -> None:
         """Insert; raise `Conflict` if the digest is already attested (in a deferred
         transaction: already attested in this transaction; the stored index is checked at
         commit)."""

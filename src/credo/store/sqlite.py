@@ -225,12 +225,12 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             return AttestationRow(digest, new[1], new[2], new[3])
         return super().get_attestation(digest)
 
-    def add_attestation(self, row: AttestationRow) -> None:
-        values: list[Any] = [_digest_key(row.digest), row.issuer, row.issued_idx, row.revoked_idx]
+    def add_attestation(self, digest: str, issuer: str, issued_idx: int) -> None:
+        values: list[Any] = [_digest_key(digest), issuer, issued_idx, None]
         if not self._deferred:
             self._exec(_INSERT_ATTESTATION, tuple(values))
         elif values[0] in self._new_attestations:
-            raise Conflict(f"{row.digest} is already attested in this transaction")
+            raise Conflict(f"{digest} is already attested in this transaction")
         else:
             self._new_attestations[values[0]] = values
 

@@ -14,6 +14,7 @@ from credo.api.deps import LedgerDep, StoreDep
 from credo.api.problems import PROBLEM
 from credo.errors import EntryRejected, InputError
 from credo.ledger import proofs
+from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
@@ -91,18 +92,10 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
         )
     body = await request.body()
     outcomes = await ledger.submit_body(body)
-    results: list[dict[str, object]] = []
-    refusals: list[EntryRejected] = []
-    for o in outcomes:
-        if isinstance(o, EntryRejected):
-            refusals.append(o)
-            results.append({"status": "rejected", "code": o.code, "reason": o.message})
-        else:
-            results.append({"status": "accepted", "index": o.index})
-    accepted = len(results) - len(refusals)
-    rejected = len(results) - accepted
-    status = 200 if rejected == 0 else 422 if accepted == 0 else 207
-    doc: dict[str, object] = {"accepted": accepted, "rejected": rejected, "results": results}
+    refusals = [o for o in outcomes if isinstance(o, EntryRejected)]
+    accepted = len(outcomes) - len(refusals)
+    status = 200 if not refusals else 422 if accepted == 0 else 207
+    doc: dict[str, object] = {"accepted": accepted, "rejected": len(refusals)}
     if status == 422:  # every entry refused: an RFC 9457 problem, with the per-entry answers
         codes = {r.code for r in refusals}
         code = codes.pop() if len(codes) == 1 else "entries_rejected"
@@ -114,11 +107,25 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
             "detail": refusals[0].message,
             **doc,
         }
+    # Each entry's answer (`EntryResult`) is formatted directly: a submission holds up to
+    # 10,000 entries, and a dict each through json.dumps cost 0.66 us per entry against 0.2.
+    results = ",".join(
+        [_ACCEPTED % o.index if isinstance(o, Accepted) else _refusal_json(o) for o in outcomes]
+    )
+    head = json.dumps(doc, separators=(",", ":"))
     return Response(
-        json.dumps(doc, separators=(",", ":")),
+        f'{head[:-1]},"results":[{results}]}}',
         status_code=status,
         media_type="application/json" if status != 422 else PROBLEM,
     )
+
+
+_ACCEPTED = '{"status":"accepted","index":%d}'
+
+
+def _refusal_json(refusal: EntryRejected) -> str:
+    fields = {"status": "rejected", "code": refusal.code, "reason": refusal.message}
+    return json.dumps(fields, separators=(",", ":"))
 
 
 @router.get("/{index}")
