@@ -186,7 +186,23 @@ def _bad_entries(data_dir: Path) -> dict[str, tuple[dict[str, Any], str]]:
             signed(data_dir, "attestation.issue", "uni", {**body, "note": "x" * 17_000}),
             "too_large",
         ),
+        "cosigned-by-unknown-key": (
+            envelope_json(make_envelope("attestation.issue", "uni", body, [uni, stranger])),
+            "unknown_signer",
+        ),
+        "cosignature-does-not-verify": (
+            _with_forged_cosignature(
+                envelope_json(make_envelope("attestation.issue", "uni", body, [uni])),
+                member_key(data_dir, "bank").key_id,
+            ),
+            "bad_signature",
+        ),
     }
+
+
+def _with_forged_cosignature(env: dict[str, Any], key_id: str) -> dict[str, Any]:
+    forged = {"keyid": key_id, "sig": base64.b64encode(bytes(64)).decode()}
+    return {**env, "signatures": [*env["signatures"], forged]}
 
 
 BAD = [
@@ -204,6 +220,9 @@ BAD = [
     "unknown-key",
     "not-a-member",
     "too-large",
+    "keyid-breaks-json",
+    "cosigned-by-unknown-key",
+    "cosignature-does-not-verify",
 ]
 
 
@@ -270,6 +289,11 @@ def test_a_mixed_batch_is_answered_entry_by_entry(client: TestClient, data_dir: 
     indexes = [x["index"] for x in doc["results"] if x["status"] == "accepted"]
     assert indexes == [before, before + 1, before + 2]
     assert size(client) == before + 3
+    # The answer carries the published checkpoint that covers the accepted entries.
+    vkey = client.get("/log/vkey").text.strip()
+    covering = open_checkpoint(doc["checkpoint"].encode(), NoteVerifier.from_vkey(vkey), ORIGIN)
+    assert covering.size == before + 3
+    assert doc["checkpoint"] == client.get("/log/checkpoint").text
     for index, env in zip(indexes, good, strict=True):
         stored = base64.b64decode(client.get(f"/v1/entries/{index}").json()["entry"])
         assert stored == encode_envelope(parse_envelope(env))

@@ -8,7 +8,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from credo.api.deps import LedgerDep, StoreDep
 from credo.api.problems import PROBLEM
@@ -30,6 +30,10 @@ class EntryResult(BaseModel):
 class SubmitResponse(BaseModel):
     accepted: int
     rejected: int
+    checkpoint: str | None = Field(
+        description="The latest published checkpoint (a C2SP signed note), which covers every "
+        "accepted entry: inclusion proofs can be asked for against it at once"
+    )
     results: list[EntryResult]
 
 
@@ -83,6 +87,7 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
 
     Each entry is answered on its own: its log index once it is durable and covered by a
     published checkpoint, or the precise reason it was refused (nothing of it is written).
+    The answer carries that checkpoint, so a submitter needs no second request to learn it.
     """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
@@ -95,7 +100,12 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
     refusals = [o for o in outcomes if isinstance(o, EntryRejected)]
     accepted = len(outcomes) - len(refusals)
     status = 200 if not refusals else 422 if accepted == 0 else 207
-    doc: dict[str, object] = {"accepted": accepted, "rejected": len(refusals)}
+    note = ledger.store.latest_checkpoint()
+    doc: dict[str, object] = {
+        "accepted": accepted,
+        "rejected": len(refusals),
+        "checkpoint": None if note is None else note.decode(),
+    }
     if status == 422:  # every entry refused: an RFC 9457 problem, with the per-entry answers
         codes = {r.code for r in refusals}
         code = codes.pop() if len(codes) == 1 else "entries_rejected"
