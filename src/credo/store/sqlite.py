@@ -181,7 +181,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         try:
             self.conn.executemany(
                 "INSERT INTO entries (idx, data) VALUES (?, ?)",
-                ((start + i, e) for i, e in enumerate(entries)),
+                zip(range(start, start + len(entries)), entries),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite write failed: {exc}") from exc
