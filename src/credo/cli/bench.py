@@ -185,7 +185,7 @@ def _over_http(url: str, bodies: list[bytes], concurrency: int) -> Run:
     verifier = _log_verifier(url)
     queue = list(reversed(bodies))
     lock = threading.Lock()
-    failures: list[CredoError] = []
+    failures: list[CredoError] = []  # the first error of any submitter ends the run
 
     def worker() -> None:
         conn = _Connection(url, timeout=120)
@@ -200,8 +200,12 @@ def _over_http(url: str, bodies: list[bytes], concurrency: int) -> Run:
                 t1 = time.perf_counter()
                 run.sent.append((t0, t1, _indexes(answer)))
                 run.checkpoints.append((t1, _size_of(answer["checkpoint"].encode(), verifier)))
-        except CredoError as exc:
+        except CredoError as exc:  # handed to the main thread, which raises it
             failures.append(exc)
+        except (ValueError, KeyError, TypeError) as exc:  # an answer that is not credo's
+            failures.append(
+                CredoError(f"unexpected answer from {url}: {exc!r}", code="bench_failed")
+            )
         finally:
             conn.close()
 

@@ -161,7 +161,8 @@ def _member_retire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -
 
 def _attestation_issue(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     # The hot path of `credo bench log`: the body was validated in a worker, and the insert
-    # itself detects a duplicate (one statement instead of a read and a write).
+    # itself detects a duplicate (no read first); in the sequencer's deferred transactions,
+    # at commit (`Store.write`).
     digest = entry.body["digest"]
     try:
         tx.add_attestation(digest, signer.id, index)

@@ -181,7 +181,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         try:
             self.conn.executemany(
                 "INSERT INTO entries (idx, data) VALUES (?, ?)",
-                zip(range(start, start + len(entries)), entries),
+                zip(range(start, start + len(entries)), entries, strict=True),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite write failed: {exc}") from exc
