@@ -22,6 +22,7 @@ from credo.errors import VerificationError
 from credo.ledger.node import DataDir, admit_member, init_consortium
 from credo.ledger.replay import verify_store
 from credo.store.sqlite import SqliteStore
+from credo.tlog import decode_entry_bundle
 from tests.conftest import MEMBERS, ORIGIN
 
 ENTRIES = 300  # past 256, so there are full and partial level-0 tiles and a level-1 tile
@@ -30,7 +31,8 @@ ENTRIES = 300  # past 256, so there are full and partial level-0 tiles and a lev
 @dataclass(frozen=True)
 class Pristine:
     root: Path  # a data directory: config, keys, ledger.db (never modified)
-    entry_sizes: list[int]
+    entries: list[tuple[int, int, int]]  # (bundle, where the entry's bytes start, bytes)
+    bundles: list[tuple[int, int]]  # (index, bytes)
     tiles: list[tuple[int, int, int]]  # (level, index, bytes)
     notes: list[tuple[int, int]]  # (seq, bytes)
 
@@ -61,7 +63,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
     )
     conn = sqlite3.connect(db)
     try:
-        sizes = [r[0] for r in conn.execute("SELECT length(data) FROM entries ORDER BY idx")]
+        bundles = list(conn.execute("SELECT idx, data FROM entry_bundles ORDER BY idx"))
         tiles = list(
             conn.execute("SELECT level, idx, length(hashes) FROM tiles ORDER BY level, idx")
         )
@@ -69,7 +71,13 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
     finally:
         conn.close()
     assert {(level, idx) for level, idx, _ in tiles} == {(0, 0), (0, 1), (1, 0)}
-    return Pristine(root, sizes, tiles, notes)
+    entries = []
+    for idx, data in bundles:
+        at = 0
+        for entry in decode_entry_bundle(data):
+            entries.append((idx, at + 2, len(entry)))  # after its 2-byte length
+            at += 2 + len(entry)
+    return Pristine(root, entries, [(i, len(d)) for i, d in bundles], tiles, notes)
 
 
 @contextmanager
@@ -97,7 +105,9 @@ def tampered(
             store.close()
 
 
-ENTRY_SQL = "SELECT data FROM entries WHERE idx = ?;UPDATE entries SET data = ? WHERE idx = ?"
+BUNDLE_SQL = (
+    "SELECT data FROM entry_bundles WHERE idx = ?;UPDATE entry_bundles SET data = ? WHERE idx = ?"
+)
 TILE_SQL = (
     "SELECT hashes FROM tiles WHERE level = ? AND idx = ?;"
     "UPDATE tiles SET hashes = ? WHERE level = ? AND idx = ?"
@@ -124,8 +134,9 @@ def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
             summary = verify_store(store)
         finally:
             store.close()
-    assert summary.entries == len(pristine.entry_sizes) == 1 + len(MEMBERS) + ENTRIES + 1
+    assert summary.entries == len(pristine.entries) == 1 + len(MEMBERS) + ENTRIES + 1
     assert summary.tiles == 3
+    assert [index for index, _ in pristine.bundles] == [0, 1]  # a full bundle and a partial
 
 
 @SETTINGS
@@ -133,10 +144,28 @@ def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
 def test_any_flipped_entry_byte_is_detected(
     pristine: Pristine, data: st.DataObject, mask: int
 ) -> None:
-    index = data.draw(st.integers(0, len(pristine.entry_sizes) - 1), label="entry")
-    offset = data.draw(st.integers(0, pristine.entry_sizes[index] - 1), label="offset")
+    index = data.draw(st.integers(0, len(pristine.entries) - 1), label="entry")
+    bundle, start, size = pristine.entries[index]
+    offset = data.draw(st.integers(0, size - 1), label="offset")
     with (
-        tampered(pristine, ENTRY_SQL, (index,), offset, mask) as store,
+        tampered(pristine, BUNDLE_SQL, (bundle,), start + offset, mask) as store,
+        pytest.raises(VerificationError) as caught,
+    ):
+        verify_store(store)
+    assert "entry" in caught.value.message or "tile" in caught.value.message
+
+
+@SETTINGS
+@given(data=st.data(), mask=MASKS)
+def test_any_flipped_bundle_byte_is_detected(
+    pristine: Pristine, data: st.DataObject, mask: int
+) -> None:
+    """Length prefixes included: an entry bundle that no longer decodes, or decodes into other
+    entries, fails verification too."""
+    bundle, size = data.draw(st.sampled_from(pristine.bundles), label="bundle")
+    offset = data.draw(st.integers(0, size - 1), label="offset")
+    with (
+        tampered(pristine, BUNDLE_SQL, (bundle,), offset, mask) as store,
         pytest.raises(VerificationError),
     ):
         verify_store(store)
@@ -207,19 +236,21 @@ def _credo_verify(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(
-    ("sql", "key", "offset", "named"),
-    [
-        (ENTRY_SQL, (17,), 40, "entry 17"),
-        (NOTE_SQL, (3,), 0, "checkpoint #3 "),  # the origin line: the signature breaks
-    ],
-    ids=["entry", "checkpoint"],
-)
+def _tampering(pristine: Pristine, what: str) -> tuple[str, tuple[int, ...], int, str]:
+    """(SQL, key, byte offset, what verify must name) for one flipped byte."""
+    if what == "entry":
+        bundle, start, _ = pristine.entries[17]
+        return BUNDLE_SQL, (bundle,), start + 40, "entry 17"
+    return NOTE_SQL, (3,), 0, "checkpoint #3 "  # the origin line: the signature breaks
+
+
+@pytest.mark.parametrize("what", ["entry", "checkpoint"])
 def test_credo_verify_exits_1_naming_the_tampered_record(
-    pristine: Pristine, tmp_path: Path, sql: str, key: tuple[int, ...], offset: int, named: str
+    pristine: Pristine, tmp_path: Path, what: str
 ) -> None:
     root = tmp_path / "data"
     shutil.copytree(pristine.root, root)
+    sql, key, offset, named = _tampering(pristine, what)
     select, update = sql.split(";")
     conn = sqlite3.connect(DataDir(root).db)
     try:

@@ -3,11 +3,14 @@ uniqueness of new attestations checked at each insert or, when asked, at commit.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from credo.errors import Conflict, DeferredConflict
+from credo.ledger.node import DataDir
+from credo.ledger.replay import verify_store
 from credo.store.base import AttestationRow
 from credo.store.sqlite import SqliteStore
 
@@ -83,3 +86,41 @@ def test_a_deferred_write_sees_its_own_attestations(tmp_path: Path) -> None:
         assert tx.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1, 3)
         assert store.get_attestation(_digest(1)) is None  # not committed yet
     assert store.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1, 3)
+
+
+def test_a_log_stored_a_row_per_entry_is_regrouped_into_bundles(data_dir: Path) -> None:
+    """Data directories from before entry bundles: the first writer to open one moves its
+    entries into bundles, and the log still verifies."""
+    db = DataDir(data_dir).db
+    store = SqliteStore(db)
+    before = [data for _, data in store.iter_entries()]
+    store.close()
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+    conn.executemany("INSERT INTO entries VALUES (?, ?)", enumerate(before))
+    conn.execute("DELETE FROM entry_bundles")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(db)
+    try:
+        assert [data for _, data in store.iter_entries()] == before
+        tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert "entries" not in tables
+        assert verify_store(store).entries == len(before)
+    finally:
+        store.close()
+
+
+def test_entries_read_back_across_bundle_boundaries(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "ledger.db")
+    entries = [b"entry %d" % i for i in range(600)]
+    for start, count in ((0, 1), (1, 300), (301, 255), (556, 44)):  # partial bundles completed
+        with store.write() as tx:
+            tx.append_entries(start, entries[start : start + count])
+    assert store.read_entries(0, 600) == entries
+    assert store.read_entries(250, 20) == entries[250:270]
+    assert store.read_entries(590, 50) == entries[590:]
+    assert store.read_entries(600, 5) == []
+    assert [i for i, _ in store.iter_entries(510)] == list(range(510, 600))
+    rows = store.conn.execute("SELECT idx, length(data) FROM entry_bundles").fetchall()
+    assert [idx for idx, _ in rows] == [0, 1, 2]

@@ -7,14 +7,14 @@ returns a bool (sigstore-python's habit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from credo.errors import EntryRejected, InputError, VerificationError
+from credo.errors import EntryRejected, InputError, StoreError, VerificationError
 from credo.ledger.dsse import encode_envelope, parse_envelope_bytes
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded, decode_envelope
-from credo.store.base import Store
+from credo.store.base import CORRUPT_LOG, Store
 from credo.store.sqlite import SqliteStore
 from credo.tlog import (
     TILE_WIDTH,
@@ -51,7 +51,7 @@ def replay(source: Store, target: Store, progress: Progress | None = None) -> li
     return the leaf hashes, in order, for the caller to check the tree against."""
     leaves: list[bytes] = []
     batch: list[tuple[int, bytes]] = []
-    for index, data in source.iter_entries():
+    for index, data in _stored_entries(source):
         batch.append((index, data))
         if len(batch) >= REPLAY_CHUNK:
             _apply_chunk(target, batch, leaves, progress)
@@ -59,6 +59,22 @@ def replay(source: Store, target: Store, progress: Progress | None = None) -> li
     if batch:
         _apply_chunk(target, batch, leaves, progress)
     return leaves
+
+
+def _stored_entries(source: Store) -> Iterator[tuple[int, bytes]]:
+    """The log's entries in order; stored data that no longer decodes (an entry bundle whose
+    length prefixes were altered) is a verification failure, named."""
+    entries = source.iter_entries()
+    while True:
+        try:
+            item = next(entries)
+        except StopIteration:
+            return
+        except StoreError as exc:
+            if exc.code == CORRUPT_LOG:
+                raise VerificationError(exc.message) from exc
+            raise
+        yield item
 
 
 def _apply_chunk(

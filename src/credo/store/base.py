@@ -36,6 +36,10 @@ from credo.store._programme import (
     ScoreRow as ScoreRow,
 )
 
+CORRUPT_LOG = "corrupt_log"
+"""The code of the `StoreError` that reading the log's entries raises when stored data no
+longer decodes (tampering, a damaged disk); `credo verify` reports it as a failure."""
+
 
 @dataclass(frozen=True, slots=True)
 class MemberRow:

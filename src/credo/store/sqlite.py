@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from credo.errors import Conflict, DeferredConflict, StoreError
+from credo.store._bundles import bundle_entries, bundle_rows
 from credo.store._people import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
 from credo.store._programme import (
     PROGRAMME_DERIVED,
@@ -20,7 +21,8 @@ from credo.store._programme import (
     ProgrammeQueries,
     ProgrammeWrites,
 )
-from credo.store.base import AttestationRow, CheckpointRow, MemberRow
+from credo.store.base import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow
+from credo.tlog import TILE_WIDTH
 
 DERIVED_TABLES: tuple[str, ...] = (
     "members",
@@ -92,14 +94,23 @@ class _Queries:
         return b"" if row is None else bytes(row[0])
 
     def read_entries(self, start: int, count: int) -> list[bytes]:
+        if count <= 0:
+            return []
+        first, last = start // TILE_WIDTH, (start + count - 1) // TILE_WIDTH
         try:
             rows = self.conn.execute(
-                "SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-                (start, start + count),
+                "SELECT idx, data FROM entry_bundles WHERE idx >= ? AND idx <= ? ORDER BY idx",
+                (first, last),
             ).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite read failed: {exc}") from exc
-        return [bytes(r[0]) for r in rows]
+        entries: list[bytes] = []
+        for expected, (bundle, data) in enumerate(rows, start=first):
+            if bundle != expected:
+                break
+            entries.extend(bundle_entries(bundle, bytes(data)))
+        skip = start - first * TILE_WIDTH
+        return entries[skip : skip + count]
 
     def get_member(self, member_id: str) -> MemberRow | None:
         row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
@@ -122,6 +133,47 @@ class _Queries:
 
 
 _INSERT_ATTESTATION = "INSERT INTO attestation_index VALUES (?, ?, ?, ?)"
+
+
+def _write_bundles(conn: sqlite3.Connection, start: int, entries: Sequence[bytes]) -> None:
+    """Append ``entries`` at ``start``: complete the stored partial bundle, add new ones."""
+    try:
+        partial = b""
+        if start % TILE_WIDTH:
+            row = conn.execute(
+                "SELECT data FROM entry_bundles WHERE idx = ?", (start // TILE_WIDTH,)
+            ).fetchone()
+            partial = b"" if row is None else bytes(row[0])
+        conn.executemany(
+            "INSERT OR REPLACE INTO entry_bundles (idx, data) VALUES (?, ?)",
+            bundle_rows(start, entries, partial),
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"SQLite write failed: {exc}") from exc
+
+
+def _migrate_entries(conn: sqlite3.Connection) -> None:
+    """Data directories from before entry bundles kept one row per entry in ``entries``:
+    regroup them into bundles once, in one transaction."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
+    ).fetchone()
+    if found is None:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cur = conn.execute("SELECT idx, data FROM entries ORDER BY idx")
+        size = 0
+        while chunk := cur.fetchmany(64 * TILE_WIDTH):
+            if [int(idx) for idx, _ in chunk] != list(range(size, size + len(chunk))):
+                raise StoreError("the entries table has a gap; it cannot be regrouped")
+            _write_bundles(conn, size, [bytes(data) for _, data in chunk])
+            size += len(chunk)
+        conn.execute("DROP TABLE entries")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _digest_key(digest: str) -> bytes:
@@ -178,13 +230,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             raise StoreError(f"SQLite write failed: {exc}") from exc
 
     def append_entries(self, start: int, entries: list[bytes]) -> None:
-        try:
-            self.conn.executemany(
-                "INSERT INTO entries (idx, data) VALUES (?, ?)",
-                zip(range(start, start + len(entries)), entries, strict=True),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite write failed: {exc}") from exc
+        _write_bundles(self.conn, start, entries)
         self.set_meta("tree_size", str(start + len(entries)))
 
     def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None:
@@ -284,6 +330,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                 try:
                     init.execute("PRAGMA journal_mode = WAL")
                     init.executescript(_SCHEMA)
+                    _migrate_entries(init)
                 except sqlite3.Error as exc:
                     raise StoreError(f"cannot create schema in {self.path}: {exc}") from exc
                 finally:
@@ -349,11 +396,17 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
             yield CheckpointRow(int(seq), int(size), bytes(note))
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        first = start // TILE_WIDTH
         cur = self.conn.execute(
-            "SELECT idx, data FROM entries WHERE idx >= ? ORDER BY idx", (start,)
+            "SELECT idx, data FROM entry_bundles WHERE idx >= ? ORDER BY idx", (first,)
         )
-        for idx, data in cur:
-            yield int(idx), bytes(data)
+        for expected, (bundle, data) in enumerate(cur, start=first):
+            if bundle != expected:
+                raise StoreError(f"stored entry bundle {expected} is missing", code=CORRUPT_LOG)
+            for offset, entry in enumerate(bundle_entries(bundle, bytes(data))):
+                index = bundle * TILE_WIDTH + offset
+                if index >= start:
+                    yield index, entry
 
     def state_version(self) -> int:
         return int(self.get_meta("state_version") or 0)

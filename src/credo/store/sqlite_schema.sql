@@ -1,12 +1,15 @@
--- credo's SQLite schema. The log's tables (entries, tiles, checkpoints) are the source of truth;
+-- credo's SQLite schema. The log's tables (entry_bundles, tiles, checkpoints) are the source of truth;
 -- every table marked "derived" is recreated by `credo rebuild` from the entries.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The exact stored bytes of each DSSE envelope; leaf i of the tree is SHA-256(0x00 || data).
-CREATE TABLE IF NOT EXISTS entries (
+-- The exact stored bytes of each DSSE envelope, 256 to a row as C2SP tlog-tiles entry
+-- bundles: row idx holds entries [256*idx, 256*idx + n), each a 2-byte big-endian length and
+-- the bytes; only the last row may hold fewer (credo.store._bundles). Leaf i of the tree is
+-- SHA-256(0x00 || entry i).
+CREATE TABLE IF NOT EXISTS entry_bundles (
     idx  INTEGER PRIMARY KEY,
     data BLOB NOT NULL
 );
