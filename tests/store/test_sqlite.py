@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from credo.errors import Conflict, DeferredConflict
+from credo.errors import Conflict, DeferredConflict, StoreError
 from credo.ledger.node import DataDir
 from credo.ledger.replay import verify_store
-from credo.store.base import AttestationRow
+from credo.store.base import CORRUPT_LOG, AttestationRow
 from credo.store.sqlite import SqliteStore
 
 FULL, NORMAL = 2, 1
@@ -124,3 +124,15 @@ def test_entries_read_back_across_bundle_boundaries(tmp_path: Path) -> None:
     assert [i for i, _ in store.iter_entries(510)] == list(range(510, 600))
     rows = store.conn.execute("SELECT idx, length(data) FROM entry_bundles").fetchall()
     assert [idx for idx, _ in rows] == [0, 1, 2]
+
+
+def test_appending_past_the_stored_partial_bundle_is_refused(tmp_path: Path) -> None:
+    """Positions come from the tree size stored with the bundles; if they ever disagree, the
+    append fails rather than write a misaligned bundle."""
+    store = SqliteStore(tmp_path / "ledger.db")
+    with store.write() as tx:
+        tx.append_entries(0, [b"a", b"b", b"c"])
+    with pytest.raises(StoreError) as err, store.write() as tx:
+        tx.append_entries(5, [b"f"])
+    assert err.value.code == CORRUPT_LOG
+    assert store.read_entries(0, 10) == [b"a", b"b", b"c"]

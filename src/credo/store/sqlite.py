@@ -138,12 +138,17 @@ _INSERT_ATTESTATION = "INSERT INTO attestation_index VALUES (?, ?, ?, ?)"
 def _write_bundles(conn: sqlite3.Connection, start: int, entries: Sequence[bytes]) -> None:
     """Append ``entries`` at ``start``: complete the stored partial bundle, add new ones."""
     try:
+        bundle, held = divmod(start, TILE_WIDTH)
         partial = b""
-        if start % TILE_WIDTH:
-            row = conn.execute(
-                "SELECT data FROM entry_bundles WHERE idx = ?", (start // TILE_WIDTH,)
-            ).fetchone()
+        if held:
+            row = conn.execute("SELECT data FROM entry_bundles WHERE idx = ?", (bundle,)).fetchone()
             partial = b"" if row is None else bytes(row[0])
+            if len(bundle_entries(bundle, partial)) != held:
+                raise StoreError(
+                    f"stored entry bundle {bundle} does not hold the {held} entries before "
+                    f"position {start}",
+                    code=CORRUPT_LOG,
+                )
         conn.executemany(
             "INSERT OR REPLACE INTO entry_bundles (idx, data) VALUES (?, ?)",
             bundle_rows(start, entries, partial),
@@ -155,13 +160,14 @@ def _write_bundles(conn: sqlite3.Connection, start: int, entries: Sequence[bytes
 def _migrate_entries(conn: sqlite3.Connection) -> None:
     """Data directories from before entry bundles kept one row per entry in ``entries``:
     regroup them into bundles once, in one transaction."""
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
-    ).fetchone()
-    if found is None:
+    find = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'"
+    if conn.execute(find).fetchone() is None:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if conn.execute(find).fetchone() is None:  # another process regrouped them first
+            conn.execute("ROLLBACK")
+            return
         cur = conn.execute("SELECT idx, data FROM entries ORDER BY idx")
         size = 0
         while chunk := cur.fetchmany(64 * TILE_WIDTH):
