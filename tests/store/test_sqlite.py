@@ -136,3 +136,14 @@ def test_appending_past_the_stored_partial_bundle_is_refused(tmp_path: Path) -> 
         tx.append_entries(5, [b"f"])
     assert err.value.code == CORRUPT_LOG
     assert store.read_entries(0, 10) == [b"a", b"b", b"c"]
+
+
+def test_a_missing_bundle_is_corrupt_data(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "ledger.db")
+    with store.write() as tx:
+        tx.append_entries(0, [b"entry %d" % i for i in range(600)])
+    store.conn.execute("DELETE FROM entry_bundles WHERE idx = 1")
+    for read in (lambda: list(store.iter_entries()), lambda: store.read_entries(0, 600)):
+        with pytest.raises(StoreError) as err:
+            read()
+        assert err.value.code == CORRUPT_LOG

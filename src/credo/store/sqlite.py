@@ -97,20 +97,26 @@ class _Queries:
         if count <= 0:
             return []
         first, last = start // TILE_WIDTH, (start + count - 1) // TILE_WIDTH
-        try:
-            rows = self.conn.execute(
-                "SELECT idx, data FROM entry_bundles WHERE idx >= ? AND idx <= ? ORDER BY idx",
-                (first, last),
-            ).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite read failed: {exc}") from exc
-        entries: list[bytes] = []
-        for expected, (bundle, data) in enumerate(rows, start=first):
-            if bundle != expected:
-                break
-            entries.extend(bundle_entries(bundle, bytes(data)))
+        entries = [e for _, bundle in self._entry_bundles(first, last) for e in bundle]
         skip = start - first * TILE_WIDTH
         return entries[skip : skip + count]
+
+    def _entry_bundles(
+        self, first: int, last: int | None = None
+    ) -> Iterator[tuple[int, list[bytes]]]:
+        """The stored bundles from ``first`` (to ``last``, else to the end), decoded; one
+        missing before the last stored one is corrupt data."""
+        try:
+            cur = self.conn.execute(
+                "SELECT idx, data FROM entry_bundles WHERE idx >= ? AND idx <= ? ORDER BY idx",
+                (first, (1 << 62) if last is None else last),
+            )
+            for expected, (bundle, data) in enumerate(cur, start=first):
+                if bundle != expected:
+                    raise StoreError(f"stored entry bundle {expected} is missing", code=CORRUPT_LOG)
+                yield bundle, bundle_entries(bundle, bytes(data))
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite read failed: {exc}") from exc
 
     def get_member(self, member_id: str) -> MemberRow | None:
         row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
@@ -402,17 +408,10 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
             yield CheckpointRow(int(seq), int(size), bytes(note))
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        first = start // TILE_WIDTH
-        cur = self.conn.execute(
-            "SELECT idx, data FROM entry_bundles WHERE idx >= ? ORDER BY idx", (first,)
-        )
-        for expected, (bundle, data) in enumerate(cur, start=first):
-            if bundle != expected:
-                raise StoreError(f"stored entry bundle {expected} is missing", code=CORRUPT_LOG)
-            for offset, entry in enumerate(bundle_entries(bundle, bytes(data))):
-                index = bundle * TILE_WIDTH + offset
-                if index >= start:
-                    yield index, entry
+        for bundle, entries in self._entry_bundles(start // TILE_WIDTH):
+            base = bundle * TILE_WIDTH
+            skip = max(0, start - base)
+            yield from enumerate(entries[skip:], start=base + skip)
 
     def state_version(self) -> int:
         return int(self.get_meta("state_version") or 0)
