@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import admit_member, init_consortium
-from credo.ledger.people import People
-from credo.ledger.programme_ops import Programme
-from credo.scoring import DEFAULT_RULES_BYTES, service
+from credo.scoring import DEFAULT_RULES_BYTES
+from credo.services import scores as service
+from credo.services.node import admit_member, init_consortium
+from credo.services.people import People
+from credo.services.programme import Programme
 
 TYPES = [
     ("bank", "finance", "loan.repaid"),
@@ -52,7 +53,6 @@ def main() -> None:
             "action": "adopt_rules",
             "params": {"document": DEFAULT_RULES_BYTES.decode()},
         }
-        import credo.scoring.adoption  # noqa: F401
 
         ledger.submit_one("governance.propose", "operator", body)
         for voter in ("operator", "watch"):

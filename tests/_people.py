@@ -14,7 +14,7 @@ from credo.api.httpsig import sign_request
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir
+from credo.services.node import DataDir
 
 NID = "ZX-9876-5432"
 FAR_FUTURE = "2099-01-01T00:00:00Z"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from credo.api import create_app
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
+from credo.services.node import DataDir, Node, admit_member, init_consortium
 from credo.settings import Settings
 
 ORIGIN = "credo.test/log"
@@ -40,8 +40,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ledger(data_dir: Path) -> Iterator[Ledger]:
-    led = Ledger(DataDir(data_dir))
+def ledger(data_dir: Path) -> Iterator[Node]:
+    led = Node(DataDir(data_dir))
     yield led
     led.close()
 
@@ -63,11 +63,10 @@ def attestation(data_dir: Path, n: int, by: str = "uni") -> dict[str, object]:
     return envelope_json(make_envelope("attestation.issue", by, body, [member_key(data_dir, by)]))
 
 
-def adopt_default_rules(ledger: Ledger, proposal: str = "rules-1") -> None:
+def adopt_default_rules(ledger: Node, proposal: str = "rules-1") -> None:
     """Adopt the default rules through governance: the operator proposes, the two voters in
     MEMBERS (operator and watch) make the 2/3 quorum."""
     from credo.scoring import DEFAULT_RULES_BYTES
-    from credo.scoring import adoption as _adoption  # noqa: F401  (installs rules vetting)
 
     body = {
         "id": proposal,

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from credo.api.httpsig import sign_request
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir, Ledger
-from credo.ledger.people import People
+from credo.services.node import DataDir, Node
+from credo.services.people import People
 from tests._people import NID, grant, key_of, put_record, read, signed_post
 
 # operator: admin/issuer/voter; uni: issuer/recorder/reader (university); bank: recorder/
@@ -218,7 +218,7 @@ def test_no_national_id_or_payload_in_logs(
 
 def test_ledger_is_readable_without_the_vault(data_dir: Path) -> None:
     """Scoring and verification run on the ledger alone: no payload is ever needed."""
-    led = Ledger(DataDir(data_dir))
+    led = Node(DataDir(data_dir))
     try:
         assert led.store.records_of("0" * 32) == []
     finally:

@@ -17,9 +17,9 @@ from credo.api import create_app
 from credo.api.httpsig import sign_request
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json
-from credo.ledger.node import DataDir, Ledger, admit_member
-from credo.ledger.people import People
-from credo.ledger.programme_ops import Programme
+from credo.services.node import DataDir, Node, admit_member
+from credo.services.people import People
+from credo.services.programme import Programme
 from credo.settings import Settings
 from tests.conftest import adopt_default_rules, member_key
 
@@ -31,7 +31,7 @@ URL = "/v1/benefits/bike-deposit-free/eligibility"
 
 @pytest.fixture
 def programme_dir(data_dir: Path) -> Path:
-    ledger = Ledger(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir))
     people = People.open(ledger)
     try:
         admit_member(ledger, "citybikes", "City Bikes", "transport", ["recorder", "provider"])
@@ -67,7 +67,7 @@ def ask(client: TestClient, data_dir: Path, member: str, national_id: str, url: 
 
 
 def _export(data_dir: Path, national_id: str) -> dict[str, object]:
-    ledger = Ledger(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir))
     people = People.open(ledger)
     try:
         return people.export(national_id)
@@ -111,7 +111,7 @@ def test_every_question_is_in_the_persons_export(api: TestClient, programme_dir:
 
 
 def test_score_recomputed_on_each_new_record(api: TestClient, programme_dir: Path) -> None:
-    ledger: Ledger = api.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Node = api.app.state.node  # type: ignore[attr-defined]
     store = ledger.store
     people = People.open(ledger)
     try:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from credo.ledger.node import DataDir, Ledger
 from credo.scoring import DEFAULT_RULES_BYTES, DEFAULT_RULES_HASH
+from credo.services.node import DataDir, Node
 from tests.conftest import adopt_default_rules
 
 
@@ -15,7 +15,7 @@ def test_rules_in_force_and_schema(client: TestClient, data_dir: Path) -> None:
     missing = client.get("/v1/rules")
     assert missing.status_code == 404
     assert missing.json()["code"] == "no_rules"
-    ledger = Ledger(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir))
     try:
         adopt_default_rules(ledger)
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from credo.cli.demo import DEMO_MEMBERS, seed_demo
-from credo.ledger.people import People
 from credo.ledger.replay import verify_store
-from credo.scoring import service
+from credo.services import scores as service
+from credo.services.people import People
 
 
 def test_demo_seed_verifies_and_shows_a_benefit(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import httpx
 from credo.ledger.dsse import encode_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import admit_member, init_consortium
+from credo.services.node import admit_member, init_consortium
 from credo.tlog import Checkpoint, NoteVerifier, decode_entry_bundle, entries_path, open_checkpoint
 from tests.conftest import MEMBERS, ORIGIN
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir
+from credo.services.node import DataDir
 from credo.tlog import Checkpoint, NoteVerifier, open_checkpoint, verify_consistency
 from tests.conftest import ORIGIN, member_key
 from tests.e2e._server import (

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from credo.api import create_app
-from credo.ledger.node import DataDir
+from credo.services.node import DataDir
 from credo.settings import Settings
 from credo.tlog import Checkpoint, NoteVerifier, leaf_hash, open_checkpoint, verify_inclusion
 from credo.vault import load_master_key, normalize_national_id

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir
+from credo.services.node import DataDir
 from credo.tlog import Checkpoint, NoteSigner, generate_signer, sign_checkpoint
 from tests.conftest import ORIGIN, member_key
 from tests.e2e._server import (

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from credo.errors import EntryRejected, InputError
-from credo.ledger.access import decide
-from credo.ledger.node import Ledger
-from credo.ledger.people import People, ReadRequest
+from credo.ledger.kinds.access import decide
 from credo.ledger.replay import verify_store
+from credo.services.node import Node
+from credo.services.people import People, ReadRequest
 from tests._people import FAR_FUTURE, NID
 from tests.conftest import member_key
 
@@ -19,7 +19,7 @@ DIGEST = "sha256:" + "ab" * 32
 
 
 @pytest.fixture
-def people(ledger: Ledger) -> Iterator[People]:
+def people(ledger: Node) -> Iterator[People]:
     p = People.open(ledger)
     key = member_key(ledger.data.root, "bank")
     p.put_record(key, "bank", NID, "finance", "loan.repaid", {"amount": 100})
@@ -139,7 +139,7 @@ def test_special_categories_never_for_scoring(people: People) -> None:
     assert (reason, granted, kinds) == ("ok", ("health",), ["visit.completed"])
 
 
-def test_mandate_basis(people: People, ledger: Ledger) -> None:
+def test_mandate_basis(people: People, ledger: Node) -> None:
     mandate = {
         "id": "civic-education-check",
         "purpose": "benefit_eligibility",
@@ -158,7 +158,7 @@ def test_mandate_basis(people: People, ledger: Ledger) -> None:
     assert _read(people, basis, **eligibility)[0] == "mandate_repealed"
 
 
-def test_mandates_may_not_cover_special_categories(ledger: Ledger) -> None:
+def test_mandates_may_not_cover_special_categories(ledger: Node) -> None:
     body = {
         "id": "health-for-all",
         "purpose": "research",
@@ -184,7 +184,7 @@ def test_malformed_reads_write_nothing(people: People) -> None:
     assert people.store.tree_size() == size
 
 
-def test_a_forged_grant_does_not_replay(people: People, ledger: Ledger) -> None:
+def test_a_forged_grant_does_not_replay(people: People, ledger: Node) -> None:
     """An access entry claiming a grant its basis does not give is refused by the handler,
     so neither the sequencer nor a replay can be fooled by the access recorder."""
     ref = people.vault.subject_ref(NID)

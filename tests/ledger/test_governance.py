@@ -9,18 +9,17 @@ from typing import Any
 
 import pytest
 
-import credo.scoring.adoption  # noqa: F401  (installs rules vetting)
 from credo.errors import EntryRejected
 from credo.ledger.entries import public_key_b64
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import Ledger
 from credo.ledger.replay import rebuild, verify_store
 from credo.scoring import DEFAULT_RULES_BYTES
+from credo.services.node import Node
 
 # conftest MEMBERS: voters are the operator and "watch" (civil society); we add "bank" as voter.
 
 
-def _voters(ledger: Ledger) -> None:
+def _voters(ledger: Node) -> None:
     ledger.submit_one(
         "member.admit",
         "operator",
@@ -34,7 +33,7 @@ def _voters(ledger: Ledger) -> None:
     )
 
 
-def _save(ledger: Ledger, member_id: str) -> MemberKey:
+def _save(ledger: Node, member_id: str) -> MemberKey:
     key = MemberKey.generate()
     key.save(ledger.data.member_key(member_id))
     return key
@@ -51,17 +50,17 @@ def _rules(**change: Any) -> str:
     return json.dumps(doc)
 
 
-def propose(ledger: Ledger, pid: str, action: str, params: dict[str, Any], by: str = "operator"):
+def propose(ledger: Node, pid: str, action: str, params: dict[str, Any], by: str = "operator"):
     return ledger.submit_one(
         "governance.propose", by, {"id": pid, "action": action, "params": params}
     )
 
 
-def vote(ledger: Ledger, pid: str, by: str, choice: str = "yes"):
+def vote(ledger: Node, pid: str, by: str, choice: str = "yes"):
     return ledger.submit_one("governance.vote", by, {"proposal": pid, "vote": choice})
 
 
-def test_rules_adopted_at_two_thirds(ledger: Ledger) -> None:
+def test_rules_adopted_at_two_thirds(ledger: Node) -> None:
     _voters(ledger)  # voters: operator, watch, city -> quorum 2 of 3
     propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
     assert ledger.store.current_rules() is None
@@ -75,7 +74,7 @@ def test_rules_adopted_at_two_thirds(ledger: Ledger) -> None:
     assert len(ledger.store.rules_history()) == 1
 
 
-def test_rejected_when_quorum_unreachable(ledger: Ledger) -> None:
+def test_rejected_when_quorum_unreachable(ledger: Node) -> None:
     _voters(ledger)
     propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
     vote(ledger, "rules-1", "operator", "no")
@@ -99,7 +98,7 @@ def test_rejected_when_quorum_unreachable(ledger: Ledger) -> None:
     ],
     ids=["special-category", "outside-benefit-context", "negative-points", "penalty-key"],
 )
-def test_bad_rules_refused_at_proposal(ledger: Ledger, document: str, code: str) -> None:
+def test_bad_rules_refused_at_proposal(ledger: Node, document: str, code: str) -> None:
     size = ledger.store.tree_size()
     with pytest.raises(EntryRejected) as err:
         propose(ledger, "rules-bad", "adopt_rules", {"document": document})
@@ -109,7 +108,7 @@ def test_bad_rules_refused_at_proposal(ledger: Ledger, document: str, code: str)
     assert ledger.store.get_proposal("rules-bad") is None
 
 
-def test_one_vote_per_member_and_only_voters(ledger: Ledger) -> None:
+def test_one_vote_per_member_and_only_voters(ledger: Node) -> None:
     propose(ledger, "rules-1", "adopt_rules", {"document": DEFAULT_RULES_BYTES.decode()})
     _voters(ledger)
     vote(ledger, "rules-1", "operator")
@@ -121,7 +120,7 @@ def test_one_vote_per_member_and_only_voters(ledger: Ledger) -> None:
     assert not_voter.value.code == "role_not_allowed"
 
 
-def test_member_admitted_by_governance_and_replayed(ledger: Ledger, data_dir: Path) -> None:
+def test_member_admitted_by_governance_and_replayed(ledger: Node, data_dir: Path) -> None:
     key = MemberKey.generate()
     spec = {
         "id": "new-coop",

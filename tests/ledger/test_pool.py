@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from credo.errors import EntryRejected
-from credo.ledger.node import DataDir
+from credo.ledger import standard_kinds
 from credo.ledger.pool import MIN_PART, Result, Validator, _pack, _unpack
 from credo.ledger.validate import Decoded, decode_part, parse_batch
+from credo.services.node import DataDir
 from credo.store.sqlite import SqliteStore
 from tests.conftest import attestation
 
@@ -19,7 +20,7 @@ from tests.conftest import attestation
 @pytest.fixture
 def validator(data_dir: Path) -> Iterator[Validator]:
     store = SqliteStore(DataDir(data_dir).db)
-    v = Validator(store, str(DataDir(data_dir).db), workers=0)
+    v = Validator(store, standard_kinds(), workers=0)
     v.workers = 2  # the split policy only; no processes are started
     yield v
     store.close()
@@ -66,7 +67,7 @@ def test_worker_results_cross_the_process_boundary_unchanged(
         (plain, b"m", mixed),
         (with_model, b"p", [Decoded, EntryRejected]),
     ):
-        results = decode_part(parse_batch(body), 0, 1, validator._lookup())
+        results = decode_part(parse_batch(body), 0, 1, validator.kinds, validator._lookup())
         assert [type(r) for r in results] == kinds
         packed = _pack(results)
         assert packed[:1] == how

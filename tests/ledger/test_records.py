@@ -11,9 +11,9 @@ import pytest
 from credo.errors import EntryRejected, InputError, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
-from credo.ledger.node import Ledger
-from credo.ledger.people import PayloadTooLarge, People
 from credo.ledger.replay import rebuild, verify_store
+from credo.services.node import Node
+from credo.services.people import PayloadTooLarge, People
 from credo.vault import MAX_PAYLOAD_BYTES
 from tests._people import NID
 from tests.conftest import member_key
@@ -22,7 +22,7 @@ MARKER = "purple-elephant-7781"
 
 
 @pytest.fixture
-def people(ledger: Ledger) -> Iterator[People]:
+def people(ledger: Node) -> Iterator[People]:
     p = People.open(ledger)
     yield p
     p.close()
@@ -50,7 +50,7 @@ def test_the_log_holds_metadata_only(people: People) -> None:
     assert payload["body"]["subject"] == people.vault.subject_ref(NID)
 
 
-def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Ledger) -> None:
+def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Node) -> None:
     record_id = _put(people, "bank", "finance", "loan.opened", {"amount": 5})
     prepared = people.prepare_record(
         "bank", NID, "finance", "loan.repaid", {"amount": 5}, amends=record_id
@@ -138,7 +138,7 @@ def test_a_hospital_records_health_data(people: People) -> None:
     assert people.store.get_record(record_id) is not None
 
 
-def test_direct_submission_is_checked_by_the_handler(ledger: Ledger) -> None:
+def test_direct_submission_is_checked_by_the_handler(ledger: Node) -> None:
     body = {
         "record_id": "1" * 32,
         "subject": "2" * 32,
@@ -156,7 +156,7 @@ def test_direct_submission_is_checked_by_the_handler(ledger: Ledger) -> None:
     assert info.value.code == "schema"
 
 
-def test_rebuild_reproduces_people_state(people: People, ledger: Ledger) -> None:
+def test_rebuild_reproduces_people_state(people: People, ledger: Node) -> None:
     _put(people, "bank", "finance", "loan.repaid", {"a": 1})
     people.erase(NID)
     before = ledger.store.dump_state()

@@ -1,43 +1,116 @@
-"""The sequencer survives a bug in a state transition: that group fails, later ones commit."""
+"""The sequencer survives a bug in a state transition (that group fails, later ones commit)
+and anything its listeners do; a duplicate in a group is refused alone."""
 
 from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
 
 import pytest
 
 from credo.errors import CredoError
-from credo.ledger import state
-from credo.ledger.node import Ledger
-from credo.ledger.sequencer import Accepted
+from credo.ledger import Context, Registry, standard_kinds
+from credo.ledger.registry import Handler
+from credo.ledger.sequencer import Accepted, Sequencer
 from credo.ledger.validate import Decoded
+from credo.services.node import Node
+from credo.services.policy import StandardPolicy
 from tests.conftest import attestation
 
 
-def _decoded(ledger: Ledger, n: int) -> Decoded:
+def _decoded(ledger: Node, n: int) -> Decoded:
     checked = ledger.validator.validate_entries([attestation(ledger.data.root, n)])
     assert isinstance(checked[0], Decoded)
     return checked[0]
 
 
+def _kinds_with(name: str, apply: Handler) -> Registry:
+    """The standard kinds, with ``name``'s transition replaced."""
+    return Registry(
+        dataclasses.replace(k, apply=apply) if k.name == name else k for k in standard_kinds()
+    )
+
+
+@pytest.fixture
+def sequencers(ledger: Node) -> Iterator[list[Sequencer]]:
+    """Sequencers a test builds on the ledger's store (the ledger's own one stays idle)."""
+    made: list[Sequencer] = []
+    yield made
+    for s in made:
+        s.close()
+
+
+def _sequencer(ledger: Node, kinds: Registry, made: list[Sequencer]) -> Sequencer:
+    seq = Sequencer(
+        ledger.store, ledger.ledger.signer, ledger.origin, Context(kinds, StandardPolicy())
+    )
+    made.append(seq)
+    return seq
+
+
 def test_a_crashing_handler_fails_its_group_not_the_writer(
-    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+    ledger: Node, sequencers: list[Sequencer]
 ) -> None:
     size = ledger.store.tree_size()
+    broken = {"on": True}
+    issue = standard_kinds().get("attestation.issue").apply
 
-    def boom(*_: object) -> None:
-        raise RuntimeError("bug")
+    def boom(*args: object) -> None:
+        if broken["on"]:
+            raise RuntimeError("bug")
+        issue(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setitem(state._HANDLERS, "attestation.issue", boom)
+    seq = _sequencer(ledger, _kinds_with("attestation.issue", boom), sequencers)
     with pytest.raises(CredoError) as err:
-        ledger.sequencer.append_now([_decoded(ledger, 1)])
+        seq.append_now([_decoded(ledger, 1)])
     assert "internal error" in err.value.message
     assert ledger.store.tree_size() == size  # rolled back
-    monkeypatch.undo()
-    outcome = ledger.sequencer.append_now([_decoded(ledger, 2)])[0]
+    broken["on"] = False
+    outcome = seq.append_now([_decoded(ledger, 2)])[0]
     assert isinstance(outcome, Accepted)
     assert outcome.index == size
 
 
-def test_a_duplicate_in_a_group_is_refused_alone(ledger: Ledger) -> None:
+def test_a_raising_listener_leaves_the_sequencer_answering(
+    ledger: Node, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A listener that raises on every commit is logged; submissions keep being answered
+    and the listeners after it still hear about every commit."""
+    heard: list[int] = []
+    done = threading.Event()
+
+    def raising(entries: list[Decoded]) -> None:
+        raise RuntimeError("listener bug")
+
+    def counting(entries: list[Decoded]) -> None:
+        heard.append(len(entries))
+        if len(heard) == 3:
+            done.set()
+
+    ledger.sequencer.add_listener(raising)
+    ledger.sequencer.add_listener(counting)
+    for n in range(3):
+        outcome = ledger.sequencer.append_now([_decoded(ledger, n)])[0]
+        assert isinstance(outcome, Accepted)
+    assert done.wait(10)
+    assert heard == [1, 1, 1]
+    assert "a commit listener failed" in caplog.text
+
+
+def test_a_slow_listener_does_not_hold_up_commits(ledger: Node) -> None:
+    """A listener blocked indefinitely: commits are still answered (it runs on its own
+    thread, not the writer's)."""
+    release = threading.Event()
+    ledger.sequencer.add_listener(lambda _: release.wait(30) and None)
+    try:
+        for n in range(5):
+            assert isinstance(ledger.sequencer.append_now([_decoded(ledger, n)])[0], Accepted)
+    finally:
+        release.set()
+
+
+def test_a_duplicate_in_a_group_is_refused_alone(ledger: Node) -> None:
     """The group's attestations are checked for duplicates together at commit; when one
     was attested before, the group is sequenced again and only that entry is refused."""
     first = ledger.sequencer.append_now([_decoded(ledger, 1)])[0]

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from credo.errors import VerificationError
-from credo.ledger.node import DataDir, admit_member, init_consortium
 from credo.ledger.replay import verify_store
+from credo.services.node import DataDir, admit_member, init_consortium
 from credo.store.sqlite import SqliteStore
 from credo.tlog import decode_entry_bundle
 from tests.conftest import MEMBERS, ORIGIN

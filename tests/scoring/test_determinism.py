@@ -13,11 +13,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credo.ledger.node import Ledger, admit_member, init_consortium
-from credo.ledger.people import People
-from credo.ledger.programme_ops import Programme
 from credo.ledger.replay import rebuild
-from credo.scoring import DEFAULT_RULES_BYTES, service
+from credo.scoring import DEFAULT_RULES_BYTES
+from credo.services import scores as service
+from credo.services.node import Node, admit_member, init_consortium
+from credo.services.people import People
+from credo.services.programme import Programme
 from tests.conftest import MEMBERS, member_key
 
 KINDS = [
@@ -60,7 +61,7 @@ records = st.lists(
 )
 
 
-def _consortium(root: Path, rules: str) -> Ledger:
+def _consortium(root: Path, rules: str) -> Node:
     ledger = init_consortium(root, "credo.test/determinism")
     for member_id, name, sector, roles in MEMBERS:
         admit_member(ledger, member_id, name, sector, roles)

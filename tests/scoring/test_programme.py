@@ -10,11 +10,11 @@ import pytest
 
 from credo.errors import EntryRejected, NotFound
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir, Ledger
-from credo.ledger.people import People
-from credo.ledger.programme_ops import Programme
 from credo.ledger.replay import rebuild
-from credo.scoring import service
+from credo.services import scores as service
+from credo.services.node import DataDir, Node
+from credo.services.people import People
+from credo.services.programme import Programme
 from tests.conftest import adopt_default_rules, member_key
 
 ALICE = "ID-ALICE-0001"
@@ -23,7 +23,7 @@ BOB = "ID-BOB-0002"
 
 @pytest.fixture
 def prog(data_dir: Path) -> Iterator[Programme]:
-    ledger = Ledger(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir))
     people = People.open(ledger)
     adopt_default_rules(ledger)
     yield Programme(people)

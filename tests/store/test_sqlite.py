@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from credo.errors import Conflict, DeferredConflict, StoreError
-from credo.ledger.node import DataDir
 from credo.ledger.replay import verify_store
-from credo.store.base import CORRUPT_LOG, AttestationRow
+from credo.services.node import DataDir
+from credo.store import CORRUPT_LOG, AttestationRow
 from credo.store.sqlite import SqliteStore
 
 FULL, NORMAL = 2, 1

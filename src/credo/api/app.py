@@ -22,19 +22,19 @@ from credo.api.routes import (
     records,
     rules,
 )
-from credo.ledger.node import DataDir, Ledger
-from credo.scoring.rescorer import Rescorer
+from credo.services.node import DataDir, Node
+from credo.services.rescorer import Rescorer
 from credo.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ledger = Ledger(DataDir(settings.data_dir), workers=settings.workers)
-        ledger.validator.warm_up()
-        rescorer = Rescorer(ledger.store)
-        ledger.sequencer.add_listener(rescorer.on_commit)
-        app.state.ledger = ledger
+        node = Node(DataDir(settings.data_dir), workers=settings.workers)
+        node.validator.warm_up()
+        rescorer = Rescorer(node.store)
+        node.sequencer.add_listener(rescorer.on_commit)
+        app.state.node = node
         app.state.nonces = NonceCache()
         app.state.people = None  # opened on first use by credo.api.deps.get_people
         try:
@@ -42,9 +42,9 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             if app.state.people is not None:
                 app.state.people.close()
-            ledger.sequencer.close()  # no more commits, so no more rescoring work
+            node.sequencer.close()  # no more commits, so no more rescoring work
             rescorer.close()
-            ledger.close()
+            node.close()
 
     app = FastAPI(
         title="credo",

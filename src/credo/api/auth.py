@@ -25,7 +25,7 @@ from credo.api.httpsig import (
 )
 from credo.errors import AuthenticationError, EntryRejected, InputError, PermissionDenied
 from credo.ledger.validate import verify_ed25519
-from credo.store.base import MemberRow, Store
+from credo.store import MemberRow, Store
 
 MAX_SKEW_SECONDS = 300
 MAX_SIGNED_BODY = 64 * 1024

@@ -8,20 +8,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from credo.api.auth import Authenticated, authenticate_request
-from credo.ledger.node import Ledger
-from credo.ledger.people import People
-from credo.store.base import Store
+from credo.ledger import Ledger
+from credo.services.people import People
+from credo.store import Store
 
 
 # Declared async because they do no I/O: FastAPI runs a plain `def` dependency on its thread
 # pool, a thread hop on every request for what is an attribute read.
 async def get_ledger(request: Request) -> Ledger:
-    ledger: Ledger = request.app.state.ledger
+    ledger: Ledger = request.app.state.node.ledger
     return ledger
 
 
 async def get_store(request: Request) -> Store:
-    store: Store = request.app.state.ledger.store
+    store: Store = request.app.state.node.store
     return store
 
 
@@ -41,14 +41,14 @@ def get_people(request: Request) -> People:
     with _people_lock:
         people: People | None = getattr(state, "people", None)
         if people is None:
-            people = People.open(state.ledger)
+            people = People.open(state.node)
             state.people = people
     return people
 
 
 async def authenticate(request: Request) -> Authenticated:
     return await authenticate_request(
-        request, request.app.state.ledger.store, request.app.state.nonces
+        request, request.app.state.node.store, request.app.state.nonces
     )
 
 

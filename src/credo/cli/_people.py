@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from credo.ledger.node import DataDir, Ledger
-from credo.ledger.people import People
+from credo.services.node import DataDir, Node
+from credo.services.people import People
 
 NationalIdOption = Annotated[
     str,
@@ -29,7 +29,7 @@ def national_id(value: str) -> str:
 
 @contextmanager
 def open_people(data: Path) -> Iterator[People]:
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     try:
         people = People.open(ledger)
         try:

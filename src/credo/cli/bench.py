@@ -20,10 +20,11 @@ import typer
 from credo.cli._ceiling import verification_ceiling
 from credo.cli._common import DataOption, console, progress_bar
 from credo.errors import CredoError, InputError
+from credo.ledger import Ledger
 from credo.ledger.dsse import encode_envelope
 from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
-from credo.ledger.node import DataDir, Ledger
+from credo.services.node import DataDir, Node
 from credo.tlog import NoteVerifier, open_checkpoint
 
 app = typer.Typer(help="Benchmarks that print figures and ratios.", no_args_is_help=True)
@@ -291,7 +292,7 @@ def bench_log(
         run, ceilings = _bracketed(lambda: _over_http(url, bodies, concurrency), ceiling_seconds)
         _report(run, ceilings, "http")
         return
-    ledger = Ledger(d, workers=os.cpu_count() or 1)
+    ledger = Node(d, workers=os.cpu_count() or 1)
     try:
 
         def admit_local(env: dict[str, object]) -> None:
@@ -303,7 +304,7 @@ def bench_log(
         bodies = _bodies(key, entries, batch)
         ledger.validator.warm_up()
         run, ceilings = _bracketed(
-            lambda: _in_process(ledger, bodies, concurrency), ceiling_seconds
+            lambda: _in_process(ledger.ledger, bodies, concurrency), ceiling_seconds
         )
         _report(run, ceilings, "in-process")
     finally:

@@ -11,9 +11,8 @@ import typer
 from credo.cli._common import DataOption, console
 from credo.cli.ledger_cmds import serve
 from credo.cli.member import DEFAULT_ROLES
-from credo.ledger.node import DataDir, Ledger, admit_member, init_consortium
 from credo.scoring import DEFAULT_RULES_BYTES
-from credo.scoring import adoption as _adoption  # noqa: F401  (installs rules vetting)
+from credo.services.node import DataDir, Node, admit_member, init_consortium
 
 DEMO_ORIGIN = "credo.example/demo"
 DEMO_MEMBERS = [
@@ -29,7 +28,7 @@ DEMO_MEMBERS = [
 ]
 
 
-def _adopt_default_rules(ledger: Ledger) -> None:
+def _adopt_default_rules(ledger: Node) -> None:
     """The programme's rules go through governance like any other: proposed, voted, adopted."""
     body = {
         "id": "rules-2026-1",
@@ -65,14 +64,14 @@ DEMO_PEOPLE = {
 }
 
 
-def _seed_people(ledger: Ledger) -> None:
+def _seed_people(ledger: Node) -> None:
     """Records about three synthetic people; two enrol; one disputes a record."""
     from datetime import UTC, datetime, timedelta
 
     from credo.ledger.keys import MemberKey
-    from credo.ledger.people import People
-    from credo.ledger.programme_ops import Programme
-    from credo.scoring import service
+    from credo.services import scores as service
+    from credo.services.people import People
+    from credo.services.programme import Programme
 
     people = People.open(ledger)
     try:
@@ -103,7 +102,7 @@ def _seed_people(ledger: Ledger) -> None:
         people.close()
 
 
-def seed_demo(root: Path) -> Ledger:
+def seed_demo(root: Path) -> Node:
     """Create the demo consortium: members, and a few diplomas attested (one revoked)."""
     ledger = init_consortium(root, DEMO_ORIGIN)
     for member_id, name, sector in DEMO_MEMBERS:

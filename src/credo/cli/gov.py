@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-import credo.scoring.adoption  # noqa: F401  (installs rules vetting for adoption)
 from credo.cli._common import DataOption, console
 from credo.errors import InputError
-from credo.ledger.node import DataDir, Ledger
+from credo.services.node import DataDir, Node
 from credo.store.sqlite import SqliteStore
 
 app = typer.Typer(help="Proposals and votes of the consortium's governance.", no_args_is_help=True)
@@ -53,7 +52,7 @@ def propose(
         "params": _params(action, file, params),
         "rationale": rationale,
     }
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     try:
         accepted = ledger.submit_one("governance.propose", member, body)
     finally:
@@ -69,7 +68,7 @@ def vote(
     choice: Annotated[str, typer.Option("--vote", help="yes|no|abstain")] = "yes",
 ) -> None:
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     try:
         accepted = ledger.submit_one(
             "governance.vote", member, {"proposal": proposal, "vote": choice}

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, progress_bar
-from credo.ledger.node import DataDir, init_consortium
 from credo.ledger.replay import rebuild, verify_store
-from credo.store.sqlite import SqliteStore
+from credo.services.node import DataDir, init_consortium
+from credo.store import Store, open_store
 
 
 def init(
@@ -48,10 +48,10 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
-def _open(data: Path) -> SqliteStore:
+def _open(data: Path) -> Store:
     d = DataDir(data)
     d.read_config()
-    return SqliteStore(d.db)
+    return open_store(d.db)
 
 
 def verify(data: DataOption) -> None:

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console
-from credo.ledger.kinds import ROLES, SECTORS
-from credo.ledger.node import DataDir, Ledger, admit_member
+from credo.ledger.schema import ROLES, SECTORS
+from credo.services.node import DataDir, Node, admit_member
 
 app = typer.Typer(help="Manage consortium members.", no_args_is_help=True)
 
@@ -35,7 +35,7 @@ def add(
     ] = None,
 ) -> None:
     """Admit a member and write its private key (PKCS#8 PEM) to DIR/keys/ID.pem."""
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     try:
         chosen = roles or DEFAULT_ROLES.get(sector, ["reader"])
         key = admit_member(ledger, id, name, sector, chosen)
@@ -48,7 +48,7 @@ def add(
 @app.command("list")
 def list_members(data: DataOption) -> None:
     """List members as the log says they are."""
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     try:
         for m in ledger.store.list_members():
             print(f"{m.id}\t{m.sector}\t{m.status}\t{','.join(m.roles)}\t{m.name}")

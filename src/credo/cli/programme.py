@@ -12,10 +12,10 @@ import typer
 
 from credo.cli._common import DataOption, console, progress_bar
 from credo.errors import InputError
-from credo.ledger.node import DataDir, Ledger
-from credo.ledger.people import People
-from credo.ledger.programme_ops import Programme
-from credo.scoring import service
+from credo.services import scores as service
+from credo.services.node import DataDir, Node
+from credo.services.people import People
+from credo.services.programme import Programme
 
 app = typer.Typer(help="Enrol in or withdraw from the credit programme.", no_args_is_help=True)
 disputes = typer.Typer(help="Contest a record; answer or expire disputes.", no_args_is_help=True)
@@ -25,7 +25,7 @@ NationalId = Annotated[str, typer.Option("--national-id", help="The person's nat
 
 @contextmanager
 def _programme(data: Path) -> Iterator[Programme]:
-    ledger = Ledger(DataDir(data))
+    ledger = Node(DataDir(data))
     people = People.open(ledger)
     try:
         yield Programme(people)

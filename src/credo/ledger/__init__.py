@@ -1,8 +1,20 @@
-"""credo.ledger: entry kinds, members, governance, the credit programme's entries; replaying
-the log into state. Importing it registers every kind (the closed set is complete here)."""
+"""credo.ledger: the log machinery (DSSE envelopes, validation, the sequencer, replay) and
+the entry kinds (`credo.ledger.kinds`, an explicit registry). Nothing here registers itself
+on import: a `Ledger` is built with its `Registry` and `Policy` passed in."""
 
-from credo.ledger import access as access
-from credo.ledger import consent as consent
-from credo.ledger import governance as governance
-from credo.ledger import programme as programme
-from credo.ledger import records as records
+from credo.ledger.kinds import standard_kinds
+from credo.ledger.ledger import Ledger
+from credo.ledger.registry import Context, Kind, Policy, Registry
+from credo.ledger.replay import VerifySummary, rebuild, verify_store
+
+__all__ = [
+    "Context",
+    "Kind",
+    "Ledger",
+    "Policy",
+    "Registry",
+    "VerifySummary",
+    "rebuild",
+    "standard_kinds",
+    "verify_store",
+]

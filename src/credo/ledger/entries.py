@@ -8,7 +8,7 @@ from typing import Any
 
 from credo.ledger.dsse import Envelope, encode_envelope, payload_type_for, sign_envelope
 from credo.ledger.keys import MemberKey
-from credo.ledger.kinds import utc_now
+from credo.ledger.schema import utc_now
 
 
 def make_payload(kind: str, by: str, body: dict[str, Any], at: str | None = None) -> bytes:

@@ -18,22 +18,25 @@ from itertools import islice
 from typing import Any
 
 from credo.errors import EntryRejected
+from credo.ledger.registry import Registry
 from credo.ledger.validate import Decoded, KeyLookup, decode_part, parse_batch, parse_each
-from credo.store.base import Store
-from credo.store.sqlite import SqliteStore
+from credo.store import Store, open_store
 
 MIN_PART = 64
 
 Result = Decoded | EntryRejected
 
-_worker_store: SqliteStore | None = None
+_worker_store: Store | None = None
+_worker_kinds: Registry | None = None
 _worker_keys: dict[str, bytes] = {}
 _worker_version = -1
 
 
-def _worker_init(db_path: str) -> None:
-    global _worker_store
-    _worker_store = SqliteStore(db_path, readonly=True)
+def _worker_init(location: str, kinds: Registry) -> None:
+    """A worker's state: its own read-only view of the store, and the ledger's registry."""
+    global _worker_store, _worker_kinds
+    _worker_store = open_store(location, readonly=True)
+    _worker_kinds = kinds
 
 
 def _active_keys(store: Store) -> dict[str, bytes]:
@@ -43,10 +46,11 @@ def _active_keys(store: Store) -> dict[str, bytes]:
 def _worker_decode(body: bytes, part: int, parts: int, version: int) -> bytes:
     global _worker_keys, _worker_version
     assert _worker_store is not None
+    assert _worker_kinds is not None
     if version != _worker_version:
         _worker_keys = _active_keys(_worker_store)
         _worker_version = version
-    return _pack(decode_part(parse_batch(body), part, parts, _worker_keys.get))
+    return _pack(decode_part(parse_batch(body), part, parts, _worker_kinds, _worker_keys.get))
 
 
 def _pack(results: list[Result]) -> bytes:
@@ -95,15 +99,16 @@ def _interleave(parts: list[list[Result]]) -> list[Result]:
 class Validator:
     """Validates request bodies of ``POST /v1/entries``; ``workers=0`` validates in-process."""
 
-    def __init__(self, store: Store, db_path: str, workers: int) -> None:
+    def __init__(self, store: Store, kinds: Registry, workers: int) -> None:
         self.store = store
+        self.kinds = kinds
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0  # worker tasks in flight, counted on the event loop's thread
         if workers > 0:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_worker_init, initargs=(db_path,)
+                workers, mp_context=ctx, initializer=_worker_init, initargs=(store.location, kinds)
             )
 
     def _lookup(self) -> KeyLookup:
@@ -111,12 +116,12 @@ class Validator:
 
     def validate_entries(self, entries: list[Any]) -> list[Result]:
         """In-process validation of already-decoded envelope objects (CLI, tests)."""
-        return decode_part(parse_each(entries), 0, 1, self._lookup())
+        return decode_part(parse_each(entries), 0, 1, self.kinds, self._lookup())
 
     async def validate_body(self, body: bytes) -> list[Result]:
         """Raises InputError when the body as a whole is malformed; otherwise one result each."""
         if self._pool is None:
-            return decode_part(parse_batch(body), 0, 1, self._lookup())
+            return decode_part(parse_batch(body), 0, 1, self.kinds, self._lookup())
         parts = self._parts(body)
         version = self.store.state_version()
         loop = asyncio.get_running_loop()

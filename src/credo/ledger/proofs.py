@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from credo.errors import InputError, NotFound
-from credo.store.base import Store
+from credo.store import Store
 from credo.tlog import Checkpoint, TileHashReader, consistency_proof, inclusion_proof, parse_note
 
 

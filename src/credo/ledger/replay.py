@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from credo.errors import EntryRejected, InputError, StoreError, VerificationError
 from credo.ledger.dsse import encode_envelope, parse_envelope_bytes
+from credo.ledger.kinds import standard_kinds
+from credo.ledger.registry import Context, Registry
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded, decode_envelope
-from credo.store.base import CORRUPT_LOG, Store
-from credo.store.sqlite import SqliteStore
+from credo.store import CORRUPT_LOG, MEMORY, Store, open_store
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,
@@ -35,29 +36,33 @@ def _no_keys(_: str) -> bytes | None:
     return None
 
 
-def decode_stored(index: int, data: bytes) -> Decoded:
+def decode_stored(index: int, data: bytes, kinds: Registry) -> Decoded:
     """Decode a stored entry; its bytes must be exactly credo's one serialisation."""
     try:
         env = parse_envelope_bytes(data)
         if encode_envelope(env) != data:
             raise EntryRejected("stored bytes are not the canonical envelope", code="noncanonical")
-        return decode_envelope(env, data, _no_keys)[0]
+        return decode_envelope(env, data, kinds, _no_keys)[0]
     except EntryRejected as exc:
         raise VerificationError(f"entry {index}: {exc.message} ({exc.code})") from exc
 
 
-def replay(source: Store, target: Store, progress: Progress | None = None) -> list[bytes]:
-    """Apply every entry of ``source`` to ``target``'s derived state, checking signatures;
+def replay(
+    source: Store, target: Store, kinds: Registry, progress: Progress | None = None
+) -> list[bytes]:
+    """Apply every entry of ``source`` to ``target``'s derived state, checking signatures
+    and what the log itself decided, not today's policy (`credo.ledger.registry.Policy`);
     return the leaf hashes, in order, for the caller to check the tree against."""
+    context = Context(kinds, policy=None)
     leaves: list[bytes] = []
     batch: list[tuple[int, bytes]] = []
     for index, data in _stored_entries(source):
         batch.append((index, data))
         if len(batch) >= REPLAY_CHUNK:
-            _apply_chunk(target, batch, leaves, progress)
+            _apply_chunk(target, batch, context, leaves, progress)
             batch = []
     if batch:
-        _apply_chunk(target, batch, leaves, progress)
+        _apply_chunk(target, batch, context, leaves, progress)
     return leaves
 
 
@@ -78,13 +83,17 @@ def _stored_entries(source: Store) -> Iterator[tuple[int, bytes]]:
 
 
 def _apply_chunk(
-    target: Store, batch: list[tuple[int, bytes]], leaves: list[bytes], progress: Progress | None
+    target: Store,
+    batch: list[tuple[int, bytes]],
+    context: Context,
+    leaves: list[bytes],
+    progress: Progress | None,
 ) -> None:
     with target.write() as tx:
         for index, data in batch:
-            entry = decode_stored(index, data)
+            entry = decode_stored(index, data, context.kinds)
             try:
-                apply(tx, index, entry)
+                apply(tx, index, entry, context)
             except EntryRejected as exc:
                 raise VerificationError(
                     f"entry {index} does not replay: {exc.message} ({exc.code})"
@@ -94,10 +103,11 @@ def _apply_chunk(
         progress(len(batch))
 
 
-def rebuild(store: SqliteStore, progress: Progress | None = None) -> int:
-    """Drop and recreate every derived table from the log (`credo rebuild`)."""
+def rebuild(store: Store, progress: Progress | None = None, kinds: Registry | None = None) -> int:
+    """Drop and recreate every derived table from the log (`credo rebuild`), with ``kinds``
+    (credo's standard set unless given)."""
     store.reset_state()
-    return len(replay(store, store, progress))
+    return len(replay(store, store, kinds or standard_kinds(), progress))
 
 
 @dataclass(frozen=True)
@@ -109,12 +119,15 @@ class VerifySummary:
     root: bytes
 
 
-def verify_store(store: Store, progress: Progress | None = None) -> VerifySummary:
+def verify_store(
+    store: Store, progress: Progress | None = None, kinds: Registry | None = None
+) -> VerifySummary:
     """Recompute every leaf and node hash, check every signature, every checkpoint (each
-    consistent with the next) and replay the ledger state; raise on the first discrepancy."""
-    replayed = SqliteStore(":memory:")
+    consistent with the next) and replay the ledger state with ``kinds`` (credo's standard
+    set unless given); raise on the first discrepancy."""
+    replayed = open_store(MEMORY)
     try:
-        leaves = replay(store, replayed, progress)
+        leaves = replay(store, replayed, kinds or standard_kinds(), progress)
         tree, tiles = _check_tiles(store, leaves)
         verifier = _log_verifier(replayed)
         checkpoints = _check_checkpoints(store, tree, verifier, replayed.get_meta("origin"))

@@ -4,6 +4,9 @@ Group commit (DESIGN.md, The log): whatever is queued when the writer comes roun
 appended, hashed into the tiles and covered by a freshly signed checkpoint in ONE transaction
 with one fsync; only then are the submitters answered. So an acknowledged entry is durable and
 already covered by a published checkpoint.
+
+Listeners (rescoring) hear about accepted entries on a thread of their own: a listener that
+is slow or raises never holds up or stops the writer.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from credo.errors import CredoError, DeferredConflict, EntryRejected
+from credo.ledger.registry import Context
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded
-from credo.store.base import Store, WriteTx
+from credo.store import Store, WriteTx
 from credo.tlog import (
     Checkpoint,
     NoteSigner,
@@ -52,23 +56,62 @@ class _Pending:
     future: Future[list[Outcome]] = field(default_factory=Future)
 
 
-class Sequencer:
-    """Runs the group-commit loop on its own thread; `submit` may be called from any thread."""
+class _Listeners:
+    """Calls every listener with each commit's accepted entries, in commit order, on a thread
+    of its own; an exception is logged and the next call goes ahead."""
 
-    def __init__(self, store: Store, signer: NoteSigner, origin: str) -> None:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._queue: queue.SimpleQueue[list[Decoded] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="credo-listeners", daemon=True)
+        self._thread.start()
+
+    def add(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def __bool__(self) -> bool:
+        return bool(self._listeners)
+
+    def notify(self, accepted: list[Decoded]) -> None:
+        self._queue.put(accepted)
+
+    def _run(self) -> None:
+        while (accepted := self._queue.get()) is not None:
+            for listener in list(self._listeners):
+                try:
+                    listener(accepted)
+                except Exception:
+                    log.exception("a commit listener failed on %d entries", len(accepted))
+
+    def close(self) -> None:
+        """Deliver what is queued, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+
+class Sequencer:
+    """Runs the group-commit loop on its own thread; `submit` may be called from any thread.
+
+    ``context`` carries the kinds the ledger was built with and the policy new entries are
+    judged by.
+    """
+
+    def __init__(self, store: Store, signer: NoteSigner, origin: str, context: Context) -> None:
         self.store = store
         self.signer = signer
         self.origin = origin
+        self.context = context
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
         self._stopped = threading.Event()
-        self._listeners: list[Listener] = []
+        self._listeners = _Listeners()
         self._thread.start()
 
     def add_listener(self, listener: Listener) -> None:
-        """Called on the sequencer thread after each commit with the accepted entries; higher
-        layers (rescoring) subscribe here so the ledger never imports them. Keep it quick."""
-        self._listeners.append(listener)
+        """Hear about each commit's accepted entries, after the submitters are answered, on
+        the listeners' thread; higher layers (rescoring) subscribe here so the ledger never
+        imports them."""
+        self._listeners.add(listener)
 
     def submit(self, entries: list[Decoded]) -> Future[list[Outcome]]:
         """Queue entries for the next group commit; the future gives one outcome per entry."""
@@ -90,6 +133,7 @@ class Sequencer:
             self._stopped.set()
             self._queue.put(None)
             self._thread.join()
+            self._listeners.close()
 
     def _run(self) -> None:
         while True:
@@ -135,8 +179,7 @@ class Sequencer:
                 for e, a in zip(p.entries, answers, strict=True)
                 if isinstance(a, Accepted)
             ]
-            for listener in self._listeners:
-                listener(accepted)
+            self._listeners.notify(accepted)
         log.debug(
             "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
         )
@@ -163,7 +206,7 @@ class Sequencer:
             for entry in p.entries:
                 index = start + len(stored)
                 try:
-                    apply(tx, index, entry)
+                    apply(tx, index, entry, self.context)
                 except EntryRejected as exc:
                     answers.append(exc)
                     continue

@@ -26,7 +26,7 @@ from credo.ledger.dsse import (
     parse_envelope,
     parse_envelope_bytes,
 )
-from credo.ledger.kinds import parse_payload
+from credo.ledger.registry import Registry
 
 MAX_ENTRY_BYTES = 16 * 1024
 MAX_BATCH_ENTRIES = 10_000
@@ -70,7 +70,7 @@ Check = tuple[bytes, bytes, bytes]
 """A signature to verify: (public key, message, signature)."""
 
 
-def decode_entry(env: Envelope, lookup: KeyLookup) -> tuple[Decoded, list[Check]]:
+def decode_entry(env: Envelope, kinds: Registry, lookup: KeyLookup) -> tuple[Decoded, list[Check]]:
     """Check one parsed envelope without touching ledger state; return it with the
     signatures to verify by keys ``lookup`` knows (`decode_part` verifies them in a pass of
     their own). Signatures by other keys are left for the sequencer, which knows keys
@@ -80,12 +80,14 @@ def decode_entry(env: Envelope, lookup: KeyLookup) -> tuple[Decoded, list[Check]
         raise EntryRejected(
             f"entry is {len(stored)} bytes; the limit is {MAX_ENTRY_BYTES}", code="too_large"
         )
-    return decode_envelope(env, stored, lookup)
+    return decode_envelope(env, stored, kinds, lookup)
 
 
-def decode_envelope(env: Envelope, stored: bytes, lookup: KeyLookup) -> tuple[Decoded, list[Check]]:
+def decode_envelope(
+    env: Envelope, stored: bytes, kinds: Registry, lookup: KeyLookup
+) -> tuple[Decoded, list[Check]]:
     kind = kind_of(env.payload_type)
-    payload = parse_payload(env.payload, kind)
+    payload = kinds.parse_payload(env.payload, kind)
     message = env.pae()
     unverified = []
     checks = []
@@ -179,7 +181,7 @@ def _parse_one(obj: Any) -> Parsed:
 
 
 def decode_part(
-    entries: list[Parsed], part: int, parts: int, lookup: KeyLookup
+    entries: list[Parsed], part: int, parts: int, kinds: Registry, lookup: KeyLookup
 ) -> list[Decoded | EntryRejected]:
     """Decode every ``parts``-th entry starting at ``part`` (one worker's share), then
     verify their signatures in a pass of their own.
@@ -194,7 +196,7 @@ def decode_part(
             staged.append(env)
             continue
         try:
-            staged.append(decode_entry(env, lookup))
+            staged.append(decode_entry(env, kinds, lookup))
         except EntryRejected as exc:
             staged.append(exc)
     out: list[Decoded | EntryRejected] = []

@@ -1,6 +1,72 @@
-"""credo.store: the tables behind the log and the ledger's derived state, behind one Protocol."""
+"""credo.store: the tables behind the log and the ledger's derived state.
 
-from credo.store.base import AttestationRow, MemberRow, Store, WriteTx
+`protocols` holds the Protocols every backend satisfies, `rows` the rows they return; each
+backend is a folder with its schema beside it (`sqlite/`). Callers open a store with
+`open_store` and never name a backend class.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from credo.store.protocols import (
+    LogReader,
+    PeopleReader,
+    PeopleWriter,
+    ProgrammeReader,
+    ProgrammeWriter,
+    StateReader,
+    Store,
+    WriteTx,
+)
+from credo.store.rows import (
+    CORRUPT_LOG,
+    AccessRow,
+    AttestationRow,
+    CheckpointRow,
+    ConsentRow,
+    DisputeRow,
+    MandateRow,
+    MemberRow,
+    ProposalRow,
+    RecordRow,
+    RulesRow,
+    ScoreRow,
+)
 from credo.store.sqlite import SqliteStore
 
-__all__ = ["AttestationRow", "MemberRow", "SqliteStore", "Store", "WriteTx"]
+MEMORY = ":memory:"
+"""The location of a private, throw-away store (a replay for `credo verify`)."""
+
+
+def open_store(location: str | Path, *, readonly: bool = False) -> Store:
+    """Open the store at ``location``: a SQLite file path (``sqlite:`` prefix optional) or
+    `MEMORY`. The one place that maps a location to a backend."""
+    text = str(location).removeprefix("sqlite:")
+    return SqliteStore(text, readonly=readonly)
+
+
+__all__ = [
+    "CORRUPT_LOG",
+    "MEMORY",
+    "AccessRow",
+    "AttestationRow",
+    "CheckpointRow",
+    "ConsentRow",
+    "DisputeRow",
+    "LogReader",
+    "MandateRow",
+    "MemberRow",
+    "PeopleReader",
+    "PeopleWriter",
+    "ProgrammeReader",
+    "ProgrammeWriter",
+    "ProposalRow",
+    "RecordRow",
+    "RulesRow",
+    "ScoreRow",
+    "StateReader",
+    "Store",
+    "WriteTx",
+    "open_store",
+]

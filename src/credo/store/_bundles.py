@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from credo.errors import InputError, StoreError
-from credo.store.base import CORRUPT_LOG
+from credo.store.rows import CORRUPT_LOG
 from credo.tlog import TILE_WIDTH, decode_entry_bundle, encode_entry_bundle
 
 

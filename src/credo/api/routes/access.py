@@ -17,7 +17,7 @@ from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.problems import problem
 from credo.api.schemas import signed_body
-from credo.ledger.people import ReadRequest
+from credo.services.people import ReadRequest
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
 

@@ -9,9 +9,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from credo.api.deps import StoreDep
+from credo.api.deps import LedgerDep, StoreDep
 from credo.errors import InputError, NotFound
-from credo.ledger import proofs
+from credo.ledger import Registry, proofs
 from credo.ledger.replay import decode_stored
 from credo.ledger.validate import Decoded
 
@@ -40,7 +40,7 @@ class Attestation(BaseModel):
     revoked: LoggedEntry | None
 
 
-def _logged(store: StoreDep, index: int, size: int) -> tuple[LoggedEntry, Decoded]:
+def _logged(store: StoreDep, kinds: Registry, index: int, size: int) -> tuple[LoggedEntry, Decoded]:
     """The entry at ``index`` with its inclusion proof, and what it says."""
     found = proofs.entry_with_proof(store, index, size)
     logged = LoggedEntry(
@@ -48,11 +48,11 @@ def _logged(store: StoreDep, index: int, size: int) -> tuple[LoggedEntry, Decode
         entry=base64.b64encode(found.entry).decode(),
         proof=[base64.b64encode(h).decode() for h in found.proof],
     )
-    return logged, decode_stored(index, found.entry)
+    return logged, decode_stored(index, found.entry, kinds)
 
 
 @router.get("/{digest}")
-def get_attestation(digest: str, store: StoreDep) -> Attestation:
+def get_attestation(digest: str, store: StoreDep, ledger: LedgerDep) -> Attestation:
     """The attestation of a document by its SHA-256 digest, with inclusion proofs of the
     issuing (and, if any, revoking) entries in the latest checkpoint."""
     m = _DIGEST.match(digest.lower())
@@ -66,10 +66,10 @@ def get_attestation(digest: str, store: StoreDep) -> Attestation:
     size = published.checkpoint.size
     if row is None or row.issued_idx >= size:
         raise NotFound(f"no attestation of {key}", code="not_attested")
-    issued, issue = _logged(store, row.issued_idx, size)
+    issued, issue = _logged(store, ledger.kinds, row.issued_idx, size)
     revoked, revoke = None, None
     if row.revoked_idx is not None and row.revoked_idx < size:
-        revoked, revoke = _logged(store, row.revoked_idx, size)
+        revoked, revoke = _logged(store, ledger.kinds, row.revoked_idx, size)
     return Attestation(
         digest=key,
         status="valid" if revoked is None else "revoked",

@@ -16,8 +16,8 @@ from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.schemas import signed_body
 from credo.errors import PermissionDenied
-from credo.ledger.programme_ops import Programme
-from credo.scoring import service
+from credo.services import scores as service
+from credo.services.programme import Programme
 
 router = APIRouter(prefix="/v1/benefits", tags=["benefits"])
 

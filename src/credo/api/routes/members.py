@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from credo.api.deps import StoreDep
 from credo.errors import NotFound
-from credo.store.base import MemberRow
+from credo.store import MemberRow
 
 router = APIRouter(prefix="/v1/members", tags=["members"])
 

@@ -27,18 +27,18 @@ from credo.errors import (
     PermissionDenied,
     VerificationError,
 )
-from credo.ledger.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
 from credo.ledger.categories import check_categories, check_purpose, check_recordable
 from credo.ledger.categories import refuse_biometric as _refuse_biometric
-from credo.ledger.consent import ConsentGrant, check_grant
 from credo.ledger.dsse import payload_type_for, sign_envelope
 from credo.ledger.entries import envelope_json, make_payload
 from credo.ledger.keys import MemberKey
-from credo.ledger.kinds import RFC3339_UTC, utc_now
-from credo.ledger.node import Ledger
-from credo.ledger.records import record_context
+from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
+from credo.ledger.kinds.consent import ConsentGrant, check_grant
+from credo.ledger.kinds.records import record_context
+from credo.ledger.schema import RFC3339_UTC, utc_now
 from credo.ledger.sequencer import Accepted
-from credo.store.base import MemberRow, RecordRow
+from credo.services.node import Node
+from credo.store import MemberRow, RecordRow
 from credo.vault import MAX_PAYLOAD_BYTES, Vault, load_master_key, normalize_national_id
 
 log = logging.getLogger(__name__)
@@ -115,16 +115,16 @@ def _model(model: type[M], data: dict[str, Any]) -> M:
 
 
 class People:
-    """One ledger and its vault; the API and the CLI hold one of these."""
+    """One node and its vault; the API and the CLI hold one of these."""
 
-    def __init__(self, ledger: Ledger, vault: Vault) -> None:
+    def __init__(self, ledger: Node, vault: Vault) -> None:
         self.ledger = ledger
         self.store = ledger.store
         self.vault = vault
         self._operator_key: MemberKey | None = None
 
     @classmethod
-    def open(cls, ledger: Ledger) -> People:
+    def open(cls, ledger: Node) -> People:
         """Open DIR/vault.db with the master key from CREDO_MASTER_KEY or DIR/master.key."""
         master = load_master_key(ledger.data.master_key, os.environ)
         return cls(ledger, Vault.open(ledger.data.vault, master))

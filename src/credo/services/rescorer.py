@@ -12,8 +12,8 @@ import threading
 
 from credo.errors import CredoError
 from credo.ledger.validate import Decoded
-from credo.scoring.service import rescore, rescore_all
-from credo.store.base import Store
+from credo.services.scores import rescore, rescore_all
+from credo.store import Store
 
 log = logging.getLogger(__name__)
 

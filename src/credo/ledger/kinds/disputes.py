@@ -1,7 +1,8 @@
-"""The credit programme's entries: enrolment, withdrawal and disputes.
+"""Disputes: a person contests a record, the submitting member answers, or the answer
+period runs out and the dispute resolves in the person's favour.
 
-Enrolment and disputes are written by the operator acting for the person (the person has no
-consortium key); a dispute's answer is signed by the member that submitted the record. Whether
+Disputes are opened by the operator acting for the person (the person has no consortium
+key); a dispute's answer is signed by the member that submitted the record. Whether
 an unanswered dispute has run out is judged by the entries' own timestamps, so a replay reaches
 the same verdict as the sequencer did.
 """
@@ -16,23 +17,15 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from credo.errors import EntryRejected
-from credo.ledger.kinds import Body, register_kind
-from credo.ledger.state import register_handler
+from credo.ledger.registry import Context
+from credo.ledger.schema import Body
 from credo.ledger.validate import Decoded
-from credo.store.base import AccessRow, DisputeRow, MemberRow, ProgrammeReader, WriteTx
+from credo.store import DisputeRow, MemberRow, ProgrammeReader, WriteTx
 
 SubjectRef = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 DisputeId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 RecordId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 DEFAULT_ANSWER_DAYS = 30
-
-
-class Enrol(Body):
-    subject: SubjectRef
-
-
-class Withdraw(Body):
-    subject: SubjectRef
 
 
 class DisputeOpen(Body):
@@ -52,35 +45,7 @@ class DisputeExpire(Body):
     id: DisputeId
 
 
-class BenefitCheck(Body):
-    """A provider asked whether a person is eligible for one of its benefits. The answer is
-    not logged (only the provider learns it); the question is, as an access to the person's
-    data that the person sees in their export."""
-
-    subject: SubjectRef | None  # None: nobody by that identifier has enrolled
-    member: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
-    benefit: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")]
-    context: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-    outcome: Literal["answered", "refused"]
-    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
-    request_digest: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
-
-
-def _enrol(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
-    body = Enrol.model_validate(entry.body)
-    if tx.is_enrolled(body.subject):
-        raise EntryRejected("already enrolled", code="already_enrolled")
-    tx.enrol(body.subject, index, entry.at)
-
-
-def _withdraw(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
-    body = Withdraw.model_validate(entry.body)
-    if not tx.is_enrolled(body.subject):
-        raise EntryRejected("not enrolled", code="not_enrolled")
-    tx.withdraw(body.subject)
-
-
-def _open(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_open(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = DisputeOpen.model_validate(entry.body)
     record = tx.get_record(body.record_id)
     if record is None or record.subject != body.subject:
@@ -121,7 +86,7 @@ def _seconds(ts: str) -> float:
     return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
-def _answer(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_answer(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = DisputeAnswer.model_validate(entry.body)
     dispute = _open_dispute(tx, body.id)
     record = tx.get_record(dispute.record_id)
@@ -132,49 +97,9 @@ def _answer(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     _close(tx, dispute, body.outcome, index, entry.at, body.evidence)
 
 
-def _expire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_expire(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = DisputeExpire.model_validate(entry.body)
     dispute = _open_dispute(tx, body.id)
     if _seconds(entry.at) <= _seconds(dispute.opened_at) + answer_days(tx) * 86400:
         raise EntryRejected("the answer period has not ended", code="not_expired")
     _close(tx, dispute, "expired", index, entry.at, "unanswered: resolved for the person")
-
-
-def _benefit_check(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
-    body = BenefitCheck.model_validate(entry.body)
-    asker = tx.get_member(body.member)
-    if asker is None or "provider" not in asker.roles:
-        raise EntryRejected(f"{body.member!r} provides no benefits", code="not_provider")
-    tx.add_access(
-        AccessRow(
-            index,
-            entry.at,
-            body.subject,
-            body.member,
-            f"benefit:{body.benefit}",
-            "enrolment",
-            (body.context,),
-            (body.context,) if body.outcome == "answered" else (),
-            "granted" if body.outcome == "answered" else "refused",
-            body.reason,
-            (),
-            body.request_digest,
-        )
-    )
-
-
-register_kind("programme.enrol", Enrol, frozenset({"admin"}))
-register_kind("benefit.check", BenefitCheck, frozenset({"admin"}))
-register_kind("programme.withdraw", Withdraw, frozenset({"admin"}))
-register_kind("dispute.open", DisputeOpen, frozenset({"admin"}))
-register_kind("dispute.answer", DisputeAnswer, frozenset({"recorder"}))
-register_kind("dispute.expire", DisputeExpire, frozenset({"admin"}))
-for _kind, _handler in (
-    ("programme.enrol", _enrol),
-    ("programme.withdraw", _withdraw),
-    ("dispute.open", _open),
-    ("dispute.answer", _answer),
-    ("dispute.expire", _expire),
-    ("benefit.check", _benefit_check),
-):
-    register_handler(_kind, _handler)

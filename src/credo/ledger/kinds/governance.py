@@ -2,13 +2,19 @@
 
 Adopting a rules document, admitting or retiring a member and adopting an access mandate are
 all proposals that take effect in the state transition of the vote that reaches the quorum,
-so a replay of the log adopts exactly what the consortium adopted. Rules documents are
-validated by the scoring layer through `set_rules_validator` (the ledger does not know what a
-scorecard is); without a validator, rules proposals are refused, never waved through.
+so a replay of the log adopts exactly what the consortium adopted.
+
+Two kinds of check: an action's state checks (is the member still there?) run on every
+apply, replays included, and a proposal they fail at adoption closes as failed; its policy
+checks (is this rules document acceptable?) run only on new entries, through the ledger's
+`Policy` (the ledger does not know what a scorecard is). A proposal or a deciding vote that
+fails today's policy is refused; an adoption already on the log stays valid under the checks
+it was adopted with, so tightening them never makes `credo verify` fail an honest log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -17,10 +23,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from credo.errors import EntryRejected, RulesRejected
-from credo.ledger.kinds import Body, MemberSpec, ShortText, register_kind
-from credo.ledger.state import admit, register_handler, retire
+from credo.ledger.kinds.consent import MandateSpec, adopt_mandate, check_mandate
+from credo.ledger.kinds.members import MemberSpec, admit, retire
+from credo.ledger.registry import Context, Policy, first_error
+from credo.ledger.schema import Body, ShortText
 from credo.ledger.validate import Decoded
-from credo.store.base import MemberRow, ProposalRow, RulesRow, WriteTx
+from credo.store import MemberRow, ProposalRow, RulesRow, WriteTx
 
 ProposalId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 Action = Literal["admit_member", "retire_member", "adopt_rules", "adopt_mandate"]
@@ -47,31 +55,18 @@ class RulesParams(Body):
     document: Annotated[str, Field(min_length=2, max_length=12_000)]
 
 
+def _no_policy(params: BaseModel, policy: Policy) -> None:
+    del params, policy
+
+
 @dataclass(frozen=True)
 class ActionSpec:
-    """How an action's params are checked when proposed, and applied when adopted."""
+    """How an action's params are checked (state, then policy) and applied when adopted."""
 
     params: type[BaseModel]
     check: Callable[[WriteTx, BaseModel], None]
     apply: Callable[[WriteTx, int, BaseModel, ProposalRow], None]
-
-
-RulesValidator = Callable[[bytes], str]
-_rules_validator: list[RulesValidator] = []
-
-
-def set_rules_validator(validator: RulesValidator) -> None:
-    """The scoring layer registers how a rules document is vetted (returns its hash)."""
-    _rules_validator[:] = [validator]
-
-
-def _vet_rules(document: str) -> str:
-    if not _rules_validator:
-        raise EntryRejected("no rules validator is installed", code="rules_unavailable")
-    try:
-        return _rules_validator[0](document.encode())
-    except RulesRejected as exc:
-        raise EntryRejected(f"rules document refused: {exc.message}", code=exc.code) from exc
+    vet: Callable[[BaseModel, Policy], None] = _no_policy
 
 
 def _check_admit(tx: WriteTx, params: BaseModel) -> None:
@@ -97,27 +92,31 @@ def _apply_retire(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) ->
     retire(tx, params.id, by="governance")
 
 
-def _check_rules(tx: WriteTx, params: BaseModel) -> None:
+def _check_nothing(tx: WriteTx, params: BaseModel) -> None:
+    del tx, params
+
+
+def _vet_rules(params: BaseModel, policy: Policy) -> None:
     assert isinstance(params, RulesParams)
-    _vet_rules(params.document)
+    try:
+        policy.vet_rules(params.document.encode())
+    except RulesRejected as exc:
+        raise EntryRejected(f"rules document refused: {exc.message}", code=exc.code) from exc
 
 
 def _apply_rules(tx: WriteTx, index: int, params: BaseModel, proposal: ProposalRow) -> None:
+    """Store the adopted document under its identity, the SHA-256 of its exact bytes."""
     assert isinstance(params, RulesParams)
-    digest = _vet_rules(params.document)
-    tx.add_rules(RulesRow(index, digest, params.document.encode(), proposal.id))
+    document = params.document.encode()
+    tx.add_rules(RulesRow(index, hashlib.sha256(document).hexdigest(), document, proposal.id))
 
 
 ACTIONS: dict[str, ActionSpec] = {
     "admit_member": ActionSpec(MemberSpec, _check_admit, _apply_admit),
     "retire_member": ActionSpec(RetireParams, _check_retire, _apply_retire),
-    "adopt_rules": ActionSpec(RulesParams, _check_rules, _apply_rules),
+    "adopt_rules": ActionSpec(RulesParams, _check_nothing, _apply_rules, _vet_rules),
+    "adopt_mandate": ActionSpec(MandateSpec, check_mandate, adopt_mandate),
 }
-
-
-def register_action(name: str, spec: ActionSpec) -> None:
-    """Other ledger modules add actions (the access-mandate module adds adopt_mandate)."""
-    ACTIONS[name] = spec
 
 
 def _params(action: str, raw: dict[str, Any]) -> tuple[ActionSpec, BaseModel]:
@@ -127,17 +126,17 @@ def _params(action: str, raw: dict[str, Any]) -> tuple[ActionSpec, BaseModel]:
     try:
         return spec, spec.params.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise EntryRejected(f"{action} params: {where}: {err['msg']}", code="schema") from exc
+        raise EntryRejected(f"{action} params: {first_error(exc)}", code="schema") from exc
 
 
-def _propose(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_propose(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = Propose.model_validate(entry.body)
     if tx.get_proposal(body.id) is not None:
         raise EntryRejected(f"proposal {body.id!r} already exists", code="proposal_exists")
     spec, params = _params(body.action, body.params)
     spec.check(tx, params)
+    if ctx.policy is not None:
+        spec.vet(params, ctx.policy)
     tx.put_proposal(ProposalRow(body.id, signer.id, body.action, body.params, "open", index, None))
 
 
@@ -158,7 +157,7 @@ def _active_voters(tx: WriteTx) -> list[MemberRow]:
     return [m for m in tx.list_members() if m.status == "active" and "voter" in m.roles]
 
 
-def _vote(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_vote(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = Vote.model_validate(entry.body)
     proposal = tx.get_proposal(body.proposal)
     if proposal is None:
@@ -176,12 +175,12 @@ def _vote(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     seats, yes, no = voters(tx, [*cast, (signer.id, body.vote)])
     num, den = quorum(tx)
     if yes * den >= num * seats:
-        _adopt(tx, index, proposal)
+        _adopt(tx, index, proposal, ctx.policy)
     elif no * den > (den - num) * seats:
         _close(tx, proposal, "rejected", index)
 
 
-def _adopt(tx: WriteTx, index: int, proposal: ProposalRow) -> None:
+def _adopt(tx: WriteTx, index: int, proposal: ProposalRow, policy: Policy | None) -> None:
     spec, params = _params(proposal.action, proposal.params)
     try:
         spec.check(tx, params)
@@ -190,15 +189,13 @@ def _adopt(tx: WriteTx, index: int, proposal: ProposalRow) -> None:
         # the vote still counts and the proposal closes as failed, with the reason.
         _close(tx, proposal, f"failed:{exc.code}", index)
         return
+    if policy is not None:
+        # The checks in force now refuse what was proposed under earlier ones: the deciding
+        # vote itself is refused (raised before anything is written), the proposal stays open.
+        spec.vet(params, policy)
     spec.apply(tx, index, params, proposal)
     _close(tx, proposal, "adopted", index)
 
 
 def _close(tx: WriteTx, proposal: ProposalRow, status: str, index: int) -> None:
     tx.put_proposal(replace(proposal, status=status, decided_idx=index))
-
-
-register_kind("governance.propose", Propose, frozenset({"voter", "admin"}))
-register_kind("governance.vote", Vote, frozenset({"voter"}))
-register_handler("governance.propose", _propose)
-register_handler("governance.vote", _vote)

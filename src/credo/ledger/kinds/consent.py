@@ -24,11 +24,11 @@ from credo.ledger.categories import (
     check_purpose,
     readable,
 )
-from credo.ledger.kinds import SECTORS, Body, MemberId, ShortText, Timestamp, register_kind
-from credo.ledger.records import CategoryName, Hex32, ReasonCode, SubjectRef
-from credo.ledger.state import register_handler
+from credo.ledger.kinds.records import CategoryName, Hex32, ReasonCode, SubjectRef
+from credo.ledger.registry import Context
+from credo.ledger.schema import SECTORS, Body, MemberId, ShortText, Timestamp
 from credo.ledger.validate import Decoded
-from credo.store.base import ConsentRow, MandateRow, MemberRow, ProposalRow, WriteTx
+from credo.store import ConsentRow, MandateRow, MemberRow, ProposalRow, WriteTx
 
 PurposeName = Annotated[str, Field(pattern=PURPOSE_PATTERN)]
 MandateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
@@ -106,7 +106,7 @@ def check_grant(tx: GrantReader, body: ConsentGrant) -> MemberRow:
     return member
 
 
-def _grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = ConsentGrant.model_validate(entry.body)
     check_grant(tx, body)
     tx.put_consent(
@@ -123,7 +123,7 @@ def _grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     )
 
 
-def _revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = ConsentRevoke.model_validate(entry.body)
     found = tx.get_consent(body.id)
     if found is None:
@@ -173,11 +173,15 @@ def adopt_mandate(tx: WriteTx, index: int, spec: BaseModel, _: ProposalRow | Non
     )
 
 
-def _adopt(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_mandate_adopt(
+    tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context
+) -> None:
     adopt_mandate(tx, index, MandateSpec.model_validate(entry.body))
 
 
-def _repeal(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_mandate_repeal(
+    tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context
+) -> None:
     body = MandateRepeal.model_validate(entry.body)
     found = tx.get_mandate(body.id)
     if found is None:
@@ -185,28 +189,3 @@ def _repeal(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     if found.repealed_idx is not None:
         raise EntryRejected(f"mandate {body.id!r} is already repealed", code="already_repealed")
     tx.put_mandate(replace(found, repealed_idx=index))
-
-
-register_kind("consent.grant", ConsentGrant, frozenset({"admin"}))
-register_kind("consent.revoke", ConsentRevoke, frozenset({"admin"}))
-register_kind("mandate.adopt", MandateSpec, frozenset({"admin"}))
-register_kind("mandate.repeal", MandateRepeal, frozenset({"admin"}))
-for _kind, _handler in (
-    ("consent.grant", _grant),
-    ("consent.revoke", _revoke),
-    ("mandate.adopt", _adopt),
-    ("mandate.repeal", _repeal),
-):
-    register_handler(_kind, _handler)
-
-
-def _register_governance_action() -> None:
-    """Let a governance vote adopt a mandate too (the lead's `adopt_mandate` action)."""
-    from credo.ledger import governance
-
-    governance.register_action(
-        "adopt_mandate", governance.ActionSpec(MandateSpec, check_mandate, adopt_mandate)
-    )
-
-
-_register_governance_action()

@@ -15,10 +15,10 @@ from pydantic import Field
 
 from credo.errors import EntryRejected
 from credo.ledger.categories import CATEGORY_PATTERN, TYPE_PATTERN, check_recordable
-from credo.ledger.kinds import Body, Timestamp, register_kind
-from credo.ledger.state import register_handler
+from credo.ledger.registry import Context
+from credo.ledger.schema import Body, Timestamp
 from credo.ledger.validate import Decoded
-from credo.store.base import MemberRow, RecordRow, WriteTx
+from credo.store import MemberRow, RecordRow, WriteTx
 
 Hex32 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
 SubjectRef = Hex32
@@ -62,7 +62,7 @@ def record_context(category: str, member: str) -> bytes:
     return f"credo-record/v1\x00{category}\x00{member}".encode()
 
 
-def _put(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_put(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = RecordPut.model_validate(entry.body)
     check_recordable(body.category, body.type, signer.sector)
     if tx.get_record(body.record_id) is not None:
@@ -102,7 +102,7 @@ def own_active_record(tx: WriteTx, record_id: str, signer: MemberRow) -> RecordR
     return found
 
 
-def _amend(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_amend(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = RecordAmend.model_validate(entry.body)
     found = own_active_record(tx, body.record_id, signer)
     check_recordable(found.category, body.type, signer.sector)
@@ -124,7 +124,7 @@ def _amend(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
     )
 
 
-def _retract(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_retract(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = RecordRetract.model_validate(entry.body)
     found = own_active_record(tx, body.record_id, signer)
     tx.put_record(
@@ -145,23 +145,10 @@ def _retract(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None
     )
 
 
-def _erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = SubjectErase.model_validate(entry.body)
     if tx.is_subject_erased(body.subject):
         raise EntryRejected("that subject is already erased", code="already_erased")
     tx.erase_subject(body.subject, index)
     if tx.is_enrolled(body.subject):  # forgotten people leave the programme: score and history go
         tx.withdraw(body.subject)
-
-
-register_kind("record.put", RecordPut, frozenset({"recorder"}))
-register_kind("record.amend", RecordAmend, frozenset({"recorder"}))
-register_kind("record.retract", RecordRetract, frozenset({"recorder"}))
-register_kind("subject.erase", SubjectErase, frozenset({"admin"}))
-for _kind, _handler in (
-    ("record.put", _put),
-    ("record.amend", _amend),
-    ("record.retract", _retract),
-    ("subject.erase", _erase),
-):
-    register_handler(_kind, _handler)

@@ -1,4 +1,5 @@
-"""One consortium's ledger on one data directory: store, sequencer and validation wired up.
+"""A data directory and the node on it: where a consortium's store, keys and vault live,
+creating one (`init_consortium`), admitting members with key files, and opening its ledger.
 
 Layout of a data directory::
 
@@ -12,7 +13,6 @@ Layout of a data directory::
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from dataclasses import dataclass
@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from credo.errors import Conflict, EntryRejected, InputError
+from credo.ledger import Ledger, Policy, Registry, standard_kinds
 from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
-from credo.ledger.pool import Validator
-from credo.ledger.sequencer import Accepted, Outcome, Sequencer
-from credo.store.sqlite import SqliteStore
-from credo.tlog import NoteSigner, NoteVerifier
+from credo.ledger.sequencer import Accepted, Outcome
+from credo.services.policy import StandardPolicy
+from credo.store import open_store
+from credo.tlog import NoteSigner
 from credo.vault import generate_master_key_file
 from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
 
@@ -71,50 +72,51 @@ class DataDir:
         return config
 
 
-class Ledger:
-    """The write side of one consortium; the API and CLI hold one of these."""
+class Node:
+    """One consortium's ledger on one data directory; the API and the CLI hold one of these.
 
-    def __init__(self, data: DataDir, *, workers: int = 0) -> None:
+    The ledger is built with credo's standard kinds and policy unless others are passed.
+    """
+
+    def __init__(
+        self,
+        data: DataDir,
+        *,
+        workers: int = 0,
+        kinds: Registry | None = None,
+        policy: Policy | None = None,
+    ) -> None:
         config = data.read_config()
         self.data = data
-        self.origin: str = config["origin"]
         self.operator: str = config["operator"]
-        self.store = SqliteStore(data.db)
-        if self.store.needs_rebuild():
-            self.store.close()
+        store = open_store(data.db)
+        if store.needs_rebuild():
+            store.close()
             raise InputError(
                 f"{data.root} holds derived state from an earlier credo; "
                 f"run `credo rebuild --data {data.root}` once",
                 code="stale_state",
             )
-        self.signer = NoteSigner(self.origin, MemberKey.load(data.log_key).private_key)
-        self.sequencer = Sequencer(self.store, self.signer, self.origin)
-        self.validator = Validator(self.store, str(data.db), workers)
+        signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
+        self.ledger = Ledger(
+            store,
+            signer,
+            kinds=kinds or standard_kinds(),
+            policy=policy or StandardPolicy(),
+            workers=workers,
+        )
+        self.store = store
+        self.origin = self.ledger.origin
+        self.kinds = self.ledger.kinds
+        self.sequencer = self.ledger.sequencer
+        self.validator = self.ledger.validator
 
     @property
     def verifier_key(self) -> str:
-        return self.signer.verifier_key()
-
-    @property
-    def verifier(self) -> NoteVerifier:
-        return NoteVerifier.from_vkey(self.verifier_key)
+        return self.ledger.verifier_key
 
     def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
-        """Validate and sequence, in-process; each entry answered on its own."""
-        checked = self.validator.validate_entries(envelopes)
-        return self._sequence(checked)
-
-    async def submit_body(self, body: bytes) -> list[Outcome]:
-        checked = await self.validator.validate_body(body)
-        valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        done: list[Outcome] = await asyncio.wrap_future(self.sequencer.submit(valid))
-        answers = iter(done)
-        return [c if isinstance(c, EntryRejected) else next(answers) for c in checked]
-
-    def _sequence(self, checked: list[Any]) -> list[Outcome]:
-        valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        done = iter(self.sequencer.append_now(valid))
-        return [c if isinstance(c, EntryRejected) else next(done) for c in checked]
+        return self.ledger.submit(envelopes)
 
     def submit_one(
         self,
@@ -135,12 +137,10 @@ class Ledger:
         return outcome
 
     def close(self) -> None:
-        self.sequencer.close()
-        self.validator.close()
-        self.store.close()
+        self.ledger.close()
 
 
-def init_consortium(root: Path, origin: str, operator: str = "operator") -> Ledger:
+def init_consortium(root: Path, origin: str, operator: str = "operator") -> Node:
     """Create a data directory: log key, operator key, genesis entry (and its checkpoint)."""
     data = DataDir(root)
     if data.config.exists() or data.db.exists():
@@ -154,7 +154,7 @@ def init_consortium(root: Path, origin: str, operator: str = "operator") -> Ledg
     log_key.save(data.log_key)
     op_key.save(data.member_key(operator))
     data.config.write_text(json.dumps({"origin": origin, "operator": operator}, indent=2) + "\n")
-    ledger = Ledger(data)
+    node = Node(data)
     genesis = {
         "origin": origin,
         "log_key": signer.verifier_key(),
@@ -166,16 +166,14 @@ def init_consortium(root: Path, origin: str, operator: str = "operator") -> Ledg
             "roles": ["admin", "issuer", "voter"],
         },
     }
-    ledger.submit_one("genesis", operator, genesis)
-    return ledger
+    node.submit_one("genesis", operator, genesis)
+    return node
 
 
-def admit_member(
-    ledger: Ledger, member_id: str, name: str, sector: str, roles: list[str]
-) -> MemberKey:
+def admit_member(node: Node, member_id: str, name: str, sector: str, roles: list[str]) -> MemberKey:
     """Admit a member signed by the operator, writing its new private key into DIR/keys."""
-    path = ledger.data.member_key(member_id)
-    if path.exists() or ledger.store.get_member(member_id) is not None:
+    path = node.data.member_key(member_id)
+    if path.exists() or node.store.get_member(member_id) is not None:
         raise Conflict(f"member {member_id!r} already exists", code="member_exists")
     key = MemberKey.generate()
     body = {
@@ -185,6 +183,6 @@ def admit_member(
         "public_key": public_key_b64(key),
         "roles": roles,
     }
-    ledger.submit_one("member.admit", ledger.operator, body)
+    node.submit_one("member.admit", node.operator, body)
     key.save(path)
     return key

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from credo.errors import InputError, NotFound
-from credo.ledger.kinds import utc_now
-from credo.ledger.people import People
-from credo.ledger.programme import answer_days
+from credo.ledger.kinds.disputes import answer_days
+from credo.ledger.schema import utc_now
 from credo.ledger.sequencer import Accepted
+from credo.services.people import People
 
 MAX_STATEMENT = 2000
 

@@ -1,5 +1,8 @@
 """The embedded SQLite backend: WAL, synchronous=FULL, one writer, readers on their own
-connections so a reader never waits for the sequencer (datasette's write-thread habit)."""
+connections so a reader never waits for the sequencer (datasette's write-thread habit).
+
+The schema sits beside this module (``*.sql``); every `sqlite3` error is turned into a credo
+error by `credo.store.sqlite._base.translate`."""
 
 from __future__ import annotations
 
@@ -14,14 +17,15 @@ from typing import Any
 
 from credo.errors import Conflict, DeferredConflict, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
-from credo.store._people import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
-from credo.store._programme import (
+from credo.store.rows import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow, columns
+from credo.store.sqlite._base import Queries, Row, insert, select, translate
+from credo.store.sqlite._programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
     ProgrammeQueries,
     ProgrammeWrites,
 )
-from credo.store.base import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow
+from credo.store.sqlite._records import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
 from credo.tlog import TILE_WIDTH
 
 DERIVED_TABLES: tuple[str, ...] = (
@@ -35,11 +39,15 @@ _STATE_META_KEYS = ("state_version",)
 # code and must be rebuilt from the log (`credo rebuild` drops them).
 _LEGACY_TABLES = ("attestations",)
 _SCHEMA = "\n".join(
-    resources.files("credo.store").joinpath(name).read_text()
-    for name in ("sqlite_schema.sql", "programme_schema.sql", "people_schema.sql")
+    resources.files("credo.store.sqlite").joinpath(name).read_text()
+    for name in ("schema.sql", "programme_schema.sql", "records_schema.sql")
 )
+_MEMBER = columns(MemberRow)
+_SELECT_MEMBER_BY_ID = select("members", _MEMBER, "id = ?")
+_SELECT_MEMBER_BY_KEY = select("members", _MEMBER, "key_id = ?")
 
 
+_MAX_INT = 1 << 62  # far past any real index; SQLite binds at most 2**63 - 1
 CACHE_KIB = 256 * 1024
 WAL_CHECKPOINT_PAGES = 16 * 1024
 
@@ -66,21 +74,16 @@ def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
         conn.execute(f"PRAGMA journal_size_limit = {WAL_CHECKPOINT_PAGES * 4096}")
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open SQLite database {path}: {exc}") from exc
+        raise StoreError(f"cannot open SQLite database {path}: {exc}", code=_code(exc)) from exc
     return conn
 
 
-class _Queries:
+def _code(exc: sqlite3.Error) -> str:
+    return translate(exc, "open").code
+
+
+class _Queries(Queries):
     """Reads shared by the committed view and the write transaction (same SQL, other cursor)."""
-
-    conn: sqlite3.Connection
-
-    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
-        try:
-            row: tuple[Any, ...] | None = self.conn.execute(sql, args).fetchone()
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite read failed: {exc}") from exc
-        return row
 
     def get_meta(self, key: str) -> str | None:
         row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
@@ -90,11 +93,13 @@ class _Queries:
         return int(self.get_meta("tree_size") or 0)
 
     def read_tile(self, level: int, index: int) -> bytes:
+        if not (0 <= level < _MAX_INT and 0 <= index < _MAX_INT):
+            return b""  # no such tile can exist, and SQLite cannot bind the number
         row = self._one("SELECT hashes FROM tiles WHERE level = ? AND idx = ?", (level, index))
         return b"" if row is None else bytes(row[0])
 
     def read_entries(self, start: int, count: int) -> list[bytes]:
-        if count <= 0:
+        if count <= 0 or not 0 <= start < _MAX_INT:
             return []
         first, last = start // TILE_WIDTH, (start + count - 1) // TILE_WIDTH
         entries = [e for _, bundle in self._entry_bundles(first, last) for e in bundle]
@@ -116,19 +121,18 @@ class _Queries:
                     raise StoreError(f"stored entry bundle {expected} is missing", code=CORRUPT_LOG)
                 yield bundle, bundle_entries(bundle, bytes(data))
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite read failed: {exc}") from exc
+            raise translate(exc, "read") from exc
 
     def get_member(self, member_id: str) -> MemberRow | None:
-        row = self._one("SELECT * FROM members WHERE id = ?", (member_id,))
+        row = self._one(_SELECT_MEMBER_BY_ID, (member_id,))
         return None if row is None else _member(row)
 
     def member_by_key(self, key_id: str) -> MemberRow | None:
-        row = self._one("SELECT * FROM members WHERE key_id = ?", (key_id,))
+        row = self._one(_SELECT_MEMBER_BY_KEY, (key_id,))
         return None if row is None else _member(row)
 
     def list_members(self) -> list[MemberRow]:
-        rows = self.conn.execute("SELECT * FROM members ORDER BY id").fetchall()
-        return [_member(r) for r in rows]
+        return [_member(r) for r in self._rows(select("members", _MEMBER, order="id"))]
 
     def get_attestation(self, digest: str) -> AttestationRow | None:
         row = self._one(
@@ -160,7 +164,7 @@ def _write_bundles(conn: sqlite3.Connection, start: int, entries: Sequence[bytes
             bundle_rows(start, entries, partial),
         )
     except sqlite3.Error as exc:
-        raise StoreError(f"SQLite write failed: {exc}") from exc
+        raise translate(exc, "write") from exc
 
 
 def _migrate_entries(conn: sqlite3.Connection) -> None:
@@ -193,17 +197,10 @@ def _digest_key(digest: str) -> bytes:
     return bytes.fromhex(digest.removeprefix("sha256:"))
 
 
-def _member(row: tuple[Any, ...]) -> MemberRow:
-    mid, name, sector, roles, key, key_id, status, idx = row
+def _member(row: Row) -> MemberRow:
+    d = dict(zip(_MEMBER, row, strict=True))
     return MemberRow(
-        id=str(mid),
-        name=str(name),
-        sector=str(sector),
-        roles=tuple(json.loads(str(roles))),
-        public_key=bytes(key),
-        key_id=str(key_id),
-        status=str(status),
-        admitted_idx=int(idx),
+        **(d | {"roles": tuple(json.loads(d["roles"])), "public_key": bytes(d["public_key"])})
     )
 
 
@@ -233,26 +230,15 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             self._by_key[key_id] = super().member_by_key(key_id)
         return self._by_key[key_id]
 
-    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> None:
-        try:
-            self.conn.execute(sql, args)
-        except sqlite3.IntegrityError as exc:
-            raise Conflict(f"write conflicts with stored state: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite write failed: {exc}") from exc
-
     def append_entries(self, start: int, entries: list[bytes]) -> None:
         _write_bundles(self.conn, start, entries)
         self.set_meta("tree_size", str(start + len(entries)))
 
     def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None:
-        try:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)",
-                ((lvl, idx, h) for (lvl, idx), h in tiles.items()),
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"SQLite write failed: {exc}") from exc
+        self._exec_many(
+            "INSERT OR REPLACE INTO tiles (level, idx, hashes) VALUES (?, ?, ?)",
+            ((lvl, idx, h) for (lvl, idx), h in tiles.items()),
+        )
 
     def add_checkpoint(self, size: int, note: bytes) -> None:
         self._exec("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
@@ -263,19 +249,9 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
     def put_member(self, row: MemberRow) -> None:
         self._by_id.clear()
         self._by_key.clear()
-        self._exec(
-            "INSERT OR REPLACE INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.id,
-                row.name,
-                row.sector,
-                json.dumps(list(row.roles)),
-                row.public_key,
-                row.key_id,
-                row.status,
-                row.admitted_idx,
-            ),
-        )
+        values = [getattr(row, c) for c in _MEMBER]
+        values[_MEMBER.index("roles")] = json.dumps(list(row.roles))
+        self._exec(insert("members", _MEMBER, replace=True), tuple(values))
 
     def get_attestation(self, digest: str) -> AttestationRow | None:
         new = self._new_attestations.get(_digest_key(digest))
@@ -316,7 +292,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         except sqlite3.IntegrityError as exc:
             raise DeferredConflict(f"an attestation's digest is already stored: {exc}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"SQLite write failed: {exc}") from exc
+            raise translate(exc, "write") from exc
         self._new_attestations.clear()
 
     def bump_state_version(self) -> None:
@@ -328,6 +304,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
+        self.location = self.path
         self._readonly = readonly
         self._write_lock = threading.Lock()
         self._local = threading.local()
@@ -344,7 +321,9 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                     init.executescript(_SCHEMA)
                     _migrate_entries(init)
                 except sqlite3.Error as exc:
-                    raise StoreError(f"cannot create schema in {self.path}: {exc}") from exc
+                    raise StoreError(
+                        f"cannot create schema in {self.path}: {exc}", code=_code(exc)
+                    ) from exc
                 finally:
                     init.close()
         self._all: list[sqlite3.Connection] = []
@@ -381,7 +360,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                 try:
                     conn.execute("BEGIN IMMEDIATE")
                 except sqlite3.Error as exc:
-                    raise StoreError(f"cannot start a write transaction: {exc}") from exc
+                    raise translate(exc, "begin") from exc
                 try:
                     tx = SqliteWriteTx(conn, deferred=deferred)
                     yield tx
@@ -393,7 +372,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                     conn.execute("COMMIT")
                 except sqlite3.Error as exc:
                     conn.execute("ROLLBACK")
-                    raise StoreError(f"commit failed: {exc}") from exc
+                    raise translate(exc, "commit") from exc
             finally:
                 if not durable:
                     conn.execute("PRAGMA synchronous = FULL")
@@ -403,9 +382,12 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         return None if row is None else bytes(row[0])
 
     def iter_checkpoints(self) -> Iterator[CheckpointRow]:
-        cur = self.conn.execute("SELECT seq, size, note FROM checkpoints ORDER BY seq")
-        for seq, size, note in cur:
-            yield CheckpointRow(int(seq), int(size), bytes(note))
+        try:
+            cur = self.conn.execute("SELECT seq, size, note FROM checkpoints ORDER BY seq")
+            for seq, size, note in cur:
+                yield CheckpointRow(int(seq), int(size), bytes(note))
+        except sqlite3.Error as exc:
+            raise translate(exc, "read") from exc
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
         for bundle, entries in self._entry_bundles(start // TILE_WIDTH):
@@ -420,8 +402,10 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         """Every derived table, sorted, for comparing a replay with what is stored."""
         dump: dict[str, list[tuple[object, ...]]] = {}
         for table in DERIVED_TABLES:
-            rows = self.conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
-            dump[table] = [tuple(r) for r in rows]
+            rows = self._rows(f"SELECT * FROM {table} ORDER BY 1")  # noqa: S608
+            dump[table] = [
+                tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in rows
+            ]
         return dump
 
     def reset_state(self) -> None:

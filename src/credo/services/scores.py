@@ -20,13 +20,12 @@ from typing import Any
 
 import duckdb
 
-import credo.scoring.adoption  # noqa: F401  (rules vetting for governance)
 from credo.errors import InputError, NotFound
 from credo.scoring.batch import iter_scores, score_batch
 from credo.scoring.engine import benefit_eligible, score_subject
 from credo.scoring.model import Score, ScoringRecord
 from credo.scoring.rules import SPECIAL_CATEGORIES, RulesDocument, load_rules
-from credo.store.base import ScoreRow, Store
+from credo.store import ScoreRow, Store
 
 FROZEN = {"open"}
 EXCLUDED = {"retracted", "expired"}  # resolved in the person's favour

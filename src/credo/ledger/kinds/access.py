@@ -16,12 +16,12 @@ from pydantic import Field
 
 from credo.errors import EntryRejected
 from credo.ledger.categories import CATEGORIES, PURPOSES, readable
-from credo.ledger.consent import MandateId, PurposeName, parse_time
-from credo.ledger.kinds import Body, Digest, MemberId, register_kind
-from credo.ledger.records import CategoryName, RecordId, SubjectRef
-from credo.ledger.state import register_handler
+from credo.ledger.kinds.consent import MandateId, PurposeName, parse_time
+from credo.ledger.kinds.records import CategoryName, RecordId, SubjectRef
+from credo.ledger.registry import Context
+from credo.ledger.schema import Body, Digest, MemberId
 from credo.ledger.validate import Decoded
-from credo.store.base import AccessRow, ConsentRow, MandateRow, MemberRow, RecordRow, WriteTx
+from credo.store import AccessRow, ConsentRow, MandateRow, MemberRow, RecordRow, WriteTx
 
 MAX_RECORDS_PER_READ = 200
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
@@ -157,7 +157,7 @@ def readable_records(records: list[RecordRow], granted: tuple[str, ...]) -> list
     return [r for r in records if r.status == "active" and r.category in granted]
 
 
-def _read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
+def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     body = AccessRead.model_validate(entry.body)
     if tx.get_member(body.member) is None:
         raise EntryRejected(f"no member {body.member!r}", code="unknown_member")
@@ -210,7 +210,3 @@ def _read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow) -> None:
             body.request_digest,
         )
     )
-
-
-register_kind("access.read", AccessRead, frozenset({"admin"}))
-register_handler("access.read", _read)

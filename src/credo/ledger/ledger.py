@@ -1,0 +1,68 @@
+"""The write side of one log: its store, its sequencer and the validation in front of it,
+built with what they need passed in (the kinds, the policy new entries are judged by, the
+log's signing key). Where these come from (a data directory, key files) is
+`credo.services.node`'s business."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from credo.errors import EntryRejected
+from credo.ledger.pool import Result, Validator
+from credo.ledger.registry import Context, Policy, Registry
+from credo.ledger.sequencer import Outcome, Sequencer
+from credo.store import Store
+from credo.tlog import NoteSigner, NoteVerifier
+
+
+class Ledger:
+    """Validates and sequences submissions; the store it writes is its own to close."""
+
+    def __init__(
+        self,
+        store: Store,
+        signer: NoteSigner,
+        *,
+        kinds: Registry,
+        policy: Policy,
+        workers: int = 0,
+    ) -> None:
+        self.store = store
+        self.signer = signer
+        self.origin = signer.name
+        self.kinds = kinds
+        self.sequencer = Sequencer(store, signer, self.origin, Context(kinds, policy))
+        self.validator = Validator(store, kinds, workers)
+
+    @property
+    def verifier_key(self) -> str:
+        return self.signer.verifier_key()
+
+    @property
+    def verifier(self) -> NoteVerifier:
+        return NoteVerifier.from_vkey(self.verifier_key)
+
+    def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
+        """Validate and sequence, in-process; each entry answered on its own."""
+        checked = self.validator.validate_entries(envelopes)
+        valid = [c for c in checked if not isinstance(c, EntryRejected)]
+        return _merge(checked, self.sequencer.append_now(valid))
+
+    async def submit_body(self, body: bytes) -> list[Outcome]:
+        """Validate a ``POST /v1/entries`` body (on the workers) and sequence what passed."""
+        checked = await self.validator.validate_body(body)
+        valid = [c for c in checked if not isinstance(c, EntryRejected)]
+        done: list[Outcome] = await asyncio.wrap_future(self.sequencer.submit(valid))
+        return _merge(checked, done)
+
+    def close(self) -> None:
+        self.sequencer.close()
+        self.validator.close()
+        self.store.close()
+
+
+def _merge(checked: list[Result], sequenced: list[Outcome]) -> list[Outcome]:
+    """One outcome per submitted entry: its refusal by validation, else the sequencer's."""
+    done = iter(sequenced)
+    return [c if isinstance(c, EntryRejected) else next(done) for c in checked]

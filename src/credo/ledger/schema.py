@@ -1,0 +1,48 @@
+"""The building blocks of every entry kind's schema: the strict `Body` base and the field
+types kinds share (member ids, RFC 3339 times, digests, keys), and the closed lists of
+sectors and roles. The kinds themselves are listed in `credo.ledger.kinds`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MEMBER_ID = r"^[a-z0-9][a-z0-9-]{1,39}$"
+# RFC 3339 in UTC ("Z"), checked by pydantic-core's regex engine: a Python validator per
+# entry would cost more than the rest of the schema check on the submission hot path.
+RFC3339_UTC = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z$"
+)
+
+SECTORS = (
+    "operator",
+    "government",
+    "bank",
+    "hospital",
+    "university",
+    "utility",
+    "transport",
+    "company",
+    "civil_society",
+)
+ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider")
+
+
+Timestamp = Annotated[str, Field(pattern=RFC3339_UTC)]
+MemberId = Annotated[str, Field(pattern=MEMBER_ID)]
+Base64Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    """Base of every kind's body: strict, frozen, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

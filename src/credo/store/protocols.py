@@ -1,0 +1,206 @@
+"""The storage Protocols every backend satisfies, all in one place (Trillian's `storage/`).
+
+The log's own tables (entry bundles, tiles, checkpoints) and the ledger's derived tables live
+in one database, so an entry and the state it causes commit in one transaction. Every table
+except the log's is derived: `credo rebuild` recreates it by replaying the log.
+
+Errors: a backend raises only `credo.errors` types. `Conflict` when a write contradicts a
+uniqueness rule, `DeferredConflict` when a deferred check fails at commit, `StoreError` (with
+code ``corrupt_log`` for undecodable log data, ``disk_full`` when the disk is full) for
+everything else; the library exception is the ``__cause__``. The conformance suite in
+``tests/store`` holds every backend to this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from credo.store.rows import (
+    AccessRow,
+    AttestationRow,
+    CheckpointRow,
+    ConsentRow,
+    DisputeRow,
+    MandateRow,
+    MemberRow,
+    ProposalRow,
+    RecordRow,
+    RulesRow,
+    ScoreRow,
+)
+
+
+class StateReader(Protocol):
+    """Reads of members and attestations, shared by committed reads and the write transaction."""
+
+    def get_member(self, member_id: str) -> MemberRow | None: ...
+
+    def member_by_key(self, key_id: str) -> MemberRow | None: ...
+
+    def list_members(self) -> list[MemberRow]: ...
+
+    def get_attestation(self, digest: str) -> AttestationRow | None: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+
+class LogReader(Protocol):
+    def tree_size(self) -> int: ...
+
+    def read_tile(self, level: int, index: int) -> bytes:
+        """The stored hashes of tile ``level``/``index`` (empty if there is none)."""
+        ...
+
+    def read_entries(self, start: int, count: int) -> list[bytes]:
+        """Up to ``count`` stored entries from position ``start`` (fewer past the end)."""
+        ...
+
+
+class PeopleReader(Protocol):
+    def get_record(self, record_id: str) -> RecordRow | None: ...
+
+    def records_of(self, subject: str) -> list[RecordRow]: ...
+
+    def get_consent(self, consent_id: str) -> ConsentRow | None: ...
+
+    def consents_of(self, subject: str) -> list[ConsentRow]: ...
+
+    def get_mandate(self, mandate_id: str) -> MandateRow | None: ...
+
+    def list_mandates(self) -> list[MandateRow]: ...
+
+    def access_of(self, subject: str) -> list[AccessRow]: ...
+
+    def is_subject_erased(self, subject: str) -> bool: ...
+
+
+class PeopleWriter(PeopleReader, Protocol):
+    def put_record(self, row: RecordRow) -> None: ...
+
+    def put_consent(self, row: ConsentRow) -> None: ...
+
+    def put_mandate(self, row: MandateRow) -> None: ...
+
+    def add_access(self, row: AccessRow) -> None: ...
+
+    def erase_subject(self, subject: str, idx: int) -> None:
+        """Mark the subject erased and every record about it ``erased``."""
+        ...
+
+
+class ProgrammeReader(Protocol):
+    def get_proposal(self, proposal_id: str) -> ProposalRow | None: ...
+
+    def list_proposals(self) -> list[ProposalRow]: ...
+
+    def list_votes(self, proposal_id: str) -> list[tuple[str, str]]: ...
+
+    def current_rules(self) -> RulesRow | None: ...
+
+    def rules_history(self) -> list[RulesRow]: ...
+
+    def is_enrolled(self, subject: str) -> bool: ...
+
+    def list_enrolled(self) -> list[str]: ...
+
+    def get_dispute(self, dispute_id: str) -> DisputeRow | None: ...
+
+    def disputes_of(self, subject: str) -> list[DisputeRow]: ...
+
+    def open_disputes(self) -> list[DisputeRow]: ...
+
+    def get_score(self, subject: str) -> ScoreRow | None: ...
+
+    def score_history(self, subject: str) -> list[tuple[int, int, str]]: ...
+
+
+class ProgrammeWriter(ProgrammeReader, Protocol):
+    def put_proposal(self, row: ProposalRow) -> None: ...
+
+    def put_vote(self, proposal_id: str, member: str, vote: str, idx: int) -> None: ...
+
+    def add_rules(self, row: RulesRow) -> None: ...
+
+    def enrol(self, subject: str, idx: int, at: str) -> None: ...
+
+    def withdraw(self, subject: str) -> None:
+        """Delete the person's enrolment, score and whole score history."""
+        ...
+
+    def put_dispute(self, row: DisputeRow) -> None: ...
+
+    def put_score(self, row: ScoreRow) -> None: ...
+
+
+class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
+    """One serialized write transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
+    PostgreSQL). Everything written through it commits atomically or not at all."""
+
+    def append_entries(self, start: int, entries: list[bytes]) -> None: ...
+
+    def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None: ...
+
+    def add_checkpoint(self, size: int, note: bytes) -> None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def put_member(self, row: MemberRow) -> None: ...
+
+    def add_attestation(self, digest: str, issuer: str, issued_idx: int) -> None:
+        """Insert; raise `Conflict` if the digest is already attested (in a deferred
+        transaction: already attested in this transaction; the stored index is checked at
+        commit)."""
+        ...
+
+    def revoke_attestation(self, digest: str, revoked_idx: int) -> None: ...
+
+    def bump_state_version(self) -> None: ...
+
+
+class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
+    """A backend: committed reads from any thread, and one writer at a time."""
+
+    location: str
+    """What `credo.store.open_store` takes to open this store again (a worker process
+    opens its own read-only view with it)."""
+
+    def write(
+        self, *, durable: bool = True, deferred: bool = False
+    ) -> AbstractContextManager[WriteTx]:
+        """One write transaction. ``durable=False`` may skip waiting for the disk (SQLite
+        ``synchronous = NORMAL``, PostgreSQL ``SET LOCAL synchronous_commit = off``): only
+        for recomputable caches.
+
+        ``deferred=True`` checks that new attestations' digests are not already stored when
+        the transaction commits, not at each insert (PostgreSQL: a ``DEFERRABLE INITIALLY
+        DEFERRED`` unique constraint). A violation raises `DeferredConflict` from the
+        ``with`` block's exit and nothing is written.
+        """
+        ...
+
+    def latest_checkpoint(self) -> bytes | None: ...
+
+    def iter_checkpoints(self) -> Iterator[CheckpointRow]: ...
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]: ...
+
+    def state_version(self) -> int:
+        """A number that moves whenever members or their keys change."""
+        ...
+
+    def dump_state(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every derived table as sorted plain tuples, for comparing a replay with what is
+        stored (the same data gives the same dump on every backend)."""
+        ...
+
+    def reset_state(self) -> None:
+        """Empty every derived table and cached score, ready for a replay from entry 0."""
+        ...
+
+    def needs_rebuild(self) -> bool:
+        """True when the derived state predates this code and must be rebuilt."""
+        ...
+
+    def close(self) -> None: ...
