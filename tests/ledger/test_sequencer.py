@@ -6,16 +6,18 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from credo.errors import CredoError
-from credo.ledger import Context, Registry, standard_kinds
+from credo.errors import EntryRejected
+from credo.ledger import Context, Registry, standard_kinds, verify_store
 from credo.ledger.registry import Handler
 from credo.ledger.sequencer import Accepted, Sequencer
 from credo.ledger.validate import Decoded
 from credo.services.node import Node
 from credo.services.policy import StandardPolicy
+from credo.store import WriteTx
 from tests.conftest import attestation
 
 
@@ -49,27 +51,47 @@ def _sequencer(ledger: Node, kinds: Registry, made: list[Sequencer]) -> Sequence
     return seq
 
 
-def test_a_crashing_handler_fails_its_group_not_the_writer(
-    ledger: Node, sequencers: list[Sequencer]
+def test_a_crashing_handler_refuses_its_entry_alone(
+    ledger: Node, sequencers: list[Sequencer], caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A bug in one entry's transition refuses that entry (code internal_error, logged
+    once with its position); the entries around it in the same group commit."""
     size = ledger.store.tree_size()
-    broken = {"on": True}
     issue = standard_kinds().get("attestation.issue").apply
 
-    def boom(*args: object) -> None:
-        if broken["on"]:
-            raise RuntimeError("bug")
-        issue(*args)  # type: ignore[arg-type]
+    def boom(tx: WriteTx, index: int, entry: Decoded, *rest: Any) -> None:
+        if entry.body["digest"] == _decoded(ledger, 2).body["digest"]:
+            raise ValueError("bug")
+        issue(tx, index, entry, *rest)
 
     seq = _sequencer(ledger, _kinds_with("attestation.issue", boom), sequencers)
-    with pytest.raises(CredoError) as err:
-        seq.append_now([_decoded(ledger, 1)])
-    assert "internal error" in err.value.message
-    assert ledger.store.tree_size() == size  # rolled back
-    broken["on"] = False
-    outcome = seq.append_now([_decoded(ledger, 2)])[0]
-    assert isinstance(outcome, Accepted)
-    assert outcome.index == size
+    outcomes = seq.append_now([_decoded(ledger, n) for n in (1, 2, 3)])
+    assert [type(o).__name__ for o in outcomes] == ["Accepted", "EntryRejected", "Accepted"]
+    assert outcomes[1].code == "internal_error"  # type: ignore[union-attr]
+    assert [o.index for o in outcomes if isinstance(o, Accepted)] == [size, size + 1]
+    assert ledger.store.tree_size() == size + 2
+    assert caplog.text.count("entry 1 of a group of 3 (attestation.issue) failed") == 1
+
+
+def test_an_entry_refused_after_writing_leaves_nothing_behind(
+    ledger: Node, sequencers: list[Sequencer]
+) -> None:
+    """A transition that writes, then refuses: its writes are undone (the group is
+    sequenced again without it) and the rest of the group commits."""
+    issue = standard_kinds().get("attestation.issue").apply
+
+    def half_done(tx: WriteTx, index: int, entry: Decoded, *rest: Any) -> None:
+        if entry.body["digest"] == _decoded(ledger, 2).body["digest"]:
+            tx.set_meta("half", "written")
+            raise EntryRejected("refused after a write", code="late_refusal")
+        issue(tx, index, entry, *rest)
+
+    seq = _sequencer(ledger, _kinds_with("attestation.issue", half_done), sequencers)
+    outcomes = seq.append_now([_decoded(ledger, n) for n in (1, 2, 3)])
+    assert [type(o).__name__ for o in outcomes] == ["Accepted", "EntryRejected", "Accepted"]
+    assert outcomes[1].code == "late_refusal"  # type: ignore[union-attr]
+    assert ledger.store.get_meta("half") is None
+    assert verify_store(ledger.store).entries == ledger.store.tree_size()
 
 
 def test_a_raising_listener_leaves_the_sequencer_answering(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from credo.errors import CredoError, DeferredConflict, EntryRejected
+from credo.errors import CredoError, DeferredConflict, EntryRejected, StoreError
 from credo.ledger.registry import Context
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded
@@ -46,6 +46,16 @@ class Accepted:
 
 Outcome = Accepted | EntryRejected
 Listener = Callable[[list[Decoded]], None]
+
+
+class _Redo(Exception):
+    """The entry at ``position`` in the group must be refused and the group sequenced again
+    without it: its refusal came after it had written something, or it failed unexpectedly."""
+
+    def __init__(self, position: int, outcome: EntryRejected) -> None:
+        super().__init__(position)
+        self.position = position
+        self.outcome = outcome
 
 
 @dataclass(slots=True)
@@ -188,28 +198,61 @@ class Sequencer:
         """Sequence the group in one transaction whose new attestations are checked for
         duplicates together at commit (`Store.write`, ``deferred``). When that check fails,
         some digest in the group was attested before; the group is sequenced again with each
-        insert checked as it comes, so that entry alone is refused."""
-        try:
-            with self.store.write(deferred=True) as tx:
-                return self._sequence(tx, group)
-        except DeferredConflict:
-            with self.store.write() as tx:
-                return self._sequence(tx, group)
+        insert checked as it comes, so that entry alone is refused.
 
-    def _sequence(self, tx: WriteTx, group: list[_Pending]) -> list[list[Outcome]]:
+        Nothing one entry does can fail another: an entry refused after it wrote something,
+        or one whose transition failed unexpectedly, is refused alone, and the group is
+        sequenced again without it (the rare path pays; the usual one reads a counter)."""
+        refused: dict[int, EntryRejected] = {}
+        deferred = True
+        while True:
+            try:
+                with self.store.write(deferred=deferred) as tx:
+                    return self._sequence(tx, group, refused)
+            except DeferredConflict:
+                deferred = False
+            except _Redo as redo:
+                refused[redo.position] = redo.outcome
+
+    def _sequence(
+        self, tx: WriteTx, group: list[_Pending], refused: dict[int, EntryRejected]
+    ) -> list[list[Outcome]]:
         start = tx.tree_size()
         outcomes: list[list[Outcome]] = []
         stored: list[bytes] = []
         leaves: list[bytes] = []
+        position = -1
         for p in group:
             answers: list[Outcome] = []
             for entry in p.entries:
+                position += 1
                 index = start + len(stored)
+                known = refused.get(position)
+                if known is not None:
+                    answers.append(known)
+                    continue
+                before = tx.changes()
                 try:
                     apply(tx, index, entry, self.context)
                 except EntryRejected as exc:
+                    if tx.changes() != before:
+                        raise _Redo(position, exc) from exc
                     answers.append(exc)
                     continue
+                except StoreError:
+                    raise  # the store failed, not this entry: the whole group fails
+                except Exception as exc:
+                    log.exception(
+                        "entry %d of a group of %d (%s) failed to apply; refused alone",
+                        position,
+                        sum(len(q.entries) for q in group),
+                        entry.kind,
+                    )
+                    outcome = EntryRejected(
+                        f"internal error while applying the entry ({type(exc).__name__})",
+                        code="internal_error",
+                    )
+                    raise _Redo(position, outcome) from exc
                 stored.append(entry.stored)
                 leaves.append(entry.leaf_hash)
                 answers.append(Accepted(index, entry.leaf_hash))

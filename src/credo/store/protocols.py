@@ -158,6 +158,11 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 
     def bump_state_version(self) -> None: ...
 
+    def changes(self) -> int:
+        """How many writes this transaction has made so far, pending ones included; the
+        sequencer compares it around a refused entry to know whether it left writes behind."""
+        ...
+
 
 class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time."""

@@ -171,28 +171,40 @@ def apply_vote(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
         raise EntryRejected(
             f"{signer.id!r} has already voted on {proposal.id!r}", code="already_voted"
         )
-    tx.put_vote(proposal.id, signer.id, body.vote, index)
     seats, yes, no = voters(tx, [*cast, (signer.id, body.vote)])
     num, den = quorum(tx)
     if yes * den >= num * seats:
-        _adopt(tx, index, proposal, ctx.policy)
-    elif no * den > (den - num) * seats:
+        _adopt(tx, index, proposal, signer, body.vote, ctx.policy)
+        return
+    tx.put_vote(proposal.id, signer.id, body.vote, index)
+    if no * den > (den - num) * seats:
         _close(tx, proposal, "rejected", index)
 
 
-def _adopt(tx: WriteTx, index: int, proposal: ProposalRow, policy: Policy | None) -> None:
+def _adopt(
+    tx: WriteTx,
+    index: int,
+    proposal: ProposalRow,
+    signer: MemberRow,
+    vote: str,
+    policy: Policy | None,
+) -> None:
+    """The deciding vote: check the action against the state, then against today's policy
+    (a new entry only), then write the vote and the action's effects."""
     spec, params = _params(proposal.action, proposal.params)
     try:
         spec.check(tx, params)
     except EntryRejected as exc:
         # The world changed since the proposal (say, the member was admitted directly);
         # the vote still counts and the proposal closes as failed, with the reason.
+        tx.put_vote(proposal.id, signer.id, vote, index)
         _close(tx, proposal, f"failed:{exc.code}", index)
         return
     if policy is not None:
         # The checks in force now refuse what was proposed under earlier ones: the deciding
-        # vote itself is refused (raised before anything is written), the proposal stays open.
+        # vote itself is refused, before anything is written; the proposal stays open.
         spec.vet(params, policy)
+    tx.put_vote(proposal.id, signer.id, vote, index)
     spec.apply(tx, index, params, proposal)
     _close(tx, proposal, "adopted", index)
 

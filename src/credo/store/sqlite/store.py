@@ -219,6 +219,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         # Attestations of a deferred transaction, inserted together at commit: [digest key,
         # issuer, issued_idx, revoked_idx] by digest key.
         self._new_attestations: dict[bytes, list[Any]] = {}
+        self._pending_changes = 0  # writes to _new_attestations, not yet in SQLite
 
     def get_member(self, member_id: str) -> MemberRow | None:
         if member_id not in self._by_id:
@@ -267,11 +268,13 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             raise Conflict(f"{digest} is already attested in this transaction")
         else:
             self._new_attestations[values[0]] = values
+            self._pending_changes += 1
 
     def revoke_attestation(self, digest: str, revoked_idx: int) -> None:
         new = self._new_attestations.get(_digest_key(digest))
         if new is not None:
             new[3] = revoked_idx
+            self._pending_changes += 1
             return
         self._exec(
             "UPDATE attestation_index SET revoked_idx = ? WHERE digest = ?",
@@ -297,6 +300,9 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
 
     def bump_state_version(self) -> None:
         self.set_meta("state_version", str(int(self.get_meta("state_version") or 0) + 1))
+
+    def changes(self) -> int:
+        return self.conn.total_changes + self._pending_changes
 
 
 class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
