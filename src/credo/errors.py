@@ -91,7 +91,7 @@ class Conflict(CredoError):
 
 class DeferredConflict(Conflict):
     """A uniqueness check deferred to commit failed, so the transaction was rolled back;
-    which row broke it is not known (`credo.store.base.Store.write`)."""
+    which row broke it is not known (`credo.store.protocols.Store.write`)."""
 
     code = "deferred_conflict"
 

@@ -205,7 +205,7 @@ def _member(row: Row) -> MemberRow:
 
 
 class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
-    """The open write transaction; see `credo.store.base.WriteTx`.
+    """The open write transaction; see `credo.store.protocols.WriteTx`.
 
     Members are cached for the life of the transaction: every entry's signer is looked up,
     and a group commit holds thousands of entries from a handful of members.
@@ -306,7 +306,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
 
 
 class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
-    """`credo.store.base.Store` on one SQLite file (or ``":memory:"`` for replays)."""
+    """`credo.store.protocols.Store` on one SQLite file (or ``":memory:"`` for replays)."""
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = str(path)
