@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from credo.cli._common import DataOption, console_err
 from credo.cli._people import NationalIdOption, national_id, open_people
@@ -41,4 +42,4 @@ def revoke(
     """Revoke a consent: every later read under it is refused."""
     with open_people(data) as people:
         index = people.revoke_consent(consent_id, reason)
-    console_err.print(f"consent {consent_id} revoked at log index {index}")
+    console_err.print(f"consent {escape(consent_id)} revoked at log index {index}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 import credo.scoring.adoption  # noqa: F401  (installs rules vetting for adoption)
 from credo.cli._common import DataOption, console
@@ -58,7 +59,7 @@ def propose(
         accepted = ledger.submit_one("governance.propose", member, body)
     finally:
         ledger.close()
-    console.print(f"proposal {id} at log index {accepted.index}")
+    console.print(f"proposal {escape(id)} at log index {accepted.index}")
 
 
 @app.command("vote")
