@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, progress_bar
+from credo.cli._people import NationalIdOption, OptionalNationalIdOption
 from credo.errors import InputError
 from credo.ledger.node import DataDir, Ledger
 from credo.ledger.people import People
@@ -19,8 +20,6 @@ from credo.scoring import service
 
 app = typer.Typer(help="Enrol in or withdraw from the credit programme.", no_args_is_help=True)
 disputes = typer.Typer(help="Contest a record; answer or expire disputes.", no_args_is_help=True)
-
-NationalId = Annotated[str, typer.Option("--national-id", help="The person's national identifier")]
 
 
 @contextmanager
@@ -36,9 +35,7 @@ def _programme(data: Path) -> Iterator[Programme]:
 
 def score(
     data: DataOption,
-    national_id: Annotated[
-        str | None, typer.Option("--national-id", help="Score this person")
-    ] = None,
+    national_id: OptionalNationalIdOption = None,
     explain: Annotated[bool, typer.Option(help="Print the JSON the person sees")] = False,
     all_: Annotated[
         bool, typer.Option("--all", help="Rescore every enrolled person in batch")
@@ -69,7 +66,7 @@ def score(
 
 
 @app.command("enrol")
-def enrol(data: DataOption, national_id: NationalId) -> None:
+def enrol(data: DataOption, national_id: NationalIdOption) -> None:
     """Enrol a person (opt-in); their score is computed from then on."""
     with _programme(data) as prog:
         ref = prog.enrol(national_id)
@@ -78,7 +75,7 @@ def enrol(data: DataOption, national_id: NationalId) -> None:
 
 
 @app.command("withdraw")
-def withdraw(data: DataOption, national_id: NationalId) -> None:
+def withdraw(data: DataOption, national_id: NationalIdOption) -> None:
     """Withdraw a person: their score and its history are deleted."""
     with _programme(data) as prog:
         prog.withdraw(national_id)
@@ -88,7 +85,7 @@ def withdraw(data: DataOption, national_id: NationalId) -> None:
 @disputes.command("open")
 def open_dispute(
     data: DataOption,
-    national_id: NationalId,
+    national_id: NationalIdOption,
     record: Annotated[str, typer.Option(help="The disputed record id")],
     statement: Annotated[str, typer.Option(help="The person's statement")],
 ) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console
-from credo.cli._people import NationalIdOption, national_id, open_people
+from credo.cli._people import NationalIdOption, open_people
 from credo.errors import InputError
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
@@ -35,9 +35,7 @@ def put(
         raise InputError(f"--payload is not valid JSON: {exc.msg}", code="bad_payload") from exc
     with open_people(data) as people:
         key = MemberKey.load(people.ledger.data.member_key(member))
-        record_id, index = people.put_record(
-            key, member, national_id(nid), category, type_, doc, effective_at
-        )
+        record_id, index = people.put_record(key, member, nid, category, type_, doc, effective_at)
     console.print(f"recorded {record_id} at log index {index}")
     print(record_id)
 
