@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 import credo.scoring.adoption  # noqa: F401  (installs rules vetting for adoption)
-from credo.cli._common import DataOption, console
+from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
 from credo.ledger.node import DataDir, Ledger
 from credo.store.sqlite import SqliteStore
@@ -56,7 +56,8 @@ def propose(
     }
     ledger = Ledger(DataDir(data))
     try:
-        accepted = ledger.submit_one("governance.propose", member, body)
+        key = member_key(ledger, member)
+        accepted = ledger.submit_one("governance.propose", member, body, key=key)
     finally:
         ledger.close()
     console.print(f"proposal {escape(id)} at log index {accepted.index}")
@@ -72,8 +73,9 @@ def vote(
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
     ledger = Ledger(DataDir(data))
     try:
+        key = member_key(ledger, member)
         accepted = ledger.submit_one(
-            "governance.vote", member, {"proposal": proposal, "vote": choice}
+            "governance.vote", member, {"proposal": proposal, "vote": choice}, key=key
         )
         status = ledger.store.get_proposal(proposal)
     finally:

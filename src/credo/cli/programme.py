@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from credo.cli._common import DataOption, console, progress_bar
+from credo.cli._common import DataOption, console, progress_bar, require_member
 from credo.cli._people import NationalIdOption, OptionalNationalIdOption
 from credo.errors import InputError
 from credo.ledger.node import DataDir, Ledger
@@ -105,6 +105,7 @@ def answer(
 ) -> None:
     """The submitting member answers a dispute within the period the rules set."""
     with _programme(data) as prog:
+        require_member(prog.people.ledger, member)  # before Programme.answer reads DIR/keys
         accepted = prog.answer(member, dispute, outcome, evidence)
     console.print(f"answered at log index {accepted.index}")
 
