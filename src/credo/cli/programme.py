@@ -112,7 +112,12 @@ def answer(
 
 @disputes.command("expire")
 def expire(data: DataOption) -> None:
-    """Resolve every unanswered, overdue dispute in the person's favour (run daily)."""
+    """Resolve every unanswered, overdue dispute, each in its person's favour (run daily)."""
     with _programme(data) as prog:
         done = prog.expire_overdue()
-    console.print(f"{len(done)} overdue disputes resolved for the person")
+    if not done:
+        console.print("no overdue disputes to resolve")
+    elif len(done) == 1:
+        console.print("1 overdue dispute resolved in the person's favour")
+    else:
+        console.print(f"{len(done)} overdue disputes resolved in the people's favour")
