@@ -124,6 +124,18 @@ def test_member_add_refuses_a_duplicate(data_dir: Path) -> None:
     assert (data_dir / "keys" / "uni.pem").read_bytes() == key
 
 
+def test_member_add_refuses_the_id_of_the_log_key(data_dir: Path) -> None:
+    """Regression: "log" once failed as "member 'log' already exists" (DIR/keys/log.pem is
+    the log's signing key, which must never be overwritten or taken for a member's)."""
+    key = (data_dir / "keys" / "log.pem").read_bytes()
+    done = credo(
+        "member", "add", "--data", str(data_dir), "--id", "log", "--name", "Log",
+        "--sector", "company",
+    )  # fmt: skip
+    assert_clean_failure(done, "reserved_member_id", "log's signing key")
+    assert (data_dir / "keys" / "log.pem").read_bytes() == key
+
+
 def test_member_add_refuses_an_unknown_sector(data_dir: Path) -> None:
     done = credo(
         "member", "add", "--data", str(data_dir), "--id", "odd", "--name", "Odd",
@@ -189,3 +201,25 @@ def test_bench_log_prints_its_figures_as_json(data_dir: Path) -> None:
     assert figures["ratio_to_ceiling"] >= 0
     # The bench's entries are real ones: the log still verifies.
     assert int(verify_ok(data_dir).group(1)) == 1 + 4 + 1 + 300  # genesis, members, bench member
+
+
+def test_error_messages_keep_text_in_square_brackets(data_dir: Path) -> None:
+    """Rich took the member-id pattern's character classes for markup and dropped them."""
+    done = credo(
+        "member", "add", "--data", str(data_dir), "--id", "New_Bank", "--name", "New Bank",
+        "--sector", "bank",
+    )  # fmt: skip
+    assert_clean_failure(done, "pattern '^[a-z0-9][a-z0-9-]{1,39}$'")
+
+
+def test_printed_paths_keep_text_in_square_brackets(tmp_path: Path) -> None:
+    data = tmp_path / "[b]consortium[/b]"
+    done = credo("init", "--data", str(data), "--origin", ORIGIN)
+    assert done.returncode == 0, done.stderr
+    assert f"in {data}" in done.stdout
+    added = credo("member", "add", "--data", str(data), "--id", "acme", "--name", "Acme",
+                  "--sector", "company")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert f"private key: {data / 'keys' / 'acme.pem'}" in added.stdout
+    missing = credo("verify", "--data", str(tmp_path / "[i]nowhere"))
+    assert_clean_failure(missing, f"{tmp_path / '[i]nowhere'} is not a credo data directory")

@@ -84,3 +84,37 @@ def test_every_people_command_has_help() -> None:
         r = credo(group, "--help")
         assert r.returncode == 0
         assert "Usage" in r.stdout
+
+
+UNKNOWN_MEMBER_COMMANDS = {
+    "record put": [
+        "record", "put", "--national-id", NID, "--category", "finance", "--type", "loan.repaid",
+        "--payload", "{}",
+    ],
+    "record retract": ["record", "retract", "--record-id", "0" * 32],
+    "gov propose": [
+        "gov", "propose", "--id", "p-1", "--action", "retire_member", "--params", '{"id": "bank"}',
+    ],
+    "gov vote": ["gov", "vote", "--proposal", "p-1"],
+    "dispute answer": [
+        "dispute", "answer", "--dispute", "0" * 32, "--outcome", "upheld", "--evidence", "ref-1",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", UNKNOWN_MEMBER_COMMANDS)
+@pytest.mark.parametrize("stray_key_file", [False, True], ids=["no_key_file", "stray_key_file"])
+def test_an_unknown_member_is_unknown_member_not_a_missing_key_file(
+    data_dir: Path, command: str, stray_key_file: bool
+) -> None:
+    """A member the log does not know is named as such, before DIR/keys is read: with no key
+    file (once `bad_key: ... [Errno 2]`) and with a file there that is not a member's."""
+    if stray_key_file:
+        (data_dir / "keys" / "ghost.pem").write_text("not a key\n")
+    args = UNKNOWN_MEMBER_COMMANDS[command]
+    r = credo(*args, "--data", str(data_dir), "--member", "ghost")
+    assert r.returncode == 2, r.stdout
+    said = " ".join(r.stderr.split())
+    assert "error (unknown_member): no member 'ghost'" in said, r.stderr
+    assert "bad_key" not in said
+    assert "Traceback" not in r.stderr

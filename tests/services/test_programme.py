@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,9 @@ def test_enrol_score_explain_withdraw(prog: Programme, data_dir: Path) -> None:
     service.rescore(prog.store, ref)
     explained = service.explain(prog.store, ref)
     assert explained["score"] == base.score
+    assert explained["history"], "the enrolment's rescoring is in the history"
+    for moment in (explained["as_of"], *(h["as_of"] for h in explained["history"])):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", moment), moment
     assert explained["reasons"][0]["records"][0]["record_id"] == record
     assert explained["reasons"][0]["rule"]["category"] == "finance"
     assert len(explained["reasons"]) <= 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from credo.cli import bench, consent, demo, gov, ledger_cmds, member, person, programme, record
 from credo.cli._common import console_err
@@ -32,12 +33,15 @@ demo.register(app)
 
 
 def main() -> None:
-    """Entry point: a `CredoError` becomes a message and an exit code, never a traceback."""
+    """Entry point: a `CredoError` becomes a message and an exit code, never a traceback.
+
+    The message is escaped: it often quotes input or a pattern (``[a-z0-9]``) that Rich would
+    otherwise take for markup and drop."""
     try:
         app()
     except VerificationError as exc:
-        console_err.print(f"[red]verification failed:[/red] {exc.message}")
+        console_err.print(f"[red]verification failed:[/red] {escape(exc.message)}")
         sys.exit(1)
     except CredoError as exc:
-        console_err.print(f"[red]error ({exc.code}):[/red] {exc.message}")
+        console_err.print(f"[red]error ({exc.code}):[/red] {escape(exc.message)}")
         sys.exit(2)

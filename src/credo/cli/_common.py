@@ -1,4 +1,4 @@
-"""Shared CLI pieces: consoles, the data-directory option, progress bars."""
+"""Shared CLI pieces: consoles, the data-directory option, members' keys, progress bars."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from credo.errors import NotFound
+from credo.ledger.keys import MemberKey
+from credo.services.node import Node
 from credo.settings import default_data_dir
 
 console = Console(soft_wrap=True)
@@ -24,6 +27,21 @@ DataOption = Annotated[
         default_factory=default_data_dir,
     ),
 ]
+
+
+def require_member(ledger: Node, member_id: str) -> None:
+    """Refuse a member the log does not know, before DIR/keys is looked at for its key."""
+    if ledger.store.get_member(member_id) is None:
+        raise NotFound(
+            f"no member {member_id!r} in this consortium (`credo member list` shows them)",
+            code="unknown_member",
+        )
+
+
+def member_key(ledger: Node, member_id: str) -> MemberKey:
+    """A member's signing key from DIR/keys/ID.pem, for a member the log knows."""
+    require_member(ledger, member_id)
+    return MemberKey.load(ledger.data.member_key(member_id))
 
 
 @contextmanager

@@ -1,5 +1,5 @@
-"""Shared pieces of the people's-data commands: opening the ledger with its vault, and reading
-a national id without leaving it in the shell history."""
+"""Shared pieces of the people's-data commands: opening the ledger with its vault, and the one
+``--national-id`` option every command uses (``-`` reads the id from stdin, out of history)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,36 @@ import typer
 from credo.services.node import DataDir, Node
 from credo.services.people import People
 
+
+def read_national_id(value: str | None) -> str | None:
+    """The callback of every ``--national-id`` option: ``-`` means the first line of standard
+    input, so the id stays out of the shell history and the process list."""
+    if value != "-":
+        return value
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise typer.BadParameter("'-' reads the national id from standard input, which was empty")
+    return line
+
+
+_STDIN_HELP = "; '-' reads it from stdin (kept out of history and ps)"
+
 NationalIdOption = Annotated[
     str,
     typer.Option(
         "--national-id",
-        help="The person's national identifier; '-' reads it from stdin (kept out of history).",
+        help="The person's national identifier" + _STDIN_HELP,
+        callback=read_national_id,
     ),
 ]
+"""A required ``--national-id``; the command receives the id itself, ``-`` already read."""
 
-
-def national_id(value: str) -> str:
-    return sys.stdin.readline().strip() if value == "-" else value
+OptionalNationalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--national-id", help="Score this person" + _STDIN_HELP, callback=read_national_id
+    ),
+]
 
 
 @contextmanager

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from credo.cli._common import DataOption, console_err
-from credo.cli._people import NationalIdOption, national_id, open_people
+from credo.cli._people import NationalIdOption, open_people
 
 app = typer.Typer(help="Grant and revoke consent on a person's behalf.", no_args_is_help=True)
 
@@ -25,9 +26,7 @@ def grant(
     """Record the person's consent; prints the consent id the member names when reading."""
     until = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open_people(data) as people:
-        consent_id, index = people.grant_consent(
-            national_id(nid), member, purpose, categories, until
-        )
+        consent_id, index = people.grant_consent(nid, member, purpose, categories, until)
     console_err.print(f"consent granted at log index {index}, valid until {until}")
     print(consent_id)
 
@@ -41,4 +40,4 @@ def revoke(
     """Revoke a consent: every later read under it is refused."""
     with open_people(data) as people:
         index = people.revoke_consent(consent_id, reason)
-    console_err.print(f"consent {consent_id} revoked at log index {index}")
+    console_err.print(f"consent {escape(consent_id)} revoked at log index {index}")

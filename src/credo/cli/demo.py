@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from credo.cli._common import DataOption, console
 from credo.cli.ledger_cmds import serve
@@ -131,20 +132,21 @@ def demo(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
     """Create (once) a synthetic consortium in the data directory and serve it."""
+    shown = escape(str(data))  # a path or host may hold brackets Rich would take for markup
     if not DataDir(data).config.exists():
         seed_demo(data).close()
-        console.print(f"created the demo consortium in {data}")
-    base = f"http://{host}:{port}"
+        console.print(f"created the demo consortium in {shown}")
+    base = escape(f"http://{host}:{port}")
     digest = hashlib.sha256(b"demo diploma 1").hexdigest()
     console.print(f"serving on {base}  (API docs {base}/docs)")
     console.print(f"  checkpoint:   curl {base}/log/checkpoint")
     console.print(f"  attestation:  curl {base}/v1/attestations/{digest}")
-    console.print(f"  verify:       credo verify --data {data}")
+    console.print(f"  verify:       credo verify --data {shown}")
     console.print(
-        f"  a score:      credo score --data {data} --national-id TH-1103700012345 --explain"
+        f"  a score:      credo score --data {shown} --national-id TH-1103700012345 --explain"
     )
     console.print(
-        f"  an export:    credo person export --data {data} --national-id TH-1103700012345"
+        f"  an export:    credo person export --data {shown} --national-id TH-1103700012345"
     )
     serve(data, host=host, port=port, workers=None)
 

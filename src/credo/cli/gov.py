@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from credo.cli._common import DataOption, console
+from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
 from credo.services.node import DataDir, Node
 from credo.store.sqlite import SqliteStore
@@ -54,10 +55,11 @@ def propose(
     }
     ledger = Node(DataDir(data))
     try:
-        accepted = ledger.submit_one("governance.propose", member, body)
+        key = member_key(ledger, member)
+        accepted = ledger.submit_one("governance.propose", member, body, key=key)
     finally:
         ledger.close()
-    console.print(f"proposal {id} at log index {accepted.index}")
+    console.print(f"proposal {escape(id)} at log index {accepted.index}")
 
 
 @app.command("vote")
@@ -70,8 +72,9 @@ def vote(
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
     ledger = Node(DataDir(data))
     try:
+        key = member_key(ledger, member)
         accepted = ledger.submit_one(
-            "governance.vote", member, {"proposal": proposal, "vote": choice}
+            "governance.vote", member, {"proposal": proposal, "vote": choice}, key=key
         )
         status = ledger.store.get_proposal(proposal)
     finally:

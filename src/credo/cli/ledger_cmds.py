@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from credo.cli._common import DataOption, console, progress_bar
 from credo.ledger.replay import rebuild, verify_store
@@ -20,7 +21,7 @@ def init(
     """Create a consortium: log key, operator member and genesis entry; print the verifier key."""
     ledger = init_consortium(data, origin)
     try:
-        console.print(f"created consortium {origin!r} in {data}")
+        console.print(f"created consortium {escape(repr(origin))} in {escape(str(data))}")
         console.print("log verifier key:")
         print(ledger.verifier_key)
     finally:

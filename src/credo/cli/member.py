@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from credo.cli._common import DataOption, console
 from credo.ledger.schema import ROLES, SECTORS
@@ -39,8 +40,10 @@ def add(
     try:
         chosen = roles or DEFAULT_ROLES.get(sector, ["reader"])
         key = admit_member(ledger, id, name, sector, chosen)
-        console.print(f"admitted {id} ({sector}; roles {', '.join(chosen)}), key id {key.key_id}")
-        console.print(f"private key: {ledger.data.member_key(id)}")
+        console.print(
+            f"admitted {escape(id)} ({sector}; roles {', '.join(chosen)}), key id {key.key_id}"
+        )
+        console.print(f"private key: {escape(str(ledger.data.member_key(id)))}")
     finally:
         ledger.close()
 

@@ -7,7 +7,7 @@ import json
 import typer
 
 from credo.cli._common import DataOption, console_err
-from credo.cli._people import NationalIdOption, national_id, open_people
+from credo.cli._people import NationalIdOption, open_people
 
 app = typer.Typer(help="A person's rights: export everything held, or erase.", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def export(data: DataOption, nid: NationalIdOption) -> None:
     """Print everything held about the person as one JSON document (records decrypted, every
     access, every consent)."""
     with open_people(data) as people:
-        doc = people.export(national_id(nid))
+        doc = people.export(nid)
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
@@ -25,7 +25,7 @@ def export(data: DataOption, nid: NationalIdOption) -> None:
 def erase(data: DataOption, nid: NationalIdOption) -> None:
     """Forget the person: destroy their keys and payloads; the log stays verifiable."""
     with open_people(data) as people:
-        done = people.erase(national_id(nid))
+        done = people.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"

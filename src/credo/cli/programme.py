@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from credo.cli._common import DataOption, console, progress_bar
+from credo.cli._common import DataOption, console, progress_bar, require_member
+from credo.cli._people import NationalIdOption, OptionalNationalIdOption
 from credo.errors import InputError
 from credo.services import scores as service
 from credo.services.node import DataDir, Node
@@ -19,8 +20,6 @@ from credo.services.programme import Programme
 
 app = typer.Typer(help="Enrol in or withdraw from the credit programme.", no_args_is_help=True)
 disputes = typer.Typer(help="Contest a record; answer or expire disputes.", no_args_is_help=True)
-
-NationalId = Annotated[str, typer.Option("--national-id", help="The person's national identifier")]
 
 
 @contextmanager
@@ -36,9 +35,7 @@ def _programme(data: Path) -> Iterator[Programme]:
 
 def score(
     data: DataOption,
-    national_id: Annotated[
-        str | None, typer.Option("--national-id", help="Score this person")
-    ] = None,
+    national_id: OptionalNationalIdOption = None,
     explain: Annotated[bool, typer.Option(help="Print the JSON the person sees")] = False,
     all_: Annotated[
         bool, typer.Option("--all", help="Rescore every enrolled person in batch")
@@ -69,7 +66,7 @@ def score(
 
 
 @app.command("enrol")
-def enrol(data: DataOption, national_id: NationalId) -> None:
+def enrol(data: DataOption, national_id: NationalIdOption) -> None:
     """Enrol a person (opt-in); their score is computed from then on."""
     with _programme(data) as prog:
         ref = prog.enrol(national_id)
@@ -78,7 +75,7 @@ def enrol(data: DataOption, national_id: NationalId) -> None:
 
 
 @app.command("withdraw")
-def withdraw(data: DataOption, national_id: NationalId) -> None:
+def withdraw(data: DataOption, national_id: NationalIdOption) -> None:
     """Withdraw a person: their score and its history are deleted."""
     with _programme(data) as prog:
         prog.withdraw(national_id)
@@ -88,7 +85,7 @@ def withdraw(data: DataOption, national_id: NationalId) -> None:
 @disputes.command("open")
 def open_dispute(
     data: DataOption,
-    national_id: NationalId,
+    national_id: NationalIdOption,
     record: Annotated[str, typer.Option(help="The disputed record id")],
     statement: Annotated[str, typer.Option(help="The person's statement")],
 ) -> None:
@@ -108,13 +105,19 @@ def answer(
 ) -> None:
     """The submitting member answers a dispute within the period the rules set."""
     with _programme(data) as prog:
+        require_member(prog.people.ledger, member)  # before Programme.answer reads DIR/keys
         accepted = prog.answer(member, dispute, outcome, evidence)
     console.print(f"answered at log index {accepted.index}")
 
 
 @disputes.command("expire")
 def expire(data: DataOption) -> None:
-    """Resolve every unanswered, overdue dispute in the person's favour (run daily)."""
+    """Resolve every unanswered, overdue dispute, each in its person's favour (run daily)."""
     with _programme(data) as prog:
         done = prog.expire_overdue()
-    console.print(f"{len(done)} overdue disputes resolved for the person")
+    if not done:
+        console.print("no overdue disputes to resolve")
+    elif len(done) == 1:
+        console.print("1 overdue dispute resolved in the person's favour")
+    else:
+        console.print(f"{len(done)} overdue disputes resolved in the people's favour")

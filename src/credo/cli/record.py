@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from credo.cli._common import DataOption, console
-from credo.cli._people import NationalIdOption, national_id, open_people
+from credo.cli._common import DataOption, console, member_key
+from credo.cli._people import NationalIdOption, open_people
 from credo.errors import InputError
 from credo.ledger.entries import envelope_json, make_envelope
-from credo.ledger.keys import MemberKey
 
 app = typer.Typer(
     help="Record facts about people (payloads go to the vault).", no_args_is_help=True
@@ -34,10 +33,8 @@ def put(
     except json.JSONDecodeError as exc:
         raise InputError(f"--payload is not valid JSON: {exc.msg}", code="bad_payload") from exc
     with open_people(data) as people:
-        key = MemberKey.load(people.ledger.data.member_key(member))
-        record_id, index = people.put_record(
-            key, member, national_id(nid), category, type_, doc, effective_at
-        )
+        key = member_key(people.ledger, member)
+        record_id, index = people.put_record(key, member, nid, category, type_, doc, effective_at)
     console.print(f"recorded {record_id} at log index {index}")
     print(record_id)
 
@@ -53,7 +50,7 @@ def retract(
 ) -> None:
     """Log a record.retract entry signed by the submitting member."""
     with open_people(data) as people:
-        key = MemberKey.load(people.ledger.data.member_key(member))
+        key = member_key(people.ledger, member)
         env = make_envelope(
             "record.retract", member, {"record_id": record_id, "reason": reason}, [key]
         )

@@ -173,6 +173,11 @@ def init_consortium(root: Path, origin: str, operator: str = "operator") -> Node
 def admit_member(node: Node, member_id: str, name: str, sector: str, roles: list[str]) -> MemberKey:
     """Admit a member signed by the operator, writing its new private key into DIR/keys."""
     path = node.data.member_key(member_id)
+    if path == node.data.log_key:
+        raise InputError(
+            f"{member_id!r} is reserved: DIR/keys/{member_id}.pem holds the log's signing key",
+            code="reserved_member_id",
+        )
     if path.exists() or node.store.get_member(member_id) is not None:
         raise Conflict(f"member {member_id!r} already exists", code="member_exists")
     key = MemberKey.generate()

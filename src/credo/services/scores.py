@@ -44,6 +44,11 @@ def to_seconds(stamp: str) -> int:
     return int(moment.timestamp())
 
 
+def rfc3339(seconds: int) -> str:
+    """Unix seconds as RFC 3339 UTC, the one time format of what people read."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rules_in_force(store: Store) -> tuple[RulesDocument, str]:
     row = store.current_rules()
     if row is None:
@@ -185,7 +190,7 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
         "score": score.score,
         "tier": score.tier,
         "range": rules.score.model_dump(mode="json"),
-        "as_of": datetime.fromtimestamp(score.as_of, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "as_of": rfc3339(score.as_of),
         "rules_hash": score.rules_hash,
         "context_scores": score.context_scores,
         "benefits": [
@@ -198,7 +203,8 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
             d.record_id for d in store.disputes_of(subject) if d.status in FROZEN
         ),
         "history": [
-            {"as_of": a, "score": s, "tier": t} for a, s, t in store.score_history(subject)
+            {"as_of": rfc3339(a), "score": s, "tier": t}
+            for a, s, t in store.score_history(subject)
         ],
     }
 

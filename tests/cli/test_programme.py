@@ -1,0 +1,51 @@
+"""The credit programme's commands: score, programme enrol/withdraw, dispute open/answer/expire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from credo.cli import app
+from credo.cli._people import open_people
+from credo.services import programme as programme_ops
+from credo.services.programme import Programme
+from tests.conftest import member_key
+
+
+def _overdue_disputes(data: Path, national_ids: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """One record and one dispute per person, the disputes opened 40 days ago (the default
+    rules give the member 30 days to answer)."""
+    opened = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with open_people(data) as people, monkeypatch.context() as m:
+        m.setattr(programme_ops, "utc_now", lambda: opened)
+        for nid in national_ids:
+            record_id, _ = people.put_record(
+                member_key(data, "bank"), "bank", nid, "finance", "loan.repaid", {}, opened
+            )
+            Programme(people).open_dispute(nid, record_id, "not my loan")
+
+
+@pytest.mark.parametrize(
+    ("people", "said"),
+    [
+        ([], "no overdue disputes to resolve"),
+        (["ZX-1111-0001"], "1 overdue dispute resolved in the person's favour"),
+        (["ZX-1111-0001", "ZX-2222-0002"], "2 overdue disputes resolved in the people's favour"),
+    ],
+    ids=["none", "one", "two"],
+)
+def test_dispute_expire_reports_every_persons_disputes_not_the_person(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, people: list[str], said: str
+) -> None:
+    """`dispute expire` covers everyone's overdue disputes; it said "N overdue disputes
+    resolved for the person", as if for one person, whatever N was."""
+    monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
+    _overdue_disputes(data_dir, people, monkeypatch)
+    result = CliRunner().invoke(app, ["dispute", "expire", "--data", str(data_dir)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert result.stdout.strip() == said
+    with open_people(data_dir) as p:
+        assert p.store.open_disputes() == []
