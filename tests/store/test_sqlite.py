@@ -134,6 +134,11 @@ def test_appending_past_the_stored_partial_bundle_is_refused(tmp_path: Path) -> 
         tx.append_entries(0, [b"a", b"b", b"c"])
     with pytest.raises(StoreError) as err, store.write() as tx:
         tx.append_entries(5, [b"f"])
+    assert err.value.code == "bad_append"  # not at the tree size
+    with store.write() as tx:
+        tx.set_meta("tree_size", "5")  # the stored size and the bundles now disagree
+    with pytest.raises(StoreError) as err, store.write() as tx:
+        tx.append_entries(5, [b"f"])
     assert err.value.code == CORRUPT_LOG
     assert store.read_entries(0, 10) == [b"a", b"b", b"c"]
 

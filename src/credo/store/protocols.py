@@ -5,9 +5,11 @@ in one database, so an entry and the state it causes commit in one transaction. 
 except the log's is derived: `credo rebuild` recreates it by replaying the log.
 
 Errors: a backend raises only `credo.errors` types. `Conflict` when a write contradicts a
-uniqueness rule, `DeferredConflict` when a deferred check fails at commit, `StoreError` (with
-code ``corrupt_log`` for undecodable log data, ``disk_full`` when the disk is full) for
-everything else; the library exception is the ``__cause__``. The conformance suite in
+uniqueness rule, `DeferredConflict` when a deferred check fails at commit, `InputError` for
+an argument no row could have (a malformed digest), `StoreError` (with code ``corrupt_log``
+for undecodable log data, ``disk_full`` when the disk is full, ``bad_append`` for entries
+appended anywhere but at the tree size) for everything else; the library exception is the
+``__cause__``. The conformance suite in
 ``tests/store`` holds every backend to this.
 """
 

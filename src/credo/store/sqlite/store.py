@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from credo.errors import Conflict, DeferredConflict, StoreError
+from credo.errors import Conflict, DeferredConflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
 from credo.store.rows import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow, columns
 from credo.store.sqlite._base import Queries, Row, insert, select, translate
@@ -45,6 +46,9 @@ _SCHEMA = "\n".join(
 _MEMBER = columns(MemberRow)
 _SELECT_MEMBER_BY_ID = select("members", _MEMBER, "id = ?")
 _SELECT_MEMBER_BY_KEY = select("members", _MEMBER, "key_id = ?")
+_UPSERT_MEMBER = insert("members", _MEMBER) + " ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in _MEMBER if c != "id"
+)
 
 
 _MAX_INT = 1 << 62  # far past any real index; SQLite binds at most 2**63 - 1
@@ -52,16 +56,16 @@ CACHE_KIB = 256 * 1024
 WAL_CHECKPOINT_PAGES = 16 * 1024
 
 
-def _connect(path: str, *, readonly: bool = False) -> sqlite3.Connection:
+def _connect(path: str, *, readonly: bool = False, sync: str = "FULL") -> sqlite3.Connection:
     try:
-        if readonly and path != ":memory:":
+        if readonly:
             conn = sqlite3.connect(
                 f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
             )
         else:
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {sync}")
         conn.execute("PRAGMA secure_delete = ON")
         # Derived indexes keyed by digests (attestations) take random-key inserts; with
         # SQLite's default 2 MiB cache every insert past a few thousand rows re-reads a page.
@@ -101,6 +105,7 @@ class _Queries(Queries):
     def read_entries(self, start: int, count: int) -> list[bytes]:
         if count <= 0 or not 0 <= start < _MAX_INT:
             return []
+        count = min(count, _MAX_INT - start)
         first, last = start // TILE_WIDTH, (start + count - 1) // TILE_WIDTH
         entries = [e for _, bundle in self._entry_bundles(first, last) for e in bundle]
         skip = start - first * TILE_WIDTH
@@ -193,8 +198,14 @@ def _migrate_entries(conn: sqlite3.Connection) -> None:
 
 
 def _digest_key(digest: str) -> bytes:
-    """The 32 bytes the index is keyed by, from a digest the entry schema validated."""
-    return bytes.fromhex(digest.removeprefix("sha256:"))
+    """The 32 bytes the index is keyed by (``sha256:<64 hex>``)."""
+    try:
+        key = bytes.fromhex(digest.removeprefix("sha256:"))
+    except ValueError:
+        key = b""
+    if len(key) != 32:
+        raise InputError(f"not a SHA-256 digest: {digest[:80]!r}", code="bad_digest")
+    return key
 
 
 def _member(row: Row) -> MemberRow:
@@ -232,6 +243,11 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         return self._by_key[key_id]
 
     def append_entries(self, start: int, entries: list[bytes]) -> None:
+        size = self.tree_size()
+        if start != size:
+            raise StoreError(
+                f"entries appended at {start}, but the log holds {size}", code="bad_append"
+            )
         _write_bundles(self.conn, start, entries)
         self.set_meta("tree_size", str(start + len(entries)))
 
@@ -252,7 +268,9 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         self._by_key.clear()
         values = [getattr(row, c) for c in _MEMBER]
         values[_MEMBER.index("roles")] = json.dumps(list(row.roles))
-        self._exec(insert("members", _MEMBER, replace=True), tuple(values))
+        # An upsert on the id, not INSERT OR REPLACE: REPLACE would silently delete another
+        # member holding the same key id, where the unique key must be a Conflict.
+        self._exec(_UPSERT_MEMBER, tuple(values))
 
     def get_attestation(self, digest: str) -> AttestationRow | None:
         new = self._new_attestations.get(_digest_key(digest))
@@ -306,42 +324,46 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
 
 
 class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
-    """`credo.store.protocols.Store` on one SQLite file (or ``":memory:"`` for replays)."""
+    """`credo.store.protocols.Store` on one SQLite file.
+
+    ``":memory:"`` is a scratch store for replays: a file in a private temporary directory,
+    removed on `close`, written without fsync. A file rather than SQLite's in-memory
+    database, which one connection owns: this way a scratch store behaves like any other,
+    committed reads from any thread included.
+    """
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        self._sync = "FULL"
+        if str(path) == ":memory:":
+            self._scratch = tempfile.TemporaryDirectory(prefix="credo-scratch-")
+            path = Path(self._scratch.name) / "scratch.db"
+            self._sync = "OFF"  # nothing to keep if the machine stops
         self.path = str(path)
         self.location = self.path
         self._readonly = readonly
         self._write_lock = threading.Lock()
         self._local = threading.local()
-        if self.path == ":memory:":
-            # One shared connection: a private in-memory database cannot be opened twice.
-            self._shared: sqlite3.Connection | None = _connect(self.path)
-            self._shared.executescript(_SCHEMA)
-        else:
-            self._shared = None
-            if not readonly:
-                init = _connect(self.path)
-                try:
-                    init.execute("PRAGMA journal_mode = WAL")
-                    init.executescript(_SCHEMA)
-                    _migrate_entries(init)
-                except sqlite3.Error as exc:
-                    raise StoreError(
-                        f"cannot create schema in {self.path}: {exc}", code=_code(exc)
-                    ) from exc
-                finally:
-                    init.close()
+        if not readonly:
+            init = _connect(self.path, sync=self._sync)
+            try:
+                init.execute("PRAGMA journal_mode = WAL")
+                init.executescript(_SCHEMA)
+                _migrate_entries(init)
+            except sqlite3.Error as exc:
+                raise StoreError(
+                    f"cannot create schema in {self.path}: {exc}", code=_code(exc)
+                ) from exc
+            finally:
+                init.close()
         self._all: list[sqlite3.Connection] = []
 
     @property
     def conn(self) -> sqlite3.Connection:  # type: ignore[override]
         """This thread's connection: readers never share a cursor with the writer."""
-        if self._shared is not None:
-            return self._shared
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path, readonly=self._readonly)
+            conn = _connect(self.path, readonly=self._readonly, sync=self._sync)
             self._local.conn = conn
             self._all.append(conn)
         return conn
@@ -381,7 +403,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                     raise translate(exc, "commit") from exc
             finally:
                 if not durable:
-                    conn.execute("PRAGMA synchronous = FULL")
+                    conn.execute(f"PRAGMA synchronous = {self._sync}")
 
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
@@ -396,6 +418,8 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
             raise translate(exc, "read") from exc
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        if not 0 <= start < _MAX_INT:
+            return
         for bundle, entries in self._entry_bundles(start // TILE_WIDTH):
             base = bundle * TILE_WIDTH
             skip = max(0, start - base)
@@ -438,5 +462,6 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
             conn.close()
         self._all.clear()
         self._local = threading.local()
-        if self._shared is not None:
-            self._shared.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None

@@ -1,0 +1,769 @@
+"""The store conformance suite: what `credo.store.protocols` promises, held against every
+backend in `conftest.BACKENDS`.
+
+Only the Protocol methods and `credo.store`'s public names are used (never SQL, a driver or
+a backend's attributes), so a new backend must pass this file unchanged. SQLite-only
+behaviour (pragmas, the old entries table) is in test_sqlite.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credo.errors import Conflict, CredoError, DeferredConflict, StoreError
+from credo.store import (
+    AccessRow,
+    AttestationRow,
+    ConsentRow,
+    DisputeRow,
+    MandateRow,
+    MemberRow,
+    ProposalRow,
+    RecordRow,
+    RulesRow,
+    ScoreRow,
+    Store,
+    WriteTx,
+)
+
+Write = Callable[[WriteTx], object]
+AT = "2024-05-01T12:00:00Z"
+
+
+def digest(n: int) -> str:
+    return "sha256:" + f"{n:064x}"
+
+
+def commit(store: Store, *writes: Write) -> None:
+    """Run ``writes`` in one committed write transaction."""
+    with store.write() as tx:
+        for w in writes:
+            w(tx)
+
+
+def member(member_id: str, key_id: str | None = None, **changes: object) -> MemberRow:
+    key = b"\x00\xff\r\n" + member_id.encode() + b"\x00" * 8  # NUL, high and newline bytes
+    row = MemberRow(
+        member_id,
+        f"{member_id} Ltd",
+        "bank",
+        ("recorder", "issuer"),
+        key,
+        key_id or f"kid-{member_id}",
+        "active",
+        1,
+    )
+    return replace(row, **changes)
+
+
+def record(record_id: str, subject: str, put_idx: int, **changes: object) -> RecordRow:
+    row = RecordRow(
+        record_id,
+        subject,
+        "income",
+        "salary",
+        "2024-01-01",
+        f"c:{record_id}",
+        f"vault/{record_id}",
+        "bank",
+        "active",
+        put_idx,
+        put_idx,
+        AT,
+    )
+    return replace(row, **changes)
+
+
+def consent(consent_id: str, subject: str, granted_idx: int, **changes: object) -> ConsentRow:
+    row = ConsentRow(
+        consent_id,
+        subject,
+        "bank",
+        "loan",
+        ("income", "education"),
+        "2024-01-01",
+        "2025-01-01",
+        granted_idx,
+    )
+    return replace(row, **changes)
+
+
+def mandate(mandate_id: str, adopted_idx: int, **changes: object) -> MandateRow:
+    row = MandateRow(
+        mandate_id,
+        "tax audit",
+        ("income",),
+        ("bank", "uni"),
+        ("government",),
+        "Act 12 s.3",
+        "2024-01-01",
+        None,
+        adopted_idx,
+    )
+    return replace(row, **changes)
+
+
+def access(idx: int, subject: str | None, **changes: object) -> AccessRow:
+    row = AccessRow(
+        idx,
+        AT,
+        subject,
+        "bank",
+        "loan",
+        "consent:c1",
+        ("income", "health"),
+        ("income",),
+        "granted",
+        "ok",
+        ("r1", "r2"),
+        f"sha256:req{idx}",
+    )
+    return replace(row, **changes)
+
+
+def proposal(proposal_id: str, proposed_idx: int, **changes: object) -> ProposalRow:
+    params = {"document": "rules: 1\n", "n": 3, "nested": {"xs": [1, 2.5, None, True]}, "é": ""}
+    row = ProposalRow(proposal_id, "uni", "adopt_rules", params, "open", proposed_idx)
+    return replace(row, **changes)
+
+
+def rules(adopted_idx: int) -> RulesRow:
+    document = b"\x00\xffrules \xe2\x82\xac %d\r\n" % adopted_idx  # not valid UTF-8 on purpose
+    return RulesRow(adopted_idx, f"sha256:rules{adopted_idx}", document, f"prop-{adopted_idx}")
+
+
+def dispute(dispute_id: str, subject: str, opened_idx: int, **changes: object) -> DisputeRow:
+    row = DisputeRow(dispute_id, "r1", subject, f"c:{dispute_id}", opened_idx, AT, "open")
+    return replace(row, **changes)
+
+
+def score(subject: str, as_of: int, value: int, tier: str = "B") -> ScoreRow:
+    return ScoreRow(subject, "sha256:rules", as_of, value, tier, f'{{"score": {value}}}')
+
+
+# One write to every derived table and the score cache, each independent of the others, so
+# they may be applied in any order.
+SAMPLE: list[Write] = [
+    lambda tx: tx.put_member(member("uni")),
+    lambda tx: tx.put_member(member("bank", roles=())),
+    lambda tx: tx.add_attestation(digest(1), "uni", 2),
+    lambda tx: tx.add_attestation(digest(2), "bank", 3),
+    lambda tx: tx.put_record(record("r1", "p1", 4)),
+    lambda tx: tx.put_record(record("r2", "p2", 5)),
+    lambda tx: tx.put_consent(consent("c1", "p1", 6)),
+    lambda tx: tx.put_mandate(mandate("m1", 7)),
+    lambda tx: tx.add_access(access(8, "p1")),
+    lambda tx: tx.add_access(access(9, None)),
+    lambda tx: tx.put_proposal(proposal("prop-1", 10)),
+    lambda tx: tx.put_vote("prop-1", "uni", "yes", 11),
+    lambda tx: tx.put_vote("prop-1", "bank", "no", 12),
+    lambda tx: tx.add_rules(rules(13)),
+    lambda tx: tx.enrol("p1", 14, AT),
+    lambda tx: tx.enrol("p2", 15, AT),
+    lambda tx: tx.put_dispute(dispute("d1", "p1", 16)),
+    lambda tx: tx.erase_subject("p9", 17),
+    lambda tx: tx.put_score(score("p1", 100, 610)),
+]
+
+
+# --- the log's tables ----------------------------------------------------------------------
+
+
+def test_entries_round_trip_across_bundle_boundaries(store: Store) -> None:
+    chunks = (1, 255, 2, 300, 1, 256, 7)  # entries are stored 256 to a bundle
+    entries = [b"entry %d" % i for i in range(sum(chunks))]
+    entries[3] = b""
+    size = 0
+    for n in chunks:
+        with store.write() as tx:
+            tx.append_entries(size, entries[size : size + n])
+            assert tx.tree_size() == size + n
+        size += n
+        assert store.tree_size() == size
+    assert store.read_entries(0, size) == entries
+    assert list(store.iter_entries()) == list(enumerate(entries))
+    for start in (1, 255, 256, 257, 511, 512, 558, 821):
+        assert store.read_entries(start, 300) == entries[start : start + 300]
+        assert list(store.iter_entries(start)) == list(enumerate(entries))[start:]
+
+
+def test_read_entries_past_the_end_returns_fewer(store: Store) -> None:
+    assert store.tree_size() == 0
+    assert store.read_entries(0, 10) == []
+    entries = [b"e%d" % i for i in range(300)]
+    commit(store, lambda tx: tx.append_entries(0, entries))
+    assert store.read_entries(290, 20) == entries[290:]
+    assert store.read_entries(0, 0) == []
+    assert store.read_entries(300, 5) == []
+    assert store.read_entries(10_000, 5) == []
+    assert list(store.iter_entries(300)) == []
+
+
+# Far past any real position; 2**63 and up cannot even be bound as a SQLite integer.
+ABSURD = pytest.mark.parametrize("index", [2**63, 2**70, 2**80], ids=["2**63", "2**70", "2**80"])
+
+
+@ABSURD
+def test_read_entries_and_read_tile_at_an_absurd_index_are_empty(store: Store, index: int) -> None:
+    commit(
+        store, lambda tx: tx.append_entries(0, [b"a"]), lambda tx: tx.put_tiles({(0, 0): b"h" * 32})
+    )
+    assert store.read_entries(index, 1) == []
+    assert store.read_tile(0, index) == b""
+    assert store.read_tile(index, 0) == b""
+
+
+@ABSURD
+def test_iter_entries_from_an_absurd_index_is_empty(store: Store, index: int) -> None:
+    commit(store, lambda tx: tx.append_entries(0, [b"a"]))
+    assert list(store.iter_entries(index)) == []
+
+
+def test_read_entries_with_an_absurd_count_returns_every_stored_entry(store: Store) -> None:
+    entries = [b"a", b"b", b"c"]
+    commit(store, lambda tx: tx.append_entries(0, entries))
+    assert store.read_entries(1, 2**70) == entries[1:]
+    assert store.read_entries(0, 2**80) == entries
+
+
+@pytest.mark.parametrize("start", [0, 2, 4, 256], ids=["rewind", "overlap", "gap", "gap-to-bundle"])
+def test_append_entries_anywhere_but_the_tree_size_is_refused(store: Store, start: int) -> None:
+    commit(store, lambda tx: tx.append_entries(0, [b"a", b"b", b"c"]))
+    with pytest.raises(StoreError):
+        commit(store, lambda tx: tx.append_entries(start, [b"x"]))
+    assert store.tree_size() == 3
+    assert store.read_entries(0, 300) == [b"a", b"b", b"c"]
+
+
+def test_tiles_round_trip_and_a_partial_tile_is_overwritten(store: Store) -> None:
+    hashes = [bytes([i]) * 32 for i in range(256)]
+    full, partial = b"".join(hashes), b"".join(hashes[:3])
+    commit(store, lambda tx: tx.put_tiles({(0, 0): partial, (0, 1): full, (1, 0): hashes[7]}))
+    assert store.read_tile(0, 0) == partial
+    assert store.read_tile(0, 1) == full
+    assert store.read_tile(1, 0) == hashes[7]
+    commit(store, lambda tx: tx.put_tiles({(0, 0): b"".join(hashes[:5])}))
+    assert store.read_tile(0, 0) == b"".join(hashes[:5])
+    assert store.read_tile(0, 1) == full
+    assert store.read_tile(0, 2) == b""
+    assert store.read_tile(2, 0) == b""
+
+
+def test_checkpoints_come_back_in_the_order_added(store: Store) -> None:
+    assert store.latest_checkpoint() is None
+    assert list(store.iter_checkpoints()) == []
+    notes = [(1, b"one\n"), (5, b"five \x00\xff\n"), (5, b"five again\n"), (9, b"nine\n")]
+    commit(store, lambda tx: tx.add_checkpoint(*notes[0]))
+    assert store.latest_checkpoint() == notes[0][1]
+    commit(store, *(lambda tx, n=n: tx.add_checkpoint(*n) for n in notes[1:]))
+    assert store.latest_checkpoint() == b"nine\n"
+    stored = list(store.iter_checkpoints())
+    assert [(c.size, c.note) for c in stored] == notes
+    seqs = [c.seq for c in stored]
+    assert seqs == sorted(set(seqs))
+
+
+def test_meta_values_are_set_and_overwritten(store: Store) -> None:
+    assert store.get_meta("origin") is None
+    commit(
+        store, lambda tx: tx.set_meta("origin", "credo.test/log"), lambda tx: tx.set_meta("q", "")
+    )
+    commit(store, lambda tx: tx.set_meta("origin", "élsewhere"))
+    assert store.get_meta("origin") == "élsewhere"
+    assert store.get_meta("q") == ""
+    assert store.get_meta("missing") is None
+
+
+# --- transactions ----------------------------------------------------------------------------
+
+
+def test_a_write_that_raises_is_rolled_back_entirely(store: Store) -> None:
+    commit(store, lambda tx: tx.append_entries(0, [b"kept"]), lambda tx: tx.set_meta("m", "kept"))
+    state, version = store.dump_state(), store.state_version()
+
+    def failing_write() -> None:
+        with store.write() as tx:
+            tx.append_entries(1, [b"lost"] * 300)
+            tx.put_tiles({(0, 0): b"h" * 32})
+            tx.add_checkpoint(301, b"lost\n")
+            tx.set_meta("m", "lost")
+            tx.bump_state_version()
+            for w in SAMPLE:
+                w(tx)
+            raise RuntimeError("handler bug")
+
+    with pytest.raises(RuntimeError, match="handler bug"):
+        failing_write()
+    assert store.tree_size() == 1
+    assert store.read_entries(0, 10) == [b"kept"]
+    assert store.read_tile(0, 0) == b""
+    assert store.latest_checkpoint() is None
+    assert store.get_meta("m") == "kept"
+    assert store.state_version() == version
+    assert store.get_score("p1") is None
+    assert store.dump_state() == state
+
+
+def test_a_committed_write_is_visible_to_reads_from_other_threads(store: Store) -> None:
+    commit(store, lambda tx: tx.set_meta("m", "main"), lambda tx: tx.put_member(member("uni")))
+    with ThreadPoolExecutor(1) as pool:
+        seen = pool.submit(lambda: (store.get_meta("m"), store.get_member("uni"))).result()
+        assert seen == ("main", member("uni"))
+        pool.submit(commit, store, lambda tx: tx.append_entries(0, [b"from a thread"])).result()
+    assert store.read_entries(0, 1) == [b"from a thread"]
+
+
+def test_an_uncommitted_write_is_invisible_to_reads_from_other_threads(store: Store) -> None:
+    with ThreadPoolExecutor(1) as pool, store.write() as tx:
+        tx.set_meta("m", "pending")
+        tx.append_entries(0, [b"pending"])
+        seen = pool.submit(lambda: (store.get_meta("m"), store.tree_size())).result()
+    assert seen == (None, 0)
+    assert (store.get_meta("m"), store.tree_size()) == ("pending", 1)
+
+
+def test_a_non_durable_write_commits(store: Store) -> None:
+    with store.write(durable=False) as tx:
+        tx.put_score(score("p1", 100, 640))
+        tx.set_meta("m", "cached")
+    assert store.get_score("p1") == score("p1", 100, 640)
+    assert store.get_meta("m") == "cached"
+    commit(store, lambda tx: tx.set_meta("m", "durable again"))
+    assert store.get_meta("m") == "durable again"
+
+
+# --- members ---------------------------------------------------------------------------------
+
+
+def test_members_round_trip_and_are_listed_by_id(store: Store) -> None:
+    rows = [
+        member("watch", roles=()),
+        member("bank", roles=("reader", "issuer", "recorder")),  # not sorted: order is kept
+        member("uni", public_key=bytes(range(256))),
+    ]
+    with store.write() as tx:
+        for row in rows:
+            tx.put_member(row)
+        assert tx.get_member("bank") == rows[1]
+    assert store.list_members() == sorted(rows, key=lambda r: r.id)
+    for row in rows:
+        got = store.get_member(row.id)
+        assert got == row
+        assert type(got.roles) is tuple
+        assert type(got.public_key) is bytes
+        assert store.member_by_key(row.key_id) == row
+    assert store.get_member("nobody") is None
+    assert store.member_by_key("kid-nobody") is None
+
+
+def test_put_member_replaces_the_member_and_its_key(store: Store) -> None:
+    commit(store, lambda tx: tx.put_member(member("uni", "old")))
+    rotated = member("uni", "new", public_key=b"\x01" * 32, status="retired")
+    with store.write() as tx:
+        assert tx.member_by_key("old") == member("uni", "old")
+        tx.put_member(rotated)
+        assert tx.member_by_key("old") is None
+        assert tx.member_by_key("new") == rotated
+    assert store.list_members() == [rotated]
+    assert store.member_by_key("old") is None
+    assert store.member_by_key("new") == rotated
+
+
+def test_put_member_with_another_members_key_is_a_conflict(store: Store) -> None:
+    commit(store, lambda tx: tx.put_member(member("uni", "shared")))
+    with pytest.raises(Conflict):
+        commit(store, lambda tx: tx.put_member(member("bank", "shared")))
+    assert store.list_members() == [member("uni", "shared")]
+
+
+def test_state_version_moves_after_bump_state_version(store: Store) -> None:
+    versions = [store.state_version()]
+    for _ in range(2):
+        commit(store, lambda tx: tx.bump_state_version())
+        versions.append(store.state_version())
+    assert len(set(versions)) == 3
+    commit(store, lambda tx: tx.put_member(member("uni")), lambda tx: tx.set_meta("m", "x"))
+    assert store.state_version() == versions[-1]  # only a bump moves it
+
+
+# --- attestations ----------------------------------------------------------------------------
+
+
+def test_attestations_are_added_read_and_revoked(store: Store) -> None:
+    assert store.get_attestation(digest(1)) is None
+    commit(store, lambda tx: tx.add_attestation(digest(1), "uni", 5))
+    commit(store, lambda tx: tx.add_attestation(digest(2), "bank", 6))
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 5, None)
+    commit(store, lambda tx: tx.revoke_attestation(digest(1), 9))
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 5, 9)
+    assert store.get_attestation(digest(2)) == AttestationRow(digest(2), "bank", 6, None)
+    assert store.get_attestation(digest(3)) is None
+
+
+def test_a_duplicate_digest_is_a_conflict_and_undoes_its_transaction(store: Store) -> None:
+    commit(store, lambda tx: tx.add_attestation(digest(1), "uni", 1))
+    with pytest.raises(Conflict):
+        commit(
+            store,
+            lambda tx: tx.set_meta("m", "rolled back"),
+            lambda tx: tx.add_attestation(digest(2), "uni", 2),
+            lambda tx: tx.add_attestation(digest(1), "bank", 3),
+        )
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1)
+    assert store.get_attestation(digest(2)) is None
+    assert store.get_meta("m") is None
+
+
+def test_a_deferred_write_finds_a_stored_digest_when_it_commits(store: Store) -> None:
+    commit(store, lambda tx: tx.add_attestation(digest(1), "uni", 1))
+    reached_the_end = []
+
+    def deferred_write() -> None:
+        with store.write(deferred=True) as tx:
+            tx.add_attestation(digest(2), "uni", 2)
+            tx.add_attestation(digest(1), "bank", 3)  # accepted for now
+            tx.set_meta("m", "rolled back")
+            tx.append_entries(0, [b"rolled back"])
+            reached_the_end.append(True)
+
+    with pytest.raises(DeferredConflict):
+        deferred_write()
+    assert reached_the_end == [True]
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1)
+    assert store.get_attestation(digest(2)) is None
+    assert store.get_meta("m") is None
+    assert store.tree_size() == 0
+
+
+def test_a_digest_twice_in_one_deferred_write_is_a_conflict_at_once(store: Store) -> None:
+    with store.write(deferred=True) as tx:
+        tx.add_attestation(digest(1), "uni", 1)
+        with pytest.raises(Conflict) as err:
+            tx.add_attestation(digest(1), "bank", 2)
+        assert not isinstance(err.value, DeferredConflict)
+        tx.add_attestation(digest(2), "bank", 3)
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1)
+    assert store.get_attestation(digest(2)) == AttestationRow(digest(2), "bank", 3)
+
+
+def test_a_deferred_write_reads_and_revokes_its_pending_attestations(store: Store) -> None:
+    commit(store, lambda tx: tx.add_attestation(digest(1), "uni", 1))
+    with store.write(deferred=True) as tx:
+        tx.add_attestation(digest(2), "bank", 2)
+        assert tx.get_attestation(digest(2)) == AttestationRow(digest(2), "bank", 2)
+        assert tx.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1)
+        tx.revoke_attestation(digest(2), 3)
+        tx.revoke_attestation(digest(1), 4)
+        assert tx.get_attestation(digest(2)) == AttestationRow(digest(2), "bank", 2, 3)
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1, 4)
+    assert store.get_attestation(digest(2)) == AttestationRow(digest(2), "bank", 2, 3)
+
+
+# --- people's data ---------------------------------------------------------------------------
+
+
+def test_records_round_trip_ordered_by_put_idx(store: Store) -> None:
+    rows = [record("r-b", "p1", 9), record("r-a", "p1", 2), record("r-c", "p1", 5)]
+    commit(
+        store,
+        *(lambda tx, r=r: tx.put_record(r) for r in rows),
+        lambda tx: tx.put_record(record("r-x", "p2", 1)),
+    )
+    assert store.records_of("p1") == sorted(rows, key=lambda r: r.put_idx)
+    assert store.get_record("r-b") == rows[0]
+    assert store.records_of("nobody") == []
+    assert store.get_record("nothing") is None
+    retracted = replace(rows[0], status="retracted", updated_idx=12)
+    commit(store, lambda tx: tx.put_record(retracted))
+    assert store.get_record("r-b") == retracted
+    assert [r.record_id for r in store.records_of("p1")] == ["r-a", "r-c", "r-b"]
+
+
+def test_consents_round_trip_with_their_categories_and_revocation(store: Store) -> None:
+    later = consent("c2", "p1", 8, categories=("health",))
+    first = consent("c1", "p1", 4)
+    commit(store, lambda tx: tx.put_consent(later), lambda tx: tx.put_consent(first))
+    assert store.get_consent("c1") == first
+    assert store.get_consent("c1").categories == ("income", "education")
+    assert store.consents_of("p1") == [first, later]
+    revoked = replace(first, revoked_idx=12, revoke_reason="moved away")
+    commit(store, lambda tx: tx.put_consent(revoked))
+    assert store.get_consent("c1") == revoked
+    assert store.consents_of("p2") == []
+    assert store.get_consent("c9") is None
+
+
+def test_mandates_round_trip_with_tuples_and_open_ended_validity(store: Store) -> None:
+    open_ended = mandate("m2", 9)
+    bounded = mandate(
+        "m1", 3, members=(), sectors=("bank", "hospital"), valid_until="2030-01-01", repealed_idx=20
+    )
+    commit(store, lambda tx: tx.put_mandate(open_ended), lambda tx: tx.put_mandate(bounded))
+    assert store.get_mandate("m2") == open_ended
+    assert store.get_mandate("m2").valid_until is None
+    assert store.get_mandate("m1") == bounded
+    assert store.list_mandates() == [bounded, open_ended]
+    assert store.get_mandate("m9") is None
+
+
+def test_access_rows_round_trip_and_may_have_no_subject(store: Store) -> None:
+    rows = [
+        access(7, "p1", outcome="refused", categories_granted=(), record_ids=()),
+        access(3, "p1"),
+    ]
+    before = sum(len(t) for t in store.dump_state().values())
+    commit(store, *(lambda tx, r=r: tx.add_access(r) for r in rows))
+    commit(
+        store, lambda tx: tx.add_access(access(5, None)), lambda tx: tx.add_access(access(6, "p2"))
+    )
+    assert store.access_of("p1") == [rows[1], rows[0]]
+    assert store.access_of("p2") == [access(6, "p2")]
+    assert sum(len(t) for t in store.dump_state().values()) == before + 4
+
+
+def test_erase_subject_marks_the_subject_and_every_record_of_it_erased(store: Store) -> None:
+    mine = [record("r1", "p1", 2), record("r2", "p1", 3, status="retracted", updated_idx=4)]
+    theirs = record("r3", "p2", 5)
+    commit(store, *(lambda tx, r=r: tx.put_record(r) for r in [*mine, theirs]))
+    assert not store.is_subject_erased("p1")
+    commit(store, lambda tx: tx.erase_subject("p1", 20))
+    assert store.is_subject_erased("p1")
+    assert not store.is_subject_erased("p2")
+    assert store.records_of("p1") == [replace(r, status="erased", updated_idx=20) for r in mine]
+    assert store.records_of("p2") == [theirs]
+
+
+# --- governance and the credit programme ----------------------------------------------------
+
+
+def test_proposals_round_trip_their_params(store: Store) -> None:
+    second, first = proposal("prop-2", 8, params={}), proposal("prop-1", 3)
+    commit(store, lambda tx: tx.put_proposal(second), lambda tx: tx.put_proposal(first))
+    assert store.get_proposal("prop-1") == first
+    assert store.get_proposal("prop-1").params == {
+        "document": "rules: 1\n",
+        "n": 3,
+        "nested": {"xs": [1, 2.5, None, True]},
+        "é": "",
+    }
+    assert store.list_proposals() == [first, second]
+    adopted = replace(first, status="adopted", decided_idx=11)
+    commit(store, lambda tx: tx.put_proposal(adopted))
+    assert store.get_proposal("prop-1") == adopted
+    assert store.get_proposal("prop-9") is None
+
+
+def test_votes_are_listed_in_log_order(store: Store) -> None:
+    commit(
+        store,
+        lambda tx: tx.put_vote("prop-1", "watch", "no", 7),
+        lambda tx: tx.put_vote("prop-1", "uni", "yes", 5),
+        lambda tx: tx.put_vote("prop-2", "uni", "no", 6),
+    )
+    commit(store, lambda tx: tx.put_vote("prop-1", "bank", "yes", 9))
+    assert store.list_votes("prop-1") == [("uni", "yes"), ("watch", "no"), ("bank", "yes")]
+    assert store.list_votes("prop-2") == [("uni", "no")]
+    assert store.list_votes("prop-9") == []
+
+
+def test_current_rules_are_the_last_adopted(store: Store) -> None:
+    assert store.current_rules() is None
+    assert store.rules_history() == []
+    commit(store, lambda tx: tx.add_rules(rules(10)))
+    assert store.current_rules() == rules(10)
+    commit(store, lambda tx: tx.add_rules(rules(20)))
+    assert store.current_rules() == rules(20)
+    assert store.rules_history() == [rules(10), rules(20)]
+    assert store.current_rules().document == b"\x00\xffrules \xe2\x82\xac 20\r\n"
+
+
+def test_enrolments_are_listed_sorted_and_withdraw_deletes_them_with_scores(store: Store) -> None:
+    commit(store, lambda tx: tx.enrol("p2", 3, AT), lambda tx: tx.enrol("p1", 4, AT))
+    commit(
+        store,
+        *(
+            lambda tx, s=s: tx.put_score(s)
+            for s in [score("p1", 10, 500), score("p1", 20, 550), score("p2", 10, 700)]
+        ),
+    )
+    assert store.is_enrolled("p1")
+    assert not store.is_enrolled("p3")
+    assert store.list_enrolled() == ["p1", "p2"]
+    commit(store, lambda tx: tx.withdraw("p1"))
+    assert not store.is_enrolled("p1")
+    assert store.list_enrolled() == ["p2"]
+    assert store.get_score("p1") is None
+    assert store.score_history("p1") == []
+    assert store.get_score("p2") == score("p2", 10, 700)
+    assert store.score_history("p2") == [(10, 700, "B")]
+
+
+def test_disputes_are_listed_by_subject_and_only_open_ones_are_open(store: Store) -> None:
+    late, early, other = dispute("d2", "p1", 9), dispute("d1", "p1", 4), dispute("d3", "p2", 6)
+    commit(store, *(lambda tx, d=d: tx.put_dispute(d) for d in (late, early, other)))
+    assert store.get_dispute("d1") == early
+    assert store.disputes_of("p1") == [early, late]
+    assert store.open_disputes() == [early, other, late]
+    upheld = replace(early, status="upheld", closed_idx=12, closed_at=AT, evidence="c:evidence")
+    commit(store, lambda tx: tx.put_dispute(upheld))
+    assert store.get_dispute("d1") == upheld
+    assert store.disputes_of("p1") == [upheld, late]
+    assert store.open_disputes() == [other, late]
+    assert store.get_dispute("d9") is None
+
+
+def test_scores_are_the_last_put_and_history_is_ordered_by_as_of(store: Store) -> None:
+    assert store.get_score("p1") is None
+    assert store.score_history("p1") == []
+    commit(store, lambda tx: tx.put_score(score("p1", 200, 650, "A")))
+    commit(store, lambda tx: tx.put_score(score("p1", 100, 600)))
+    commit(store, lambda tx: tx.put_score(score("p1", 300, 580, "C")))
+    assert store.get_score("p1") == score("p1", 300, 580, "C")
+    assert store.score_history("p1") == [(100, 600, "B"), (200, 650, "A"), (300, 580, "C")]
+    commit(store, lambda tx: tx.put_score(score("p1", 300, 590, "C")))  # recomputed: replaced
+    assert store.score_history("p1")[-1] == (300, 590, "C")
+    assert len(store.score_history("p1")) == 3
+
+
+# --- derived state ---------------------------------------------------------------------------
+
+
+PLAIN = (str, int, float, bytes, type(None))
+
+
+def test_the_same_writes_give_the_same_dump_on_every_backend(
+    store: Store, reference_store: Store
+) -> None:
+    """``store`` is each backend in turn; the reference is the first backend, written in the
+    opposite order (the dump is sorted, so order must not matter)."""
+    empty = store.dump_state()
+    assert all(rows == [] for rows in empty.values())
+    commit(store, *SAMPLE)
+    commit(reference_store, *reversed(SAMPLE))
+    dump = store.dump_state()
+    assert dump == reference_store.dump_state()
+    assert dump.keys() == empty.keys()
+    assert all(dump.values()), "the sample writes to every derived table"
+    assert all(
+        type(r) is tuple and all(isinstance(v, PLAIN) for v in r) for t in dump.values() for r in t
+    )
+
+
+def test_reset_state_empties_derived_state_but_keeps_the_log(store: Store) -> None:
+    entries = [b"e%d" % i for i in range(300)]
+    commit(
+        store,
+        lambda tx: tx.append_entries(0, entries),
+        lambda tx: tx.put_tiles({(0, 0): b"h" * 32 * 256, (0, 1): b"i" * 32}),
+        lambda tx: tx.add_checkpoint(300, b"checkpoint\n"),
+        lambda tx: tx.bump_state_version(),
+        *SAMPLE,
+    )
+    store.reset_state()
+    assert all(rows == [] for rows in store.dump_state().values())
+    assert store.get_score("p1") is None
+    assert store.score_history("p1") == []
+    assert store.list_members() == []
+    assert store.get_attestation(digest(1)) is None
+    assert store.current_rules() is None
+    assert store.list_enrolled() == []
+    assert not store.is_subject_erased("p9")
+    assert store.tree_size() == 300
+    assert store.read_entries(0, 300) == entries
+    assert store.read_tile(0, 1) == b"i" * 32
+    assert [(c.size, c.note) for c in store.iter_checkpoints()] == [(300, b"checkpoint\n")]
+    commit(store, *SAMPLE)  # ready for a replay: nothing left to collide with
+    assert store.get_member("uni") == member("uni")
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+DUPLICATES = {
+    "vote": lambda tx: tx.put_vote("prop-1", "uni", "no", 30),
+    "enrolment": lambda tx: tx.enrol("p1", 31, AT),
+    "attestation": lambda tx: tx.add_attestation(digest(1), "bank", 32),
+    "access-idx": lambda tx: tx.add_access(access(8, "p2")),
+    "rules-idx": lambda tx: tx.add_rules(replace(rules(13), hash="sha256:other")),
+    "erasure": lambda tx: tx.erase_subject("p9", 33),
+}
+
+
+@pytest.mark.parametrize("duplicate", DUPLICATES.values(), ids=DUPLICATES.keys())
+def test_a_duplicate_is_a_conflict_and_leaves_nothing(store: Store, duplicate: Write) -> None:
+    commit(store, *SAMPLE)
+    before = store.dump_state()
+    with pytest.raises(Conflict):
+        commit(store, lambda tx: tx.enrol("p-new", 29, AT), duplicate)
+    assert store.dump_state() == before
+    assert not store.is_enrolled("p-new")
+
+
+BAD_USES = {
+    "malformed-digest-add": lambda s: commit(
+        s, lambda tx: tx.add_attestation("sha256:xyz", "u", 1)
+    ),
+    "malformed-digest-revoke": lambda s: commit(s, lambda tx: tx.revoke_attestation("xyz", 1)),
+    "malformed-digest-get": lambda s: s.get_attestation("sha256:not-hex"),
+}
+
+
+@pytest.mark.parametrize("bad_use", BAD_USES.values(), ids=BAD_USES.keys())
+def test_bad_use_raises_only_credo_errors(store: Store, bad_use: Callable[[Store], object]) -> None:
+    """A backend may refuse these or answer them, but never with a library's exception."""
+    with contextlib.suppress(CredoError):
+        bad_use(store)
+    commit(store, lambda tx: tx.add_attestation(digest(1), "uni", 1))  # and the store still works
+    assert store.get_attestation(digest(1)) == AttestationRow(digest(1), "uni", 1)
+
+
+def test_an_oversized_entry_is_refused_and_nothing_is_written(store: Store) -> None:
+    with pytest.raises(CredoError):
+        commit(store, lambda tx: tx.append_entries(0, [b"ok", b"x" * 65536]))
+    assert store.tree_size() == 0
+    assert store.read_entries(0, 2) == []
+
+
+# --- property ------------------------------------------------------------------------------
+
+
+@st.composite
+def chunked_entries(draw: st.DrawFn) -> list[list[bytes]]:
+    """Up to 5 appends of 1..300 random entries of 0..2000 bytes (most short, to keep the
+    test fast): most runs cross bundle boundaries, which lists of ``st.binary`` rarely do."""
+    sizes = draw(st.lists(st.integers(1, 300), max_size=5))
+    rng = draw(st.randoms(use_true_random=True))
+    lengths = [rng.choice((rng.randint(0, 2000), rng.randint(0, 40), 0)) for _ in range(sum(sizes))]
+    entries = iter(rng.randbytes(n) for n in lengths)
+    return [[next(entries) for _ in range(n)] for n in sizes]
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(chunks=chunked_entries(), data=st.data())
+def test_random_entries_read_back_exactly(
+    new_store: Callable[[], Store], chunks: list[list[bytes]], data: st.DataObject
+) -> None:
+    store = new_store()
+    size = 0
+    for chunk in chunks:
+        commit(store, lambda tx, c=chunk, at=size: tx.append_entries(at, c))
+        size += len(chunk)
+    entries = [e for c in chunks for e in c]
+    assert store.tree_size() == len(entries)
+    assert store.read_entries(0, len(entries) + 1) == entries
+    assert list(store.iter_entries()) == list(enumerate(entries))
+    start = data.draw(st.integers(0, len(entries)), label="start")
+    count = data.draw(st.integers(0, 600), label="count")
+    assert store.read_entries(start, count) == entries[start : start + count]
+    assert list(store.iter_entries(start)) == list(enumerate(entries))[start:]
