@@ -1,0 +1,94 @@
+"""A real `credo serve` against hostile clients (issue "No stranger or member can break credo
+for anyone else"): huge chunked bodies, slow headers and bodies, clients that vanish mid-body.
+Every client here is a raw socket, so nothing in between buffers, retries or times out."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e._server import Server, make_consortium
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(make_consortium(tmp_path / "data"), tmp_path / "serve.log")
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (peak resident) of a process, in KiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0])
+    return fields
+
+
+def connect(server: Server, timeout: float = 30) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def stream_chunked(server: Server, path: str, total: int, headers: str = "") -> tuple[int, bytes]:
+    """POST ``total`` bytes to ``path`` in 1 MiB chunks while another thread reads the answer;
+    returns how many body bytes the server took before it stopped us, and its answer."""
+    sock = connect(server)
+    answer = bytearray()
+
+    def read() -> None:
+        try:
+            while data := sock.recv(65536):
+                answer.extend(data)
+        except OSError:
+            pass  # reset by the server once it closed on the rest of the body
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    chunk = b" " * MIB
+    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    sent = 0
+    try:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Transfer-Encoding: chunked\r\n{headers}\r\n".encode()
+        )
+        while sent < total:
+            sock.sendall(frame)
+            sent += len(chunk)
+        sock.sendall(b"0\r\n\r\n")
+    except OSError:
+        pass  # the server closed the connection: what we want, once it has answered
+    reader.join(timeout=30)
+    sock.close()
+    return sent, bytes(answer)
+
+
+@pytest.mark.slow
+def test_body_too_large_512_mib_chunked_upload_is_refused_without_growing_the_server(
+    server: Server,
+) -> None:
+    total = 512 * MIB
+    before = memory_kib(server.proc.pid)
+    sent, answer = stream_chunked(server, "/v1/entries", total)
+    after = memory_kib(server.proc.pid)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), (sent, answer[:300], server.output())
+    assert b"application/problem+json" in head
+    assert b'"code":"body_too_large"' in body
+    assert sent < total  # the server closed on the rest of the body instead of reading it
+    grown = after["VmRSS"] - before["VmRSS"]
+    peak = after["VmHWM"] - before["VmRSS"]
+    print(f"sent {sent / MIB:.0f} MiB; RSS grew {grown / 1024:.1f} MiB, peak {peak / 1024:.1f}")
+    assert grown < 64 * 1024, (before, after)
+    assert peak < 64 * 1024, (before, after)
