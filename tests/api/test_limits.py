@@ -1,15 +1,18 @@
 """Request bodies are counted as they arrive (credo.api.limits): over the route's limit is a
-413 problem at once, and the application never holds more than the limit (issue "No
-stranger or member can break credo for anyone else", finding 2)."""
+413 problem at once, and the application never holds more than the limit; a client that goes
+away mid-body is one log line (issue "No stranger or member can break credo for anyone
+else", findings 2 and 4)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
@@ -60,14 +63,21 @@ def scope_for(path: str, headers: dict[str, str], method: str = "POST") -> Scope
 
 
 async def exchange(
-    app: Any, path: str, chunks: Iterable[bytes], headers: dict[str, str]
+    app: Any,
+    path: str,
+    chunks: Iterable[bytes],
+    headers: dict[str, str],
+    then: Literal["end", "disconnect"] = "end",
 ) -> Exchange:
-    """Stream ``chunks`` to ``app`` one ``http.request`` message each, as a server would."""
+    """Stream ``chunks`` to ``app`` one ``http.request`` message each, as a server would;
+    ``then`` the body ends, or the client goes away (``http.disconnect``)."""
     seen = Exchange()
     source: Iterator[bytes] = iter(chunks)
 
     async def receive() -> Message:
         chunk = next(source, None)
+        if chunk is None and then == "disconnect":
+            return {"type": "http.disconnect"}
         if chunk is None:
             return {"type": "http.request", "body": b"", "more_body": False}
         seen.pulled += len(chunk)
@@ -81,11 +91,15 @@ async def exchange(
 
 
 def drive(
-    client: TestClient, path: str, chunks: Iterable[bytes], headers: dict[str, str]
+    client: TestClient,
+    path: str,
+    chunks: Iterable[bytes],
+    headers: dict[str, str],
+    then: Literal["end", "disconnect"] = "end",
 ) -> Exchange:
     """``exchange`` with the client's app, on its event loop (after its lifespan started)."""
     assert client.portal is not None
-    return client.portal.call(exchange, client.app, path, chunks, headers)
+    return client.portal.call(exchange, client.app, path, chunks, headers, then)
 
 
 def chunked(total: int, chunk: int = MIB) -> Iterator[bytes]:
@@ -178,3 +192,37 @@ def test_body_too_large_an_answer_before_the_body_was_read_closes_the_connection
     assert_problem(r, 401, "unauthenticated")  # refused before the body was read
     assert r.headers["connection"] == "close"
     assert "connection" not in client.get("/log/checkpoint").headers
+
+
+# --- finding 4: a client that goes away mid-body ------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/entries", "/v1/access"])
+def test_client_disconnect_mid_body_is_one_warning_line(
+    client: TestClient, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = size(client)
+    headers = forged_signature_headers(path)
+    caplog.set_level(logging.DEBUG)
+    # Returns normally: an exception out of the app is what made uvicorn log a traceback.
+    seen = drive(client, path, [b'{"entries": [' + b" " * 4000] * 3, headers, "disconnect")
+    assert seen.sent == []  # nobody is left to answer
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 1, [r.getMessage() for r in loud]
+    (line,) = loud
+    assert (line.name, line.levelname, line.exc_info) == ("credo.api.limits", "WARNING", None)
+    message = line.getMessage()
+    assert "\n" not in message
+    assert f"12039 bytes of the request body (POST {path})" in message
+    assert "127.0.0.1" not in message  # no client address: that is personal data
+    assert size(client) == before
+
+
+def test_client_disconnect_log_line_names_the_resource_not_the_id(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = "/v1/consents/c-4f1e2d/revoke"
+    drive(client, path, [b"{"], forged_signature_headers(path), "disconnect")
+    (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "(POST /v1/consents)" in line.getMessage()
+    assert "c-4f1e2d" not in line.getMessage()

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from credo.api.httpsig import sign_request
+from credo.ledger.keys import MemberKey
 from tests.e2e._server import Server, make_consortium
 
 MIB = 1024 * 1024
+# Signature headers that parse, from a key no member holds: /v1/access reads the body.
+FORGED_SIGNATURE = "".join(
+    f"{name}: {value}\r\n"
+    for name, value in sign_request(MemberKey.generate(), "POST", "/v1/access", b"").items()
+)
 
 
 @pytest.fixture
@@ -92,3 +101,28 @@ def test_body_too_large_512_mib_chunked_upload_is_refused_without_growing_the_se
     print(f"sent {sent / MIB:.0f} MiB; RSS grew {grown / 1024:.1f} MiB, peak {peak / 1024:.1f}")
     assert grown < 64 * 1024, (before, after)
     assert peak < 64 * 1024, (before, after)
+
+
+def wait_for_output(server: Server, text: str, deadline: float = 30) -> str:
+    end = time.monotonic() + deadline
+    while text not in (out := server.output()) and time.monotonic() < end:
+        time.sleep(0.05)
+    return out
+
+
+def test_client_disconnect_mid_body_is_one_log_line_not_a_traceback(server: Server) -> None:
+    for path in ("/v1/entries", "/v1/access"):  # both bodies under their limit
+        sock = connect(server)
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 60000\r\n{FORGED_SIGNATURE}\r\n".encode()
+            + b"{" * 5000
+        )
+        sock.close()
+        wait_for_output(server, f"(POST {path})")
+    assert httpx.get(f"{server.url}/log/checkpoint", timeout=10).status_code == 200
+    out = server.output()
+    lines = [line for line in out.splitlines() if "client went away" in line]
+    assert len(lines) == 2, out
+    assert "Traceback" not in out, out
+    assert "ClientDisconnect" not in out, out

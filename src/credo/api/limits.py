@@ -6,11 +6,13 @@ is read; a body that passes the limit as it streams in (chunked, or longer than 
 answered 413 at the chunk that crosses it, which the application never sees: it buffers at
 most the limit. A response that goes out before the request body was read to its end carries
 ``Connection: close``, so the server stops reading a body nobody will look at instead of
-draining it to keep the connection.
+draining it to keep the connection. A client that goes away in the middle of its body stops
+the application and leaves one warning line (no traceback, nothing the client sent).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from starlette.datastructures import Headers
@@ -25,9 +27,14 @@ BODY_LIMITS: Mapping[str, int] = {"/v1/entries": MAX_BATCH_BYTES}
 # Every other route that takes a body is a signed member call, refused over this anyway.
 DEFAULT_BODY_LIMIT = MAX_SIGNED_BODY
 CLOSE = (b"connection", b"close")
+log = logging.getLogger(__name__)
 
 
-class _Refused(Exception):
+class _Stop(Exception):
+    """Raised into the application by ``receive`` to stop it: the client went away."""
+
+
+class _Refused(_Stop):
     """Raised into the application by ``receive`` to stop it; the middleware answers."""
 
     def __init__(self, status: int, code: str, detail: str) -> None:
@@ -75,7 +82,7 @@ class BodyLimits:
         has_body = bool(declared) or "transfer-encoding" in headers
         received = 0
         body_done = not has_body
-        refused: _Refused | None = None
+        refused: _Stop | None = None
         started = False
 
         async def receive_counted() -> Message:
@@ -83,7 +90,9 @@ class BodyLimits:
             if refused is not None:
                 raise refused
             message = await receive()
-            if message["type"] == "http.request" and not body_done:
+            if body_done:
+                return message
+            if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     refused = _Refused(
@@ -91,6 +100,15 @@ class BodyLimits:
                     )
                     raise refused
                 body_done = not message.get("more_body", False)
+            elif message["type"] == "http.disconnect":
+                log.warning(
+                    "client went away after %d bytes of the request body (%s %s); request dropped",
+                    received,
+                    scope["method"],
+                    _resource(scope["path"]),
+                )
+                refused = _Stop()
+                raise refused
             return message
 
         async def send_guarded(message: Message) -> None:
@@ -109,8 +127,13 @@ class BodyLimits:
             if refused is None:
                 raise
             # Whatever the application raised on its way out after the refusal is moot.
-        if refused is not None and not started:
+        if isinstance(refused, _Refused) and not started:
             await _answer(scope, receive, send, refused)
+
+
+def _resource(path: str) -> str:
+    """The path's first two segments (``/v1/consents``): never an id, never the query."""
+    return "/".join(path.split("/")[:3])
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send, refused: _Refused) -> None:
