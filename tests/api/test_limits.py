@@ -1,7 +1,7 @@
 """Request bodies are counted as they arrive (credo.api.limits): over the route's limit is a
-413 problem at once, and the application never holds more than the limit; a client that goes
-away mid-body is one log line (issue "No stranger or member can break credo for anyone
-else", findings 2 and 4)."""
+413 problem at once, and the application never holds more than the limit; a body that stalls
+is a 408; a client that goes away mid-body is one log line (issue "No stranger or member can
+break credo for anyone else", findings 2, 3 and 4)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
 
+from credo.api import create_app
 from credo.api.auth import MAX_SIGNED_BODY
 from credo.api.httpsig import sign_request
 from credo.api.limits import BodyLimits
 from credo.ledger.keys import MemberKey
 from credo.ledger.validate import MAX_BATCH_BYTES
+from credo.settings import Settings
 from tests.api.test_entries import assert_problem, size
 
 MIB = 1024 * 1024
@@ -67,10 +70,10 @@ async def exchange(
     path: str,
     chunks: Iterable[bytes],
     headers: dict[str, str],
-    then: Literal["end", "disconnect"] = "end",
+    then: Literal["end", "disconnect", "stall"] = "end",
 ) -> Exchange:
     """Stream ``chunks`` to ``app`` one ``http.request`` message each, as a server would;
-    ``then`` the body ends, or the client goes away (``http.disconnect``)."""
+    ``then`` the body ends, the client goes away (``http.disconnect``) or sends nothing more."""
     seen = Exchange()
     source: Iterator[bytes] = iter(chunks)
 
@@ -78,6 +81,8 @@ async def exchange(
         chunk = next(source, None)
         if chunk is None and then == "disconnect":
             return {"type": "http.disconnect"}
+        if chunk is None and then == "stall":
+            await asyncio.sleep(30)  # a timeout ends this; else the body ends, too late
         if chunk is None:
             return {"type": "http.request", "body": b"", "more_body": False}
         seen.pulled += len(chunk)
@@ -95,7 +100,7 @@ def drive(
     path: str,
     chunks: Iterable[bytes],
     headers: dict[str, str],
-    then: Literal["end", "disconnect"] = "end",
+    then: Literal["end", "disconnect", "stall"] = "end",
 ) -> Exchange:
     """``exchange`` with the client's app, on its event loop (after its lifespan started)."""
     assert client.portal is not None
@@ -226,3 +231,23 @@ def test_client_disconnect_log_line_names_the_resource_not_the_id(
     (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "(POST /v1/consents)" in line.getMessage()
     assert "c-4f1e2d" not in line.getMessage()
+
+
+# --- finding 3: a body that stalls ------------------------------------------------------
+
+
+@pytest.fixture
+def impatient(data_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(data_dir=data_dir, workers=0, body_timeout=0.2))) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/v1/entries", "/v1/access"])
+def test_slow_clients_a_stalled_body_is_408(impatient: TestClient, path: str) -> None:
+    before = size(impatient)
+    seen = drive(impatient, path, [b'{"entries": ['], forged_signature_headers(path), "stall")
+    assert seen.status == 408
+    assert seen.headers["content-type"].startswith("application/problem+json")
+    assert seen.headers["connection"] == "close"
+    assert seen.json()["code"] == "request_timeout"
+    assert size(impatient) == before

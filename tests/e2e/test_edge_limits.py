@@ -4,6 +4,7 @@ Every client here is a raw socket, so nothing in between buffers, retries or tim
 
 from __future__ import annotations
 
+import select
 import socket
 import threading
 import time
@@ -26,8 +27,10 @@ FORGED_SIGNATURE = "".join(
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(make_consortium(tmp_path / "data"), tmp_path / "serve.log")
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A fresh server; parametrize it (indirect) with CREDO_* settings to change them."""
+    env = getattr(request, "param", None)
+    srv = Server(make_consortium(tmp_path / "data"), tmp_path / "serve.log", env)
     try:
         srv.wait_ready()
         yield srv
@@ -126,3 +129,96 @@ def test_client_disconnect_mid_body_is_one_log_line_not_a_traceback(server: Serv
     assert len(lines) == 2, out
     assert "Traceback" not in out, out
     assert "ClientDisconnect" not in out, out
+
+
+# --- finding 3: slow clients are timed out, connections are bounded -----------------------
+
+SHORT_TIMEOUTS = {
+    "CREDO_HEADER_TIMEOUT": "2",
+    "CREDO_KEEP_ALIVE_TIMEOUT": "1",
+    "CREDO_BODY_TIMEOUT": "2",
+}
+
+
+def is_closed(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (EOF or reset), checked without waiting."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(1024) == b""
+    except OSError:
+        return True
+
+
+@pytest.mark.parametrize("server", [SHORT_TIMEOUTS], indirect=True)
+def test_slow_header_clients_are_closed_and_others_still_served(server: Server) -> None:
+    slow = [connect(server, timeout=5) for _ in range(50)]
+    head = b"GET /log/checkpoint HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 10_000
+    sent, open_ = 0, set(range(len(slow)))
+    started = time.monotonic()
+    served = 0
+    # Each slow client sends its head a byte at a time and never finishes it; the deadline
+    # only bounds the test if the server never closes them (it should within seconds).
+    while open_ and time.monotonic() < started + 60 and sent < len(head):
+        for i in list(open_):
+            try:
+                slow[i].send(head[sent : sent + 1])
+            except OSError:
+                open_.discard(i)
+                continue
+            if is_closed(slow[i]):
+                open_.discard(i)
+        sent += 1
+        if sent % 10 == 0:  # meanwhile, an ordinary client is answered
+            r = httpx.get(f"{server.url}/log/checkpoint", timeout=10)
+            assert r.status_code == 200, r.text
+            served += 1
+        time.sleep(0.05)
+    elapsed = time.monotonic() - started
+    for sock in slow:
+        sock.close()
+    print(f"50 slow clients closed after {elapsed:.1f} s; {served} checkpoints served meanwhile")
+    assert not open_, f"{len(open_)} slow clients still open after {sent} bytes"
+    assert served > 0
+    assert httpx.get(f"{server.url}/log/checkpoint", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("server", [SHORT_TIMEOUTS], indirect=True)
+def test_a_stalled_body_is_answered_408_and_closed(server: Server) -> None:
+    sock = connect(server)
+    sock.sendall(
+        b"POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n" + b'{"entries": ['
+    )
+    answer = bytearray()
+    while data := sock.recv(65536):  # the socket's own timeout (30 s) bounds the wait
+        answer.extend(data)
+    sock.close()
+    head, _, body = bytes(answer).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), answer
+    assert b"application/problem+json" in head
+    assert b'"code":"request_timeout"' in body
+
+
+@pytest.mark.parametrize("server", [{"CREDO_LIMIT_CONCURRENCY": "10"}], indirect=True)
+def test_connections_beyond_limit_concurrency_are_refused_503(server: Server) -> None:
+    idle = [connect(server) for _ in range(12)]
+    try:
+        r = poll_checkpoint(server, until=503)
+        assert r.status_code == 503, r.text
+    finally:
+        for sock in idle:
+            sock.close()
+    assert poll_checkpoint(server, until=200).status_code == 200
+
+
+def poll_checkpoint(server: Server, until: int, deadline: float = 30) -> httpx.Response:
+    """GET /log/checkpoint until it answers ``until`` (the server sees closes and opens a
+    little after the client does), or the deadline passes."""
+    end = time.monotonic() + deadline
+    while True:
+        r = httpx.get(f"{server.url}/log/checkpoint", timeout=10)
+        if r.status_code == until or time.monotonic() > end:
+            return r
+        time.sleep(0.05)

@@ -6,12 +6,14 @@ is read; a body that passes the limit as it streams in (chunked, or longer than 
 answered 413 at the chunk that crosses it, which the application never sees: it buffers at
 most the limit. A response that goes out before the request body was read to its end carries
 ``Connection: close``, so the server stops reading a body nobody will look at instead of
-draining it to keep the connection. A client that goes away in the middle of its body stops
-the application and leaves one warning line (no traceback, nothing the client sent).
+draining it to keep the connection. A body that stalls (no bytes for ``body_timeout``
+seconds) is answered 408 ``request_timeout``. A client that goes away in the middle of its
+body stops the application and leaves one warning line (no traceback, nothing it sent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -59,10 +61,12 @@ class BodyLimits:
         *,
         limits: Mapping[str, int] = BODY_LIMITS,
         default: int = DEFAULT_BODY_LIMIT,
+        body_timeout: float | None = None,
     ) -> None:
         self.app = app
         self.limits = dict(limits)
         self.default = default
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,9 +93,25 @@ class BodyLimits:
             nonlocal received, body_done, refused
             if refused is not None:
                 raise refused
-            message = await receive()
             if body_done:
-                return message
+                return await receive()
+            try:
+                async with asyncio.timeout(self.body_timeout):
+                    message = await receive()
+            except TimeoutError:
+                log.warning(
+                    "request body stalled for %g s after %d bytes (%s %s); answered 408",
+                    self.body_timeout,
+                    received,
+                    scope["method"],
+                    _resource(scope["path"]),
+                )
+                refused = _Refused(
+                    408,
+                    "request_timeout",
+                    f"no request body bytes arrived for {self.body_timeout:g} s",
+                )
+                raise refused from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
