@@ -27,3 +27,29 @@ class Settings(BaseSettings):
         ge=0,
         description="Validation worker processes; 0 validates inside the server process.",
     )
+
+    # -- what `credo serve` allows each client (issue: no stranger can break it for others) --
+    header_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds a connection has to send a complete request head (request line "
+        "and headers), counted from when it opened or the previous response ended, however "
+        "slowly it trickles in; then the server closes it.",
+    )
+    keep_alive_timeout: int = Field(
+        default=5,
+        ge=1,
+        description="Seconds an idle keep-alive connection is kept open for its next request.",
+    )
+    body_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds a request body may stall (no bytes arriving) before the request "
+        "is answered 408 request_timeout and the connection closed.",
+    )
+    limit_concurrency: int = Field(
+        default=1000,
+        ge=1,
+        description="Most open connections (and requests in progress) at once; a request "
+        "arriving beyond it is answered 503 by the HTTP server.",
+    )

@@ -116,7 +116,7 @@ def test_a_declared_length_over_the_byte_limit_is_refused_before_reading(
         content=body,
         headers={"content-type": "application/json", "content-length": str(MAX_BATCH_BYTES + 1)},
     )
-    assert_problem(r, 400, "batch_too_large")
+    assert_problem(r, 413, "body_too_large")
     assert size(client) == before
 
 
@@ -124,7 +124,7 @@ def test_a_body_over_the_byte_limit_is_refused(client: TestClient) -> None:
     before = size(client)
     body = b'{"entries": [' + b" " * MAX_BATCH_BYTES + b"]}"
     r = client.post("/v1/entries", content=body, headers={"content-type": "application/json"})
-    assert_problem(r, 400, "batch_too_large")
+    assert_problem(r, 413, "body_too_large")
     assert size(client) == before
 
 

@@ -47,7 +47,8 @@ def make_consortium(root: Path) -> Path:
 class Server:
     """One `credo serve --workers 1` process; always `stop()` it in a ``finally``."""
 
-    def __init__(self, data: Path, log_path: Path) -> None:
+    def __init__(self, data: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+        """``env``: CREDO_* settings for this server, on top of the test's environment."""
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -66,6 +67,7 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=None if env is None else os.environ | env,
         )
         self.log_path = log_path
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from credo import __version__
 from credo.api import problems
 from credo.api.auth import NonceCache
+from credo.api.limits import BodyLimits
 from credo.api.routes import (
     access,
     attestations,
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(BodyLimits, body_timeout=settings.body_timeout)
     for module in (log, entries, proofs, attestations, members, rules):
         app.include_router(module.router)
     for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls

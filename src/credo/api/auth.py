@@ -2,12 +2,15 @@
 Ed25519 (profile in `credo.api.httpsig`), checked before the request body is even parsed.
 
 Refusals are 401 problems with a code: ``unauthenticated`` (no signature), ``bad_signature``
-(malformed, stale, replayed, wrong digest or not verifying), ``unknown_member`` (no member holds
-the key) and ``retired``. Authorization (roles, purposes) is the route's and the ledger's job.
+(malformed, stale, replayed, wrong digest or not verifying), ``signature_expired`` (its
+``expires`` has passed), ``query_not_covered`` (a query string the signature does not cover
+with ``@query``), ``unknown_member`` (no member holds the key) and ``retired``.
+Authorization (roles, purposes) is the route's and the ledger's job.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +20,8 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from credo.api.httpsig import (
+    QUERY,
+    SignatureInput,
     content_digest,
     parse_signature,
     parse_signature_input,
@@ -65,6 +70,23 @@ class NonceCache:
             self._seen[key] = now
 
 
+def check_times(parsed: SignatureInput, now: float) -> None:
+    """Refuse a signature created more than MAX_SKEW_SECONDS from ``now`` either way, or
+    whose ``expires`` has passed (RFC 9421 section 2.3)."""
+    if abs(now - parsed.created) > MAX_SKEW_SECONDS:
+        age = math.floor(now) - parsed.created
+        when = f"{age} s ago" if age > 0 else f"{-age} s in the future"
+        raise AuthenticationError(
+            f"signature created {when}; at most {MAX_SKEW_SECONDS} s either way",
+            code="bad_signature",
+        )
+    if parsed.expires is not None and now > parsed.expires:
+        raise AuthenticationError(
+            f"signature expired {math.floor(now) - parsed.expires} s ago",
+            code="signature_expired",
+        )
+
+
 async def authenticate_request(
     request: Request, store: Store, nonces: NonceCache, now: float | None = None
 ) -> Authenticated:
@@ -79,11 +101,12 @@ async def authenticate_request(
     parsed = parse_signature_input(sig_input)
     signature = parse_signature(sig_header, parsed.label)
     now = time.time() if now is None else now
-    if abs(now - parsed.created) > MAX_SKEW_SECONDS:
+    check_times(parsed, now)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    if query and QUERY not in parsed.components:
         raise AuthenticationError(
-            f"signature created {int(now - parsed.created)} s from now; at most "
-            f"{MAX_SKEW_SECONDS} s either way",
-            code="bad_signature",
+            f"the request has a query string, which the signature must cover ({QUERY})",
+            code="query_not_covered",
         )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_SIGNED_BODY:
@@ -101,7 +124,14 @@ async def authenticate_request(
         raise AuthenticationError(f"no member holds key {parsed.keyid}", code="unknown_member")
     if member.status != "active":
         raise AuthenticationError(f"member {member.id!r} is retired", code="retired")
-    base = signature_base(request.method, request.url.path, digest, parsed.params_text)
+    base = signature_base(
+        request.method,
+        request.url.path,
+        digest,
+        parsed.params_text,
+        components=parsed.components,
+        query=query,
+    )
     try:
         verify_ed25519(member.public_key, base, signature)
     except EntryRejected as exc:

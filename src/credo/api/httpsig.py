@@ -1,9 +1,12 @@
 """HTTP Message Signatures (RFC 9421) with Ed25519, over a body digest (RFC 9530).
 
 The profile credo uses, both to sign (members' clients, the CLI, tests) and to verify (the
-API): covered components exactly ``"@method" "@path" "content-digest"``, parameters
-``created``, ``keyid`` (the member's key id), ``nonce`` and ``alg="ed25519"``; one signature,
-labelled ``sig1``. Pure functions over strings and bytes; the API wires them to requests.
+API): covered components ``"@method" "@path" "content-digest"``, plus ``"@query"`` (RFC 9421
+section 2.2.7), which must be covered when the request has a query string; parameters
+``created``, ``keyid`` (the member's key id), ``nonce``, optionally ``expires`` and
+``alg="ed25519"``; one signature, labelled ``sig1``. The signature base lists the components
+in the order the signature declares them (section 2.5). Pure functions over strings and
+bytes; the API wires them to requests.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from credo.errors import AuthenticationError
 from credo.ledger.keys import MemberKey
 
 COMPONENTS = ("@method", "@path", "content-digest")
+QUERY = "@query"
 LABEL = "sig1"
 ALG = "ed25519"
 
@@ -46,12 +51,28 @@ class SignatureInput:
     keyid: str
     nonce: str
     params_text: str  # the member's value exactly as sent: the @signature-params line
+    expires: int | None = None
 
 
-def signature_base(method: str, path: str, digest: str, params_text: str) -> bytes:
-    """RFC 9421 section 2.5: one line per covered component, then ``@signature-params``."""
-    values = {"@method": method.upper(), "@path": path, "content-digest": digest}
-    lines = [f'"{name}": {values[name]}' for name in COMPONENTS]
+def signature_base(
+    method: str,
+    path: str,
+    digest: str,
+    params_text: str,
+    *,
+    components: Sequence[str] = COMPONENTS,
+    query: str = "",
+) -> bytes:
+    """RFC 9421 section 2.5: one line per covered component, in ``components``' order, then
+    ``@signature-params``. ``query`` is the request's query string as sent, without the
+    ``?``; ``@query`` is ``?`` followed by it, so ``?`` alone when there is none."""
+    values = {
+        "@method": method.upper(),
+        "@path": path,
+        QUERY: f"?{query}",
+        "content-digest": digest,
+    }
+    lines = [f'"{name}": {values[name]}' for name in components]
     lines.append(f'"@signature-params": {params_text}')
     return "\n".join(lines).encode()
 
@@ -64,9 +85,11 @@ def parse_signature_input(header: str) -> SignatureInput:
             "Signature-Input is not one RFC 9421 signature member", code="bad_signature"
         )
     components = tuple(item.strip('"') for item in m["items"].split(" ") if item)
-    if sorted(components) != sorted(COMPONENTS) or len(components) != len(COMPONENTS):
+    if sorted(components) not in (sorted(COMPONENTS), sorted((*COMPONENTS, QUERY))):
         raise AuthenticationError(
-            f"the signature must cover exactly {' '.join(COMPONENTS)}", code="bad_signature"
+            f"the signature must cover exactly {' '.join(COMPONENTS)}, and {QUERY} if the "
+            "request has a query string",
+            code="bad_signature",
         )
     params: dict[str, str] = {}
     for name, value in _PARAM.findall(m["params"]):
@@ -86,9 +109,15 @@ def parse_signature_input(header: str) -> SignatureInput:
     if params.get("alg", f'"{ALG}"') != f'"{ALG}"':
         raise AuthenticationError("alg must be ed25519", code="bad_signature")
     created, keyid, nonce = params["created"], params["keyid"], params["nonce"]
-    if created.startswith('"') or not keyid.startswith('"') or not nonce.startswith('"'):
+    expires = params.get("expires")
+    if (
+        created.startswith('"')
+        or (expires is not None and expires.startswith('"'))
+        or not keyid.startswith('"')
+        or not nonce.startswith('"')
+    ):
         raise AuthenticationError(
-            "created is an integer; keyid and nonce are strings", code="bad_signature"
+            "created and expires are integers; keyid and nonce are strings", code="bad_signature"
         )
     if not _NONCE.match(nonce.strip('"')):
         raise AuthenticationError("nonce must be 16-128 URL-safe characters", code="bad_signature")
@@ -99,6 +128,7 @@ def parse_signature_input(header: str) -> SignatureInput:
         keyid.strip('"'),
         nonce.strip('"'),
         header.strip()[len(m["label"]) + 1 :],
+        None if expires is None else int(expires),
     )
 
 
@@ -133,15 +163,25 @@ def sign_request(
     *,
     created: int | None = None,
     nonce: str | None = None,
+    expires: int | None = None,
 ) -> dict[str, str]:
-    """The headers a member's client adds: Content-Digest, Signature-Input, Signature."""
+    """The headers a member's client adds: Content-Digest, Signature-Input, Signature.
+
+    ``path`` is the request target as it will be sent: with a ``?query``, the signature
+    covers ``@query`` too (send the query exactly as signed, encoding included). ``expires``
+    (a UNIX time) makes the signature unacceptable after it.
+    """
+    path, has_query, query = path.partition("?")
+    components = (*COMPONENTS[:2], QUERY, *COMPONENTS[2:]) if has_query else COMPONENTS
     digest = content_digest(body)
-    items = " ".join(f'"{c}"' for c in COMPONENTS)
+    items = " ".join(f'"{c}"' for c in components)
     params = (
         f"({items});created={int(time.time()) if created is None else created}"
-        f';keyid="{key.key_id}";nonce="{nonce or secrets.token_urlsafe(18)}";alg="{ALG}"'
+        + ("" if expires is None else f";expires={expires}")
+        + f';keyid="{key.key_id}";nonce="{nonce or secrets.token_urlsafe(18)}";alg="{ALG}"'
     )
-    sig = key.sign(signature_base(method, path, digest, params))
+    base = signature_base(method, path, digest, params, components=components, query=query)
+    sig = key.sign(base)
     return {
         "Content-Digest": digest,
         "Signature-Input": f"{LABEL}={params}",

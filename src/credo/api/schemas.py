@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 SIGNATURE_HEADERS = (
     "Every call is signed (RFC 9421, Ed25519) over "
-    '"@method" "@path" "content-digest" with created, keyid and nonce parameters.'
+    '"@method" "@path" "content-digest" (and "@query" if there is a query string) with '
+    "created, keyid and nonce parameters, and optionally expires."
 )
 
 CategoryNames = Annotated[

@@ -36,17 +36,19 @@ def serve(
         int | None, typer.Option(help="Validation processes (default: cores)")
     ] = None,
 ) -> None:
-    """Serve the log (C2SP tiles under /log/) and the API (/v1/, OpenAPI at /docs)."""
-    import uvicorn
+    """Serve the log (C2SP tiles under /log/) and the API (/v1/, OpenAPI at /docs).
 
-    from credo.api import create_app
+    Client time limits and the connection bound come from CREDO_HEADER_TIMEOUT,
+    CREDO_KEEP_ALIVE_TIMEOUT, CREDO_BODY_TIMEOUT and CREDO_LIMIT_CONCURRENCY.
+    """
+    from credo.api import create_app, server
     from credo.settings import Settings
 
     DataDir(data).read_config()
     settings = Settings(data_dir=data, host=host, port=port)
     if workers is not None:
         settings = Settings(data_dir=data, host=host, port=port, workers=workers)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    server.run(create_app(settings), settings)
 
 
 def _open(data: Path) -> Store:

@@ -6,13 +6,23 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
 from credo.api.deps import LedgerDep, StoreDep
-from credo.errors import NotFound
-from credo.tlog import HASH_SIZE, TILE_WIDTH, encode_entry_bundle, parse_tile_path
+from credo.errors import InputError, NotFound
+from credo.tlog import (
+    HASH_SIZE,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    encode_entry_bundle,
+    entries_path,
+    parse_tile_path,
+)
 
 router = APIRouter(prefix="/log", tags=["log"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 TEXT = "text/plain; charset=utf-8"
+# No tile of a log of up to 2**64 entries has a longer path; parsing a longer one (thousands
+# of index elements into one huge integer) would only cost CPU.
+MAX_TILE_PATH = len(entries_path(2**64 - 1, TILE_WIDTH - 1))
 
 
 # async: clients poll this, and its one-row read is quicker than a hop to the thread pool.
@@ -38,7 +48,16 @@ def tile(path: str, store: StoreDep) -> Response:
     Both are immutable once they exist (a partial tile's first W hashes never change), so
     they are served with a year-long cache lifetime.
     """
-    level, index, width = parse_tile_path(f"tile/{path}")
+    full = f"tile/{path}"
+    if len(full) > MAX_TILE_PATH:
+        raise InputError(f"a tile path is at most {MAX_TILE_PATH} characters")
+    level, index, width = parse_tile_path(full)
+    # A tile past the tree's right edge does not exist, whatever its index (one past 2**63
+    # would not even fit the store's integers): answered before the store is asked.
+    hashes = store.tree_size() >> (0 if level == "entries" else TILE_HEIGHT * int(level))
+    if index * TILE_WIDTH + width > hashes:
+        kind = "entry bundle" if level == "entries" else "tile"
+        raise NotFound(f"{kind} {path} does not exist yet", code="no_tile")
     if level == "entries":
         entries = store.read_entries(index * TILE_WIDTH, width)
         if len(entries) != width:

@@ -1,0 +1,85 @@
+"""`credo serve`'s HTTP server: uvicorn with a bound on each client's time and on connections.
+
+uvicorn offers a keep-alive timeout (idle between requests) and ``limit_concurrency`` (503
+past it), and h11 bounds a request head's size (16 KiB); nothing bounds how long a head may
+take to arrive, so a client sending its headers a byte at a time held a connection forever.
+`HeadTimeoutProtocol` closes a connection whose complete request head has not arrived within
+``header_timeout`` seconds of the connection opening or the previous response ending. The
+body's own stall timeout is the application's (`credo.api.limits`), where it can answer 408.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import h11
+import uvicorn
+from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from credo.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection that is slow to send a request head."""
+
+    header_timeout: float = 20.0
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._watch_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _watch_head(self) -> None:
+        """Run the head timer exactly while the connection waits for a request head."""
+        waiting = self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+        if waiting and self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+        elif not waiting:
+            self._stop_head_timer()
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info("closed a connection that sent no complete request head in time")
+            self.transport.close()
+
+
+def protocol_for(settings: Settings) -> type[HeadTimeoutProtocol]:
+    """The protocol class uvicorn instantiates per connection, with the settings' timeout."""
+    return type(
+        "CredoHTTPProtocol", (HeadTimeoutProtocol,), {"header_timeout": settings.header_timeout}
+    )
+
+
+def run(app: ASGIApp, settings: Settings) -> None:
+    """Serve ``app`` on the settings' address until interrupted."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        http=protocol_for(settings),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        limit_concurrency=settings.limit_concurrency,
+    )
