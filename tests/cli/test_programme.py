@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,14 +19,17 @@ from tests.conftest import member_key
 def _overdue_disputes(data: Path, national_ids: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """One record and one dispute per person, the disputes opened 40 days ago (the default
     rules give the member 30 days to answer)."""
-    opened = (datetime.now(UTC) - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    then = datetime.now(UTC) - timedelta(days=40)
+    opened = then.strftime("%Y-%m-%dT%H:%M:%SZ")
     with open_people(data) as people, monkeypatch.context() as m:
         m.setattr(programme_ops, "utc_now", lambda: opened)
         for nid in national_ids:
             record_id, _ = people.put_record(
                 member_key(data, "bank"), "bank", nid, "finance", "loan.repaid", {}, opened
             )
+            people.ledger.sequencer.clock = then.timestamp  # the log judges `at` by its clock
             Programme(people).open_dispute(nid, record_id, "not my loan")
+            people.ledger.sequencer.clock = time.time
 
 
 @pytest.mark.parametrize(

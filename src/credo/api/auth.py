@@ -29,6 +29,7 @@ from credo.api.httpsig import (
     signature_base,
 )
 from credo.errors import AuthenticationError, EntryRejected, InputError, PermissionDenied
+from credo.ledger.strict_json import key_count, refuse_duplicate_keys
 from credo.ledger.validate import verify_ed25519
 from credo.store import MemberRow, Store
 
@@ -152,9 +153,11 @@ def require_role(who: Authenticated, role: str) -> None:
 def parse_body(model: type[M], body: bytes) -> M:
     """Parse a signed request's JSON body (after authentication, never before)."""
     try:
-        return model.model_validate_json(body)
+        parsed = model.model_validate_json(body)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(body)"
         # The message never echoes the input: a body may carry a national id.
         raise InputError(f"{where}: {err['msg']}", code="bad_request") from exc
+    refuse_duplicate_keys(body, key_count(parsed))  # one reading of what was signed
+    return parsed

@@ -6,6 +6,8 @@ log's signing key). Where these come from (a data directory, key files) is
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
 from credo.errors import EntryRejected
@@ -27,12 +29,14 @@ class Ledger:
         kinds: Registry,
         policy: Policy,
         workers: int = 0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` is the time new entries' ``at`` is judged against (tests move it)."""
         self.store = store
         self.signer = signer
         self.origin = signer.name
         self.kinds = kinds
-        self.sequencer = Sequencer(store, signer, self.origin, Context(kinds, policy))
+        self.sequencer = Sequencer(store, signer, self.origin, Context(kinds, policy), clock)
         self.validator = Validator(store, kinds, workers)
 
     @property

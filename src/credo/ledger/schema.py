@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MEMBER_ID = r"^[a-z0-9][a-z0-9-]{1,39}$"
 # RFC 3339 in UTC ("Z"), checked by pydantic-core's regex engine: a Python validator per
@@ -31,7 +31,18 @@ SECTORS = (
 ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider")
 
 
-Timestamp = Annotated[str, Field(pattern=RFC3339_UTC)]
+def parse_utc(ts: str) -> datetime:
+    """An RFC 3339 UTC time as an aware datetime; ValueError for a date no calendar has
+    (``2026-02-30``), which the pattern alone lets through."""
+    return datetime.fromisoformat(ts)
+
+
+def _real_time(ts: str) -> str:
+    parse_utc(ts)  # ~0.3 us: cheap beside a schema check, and it stops impossible dates
+    return ts
+
+
+Timestamp = Annotated[str, Field(pattern=RFC3339_UTC), AfterValidator(_real_time)]
 MemberId = Annotated[str, Field(pattern=MEMBER_ID)]
 Base64Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
 Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]

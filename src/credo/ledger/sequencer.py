@@ -36,6 +36,10 @@ from credo.tlog import (
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 20_000
+MAX_FUTURE_SECONDS = 300
+"""How far ahead of the sequencer's clock an entry's ``at`` may be (clock skew)."""
+MAX_PAST_SECONDS = 86_400
+"""How far behind: a member may sign entries and submit them later, but not back-date them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +110,19 @@ class Sequencer:
     judged by.
     """
 
-    def __init__(self, store: Store, signer: NoteSigner, origin: str, context: Context) -> None:
+    def __init__(
+        self,
+        store: Store,
+        signer: NoteSigner,
+        origin: str,
+        context: Context,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.signer = signer
         self.origin = origin
         self.context = context
+        self.clock = clock
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
         self._stopped = threading.Event()
@@ -194,6 +206,12 @@ class Sequencer:
             "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
         )
 
+    def _window(self) -> tuple[str, str]:
+        """The earliest and latest ``at`` accepted now, to the second, in the form ``at``
+        starts with (RFC 3339 UTC strings of one format compare as their times do)."""
+        now = self.clock()
+        return _stamp(now - MAX_PAST_SECONDS), _stamp(now + MAX_FUTURE_SECONDS)
+
     def _write(self, group: list[_Pending]) -> list[list[Outcome]]:
         """Sequence the group in one transaction whose new attestations are checked for
         duplicates together at commit (`Store.write`, ``deferred``). When that check fails,
@@ -222,6 +240,7 @@ class Sequencer:
         stored: list[bytes] = []
         leaves: list[bytes] = []
         position = -1
+        earliest, latest = self._window()
         for p in group:
             answers: list[Outcome] = []
             for entry in p.entries:
@@ -230,6 +249,9 @@ class Sequencer:
                 known = refused.get(position)
                 if known is not None:
                     answers.append(known)
+                    continue
+                if not earliest <= entry.at[:19] <= latest:
+                    answers.append(_out_of_window(entry.at, earliest, latest))
                     continue
                 before = tx.changes()
                 try:
@@ -261,6 +283,18 @@ class Sequencer:
             tx.append_entries(start, stored)
             publish_checkpoint(tx, start, leaves, self.signer, self.origin)
         return outcomes
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+def _out_of_window(at: str, earliest: str, latest: str) -> EntryRejected:
+    return EntryRejected(
+        f"the entry's time {at} is outside {earliest}Z .. {latest}Z: at most "
+        f"{MAX_PAST_SECONDS // 3600} h before and {MAX_FUTURE_SECONDS} s after the log's clock",
+        code="bad_time",
+    )
 
 
 def publish_checkpoint(

@@ -8,7 +8,6 @@ worker processes in parallel; what depends on the ledger's state at the entry's 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Annotated, Any, NamedTuple
 
@@ -27,6 +26,7 @@ from credo.ledger.dsse import (
     parse_envelope_bytes,
 )
 from credo.ledger.registry import Registry
+from credo.ledger.strict_json import key_count, loads, refuse_duplicate_keys
 
 MAX_ENTRY_BYTES = 16 * 1024
 MAX_BATCH_ENTRIES = 10_000
@@ -80,14 +80,18 @@ def decode_entry(env: Envelope, kinds: Registry, lookup: KeyLookup) -> tuple[Dec
         raise EntryRejected(
             f"entry is {len(stored)} bytes; the limit is {MAX_ENTRY_BYTES}", code="too_large"
         )
-    return decode_envelope(env, stored, kinds, lookup)
+    return decode_envelope(env, stored, kinds, lookup, new=True)
 
 
 def decode_envelope(
-    env: Envelope, stored: bytes, kinds: Registry, lookup: KeyLookup
+    env: Envelope, stored: bytes, kinds: Registry, lookup: KeyLookup, *, new: bool = False
 ) -> tuple[Decoded, list[Check]]:
+    """Decode one envelope. A ``new`` submission must also be unambiguous: no key twice in
+    its payload, no signature twice (stored entries were judged when they were new)."""
     kind = kind_of(env.payload_type)
     payload = kinds.parse_payload(env.payload, kind)
+    if new:
+        _refuse_ambiguity(env, payload)
     message = env.pae()
     unverified = []
     checks = []
@@ -108,6 +112,18 @@ def decode_envelope(
         unverified=tuple(unverified),
     )
     return decoded, checks
+
+
+def _refuse_ambiguity(env: Envelope, payload: Any) -> None:
+    try:
+        refuse_duplicate_keys(env.payload, key_count(payload))
+    except InputError as exc:
+        raise EntryRejected(f"payload: {exc.message}", code=exc.code) from exc
+    keyids = [s.keyid for s in env.signatures]
+    if len(set(keyids)) != len(keyids):
+        raise EntryRejected(
+            "the envelope lists a key's signature more than once", code="duplicate_signature"
+        )
 
 
 class _Batch(TypedDict):
@@ -133,9 +149,13 @@ def parse_batch(body: bytes) -> list[Parsed]:
             code="batch_too_large",
         )
     try:
-        return list(_BATCH.validate_json(body)["entries"])
+        envelopes = _BATCH.validate_json(body)["entries"]
     except ValidationError as exc:
         return _after_batch_error(body, exc)
+    # Every envelope key is required, so the body holds exactly these keys, unless repeated.
+    refuse_duplicate_keys(body, 1 + sum(3 + 2 * len(e.signatures) for e in envelopes))
+    entries: list[Parsed] = list(envelopes)
+    return entries
 
 
 def _after_batch_error(body: bytes, exc: ValidationError) -> list[Parsed]:
@@ -162,7 +182,9 @@ def _after_batch_error(body: bytes, exc: ValidationError) -> list[Parsed]:
     for err in errors:
         bad.setdefault(int(err["loc"][1]), []).append({**err, "loc": err["loc"][2:]})
     try:
-        objects = json.loads(body)["entries"]
+        objects = loads(body)["entries"]
+    except InputError:
+        raise  # a key twice
     except (ValueError, KeyError, TypeError) as exc:  # pydantic-core read it; json may not
         raise InputError(f"request body is not valid JSON: {exc}", code="bad_json") from exc
     return [envelope_error(bad[i]) if i in bad else _parse_one(o) for i, o in enumerate(objects)]

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,7 @@ class Node:
         workers: int = 0,
         kinds: Registry | None = None,
         policy: Policy | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         config = data.read_config()
         self.data = data
@@ -104,6 +107,7 @@ class Node:
             kinds=kinds or standard_kinds(),
             policy=policy or StandardPolicy(),
             workers=workers,
+            clock=clock,
         )
         self.store = store
         self.origin = self.ledger.origin

@@ -35,7 +35,7 @@ from credo.ledger.keys import MemberKey
 from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
 from credo.ledger.kinds.consent import ConsentGrant, check_grant
 from credo.ledger.kinds.records import record_context
-from credo.ledger.schema import RFC3339_UTC, utc_now
+from credo.ledger.schema import RFC3339_UTC, parse_utc, utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
 from credo.store import MemberRow, RecordRow
@@ -97,9 +97,13 @@ def encode_payload(payload: Any) -> bytes:
 def _timestamp(value: str | None, what: str) -> str:
     if value is None:
         return utc_now()
-    if not isinstance(value, str) or not _TIMESTAMP.match(value):
-        raise InputError(f"{what} must be RFC 3339 UTC, like 2025-01-31T12:00:00Z", code="bad_time")
-    return value
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        try:
+            parse_utc(value)
+            return value
+        except ValueError:
+            pass  # a date no calendar has, such as 2026-02-30
+    raise InputError(f"{what} must be RFC 3339 UTC, like 2025-01-31T12:00:00Z", code="bad_time")
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -22,13 +22,29 @@ _DISPUTE_KINDS = {"dispute.answer", "dispute.expire"}  # the body names the disp
 _RECORD_KINDS = {"record.put", "record.amend", "record.retract"}
 
 
+def _why(exc: Exception) -> str:
+    return exc.code if isinstance(exc, CredoError) else type(exc).__name__
+
+
 class Rescorer:
+    """Rescores the people each commit touches. Nothing one person's rescoring does can stop
+    anyone else's: a failure is counted, logged without naming the person, and that person
+    is retried with the next commit (and again until it works)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._rules_hash: str | None = None
         self._queue: queue.SimpleQueue[list[Decoded] | None] = queue.SimpleQueue()
+        self._retry: set[str] = set()
+        self.failures = 0
+        """Rescorings that failed since start (each retried later)."""
         self._thread = threading.Thread(target=self._run, name="credo-rescorer", daemon=True)
         self._thread.start()
+
+    @property
+    def pending_retries(self) -> int:
+        """People whose last rescoring failed and who wait for the next attempt."""
+        return len(self._retry)
 
     def on_commit(self, entries: list[Decoded]) -> None:
         self._queue.put(entries)
@@ -60,10 +76,25 @@ class Rescorer:
                 subjects, everyone = self._subjects(entries)
                 if everyone and self.store.current_rules() is not None:
                     rescore_all(self.store)
-                for subject in subjects:
-                    rescore(self.store, subject)
-            except CredoError as exc:
-                log.warning("rescoring failed: %s", exc.code)
+            except Exception as exc:  # noqa: BLE001 (nothing may stop the rescoring thread)
+                self.failures += 1
+                log.warning("rescoring after a commit failed: %s", _why(exc))
+                continue
+            for subject in subjects | self._retry:
+                self._rescore_one(subject)
+
+    def _rescore_one(self, subject: str) -> None:
+        try:
+            rescore(self.store, subject)
+        except Exception as exc:  # noqa: BLE001 (one person's failure stops nobody else's)
+            self.failures += 1
+            self._retry.add(subject)
+            # The ref is personal data: the log says what failed, never for whom.
+            log.warning(
+                "rescoring one person failed (%s); retried after the next commit", _why(exc)
+            )
+        else:
+            self._retry.discard(subject)
 
     def close(self) -> None:
         self._queue.put(None)

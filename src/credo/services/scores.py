@@ -65,7 +65,10 @@ def _parsed_rules(digest: str, document: bytes) -> RulesDocument:
 
 
 def scoring_records(store: Store, subject: str) -> list[ScoringRecord]:
-    """What scoring may see of a person: active, non-special records; disputed ones frozen."""
+    """What scoring may see of a person: active, non-special records; disputed ones frozen.
+
+    A record whose effective date no calendar has (accepted before dates were checked at
+    intake, say ``2026-02-30``) is not scored: it may never stop anyone's rescoring."""
     disputes: dict[str, str] = {}
     for d in store.disputes_of(subject):
         if d.status in FROZEN or d.status in EXCLUDED:
@@ -77,11 +80,11 @@ def scoring_records(store: Store, subject: str) -> list[ScoringRecord]:
         status = disputes.get(r.record_id)
         if status in EXCLUDED:
             continue
-        out.append(
-            ScoringRecord(
-                r.record_id, r.category, r.type, to_seconds(r.effective_at), status in FROZEN
-            )
-        )
+        try:
+            effective = to_seconds(r.effective_at)
+        except ValueError:
+            continue
+        out.append(ScoringRecord(r.record_id, r.category, r.type, effective, status in FROZEN))
     return out
 
 
@@ -203,8 +206,7 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
             d.record_id for d in store.disputes_of(subject) if d.status in FROZEN
         ),
         "history": [
-            {"as_of": rfc3339(a), "score": s, "tier": t}
-            for a, s, t in store.score_history(subject)
+            {"as_of": rfc3339(a), "score": s, "tier": t} for a, s, t in store.score_history(subject)
         ],
     }
 

@@ -16,10 +16,10 @@ from pydantic import Field
 
 from credo.errors import EntryRejected
 from credo.ledger.categories import CATEGORIES, PURPOSES, readable
-from credo.ledger.kinds.consent import MandateId, PurposeName, parse_time
+from credo.ledger.kinds.consent import MandateId, PurposeName
 from credo.ledger.kinds.records import CategoryName, RecordId, SubjectRef
 from credo.ledger.registry import Context
-from credo.ledger.schema import Body, Digest, MemberId
+from credo.ledger.schema import Body, Digest, MemberId, parse_utc
 from credo.ledger.validate import Decoded
 from credo.store import AccessRow, ConsentRow, MandateRow, MemberRow, RecordRow, WriteTx
 
@@ -71,10 +71,10 @@ def _refused(reason: str) -> Decision:
 
 
 def _in_window(at: str, valid_from: str, valid_until: str | None) -> str | None:
-    now = parse_time(at)
-    if now < parse_time(valid_from):
+    now = parse_utc(at)
+    if now < parse_utc(valid_from):
         return "not_yet_valid"
-    if valid_until is not None and now >= parse_time(valid_until):
+    if valid_until is not None and now >= parse_utc(valid_until):
         return "expired"
     return None
 

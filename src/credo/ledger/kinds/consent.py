@@ -11,7 +11,6 @@ basis (``mandate.adopt``, for now signed by an admin; governance may adopt one t
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Protocol
 
 from pydantic import BaseModel, Field
@@ -26,18 +25,13 @@ from credo.ledger.categories import (
 )
 from credo.ledger.kinds.records import CategoryName, Hex32, ReasonCode, SubjectRef
 from credo.ledger.registry import Context
-from credo.ledger.schema import SECTORS, Body, MemberId, ShortText, Timestamp
+from credo.ledger.schema import SECTORS, Body, MemberId, ShortText, Timestamp, parse_utc
 from credo.ledger.validate import Decoded
 from credo.store import ConsentRow, MandateRow, MemberRow, ProposalRow, WriteTx
 
 PurposeName = Annotated[str, Field(pattern=PURPOSE_PATTERN)]
 MandateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 Categories = Annotated[list[CategoryName], Field(min_length=1, max_length=len(CATEGORIES))]
-
-
-def parse_time(ts: str) -> datetime:
-    """RFC 3339 UTC as an aware datetime (string order is wrong once fractions appear)."""
-    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
 class ConsentGrant(Body):
@@ -72,7 +66,7 @@ class MandateRepeal(Body):
 
 
 def _window(valid_from: str, valid_until: str | None) -> None:
-    if valid_until is not None and parse_time(valid_until) <= parse_time(valid_from):
+    if valid_until is not None and parse_utc(valid_until) <= parse_utc(valid_from):
         raise EntryRejected("valid_until must be after valid_from", code="bad_validity")
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
 
 from credo.errors import EntryRejected
 from credo.ledger.registry import Context
-from credo.ledger.schema import Body
+from credo.ledger.schema import Body, parse_utc
 from credo.ledger.validate import Decoded
 from credo.store import DisputeRow, MemberRow, ProgrammeReader, WriteTx
 
@@ -83,7 +82,7 @@ def answer_days(state: ProgrammeReader) -> int:
 
 
 def _seconds(ts: str) -> float:
-    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+    return parse_utc(ts).timestamp()
 
 
 def apply_answer(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:

@@ -46,8 +46,10 @@ _SCHEMA = "\n".join(
 _MEMBER = columns(MemberRow)
 _SELECT_MEMBER_BY_ID = select("members", _MEMBER, "id = ?")
 _SELECT_MEMBER_BY_KEY = select("members", _MEMBER, "key_id = ?")
-_UPSERT_MEMBER = insert("members", _MEMBER) + " ON CONFLICT (id) DO UPDATE SET " + ", ".join(
-    f"{c} = excluded.{c}" for c in _MEMBER if c != "id"
+_UPSERT_MEMBER = (
+    insert("members", _MEMBER)
+    + " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _MEMBER if c != "id")
 )
 
 
