@@ -1,7 +1,7 @@
 """The controlled vocabulary of people's data: record categories, their types, the sectors that
 may submit them, and the purposes a member may name when it reads them.
 
-Special categories (DESIGN.md, People's data) are listed in full; only those a sector holds
+Special categories (docs/design.md, People's data) are listed in full; only those a sector holds
 lawfully are recordable (a hospital records health data), none is ever readable for scoring,
 and biometric data is refused outright, whatever its category claims.
 """
@@ -197,7 +197,7 @@ def readable(category: str, purpose: str, sector: str) -> bool:
 
 
 def refuse_biometric(payload: Mapping[str, Any]) -> None:
-    """Refuse a payload whose field names mark it as biometric data (DESIGN.md)."""
+    """Refuse a payload whose field names mark it as biometric data (docs/design.md)."""
     stack: list[Any] = [payload]
     while stack:
         item = stack.pop()

@@ -18,8 +18,8 @@ from credo.ledger.categories import SPECIAL_CATEGORIES as LEDGER_SPECIAL_CATEGOR
 if TYPE_CHECKING:
     from credo.scoring.rules import RulesDocument
 
-# One list for the whole system (DESIGN.md, People's data): the ledger refuses to share them for
-# scoring, and the rules checker refuses any rule that names them.
+# One list for the whole system (docs/design.md, People's data): the ledger refuses to share
+# them for scoring, and the rules checker refuses any rule that names them.
 SPECIAL_CATEGORIES = LEDGER_SPECIAL_CATEGORIES
 
 # Common spellings of the same special categories, so "medical.visit" or "religious_service"

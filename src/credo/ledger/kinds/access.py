@@ -1,5 +1,5 @@
-"""Access entries: every read of a person's records by a member, granted or refused (DESIGN.md,
-Access), and the one decision function that judges a read against its legal basis.
+"""Access entries: every read of a person's records by a member, granted or refused
+(docs/design.md, Access), and the one decision function that judges a read against its legal basis.
 
 ``decide`` is pure: it reads consents, mandates and members as of a log position and takes the
 time from the entry itself, so the ``access.read`` handler re-runs it and a replay refuses any

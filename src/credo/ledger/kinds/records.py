@@ -1,6 +1,6 @@
 """Record entries: ``record.put``, ``record.amend``, ``record.retract``, and ``subject.erase``.
 
-A record entry carries metadata only (DESIGN.md, People's data): the subject's pseudonymous
+A record entry carries metadata only (docs/design.md, People's data): the subject's pseudonymous
 ref, the category and type, the effective date, a salted commitment to the payload and the
 vault key under which the encrypted payload lives. Never a national id, never a payload.
 Each is signed by the submitting member; the handlers below are pure (no vault, no clock), so
