@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,23 +13,11 @@ from credo.errors import EntryRejected, NotFound
 from credo.ledger.keys import MemberKey
 from credo.ledger.replay import rebuild
 from credo.services import scores as service
-from credo.services.node import DataDir, Node
-from credo.services.people import People
 from credo.services.programme import Programme
-from tests.conftest import adopt_default_rules, member_key
+from tests.conftest import member_key
 
 ALICE = "ID-ALICE-0001"
 BOB = "ID-BOB-0002"
-
-
-@pytest.fixture
-def prog(data_dir: Path) -> Iterator[Programme]:
-    ledger = Node(DataDir(data_dir))
-    people = People.open(ledger)
-    adopt_default_rules(ledger)
-    yield Programme(people)
-    people.close()
-    ledger.close()
 
 
 def _put(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,23 +14,11 @@ from credo.cli import app
 from credo.ledger.validate import Decoded
 from credo.services import rescorer as rescorer_module
 from credo.services import scores
-from credo.services.node import DataDir, Node
-from credo.services.people import People
 from credo.services.programme import Programme
 from credo.services.rescorer import Rescorer
-from tests.conftest import adopt_default_rules, member_key
+from tests.conftest import member_key
 
 ALICE, BOB = "ID-ALICE-0001", "ID-BOB-0002"
-
-
-@pytest.fixture
-def prog(data_dir: Path) -> Iterator[Programme]:
-    node = Node(DataDir(data_dir))
-    people = People.open(node)
-    adopt_default_rules(node)
-    yield Programme(people)
-    people.close()
-    node.close()
 
 
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
