@@ -128,3 +128,28 @@ def test_erasure_withdraws_and_deletes_the_score(prog: Programme, data_dir: Path
     assert not prog.store.is_enrolled(ref)
     assert prog.store.get_score(ref) is None
     assert prog.store.score_history(ref) == []
+
+
+def test_the_export_shows_disputes_enrolment_and_score(prog: Programme, data_dir: Path) -> None:
+    """A disputed record once showed "active" in the export and in member reads, and the
+    export had no disputes, enrolment or score."""
+    record = _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 5)
+    ref = prog.enrol(ALICE)
+    scored = service.rescore(prog.store, ref)  # the score held (a cache, not recomputed)
+    assert scored is not None
+    dispute = prog.open_dispute(ALICE, record, "Not mine")
+    export = prog.people.export(ALICE)
+    assert [r["status"] for r in export["records"]] == ["disputed"]
+    (shown,) = export["disputes"]
+    assert shown["id"] == dispute
+    assert shown["record_id"] == record
+    assert shown["status"] == "open"
+    opened = datetime.fromisoformat(shown["opened_at"])
+    assert datetime.fromisoformat(shown["answer_by"]) - opened == timedelta(days=30)
+    assert export["programme"]["enrolled"] is True
+    assert export["programme"]["score"]["score"] == scored.score
+    assert export["programme"]["score"]["rules_hash"] == scored.rules_hash
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", export["programme"]["score"]["as_of"])
+    prog.withdraw(ALICE)
+    after = prog.people.export(ALICE)["programme"]
+    assert after == {"enrolled": False, "score": None}

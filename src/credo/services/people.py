@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +35,7 @@ from credo.ledger.entries import envelope_json, make_payload
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
 from credo.ledger.kinds.consent import ConsentGrant, check_grant
+from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.kinds.records import record_context
 from credo.ledger.schema import RFC3339_UTC, parse_utc, utc_now
 from credo.ledger.sequencer import Accepted
@@ -92,6 +94,14 @@ def encode_payload(payload: Any) -> bytes:
             f"payload is {len(data)} bytes; the limit is {MAX_PAYLOAD_BYTES}",
         )
     return data
+
+
+def _stamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _plus_days(ts: str, days: int) -> str:
+    return _stamp(parse_utc(ts).timestamp() + days * 86_400)
 
 
 def _timestamp(value: str | None, what: str) -> str:
@@ -284,18 +294,23 @@ class People:
                 if exc.code == "unjustified_access":  # state changed under us: judge again
                     continue
                 raise
-            records = [self._open(ref, r) for r in rows] if ref is not None else []
+            disputed = self._disputed(ref) if ref is not None else set()
+            records = [self._open(ref, r, disputed) for r in rows] if ref is not None else []
             return ReadResult(accepted.index, decision, records, truncated)
         raise Conflict("the person's data kept changing during the read; retry", code="retry")
 
-    def _open(self, ref: str, r: RecordRow) -> dict[str, Any]:
+    def _disputed(self, ref: str) -> set[str]:
+        """The person's records under an open dispute (frozen: not scored until answered)."""
+        return {d.record_id for d in self.store.disputes_of(ref) if d.status == "open"}
+
+    def _open(self, ref: str, r: RecordRow, disputed: set[str]) -> dict[str, Any]:
         out: dict[str, Any] = {
             "record_id": r.record_id,
             "category": r.category,
             "type": r.type,
             "effective_at": r.effective_at,
             "member": r.member,
-            "status": r.status,
+            "status": "disputed" if r.status == "active" and r.record_id in disputed else r.status,
             "put_index": r.put_idx,
             "updated_index": r.updated_idx,
             "commitment": r.commitment,
@@ -359,6 +374,7 @@ class People:
         if ref is None:
             raise NotFound("no data is held about that person", code="unknown_subject")
         checkpoint = self.store.latest_checkpoint()
+        disputed = self._disputed(ref)
         return {
             "subject": ref,
             "generated_at": utc_now(),
@@ -366,7 +382,7 @@ class People:
                 "origin": self.ledger.origin,
                 "checkpoint": checkpoint.decode() if checkpoint else None,
             },
-            "records": [self._open(ref, r) for r in self.store.records_of(ref)],
+            "records": [self._open(ref, r, disputed) for r in self.store.records_of(ref)],
             "access": [
                 {
                     "index": a.idx,
@@ -397,6 +413,39 @@ class People:
                 }
                 for c in self.store.consents_of(ref)
             ],
+            "disputes": self._disputes(ref),
+            "programme": self._programme(ref),
+        }
+
+    def _disputes(self, ref: str) -> list[dict[str, Any]]:
+        days = answer_days(self.store)
+        return [
+            {
+                "id": d.id,
+                "record_id": d.record_id,
+                "opened_at": d.opened_at,
+                "opened_index": d.opened_idx,
+                "answer_by": _plus_days(d.opened_at, days),
+                "status": d.status,
+                "closed_at": d.closed_at,
+                "closed_index": d.closed_idx,
+                "evidence": d.evidence,
+            }
+            for d in self.store.disputes_of(ref)
+        ]
+
+    def _programme(self, ref: str) -> dict[str, Any]:
+        score = self.store.get_score(ref)
+        return {
+            "enrolled": self.store.is_enrolled(ref),
+            "score": None
+            if score is None
+            else {
+                "score": score.score,
+                "tier": score.tier,
+                "rules_hash": score.rules_hash,
+                "as_of": _stamp(score.as_of),
+            },
         }
 
     def erase(self, national_id: str) -> dict[str, int]:
