@@ -17,6 +17,7 @@ from credo.api.routes import (
     benefits,
     consents,
     entries,
+    kinds,
     log,
     members,
     proofs,
@@ -55,7 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(BodyLimits, body_timeout=settings.body_timeout)
-    for module in (log, entries, proofs, attestations, members, rules):
+    for module in (log, entries, kinds, proofs, attestations, members, rules):
         app.include_router(module.router)
     for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls
         app.include_router(module.router)

@@ -60,6 +60,8 @@ class Kind:
     apply: Handler
     summary: str
     """One line for people: what an entry of this kind says."""
+    example: dict[str, Any]
+    """A valid body, for the documentation (`GET /v1/kinds`)."""
 
 
 class Payload(BaseModel):
@@ -111,6 +113,13 @@ class Registry:
         if kind is None:
             raise EntryRejected(f"unknown entry kind {name!r}", code="unknown_kind")
         return kind
+
+    def payload_schema(self, kind: str) -> dict[str, Any]:
+        """The JSON Schema of a whole payload of ``kind`` (``v``, ``kind``, ``by``, ``at`` and
+        its body), as the ledger validates it."""
+        self.get(kind)
+        schema: dict[str, Any] = self._payloads[kind].model_json_schema()
+        return schema
 
     def parse_payload(self, data: bytes, kind: str) -> Payload:
         """Parse and validate a payload's JSON against its kind's schema in one pass

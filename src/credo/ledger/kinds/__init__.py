@@ -7,6 +7,8 @@ not listed is refused before sequencing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from credo.ledger.kinds import (
     access,
     consent,
@@ -16,7 +18,8 @@ from credo.ledger.kinds import (
     members,
     records,
 )
-from credo.ledger.registry import Kind, Registry
+from credo.ledger.registry import Handler, Kind, Registry
+from credo.ledger.schema import Body
 
 ADMIN = frozenset({"admin"})
 ISSUER = frozenset({"issuer"})
@@ -24,174 +27,281 @@ RECORDER = frozenset({"recorder"})
 VOTER = frozenset({"voter"})
 
 
+_KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
+    (
+        "genesis",
+        members.Genesis,
+        ADMIN,
+        members.apply_genesis,
+        "a log's first entry: its origin, its key and its operator (an admin)",
+    ),
+    (
+        "member.admit",
+        members.MemberAdmit,
+        ADMIN,
+        members.apply_admit,
+        "admit a member organization with its key and roles",
+    ),
+    (
+        "member.rotate_key",
+        members.MemberRotateKey,
+        ADMIN,
+        members.apply_rotate_key,
+        "replace a member's key (an admin, or the member itself)",
+    ),
+    (
+        "member.retire",
+        members.MemberRetire,
+        ADMIN,
+        members.apply_retire,
+        "retire a member: its signatures are refused from then on",
+    ),
+    (
+        "attestation.issue",
+        members.AttestationIssue,
+        ISSUER,
+        members.apply_issue,
+        "attest a document by its SHA-256 digest",
+    ),
+    (
+        "attestation.revoke",
+        members.AttestationRevoke,
+        ISSUER,
+        members.apply_revoke,
+        "revoke an attestation the same issuer made",
+    ),
+    (
+        "governance.propose",
+        governance.Propose,
+        VOTER | ADMIN,
+        governance.apply_propose,
+        "propose an action: admit or retire a member, adopt rules or a mandate",
+    ),
+    (
+        "governance.vote",
+        governance.Vote,
+        VOTER,
+        governance.apply_vote,
+        "vote on a proposal; the vote that reaches the quorum adopts it",
+    ),
+    (
+        "record.put",
+        records.RecordPut,
+        RECORDER,
+        records.apply_put,
+        "a record about a person: metadata and a commitment, the payload in the vault",
+    ),
+    (
+        "record.amend",
+        records.RecordAmend,
+        RECORDER,
+        records.apply_amend,
+        "the submitting member amends its record",
+    ),
+    (
+        "record.retract",
+        records.RecordRetract,
+        RECORDER,
+        records.apply_retract,
+        "the submitting member retracts its record",
+    ),
+    (
+        "subject.erase",
+        records.SubjectErase,
+        ADMIN,
+        records.apply_erase,
+        "a person was forgotten: their keys are destroyed",
+    ),
+    (
+        "consent.grant",
+        consent.ConsentGrant,
+        ADMIN,
+        consent.apply_grant,
+        "a person's consent for one member, purpose, categories and period",
+    ),
+    (
+        "consent.revoke",
+        consent.ConsentRevoke,
+        ADMIN,
+        consent.apply_revoke,
+        "a person revoked a consent",
+    ),
+    (
+        "mandate.adopt",
+        consent.MandateSpec,
+        ADMIN,
+        consent.apply_mandate_adopt,
+        "a legal mandate for members or sectors to read categories for a purpose",
+    ),
+    (
+        "mandate.repeal",
+        consent.MandateRepeal,
+        ADMIN,
+        consent.apply_mandate_repeal,
+        "repeal a mandate",
+    ),
+    (
+        "access.read",
+        access.AccessRead,
+        ADMIN,
+        access.apply_read,
+        "a member's read of a person's records, granted or refused, and why",
+    ),
+    (
+        "programme.enrol",
+        enrolment.Enrol,
+        ADMIN,
+        enrolment.apply_enrol,
+        "a person opted in to the credit programme",
+    ),
+    (
+        "programme.withdraw",
+        enrolment.Withdraw,
+        ADMIN,
+        enrolment.apply_withdraw,
+        "a person left the programme: score and history deleted",
+    ),
+    (
+        "benefit.check",
+        enrolment.BenefitCheck,
+        ADMIN,
+        enrolment.apply_benefit_check,
+        "a provider asked whether a person is eligible for a benefit",
+    ),
+    (
+        "dispute.open",
+        disputes.DisputeOpen,
+        ADMIN,
+        disputes.apply_open,
+        "a person contests a record; it is not scored until answered",
+    ),
+    (
+        "dispute.answer",
+        disputes.DisputeAnswer,
+        RECORDER,
+        disputes.apply_answer,
+        "the record's submitting member answers a dispute",
+    ),
+    (
+        "dispute.expire",
+        disputes.DisputeExpire,
+        ADMIN,
+        disputes.apply_expire,
+        "an unanswered dispute ran out: resolved in the person's favour",
+    ),
+]
+
+
 def standard_kinds() -> Registry:
     """Every kind credo knows. The person-facing kinds are signed by the operator (``admin``)
     acting for the person as consent manager and access recorder."""
     return Registry(
-        [
-            Kind(
-                "genesis",
-                members.Genesis,
-                ADMIN,
-                members.apply_genesis,
-                "a log's first entry: its origin, its key and its operator (an admin)",
-            ),
-            Kind(
-                "member.admit",
-                members.MemberAdmit,
-                ADMIN,
-                members.apply_admit,
-                "admit a member organization with its key and roles",
-            ),
-            Kind(
-                "member.rotate_key",
-                members.MemberRotateKey,
-                ADMIN,
-                members.apply_rotate_key,
-                "replace a member's key (an admin, or the member itself)",
-            ),
-            Kind(
-                "member.retire",
-                members.MemberRetire,
-                ADMIN,
-                members.apply_retire,
-                "retire a member: its signatures are refused from then on",
-            ),
-            Kind(
-                "attestation.issue",
-                members.AttestationIssue,
-                ISSUER,
-                members.apply_issue,
-                "attest a document by its SHA-256 digest",
-            ),
-            Kind(
-                "attestation.revoke",
-                members.AttestationRevoke,
-                ISSUER,
-                members.apply_revoke,
-                "revoke an attestation the same issuer made",
-            ),
-            Kind(
-                "governance.propose",
-                governance.Propose,
-                VOTER | ADMIN,
-                governance.apply_propose,
-                "propose an action: admit or retire a member, adopt rules or a mandate",
-            ),
-            Kind(
-                "governance.vote",
-                governance.Vote,
-                VOTER,
-                governance.apply_vote,
-                "vote on a proposal; the vote that reaches the quorum adopts it",
-            ),
-            Kind(
-                "record.put",
-                records.RecordPut,
-                RECORDER,
-                records.apply_put,
-                "a record about a person: metadata and a commitment, the payload in the vault",
-            ),
-            Kind(
-                "record.amend",
-                records.RecordAmend,
-                RECORDER,
-                records.apply_amend,
-                "the submitting member amends its record",
-            ),
-            Kind(
-                "record.retract",
-                records.RecordRetract,
-                RECORDER,
-                records.apply_retract,
-                "the submitting member retracts its record",
-            ),
-            Kind(
-                "subject.erase",
-                records.SubjectErase,
-                ADMIN,
-                records.apply_erase,
-                "a person was forgotten: their keys are destroyed",
-            ),
-            Kind(
-                "consent.grant",
-                consent.ConsentGrant,
-                ADMIN,
-                consent.apply_grant,
-                "a person's consent for one member, purpose, categories and period",
-            ),
-            Kind(
-                "consent.revoke",
-                consent.ConsentRevoke,
-                ADMIN,
-                consent.apply_revoke,
-                "a person revoked a consent",
-            ),
-            Kind(
-                "mandate.adopt",
-                consent.MandateSpec,
-                ADMIN,
-                consent.apply_mandate_adopt,
-                "a legal mandate for members or sectors to read categories for a purpose",
-            ),
-            Kind(
-                "mandate.repeal",
-                consent.MandateRepeal,
-                ADMIN,
-                consent.apply_mandate_repeal,
-                "repeal a mandate",
-            ),
-            Kind(
-                "access.read",
-                access.AccessRead,
-                ADMIN,
-                access.apply_read,
-                "a member's read of a person's records, granted or refused, and why",
-            ),
-            Kind(
-                "programme.enrol",
-                enrolment.Enrol,
-                ADMIN,
-                enrolment.apply_enrol,
-                "a person opted in to the credit programme",
-            ),
-            Kind(
-                "programme.withdraw",
-                enrolment.Withdraw,
-                ADMIN,
-                enrolment.apply_withdraw,
-                "a person left the programme: score and history deleted",
-            ),
-            Kind(
-                "benefit.check",
-                enrolment.BenefitCheck,
-                ADMIN,
-                enrolment.apply_benefit_check,
-                "a provider asked whether a person is eligible for a benefit",
-            ),
-            Kind(
-                "dispute.open",
-                disputes.DisputeOpen,
-                ADMIN,
-                disputes.apply_open,
-                "a person contests a record; it is not scored until answered",
-            ),
-            Kind(
-                "dispute.answer",
-                disputes.DisputeAnswer,
-                RECORDER,
-                disputes.apply_answer,
-                "the record's submitting member answers a dispute",
-            ),
-            Kind(
-                "dispute.expire",
-                disputes.DisputeExpire,
-                ADMIN,
-                disputes.apply_expire,
-                "an unanswered dispute ran out: resolved in the person's favour",
-            ),
-        ]
+        Kind(name, body, roles, apply, summary, EXAMPLES[name])
+        for name, body, roles, apply, summary in _KINDS
     )
 
 
-__all__ = ["standard_kinds"]
+H = "0123456789abcdef" * 2  # 32 hex characters: a record, consent or dispute id
+REF = "fedcba9876543210" * 2  # a subject ref
+DIGEST = "sha256:" + "ab" * 32
+KEY = "A" * 43 + "="  # a base64 Ed25519 public key (32 bytes)
+AT = "2026-01-31T12:00:00Z"
+
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "genesis": {
+        "origin": "credo.example/log",
+        "log_key": "credo.example/log+3f0a1b2c+AQ" + "A" * 42,
+        "operator": {
+            "id": "operator",
+            "name": "Consortium operator",
+            "sector": "operator",
+            "public_key": KEY,
+            "roles": ["admin", "issuer", "voter"],
+        },
+    },
+    "member.admit": {
+        "id": "first-bank",
+        "name": "First Bank",
+        "sector": "bank",
+        "public_key": KEY,
+        "roles": ["recorder", "reader", "provider"],
+    },
+    "member.rotate_key": {"id": "first-bank", "public_key": KEY},
+    "member.retire": {"id": "first-bank", "reason": "left the consortium"},
+    "attestation.issue": {"digest": DIGEST, "doc_type": "diploma", "note": "BSc, class of 2025"},
+    "attestation.revoke": {"digest": DIGEST, "reason": "issued in error"},
+    "governance.propose": {
+        "id": "retire-first-bank",
+        "action": "retire_member",
+        "params": {"id": "first-bank", "reason": "left the consortium"},
+        "rationale": "the bank asked to leave",
+    },
+    "governance.vote": {"proposal": "retire-first-bank", "vote": "yes"},
+    "record.put": {
+        "record_id": H,
+        "subject": REF,
+        "category": "finance",
+        "type": "loan.repaid",
+        "effective_at": AT,
+        "commitment": "cd" * 32,
+        "vault_key": H,
+    },
+    "record.amend": {
+        "record_id": H,
+        "type": "loan.repaid",
+        "effective_at": AT,
+        "commitment": "ef" * 32,
+        "vault_key": H,
+    },
+    "record.retract": {"record_id": H, "reason": "entered_in_error"},
+    "subject.erase": {"subject": REF},
+    "consent.grant": {
+        "id": H,
+        "subject": REF,
+        "member": "first-bank",
+        "purpose": "credit_assessment",
+        "categories": ["finance"],
+        "valid_from": AT,
+        "valid_until": "2027-01-31T12:00:00Z",
+    },
+    "consent.revoke": {"id": H, "reason": "revoked_by_person"},
+    "mandate.adopt": {
+        "id": "tax-audit-2026",
+        "purpose": "tax_audit",
+        "categories": ["finance"],
+        "sectors": ["government"],
+        "legal_reference": "Revenue Code s. 12",
+        "valid_from": AT,
+    },
+    "mandate.repeal": {"id": "tax-audit-2026", "reason": "superseded"},
+    "access.read": {
+        "subject": REF,
+        "member": "first-bank",
+        "purpose": "credit_assessment",
+        "basis": {"type": "consent", "id": H},
+        "categories_requested": ["finance"],
+        "categories_granted": ["finance"],
+        "outcome": "granted",
+        "reason": "ok",
+        "record_ids": [H],
+        "request_digest": DIGEST,
+    },
+    "programme.enrol": {"subject": REF},
+    "programme.withdraw": {"subject": REF},
+    "benefit.check": {
+        "subject": REF,
+        "member": "citybikes",
+        "benefit": "bike-deposit-free",
+        "context": "mobility",
+        "outcome": "answered",
+        "reason": "ok",
+        "request_digest": DIGEST,
+    },
+    "dispute.open": {"id": H, "record_id": H, "subject": REF, "statement": "12" * 32},
+    "dispute.answer": {"id": H, "outcome": "amended", "evidence": "the amount was corrected"},
+    "dispute.expire": {"id": H},
+}
+"""A valid body of each kind (the schema's example in `GET /v1/kinds`); a test checks each."""
+
+
+__all__ = ["EXAMPLES", "standard_kinds"]
