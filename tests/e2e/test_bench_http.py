@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import httpx
+
 from tests.e2e._server import Server, make_consortium
 
 
@@ -13,16 +15,25 @@ def _credo(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["credo", *args], capture_output=True, text=True, timeout=300)
 
 
+def _accepted(url: str) -> float:
+    """credo_entries_accepted_total as `curl /metrics` shows it."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    (line,) = [x for x in text.splitlines() if x.startswith("credo_entries_accepted_total ")]
+    return float(line.split()[1])
+
+
 def test_bench_log_over_http(tmp_path: Path) -> None:
     data = make_consortium(tmp_path / "data")
     server = Server(data, tmp_path / "serve.log")
     try:
         server.wait_ready()
+        before = _accepted(server.url)
         done = _credo(
             "bench", "log", "--data", str(data), "--url", server.url,
             "--entries", "300", "--batch", "100", "--ceiling-seconds", "0.2",
         )  # fmt: skip
         assert done.returncode == 0, done.stderr + server.output()
+        assert _accepted(server.url) - before == 301  # the bench's member, then its 300
     finally:
         server.stop()
     figures = json.loads(done.stdout.strip().splitlines()[-1])

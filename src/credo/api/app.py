@@ -11,6 +11,8 @@ from credo import __version__
 from credo.api import problems
 from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
+from credo.api.metrics import metrics_registry
+from credo.api.metrics import router as operations
 from credo.api.routes import (
     access,
     attestations,
@@ -37,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         rescorer = Rescorer(node.store)
         node.sequencer.add_listener(rescorer.on_commit)
         app.state.node = node
+        app.state.metrics = metrics_registry(node.ledger, rescorer)
         app.state.nonces = NonceCache()
         app.state.people = None  # opened on first use by credo.api.deps.get_people
         try:
@@ -56,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     problems.install(app)
     app.add_middleware(BodyLimits, body_timeout=settings.body_timeout)
+    app.include_router(operations)
     for module in (log, entries, kinds, proofs, attestations, members, rules):
         app.include_router(module.router)
     for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls

@@ -51,14 +51,18 @@ class Ledger:
         """Validate and sequence, in-process; each entry answered on its own."""
         checked = self.validator.validate_entries(envelopes)
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        return _merge(checked, self.sequencer.append_now(valid))
+        return self._counted(_merge(checked, self.sequencer.append_now(valid)))
 
     async def submit_body(self, body: bytes) -> list[Outcome]:
         """Validate a ``POST /v1/entries`` body (on the workers) and sequence what passed."""
         checked = await self.validator.validate_body(body)
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
         done: list[Outcome] = await asyncio.wrap_future(self.sequencer.submit(valid))
-        return _merge(checked, done)
+        return self._counted(_merge(checked, done))
+
+    def _counted(self, outcomes: list[Outcome]) -> list[Outcome]:
+        self.sequencer.stats.outcomes(outcomes)
+        return outcomes
 
     def close(self) -> None:
         self.sequencer.close()

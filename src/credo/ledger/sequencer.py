@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from credo.errors import CredoError, DeferredConflict, EntryRejected, StoreError
 from credo.ledger.registry import Context
 from credo.ledger.state import apply
+from credo.ledger.stats import LogStats
 from credo.ledger.validate import Decoded
 from credo.store import Store, WriteTx
 from credo.tlog import (
@@ -123,6 +124,7 @@ class Sequencer:
         self.origin = origin
         self.context = context
         self.clock = clock
+        self.stats = LogStats()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
         self._stopped = threading.Event()
@@ -145,6 +147,16 @@ class Sequencer:
         else:
             self._queue.put(pending)
         return pending.future
+
+    @property
+    def running(self) -> bool:
+        """The writer thread is alive and taking submissions."""
+        return self._thread.is_alive() and not self._stopped.is_set()
+
+    @property
+    def queued(self) -> int:
+        """Submissions waiting for the next group commit."""
+        return self._queue.qsize()
 
     def append_now(self, entries: list[Decoded]) -> list[Outcome]:
         """Submit and wait: for the CLI and tests."""
@@ -181,6 +193,7 @@ class Sequencer:
         try:
             outcomes = self._write(group)
         except CredoError as exc:
+            self.stats.failed_groups += 1
             log.error("group commit of %d submissions failed: %s", len(group), exc.code)
             for p in group:
                 p.future.set_exception(exc)
@@ -188,10 +201,13 @@ class Sequencer:
         except Exception as exc:
             # A bug must fail this group's submitters (the transaction rolled back), not kill
             # the one writer thread and leave every later submission waiting forever.
+            self.stats.failed_groups += 1
             log.exception("group commit of %d submissions failed unexpectedly", len(group))
             for p in group:
                 p.future.set_exception(CredoError(f"internal error: {type(exc).__name__}"))
             return
+        elapsed = time.perf_counter() - started
+        self.stats.group(sum(len(p.entries) for p in group), elapsed, time.time())
         for p, answer in zip(group, outcomes, strict=True):
             p.future.set_result(answer)
         if self._listeners:
@@ -202,9 +218,7 @@ class Sequencer:
                 if isinstance(a, Accepted)
             ]
             self._listeners.notify(accepted)
-        log.debug(
-            "committed %d entries in %.1f ms", len(group), 1e3 * (time.perf_counter() - started)
-        )
+        log.debug("committed %d submissions in %.1f ms", len(group), 1e3 * elapsed)
 
     def _window(self) -> tuple[str, str]:
         """The earliest and latest ``at`` accepted now, to the second, in the form ``at``

@@ -42,6 +42,11 @@ class Rescorer:
         self._thread.start()
 
     @property
+    def queued(self) -> int:
+        """Commits whose rescoring has not run yet."""
+        return self._queue.qsize()
+
+    @property
     def pending_retries(self) -> int:
         """People whose last rescoring failed and who wait for the next attempt."""
         return len(self._retry)

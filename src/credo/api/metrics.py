@@ -1,0 +1,136 @@
+"""Operations endpoints: ``/healthz`` (the process answers), ``/readyz`` (it can serve: the
+store reads, the writer runs, the log has a checkpoint) and ``/metrics`` (Prometheus text).
+
+The figures are read when Prometheus scrapes, from the plain counters the write path and the
+rescorer keep (`credo.ledger.stats`); every label value is one of credo's own reason codes,
+never an identifier of a person or a member's data.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from credo.api.problems import problem
+from credo.errors import StoreError
+from credo.ledger import Ledger
+from credo.ledger.stats import Histogram
+from credo.services.rescorer import Rescorer
+
+router = APIRouter(include_in_schema=False)  # operations, documented in docs/operations.md
+
+
+class CredoCollector(Collector):
+    def __init__(self, ledger: Ledger, rescorer: Rescorer, started: float) -> None:
+        self.ledger = ledger
+        self.rescorer = rescorer
+        self.started = started
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.ledger.sequencer.stats
+        accepted = CounterMetricFamily(
+            "credo_entries_accepted", "Entries accepted onto the log since start."
+        )
+        accepted.add_metric([], stats.accepted)
+        yield accepted
+        refused = CounterMetricFamily(
+            "credo_entries_refused", "Entries refused since start, by reason code.", labels=["code"]
+        )
+        for code, n in sorted(stats.refused.items()):
+            refused.add_metric([code], n)
+        yield refused
+        failed = CounterMetricFamily(
+            "credo_group_commits_failed", "Group commits that failed as a whole (store errors)."
+        )
+        failed.add_metric([], stats.failed_groups)
+        yield failed
+        yield _histogram(
+            "credo_group_commit_entries", "Entries per group commit.", stats.group_entries
+        )
+        yield _histogram(
+            "credo_group_commit_seconds",
+            "Time from taking a group to its durable commit and checkpoint.",
+            stats.commit_seconds,
+        )
+        yield _gauge(
+            "credo_sequencer_queue_depth",
+            "Submissions waiting for the next group commit.",
+            self.ledger.sequencer.queued,
+        )
+        last = stats.last_commit if stats.last_commit is not None else self.started
+        yield _gauge(
+            "credo_checkpoint_age_seconds",
+            "Seconds since the last checkpoint was published (since start if none yet).",
+            time.time() - last,
+        )
+        yield _gauge(
+            "credo_rescoring_queue_depth",
+            "Commits whose rescoring has not run yet (the rescoring lag).",
+            self.rescorer.queued,
+        )
+        yield _gauge(
+            "credo_rescoring_retries_pending",
+            "People whose last rescoring failed, waiting to be retried.",
+            self.rescorer.pending_retries,
+        )
+        failures = CounterMetricFamily(
+            "credo_rescoring_failures", "Rescorings that failed since start (each retried)."
+        )
+        failures.add_metric([], self.rescorer.failures)
+        yield failures
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation)
+    gauge.add_metric([], value)
+    return gauge
+
+
+def _histogram(name: str, documentation: str, h: Histogram) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, documentation)
+    family.add_metric([], h.cumulative(), sum_value=h.total)
+    return family
+
+
+def metrics_registry(ledger: Ledger, rescorer: Rescorer) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(CredoCollector(ledger, rescorer, time.time()))
+    return registry
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    registry: CollectorRegistry = request.app.state.metrics
+    return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> Response:
+    ledger: Ledger = request.app.state.node.ledger
+    problems = []
+    try:
+        if ledger.store.latest_checkpoint() is None:
+            problems.append("no_checkpoint")
+    except StoreError as exc:
+        problems.append(exc.code)
+    if not ledger.sequencer.running:
+        problems.append("sequencer_stopped")
+    if problems:
+        return problem(503, "not_ready", "not ready: " + ", ".join(problems))
+    return JSONResponse({"status": "ready"})
