@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,4 +53,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Most open connections (and requests in progress) at once; a request "
         "arriving beyond it is answered 503 by the HTTP server.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How `credo serve` logs to standard error: plain lines, or one JSON object "
+        "per line (time, level, logger, message; an exception's type and stack, never its "
+        "message). Neither ever carries a national id or a payload.",
     )

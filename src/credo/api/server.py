@@ -18,6 +18,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from credo.api.logs import log_config
 from credo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def run(app: ASGIApp, settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        log_config=log_config(settings.log_format),
         http=protocol_for(settings),
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.limit_concurrency,

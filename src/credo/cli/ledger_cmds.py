@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -28,12 +29,20 @@ def init(
         ledger.close()
 
 
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 def serve(
     data: DataOption,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[
         int | None, typer.Option(help="Validation processes (default: cores)")
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="text, or json: one JSON object per line")
     ] = None,
 ) -> None:
     """Serve the log (C2SP tiles under /log/) and the API (/v1/, OpenAPI at /docs).
@@ -45,9 +54,12 @@ def serve(
     from credo.settings import Settings
 
     DataDir(data).read_config()
-    settings = Settings(data_dir=data, host=host, port=port)
+    given: dict[str, Any] = {"data_dir": data, "host": host, "port": port}
     if workers is not None:
-        settings = Settings(data_dir=data, host=host, port=port, workers=workers)
+        given["workers"] = workers
+    if log_format is not None:
+        given["log_format"] = log_format.value
+    settings = Settings.model_validate(given)
     server.run(create_app(settings), settings)
 
 
