@@ -7,7 +7,18 @@ import sys
 import typer
 from rich.markup import escape
 
-from credo.cli import bench, consent, demo, gov, ledger_cmds, member, person, programme, record
+from credo.cli import (
+    bench,
+    consent,
+    demo,
+    gov,
+    ledger_cmds,
+    member,
+    member_cmds,
+    person,
+    programme,
+    record,
+)
 from credo.cli._common import console_err
 from credo.errors import CredoError, VerificationError
 
@@ -30,6 +41,7 @@ app.add_typer(record.app, name="record")
 app.add_typer(person.app, name="person")
 app.add_typer(consent.app, name="consent")
 demo.register(app)
+member_cmds.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""credo record ...: submit records about people, signed with a member's key from DIR/keys."""
+"""credo record ...: submit records about people, signed with a member's key: from DIR/keys
+on the operator's host, or with --url and --key from the member's own host."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 
 from credo.cli._common import DataOption, console, member_key
 from credo.cli._people import NationalIdOption, open_people
+from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.errors import InputError
 from credo.ledger.entries import envelope_json, make_envelope
 
@@ -26,15 +28,27 @@ def put(
     type_: Annotated[str, typer.Option("--type", help="Record type, e.g. loan.repaid")],
     payload: Annotated[str, typer.Option(help="The payload: a JSON object")],
     effective_at: Annotated[str | None, typer.Option(help="RFC 3339 UTC; default now")] = None,
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Seal the payload in the vault and log a record.put entry signed by the member."""
     try:
         doc = json.loads(payload)
     except json.JSONDecodeError as exc:
         raise InputError(f"--payload is not valid JSON: {exc.msg}", code="bad_payload") from exc
+    if not isinstance(doc, dict):
+        raise InputError("--payload must be a JSON object", code="bad_payload")
+    if url is not None:
+        with open_client(url, member, key) as client:
+            record_id, logged = client.put_record(nid, category, type_, doc, effective_at)
+        console.print(f"recorded {record_id} at log index {logged.index}")
+        print(record_id)
+        return
     with open_people(data) as people:
-        key = member_key(people.ledger, member)
-        record_id, index = people.put_record(key, member, nid, category, type_, doc, effective_at)
+        signer = member_key(people.ledger, member)
+        record_id, index = people.put_record(
+            signer, member, nid, category, type_, doc, effective_at
+        )
     console.print(f"recorded {record_id} at log index {index}")
     print(record_id)
 

@@ -1,0 +1,209 @@
+"""A member's client of a credo server (httpx, synchronous)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from credo.api.httpsig import sign_request
+from credo.errors import (
+    AuthenticationError,
+    Conflict,
+    CredoError,
+    EntryRejected,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
+from credo.ledger.dsse import sign_envelope
+from credo.ledger.entries import envelope_json, make_envelope
+from credo.ledger.keys import MemberKey
+from credo.tlog import NoteVerifier, leaf_hash, open_checkpoint, verify_inclusion
+
+_ERRORS: dict[int, type[CredoError]] = {
+    400: InputError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    409: Conflict,
+    413: InputError,
+    422: EntryRejected,
+}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    index: int
+    checkpoint: str
+    """The signed checkpoint the server answered with; it covers the entry."""
+
+
+@dataclass(frozen=True)
+class LoggedEntry:
+    """An entry whose inclusion in a checkpoint signed by the log's key was verified here."""
+
+    index: int
+    entry: bytes
+    size: int
+    checkpoint: str
+
+
+class MemberClient:
+    """A member's client: its id, its private key and a server's URL.
+
+    The log's verifier key is pinned with ``log_vkey`` (from the consortium's own records);
+    without it, the client asks the server once (``/log/vkey``), which trusts that server.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        member: str,
+        key: MemberKey,
+        *,
+        log_vkey: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.member = member
+        self.key = key
+        self._vkey = log_vkey
+        self._http = http or httpx.Client(base_url=self.url, timeout=30)
+
+    @classmethod
+    def from_key_file(cls, url: str, member: str, key_file: Path, **kw: Any) -> MemberClient:
+        return cls(url, member, MemberKey.load(key_file), **kw)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MemberClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- entries -----------------------------------------------------------------------
+
+    def submit(self, kind: str, body: dict[str, Any], *, at: str | None = None) -> Submitted:
+        """Sign a statement of ``kind`` with the member's key and submit it; raise the
+        refusal (`EntryRejected` with its code) if the log refuses it."""
+        env = make_envelope(kind, self.member, body, [self.key], at=at)
+        return self.submit_envelope(envelope_json(env))
+
+    def submit_envelope(self, envelope: dict[str, Any]) -> Submitted:
+        answer = self._json("POST", "/v1/entries", content=_dumps({"entries": [envelope]}))
+        result = answer["results"][0]
+        if result["status"] != "accepted":
+            raise EntryRejected(result.get("reason", "refused"), code=result["code"])
+        return Submitted(int(result["index"]), str(answer["checkpoint"]))
+
+    def attest(self, document: bytes, doc_type: str, note: str = "") -> Submitted:
+        """Attest a document by its SHA-256 digest (the document itself never leaves)."""
+        digest = "sha256:" + hashlib.sha256(document).hexdigest()
+        return self.submit(
+            "attestation.issue", {"digest": digest, "doc_type": doc_type, "note": note}
+        )
+
+    def entry(self, index: int) -> LoggedEntry:
+        """The entry at ``index``, after checking here that it is in a checkpoint signed by
+        the log's key (RFC 9162 inclusion proof, C2SP signed note); raises
+        `VerificationError` otherwise."""
+        got = self._json("GET", f"/v1/entries/{index}")
+        entry = base64.b64decode(got["entry"])
+        checkpoint = open_checkpoint(got["checkpoint"].encode(), self._verifier())
+        proof = [base64.b64decode(h) for h in got["proof"]]
+        verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
+        return LoggedEntry(index, entry, checkpoint.size, got["checkpoint"])
+
+    # -- people's data ------------------------------------------------------------------
+
+    def put_record(
+        self,
+        national_id: str,
+        category: str,
+        type_: str,
+        payload: dict[str, Any],
+        effective_at: str | None = None,
+    ) -> tuple[str, Submitted]:
+        """Prepare a record (the server seals the payload in its vault), sign the statement
+        it hands back, submit it. Returns the record id and where it was logged."""
+        body: dict[str, Any] = {
+            "national_id": national_id,
+            "category": category,
+            "type": type_,
+            "payload": payload,
+        }
+        if effective_at is not None:
+            body["effective_at"] = effective_at
+        prepared = self.signed("POST", "/v1/records/prepare", body)
+        env = sign_envelope(
+            prepared["payloadType"], base64.b64decode(prepared["payload"]), [self.key]
+        )
+        return str(prepared["record_id"]), self.submit_envelope(envelope_json(env))
+
+    def read(
+        self, national_id: str, purpose: str, basis: tuple[str, str], categories: list[str]
+    ) -> dict[str, Any]:
+        """Read a person's records under ``purpose`` and ``basis`` (("consent", id) or
+        ("mandate", id)); the read is logged, granted or refused, for the person to see."""
+        body = {
+            "national_id": national_id,
+            "purpose": purpose,
+            "basis": {"type": basis[0], "id": basis[1]},
+            "categories": categories,
+        }
+        return self.signed("POST", "/v1/access", body)
+
+    def signed(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A member call signed with RFC 9421 over method, path, query and body digest."""
+        raw = _dumps(body)
+        headers = {"content-type": "application/json"} | sign_request(self.key, method, path, raw)
+        return self._json(method, path, content=raw, headers=headers)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _verifier(self) -> NoteVerifier:
+        if self._vkey is None:
+            self._vkey = self._text("/log/vkey").strip()
+        return NoteVerifier.from_vkey(self._vkey)
+
+    def _text(self, path: str) -> str:
+        return self._send("GET", path).text
+
+    def _json(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = self._send(method, path, **kw).json()
+        return answer
+
+    def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        if "content" in kw and "headers" not in kw:
+            kw["headers"] = {"content-type": "application/json"}
+        try:
+            r = self._http.request(method, path, **kw)
+        except httpx.TransportError as exc:
+            raise CredoError(f"cannot reach {self.url}: {exc}", code="unreachable") from exc
+        if r.status_code < 400 or (r.status_code == 422 and path == "/v1/entries"):
+            return r
+        raise _problem(r)
+
+
+def _problem(r: httpx.Response) -> CredoError:
+    """The server's RFC 9457 problem as the credo error of its status, with its code."""
+    try:
+        body = r.json()
+        code, detail = str(body["code"]), str(body.get("detail", body.get("title", "")))
+    except (ValueError, KeyError, TypeError):
+        code, detail = "http_error", f"HTTP {r.status_code}"
+    cls = _ERRORS.get(r.status_code, StoreError if r.status_code >= 500 else CredoError)
+    return cls(detail, code=code)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
