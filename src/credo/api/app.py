@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from credo import __version__
-from credo.api import problems
+from credo.api import docs, problems
 from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
 from credo.api.metrics import metrics_registry
@@ -56,8 +56,11 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="A consortium ledger on a verifiable log (RFC 9162, C2SP tlog-tiles).",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by credo.api.docs, never from a CDN
+        redoc_url=None,
     )
     problems.install(app)
+    docs.install(app)
     app.add_middleware(BodyLimits, body_timeout=settings.body_timeout)
     app.include_router(operations)
     for module in (log, entries, kinds, proofs, attestations, members, rules):
