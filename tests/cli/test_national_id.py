@@ -152,7 +152,7 @@ NATIONAL_ID_COMMANDS = [
 def test_the_walk_finds_every_national_id_command() -> None:
     assert {" ".join(path) for path in NATIONAL_ID_COMMANDS} == {
         "record put", "person export", "person erase", "consent grant", "score",
-        "programme enrol", "programme withdraw", "dispute open",
+        "programme enrol", "programme withdraw", "dispute open", "access read", "dispute list",
     }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,3 +54,24 @@ def test_dispute_expire_reports_every_persons_disputes_not_the_person(
     assert result.stdout.strip() == said
     with open_people(data_dir) as p:
         assert p.store.open_disputes() == []
+
+
+def test_dispute_list_shows_open_disputes_and_a_persons_own(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There was no `dispute list`: the disputes of a person, or every open one, with the
+    member that must answer and the date it must answer by."""
+    monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
+    _overdue_disputes(data_dir, ["ZX-1111-0001", "ZX-2222-0002"], monkeypatch)
+    every = CliRunner().invoke(app, ["dispute", "list", "--data", str(data_dir)])
+    assert every.exit_code == 0, every.output
+    rows = [json.loads(x) for x in every.stdout.splitlines() if x.startswith("{")]
+    assert len(rows) == 2
+    assert {r["member"] for r in rows} == {"bank"}
+    assert all(r["status"] == "open" and r["answer_by"] for r in rows)
+    mine = CliRunner().invoke(
+        app, ["dispute", "list", "--data", str(data_dir), "--national-id", "-"],
+        input="ZX-1111-0001\n",
+    )  # fmt: skip
+    assert mine.exit_code == 0, mine.output
+    assert len([x for x in mine.stdout.splitlines() if x.startswith("{")]) == 1

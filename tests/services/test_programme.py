@@ -53,6 +53,11 @@ def test_enrol_score_explain_withdraw(prog: Programme, data_dir: Path) -> None:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", moment), moment
     assert explained["reasons"][0]["records"][0]["record_id"] == record
     assert explained["reasons"][0]["rule"]["category"] == "finance"
+    # Regression: each reason listed its record ids twice (record_ids, then records), and
+    # said what it meant only as a translation key.
+    assert "record_ids" not in explained["reasons"][0]
+    assert explained["reasons"][0]["text"].startswith("+")
+    assert "loan.repaid" in explained["reasons"][0]["text"]
     assert len(explained["reasons"]) <= 4
     prog.withdraw(ALICE)
     assert prog.store.get_score(ref) is None

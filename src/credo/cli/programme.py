@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, progress_bar, require_member
-from credo.cli._people import NationalIdOption, OptionalNationalIdOption
+from credo.cli._people import NationalIdOption, OptionalNationalIdOption, read_national_id
 from credo.errors import InputError
 from credo.services import scores as service
 from credo.services.node import DataDir, Node
@@ -108,6 +108,27 @@ def answer(
         require_member(prog.people.ledger, member)  # before Programme.answer reads DIR/keys
         accepted = prog.answer(member, dispute, outcome, evidence)
     console.print(f"answered at log index {accepted.index}")
+
+
+@disputes.command("list")
+def list_disputes(
+    data: DataOption,
+    national_id: Annotated[
+        str | None,
+        typer.Option(
+            "--national-id",
+            help="This person's disputes ('-' reads it from standard input)",
+            callback=read_national_id,
+        ),
+    ] = None,
+) -> None:
+    """A person's disputes (--national-id), else every open one: one JSON object a line,
+    with the member that must answer and the date it must answer by."""
+    with _programme(data) as prog:
+        found = prog.disputes(national_id)
+    for dispute in found:
+        print(json.dumps(dispute, ensure_ascii=False))
+    console.print(f"{len(found)} dispute{'' if len(found) == 1 else 's'}")
 
 
 @disputes.command("expire")

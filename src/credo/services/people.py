@@ -40,7 +40,7 @@ from credo.ledger.kinds.records import record_context
 from credo.ledger.schema import RFC3339_UTC, parse_utc, utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
-from credo.store import MemberRow, RecordRow
+from credo.store import DisputeRow, MemberRow, RecordRow
 from credo.vault import MAX_PAYLOAD_BYTES, Vault, load_master_key, normalize_national_id
 
 log = logging.getLogger(__name__)
@@ -413,16 +413,18 @@ class People:
                 }
                 for c in self.store.consents_of(ref)
             ],
-            "disputes": self._disputes(ref),
+            "disputes": self.dispute_views(self.store.disputes_of(ref)),
             "programme": self._programme(ref),
         }
 
-    def _disputes(self, ref: str) -> list[dict[str, Any]]:
+    def dispute_views(self, rows: list[DisputeRow]) -> list[dict[str, Any]]:
+        """Disputes as people and members read them: who must answer, and by when."""
         days = answer_days(self.store)
         return [
             {
                 "id": d.id,
                 "record_id": d.record_id,
+                "member": self._answerer(d.record_id),
                 "opened_at": d.opened_at,
                 "opened_index": d.opened_idx,
                 "answer_by": _plus_days(d.opened_at, days),
@@ -431,8 +433,12 @@ class People:
                 "closed_index": d.closed_idx,
                 "evidence": d.evidence,
             }
-            for d in self.store.disputes_of(ref)
+            for d in rows
         ]
+
+    def _answerer(self, record_id: str) -> str | None:
+        record = self.store.get_record(record_id)
+        return None if record is None else record.member
 
     def _programme(self, ref: str) -> dict[str, Any]:
         score = self.store.get_score(ref)

@@ -64,6 +64,15 @@ class Programme:
         self._operator("dispute.open", body)
         return dispute_id
 
+    def disputes(self, national_id: str | None = None) -> list[dict[str, Any]]:
+        """A person's disputes, open and closed; without a national id, every open one."""
+        rows = (
+            self.store.open_disputes()
+            if national_id is None
+            else self.store.disputes_of(self._ref(national_id))
+        )
+        return self.people.dispute_views(rows)
+
     def log_benefit_check(
         self,
         member: str,

@@ -161,6 +161,12 @@ def rescore_all(
     return scores
 
 
+def _reason_text(points: int, count: int, type_: str, scorecard: str) -> str:
+    """A reason in plain English; ``text_key`` names it for translations."""
+    plural = "record" if count == 1 else "records"
+    return f"+{points} points from {count} {type_} {plural} ({scorecard})"
+
+
 def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, Any]:
     """The JSON a person sees: score, tier, benefits earned, and each reason with its rule
     line and the records behind it."""
@@ -171,9 +177,13 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
     reasons = []
     for reason in score.reasons:
         line = lines[(reason.scorecard, reason.line)]
+        # Each record once: in "records", with what it is; not again as a bare id list.
+        shown = {k: v for k, v in reason.as_dict().items() if k != "record_ids"}
+        behind = [rid for rid in reason.record_ids if rid in records]
         reasons.append(
             {
-                **reason.as_dict(),
+                **shown,
+                "text": _reason_text(shown["points"], len(behind), line.type, reason.scorecard),
                 "rule": line.model_dump(mode="json"),
                 "records": [
                     {
@@ -184,8 +194,7 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
                         "effective_at": records[rid].effective_at,
                         "log_index": records[rid].put_idx,
                     }
-                    for rid in reason.record_ids
-                    if rid in records
+                    for rid in behind
                 ],
             }
         )
