@@ -639,3 +639,19 @@ def test_many_mutants_in_one_group_fail_none_of_the_valid_entries(
             assert isinstance(outcome, Accepted), outcome
         else:
             assert_refused_or_accepted(outcome)
+
+
+# -- what the properties found ------------------------------------------------------------------
+
+
+def test_a_payload_version_of_true_or_one_point_zero_is_refused(world: World) -> None:
+    """Found by the mutations: ``"v": true`` and ``"v": 1.0`` were accepted as version 1 (a
+    strict model compares a Literal[1] by equality, and True == 1.0 == 1), so the log held
+    signed statements whose version a strict verifier reads as no version at all."""
+    for version in (b"true", b"1.0", b"1e0", b'"1"', b"2", b"0"):
+        doc = _doc("attestation.issue", "uni", {"digest": _digest("v", 0), "doc_type": "diploma"})
+        raw = json.dumps(doc, separators=(",", ":")).encode().replace(b'"v":1', b'"v":' + version)
+        assert raw.count(version) >= 1
+        outcome = submit_between(world, _sign(world, "uni", "attestation.issue", raw))
+        assert isinstance(outcome, EntryRejected), (version, outcome)
+        assert outcome.code == "schema", outcome
