@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from credo.errors import EntryRejected
 from credo.ledger.schema import Body, MemberId, Timestamp
@@ -68,7 +68,7 @@ class Payload(BaseModel):
     """The common shape of every payload; each kind gets a subclass with its own body."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-    v: Literal[1]
+    v: Annotated[int, Field(ge=1, le=1)]  # not Literal[1]: that matches true and 1.0 too
     kind: str
     by: MemberId
     at: Timestamp
