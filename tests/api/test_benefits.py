@@ -94,6 +94,18 @@ def test_only_the_benefits_provider_may_ask(api: TestClient, programme_dir: Path
     assert unknown.json()["code"] == "unknown_benefit"
 
 
+def test_a_member_without_the_provider_role_is_refused_and_its_question_logged(
+    api: TestClient, programme_dir: Path
+) -> None:
+    """Regression: a member with no provider role got 422 not_provider and its question was
+    not logged (the ledger refused the refused-question entry itself)."""
+    refused = ask(api, programme_dir, "uni", ALICE)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "not_provider"
+    seen = [a for a in _export(programme_dir, ALICE)["access"] if a["member"] == "uni"]  # type: ignore[index, attr-defined]
+    assert [(a["outcome"], a["reason"]) for a in seen] == [("refused", "not_provider")]
+
+
 def test_unauthenticated_question_is_refused(api: TestClient) -> None:
     r = api.post(URL, json={"national_id": ALICE})
     assert r.status_code == 401

@@ -64,7 +64,11 @@ def apply_benefit_check(
 ) -> None:
     body = BenefitCheck.model_validate(entry.body)
     asker = tx.get_member(body.member)
-    if asker is None or "provider" not in asker.roles:
+    if asker is None:
+        raise EntryRejected(f"no member {body.member!r}", code="unknown_member")
+    # A refused question is logged whoever asked it, so the person sees the attempt; only
+    # a provider's question is ever answered.
+    if body.outcome == "answered" and "provider" not in asker.roles:
         raise EntryRejected(f"{body.member!r} provides no benefits", code="not_provider")
     tx.add_access(
         AccessRow(
