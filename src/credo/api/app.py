@@ -11,6 +11,7 @@ from credo import __version__
 from credo.api import problems
 from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
+from credo.api.openapi import CredoAPI
 from credo.api.routes import (
     access,
     attestations,
@@ -47,7 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
             rescorer.close()
             node.close()
 
-    app = FastAPI(
+    app = CredoAPI(
         title="credo",
         version=__version__,
         summary="A consortium ledger on a verifiable log (RFC 9162, C2SP tlog-tiles).",
