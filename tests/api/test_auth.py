@@ -257,3 +257,18 @@ def test_clock_skew_message_over_http(
     match = re.match(rf"signature created (\d+) s {words};", detail)
     assert match is not None, detail
     assert 399 <= int(match[1]) <= 402  # the seconds between signing and checking
+
+
+def test_path_with_escapes_is_verified_as_sent(client: TestClient, data_dir: Path) -> None:
+    """@path is the path as sent, percent-encoded (RFC 9421 section 2.2.6); the server once
+    rebuilt it from the decoded path, so a correctly signed call to a path with an escaped
+    character (found by schemathesis on /v1/benefits/{benefit_id}) was refused 401."""
+    target = "/v1/benefits/caf%C3%A9%20loan/eligibility"
+    body = json.dumps({"national_id": NID}).encode()
+    headers = sign_request(key_of(data_dir, "bank"), "POST", target, body)
+    r = client.post(target, content=body, headers=headers | {"content-type": "application/json"})
+    assert r.status_code != 401, r.text
+    assert r.json()["code"] in ("no_rules", "unknown_benefit")  # past authentication
+    decoded = sign_request(key_of(data_dir, "bank"), "POST", "/v1/benefits/café loan/x", body)
+    r = client.post(target, content=body, headers=decoded | {"content-type": "application/json"})
+    assert (r.status_code, r.json()["code"]) == (401, "bad_signature")

@@ -13,6 +13,7 @@ from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
 from credo.api.metrics import metrics_registry
 from credo.api.metrics import router as operations
+from credo.api.openapi import CredoAPI
 from credo.api.routes import (
     access,
     attestations,
@@ -51,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
             rescorer.close()
             node.close()
 
-    app = FastAPI(
+    app = CredoAPI(
         title="credo",
         version=__version__,
         summary="A consortium ledger on a verifiable log (RFC 9162, C2SP tlog-tiles).",

@@ -127,7 +127,7 @@ async def authenticate_request(
         raise AuthenticationError(f"member {member.id!r} is retired", code="retired")
     base = signature_base(
         request.method,
-        request.url.path,
+        signed_path(request),
         digest,
         parsed.params_text,
         components=parsed.components,
@@ -139,6 +139,16 @@ async def authenticate_request(
         raise AuthenticationError("the signature does not verify", code="bad_signature") from exc
     nonces.use(f"{member.key_id}:{parsed.nonce}", now)
     return Authenticated(member, request_digest(base, signature), body)
+
+
+def signed_path(request: Request) -> str:
+    """``@path`` as the client sent it (RFC 9421 section 2.2.6: the target URI's path, so
+    percent-encoded): the ASGI ``raw_path``, not the decoded ``path``, which would make every
+    signature over a path with an escaped character fail to verify."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.decode("latin-1").partition("?")[0]  # some servers leave the query on
+    return str(request.url.path)
 
 
 def require_role(who: Authenticated, role: str) -> None:

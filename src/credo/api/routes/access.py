@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.problems import problem
-from credo.api.schemas import signed_body
+from credo.api.schemas import signed_body, signed_responses
 from credo.services.people import ReadRequest
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
@@ -29,7 +29,19 @@ class BasisIn(BaseModel):
 
 
 class AccessRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "national_id": "ZX-9876-5432",
+                    "purpose": "credit_assessment",
+                    "basis": {"type": "consent", "id": "0123456789abcdef0123456789abcdef"},
+                    "categories": ["finance"],
+                }
+            ]
+        },
+    )
     national_id: Annotated[str, Field(max_length=64)]
     purpose: Annotated[str, Field(max_length=40)]
     basis: BasisIn
@@ -66,9 +78,17 @@ class AccessResponse(BaseModel):
     openapi_extra=signed_body(AccessRequest),
     responses={
         200: {"model": AccessResponse, "description": "granted (and logged)"},
-        401: {"description": "not signed by an active member"},
-        403: {"description": "refused (and logged): the problem's code says why"},
-        422: {"description": "malformed: unknown purpose or category (nothing logged)"},
+        **signed_responses(
+            403,
+            409,
+            422,
+            notes={
+                403: "refused: by role (nothing logged), or by the ledger (logged: the problem's "
+                "code says why and its access_index where the refusal is on the log)",
+                409: "the person's data kept changing during the read (retry)",
+                422: "malformed: unknown purpose or category (nothing logged)",
+            },
+        ),
     },
 )
 def read(who: MemberDep, people: PeopleDep) -> Response:

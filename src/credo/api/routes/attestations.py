@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
 from credo.api.deps import LedgerDep, StoreDep
+from credo.api.problems import problem_responses
 from credo.errors import InputError, NotFound
 from credo.ledger import Registry, proofs
 from credo.ledger.replay import decode_stored
@@ -18,6 +19,14 @@ from credo.ledger.validate import Decoded
 router = APIRouter(prefix="/v1/attestations", tags=["attestations"])
 
 _DIGEST = re.compile(r"^(sha256:)?([0-9a-f]{64})$")
+# What `_DIGEST` accepts after lowercasing, for the description (the route answers the rest 400).
+Digest = Annotated[
+    str,
+    Path(
+        description="the document's SHA-256, 64 hex characters, optionally prefixed sha256:",
+        json_schema_extra={"pattern": "^([sS][hH][aA]256:)?[0-9a-fA-F]{64}$"},
+    ),
+]
 
 
 class LoggedEntry(BaseModel):
@@ -51,8 +60,20 @@ def _logged(store: StoreDep, kinds: Registry, index: int, size: int) -> tuple[Lo
     return logged, decode_stored(index, found.entry, kinds)
 
 
-@router.get("/{digest}")
-def get_attestation(digest: str, store: StoreDep, ledger: LedgerDep) -> Attestation:
+@router.get(
+    "/{digest}",
+    responses=problem_responses(
+        400,
+        404,
+        503,
+        notes={
+            400: "not a SHA-256 digest (bad_digest)",
+            404: "no attestation of the document in the published log (not_attested), or no "
+            "checkpoint yet (no_checkpoint)",
+        },
+    ),
+)
+def get_attestation(digest: Digest, store: StoreDep, ledger: LedgerDep) -> Attestation:
     """The attestation of a document by its SHA-256 digest, with inclusion proofs of the
     issuing (and, if any, revoking) entries in the latest checkpoint."""
     m = _DIGEST.match(digest.lower())

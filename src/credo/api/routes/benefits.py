@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
-from credo.api.schemas import signed_body
+from credo.api.schemas import signed_body, signed_responses
 from credo.errors import PermissionDenied
 from credo.services import scores as service
 from credo.services.programme import Programme
@@ -23,7 +23,9 @@ router = APIRouter(prefix="/v1/benefits", tags=["benefits"])
 
 
 class EligibilityRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"national_id": "ZX-9876-5432"}]}
+    )
     national_id: Annotated[str, Field(max_length=64)]
 
 
@@ -36,10 +38,24 @@ class Eligibility(BaseModel):
 @router.post(
     "/{benefit_id}/eligibility",
     openapi_extra=signed_body(EligibilityRequest),
-    responses={403: {"description": "not this benefit's provider (the question is logged)"}},
+    responses=signed_responses(
+        403,
+        404,
+        409,
+        422,
+        notes={
+            403: "not this benefit's provider (the question is logged), or no such benefit in "
+            "the rules in force (unknown_benefit)",
+            404: "no rules document has been adopted yet (no_rules)",
+            409: "the log refused the question's entry on a conflict; retry",
+            422: "the benefit id is over 64 characters, or the log refused the entry",
+        },
+    ),
 )
 def eligibility(
-    who: MemberDep, people: PeopleDep, benefit_id: str = Path(max_length=64)
+    who: MemberDep,
+    people: PeopleDep,
+    benefit_id: str = Path(max_length=64, examples=["bike-deposit-free"]),
 ) -> Eligibility:
     """Is this person eligible for the benefit? Yes or no; never the score or the records."""
     req = parse_body(EligibilityRequest, who.body)

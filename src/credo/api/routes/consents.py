@@ -5,18 +5,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
-from credo.api.schemas import signed_body
+from credo.api.schemas import signed_body, signed_responses
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"])
 
 
+# A consent id as the service accepts it, for the description (it answers the rest 400).
+ConsentId = Annotated[
+    str,
+    Path(
+        description="32 lowercase hex characters",
+        json_schema_extra={"pattern": "^[0-9a-f]{32}$"},
+    ),
+]
+
+
 class GrantRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "national_id": "ZX-9876-5432",
+                    "member": "bank",
+                    "purpose": "credit_assessment",
+                    "categories": ["finance"],
+                    "valid_until": "2099-01-01T00:00:00Z",
+                }
+            ]
+        },
+    )
     national_id: Annotated[str, Field(max_length=64)]
     member: Annotated[str, Field(max_length=40)]
     purpose: Annotated[str, Field(max_length=40)]
@@ -42,7 +65,21 @@ class Revoked(BaseModel):
     index: int
 
 
-@router.post("", status_code=201, openapi_extra=signed_body(GrantRequest))
+@router.post(
+    "",
+    status_code=201,
+    openapi_extra=signed_body(GrantRequest),
+    responses=signed_responses(
+        403,
+        409,
+        422,
+        notes={
+            403: "the member is not the consent manager (role_not_allowed)",
+            409: "the log refused the consent on a conflict; retry",
+            422: "unknown member, purpose or category, or a bad validity window",
+        },
+    ),
+)
 def grant(who: MemberDep, people: PeopleDep) -> Granted:
     """Record a person's consent for one member, purpose, categories and validity window."""
     require_role(who, "admin")
@@ -53,8 +90,24 @@ def grant(who: MemberDep, people: PeopleDep) -> Granted:
     return Granted(consent_id=consent_id, index=index)
 
 
-@router.post("/{consent_id}/revoke", openapi_extra=signed_body(RevokeRequest))
-def revoke(consent_id: str, who: MemberDep, people: PeopleDep) -> Revoked:
+@router.post(
+    "/{consent_id}/revoke",
+    openapi_extra=signed_body(RevokeRequest, required=False),
+    responses=signed_responses(
+        403,
+        404,
+        409,
+        422,
+        notes={
+            400: "malformed body, or the consent id is not 32 lowercase hex (bad_consent_id)",
+            403: "the member is not the consent manager (role_not_allowed)",
+            404: "no such consent (unknown_consent)",
+            409: "the log refused the revocation on a conflict; retry",
+            422: "the log refused the revocation (already revoked, for one)",
+        },
+    ),
+)
+def revoke(consent_id: ConsentId, who: MemberDep, people: PeopleDep) -> Revoked:
     """Revoke a consent: every later read under it is refused."""
     require_role(who, "admin")
     req = parse_body(RevokeRequest, who.body or b"{}")

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from credo.api.deps import LedgerDep, StoreDep
-from credo.api.problems import PROBLEM
+from credo.api.problems import PROBLEM, PROBLEM_REF, problem_responses
 from credo.errors import EntryRejected
 from credo.ledger import proofs
 from credo.ledger.sequencer import Accepted
@@ -60,8 +60,28 @@ _SUBMIT_BODY = {
                         "maxItems": MAX_BATCH_ENTRIES,
                         "items": {
                             "type": "object",
-                            "description": "A DSSE envelope (payloadType, payload, signatures)",
+                            "description": "A DSSE envelope (payloadType, payload, signatures), "
+                            "signed by an admitted member's current key over DSSE's PAE",
                             "required": ["payloadType", "payload", "signatures"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "payloadType": {"type": "string"},
+                                "payload": {"type": "string", "description": "base64"},
+                                "signatures": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "maxItems": 8,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["keyid", "sig"],
+                                        "additionalProperties": False,
+                                        "properties": {
+                                            "keyid": {"type": "string"},
+                                            "sig": {"type": "string", "description": "base64"},
+                                        },
+                                    },
+                                },
+                            },
                         },
                     }
                 },
@@ -77,9 +97,30 @@ _SUBMIT_BODY = {
     responses={
         200: {"model": SubmitResponse, "description": "every entry accepted and durable"},
         207: {"model": SubmitResponse, "description": "some entries accepted, some rejected"},
-        422: {"model": SubmitResponse, "description": "every entry rejected"},
-        400: {"description": "the request body as a whole is malformed"},
-        413: {"description": f"the body is over {MAX_BATCH_BYTES} bytes (body_too_large)"},
+        422: {
+            "description": "every entry rejected: a problem that also carries the per-entry "
+            "results (its code is theirs if they share one, else entries_rejected)",
+            "content": {
+                PROBLEM: {
+                    "schema": {
+                        "allOf": [
+                            {"$ref": PROBLEM_REF},
+                            {"$ref": "#/components/schemas/SubmitResponse"},
+                        ]
+                    }
+                }
+            },
+        },
+        **problem_responses(
+            400,
+            408,
+            413,
+            503,
+            notes={
+                400: "the request body as a whole is malformed",
+                413: f"the body is over {MAX_BATCH_BYTES} bytes (body_too_large)",
+            },
+        ),
     },
 )
 async def submit(request: Request, ledger: LedgerDep) -> Response:
@@ -132,7 +173,18 @@ def _refusal_json(refusal: EntryRejected) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
-@router.get("/{index}")
+@router.get(
+    "/{index}",
+    responses=problem_responses(
+        404,
+        422,
+        503,
+        notes={
+            404: "no entry at that index in the published log (no_entry), or no checkpoint",
+            422: "the index is not a non-negative integer",
+        },
+    ),
+)
 def get_entry(store: StoreDep, index: int = Path(ge=0)) -> EntryWithProof:
     """One entry's exact bytes with its inclusion proof in the latest checkpoint."""
     published = proofs.latest(store)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from credo.api.deps import LedgerDep
+from credo.api.problems import problem_responses
 from credo.errors import NotFound
 from credo.ledger import Kind, Registry
 from credo.ledger.dsse import payload_type_for
@@ -52,7 +53,7 @@ def _describe(kinds: Registry, kind: Kind) -> KindDescription:
     )
 
 
-@router.get("")
+@router.get("", responses=problem_responses())
 async def list_kinds(ledger: LedgerDep) -> list[KindSummary]:
     """Every entry kind the log accepts; anything else is refused before sequencing."""
     return [
@@ -66,7 +67,7 @@ async def list_kinds(ledger: LedgerDep) -> list[KindSummary]:
     ]
 
 
-@router.get("/{kind}")
+@router.get("/{kind}", responses=problem_responses(404, notes={404: "no such kind (unknown_kind)"}))
 async def get_kind(kind: str, ledger: LedgerDep) -> KindDescription:
     """One kind: its payload's JSON Schema, the roles that may sign it, and an example."""
     if kind not in ledger.kinds:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import PlainTextResponse, Response
 
 from credo.api.deps import LedgerDep, StoreDep
+from credo.api.problems import problem_responses
 from credo.errors import InputError, NotFound
 from credo.tlog import (
     HASH_SIZE,
@@ -23,10 +26,32 @@ TEXT = "text/plain; charset=utf-8"
 # No tile of a log of up to 2**64 entries has a longer path; parsing a longer one (thousands
 # of index elements into one huge integer) would only cost CPU.
 MAX_TILE_PATH = len(entries_path(2**64 - 1, TILE_WIDTH - 1))
+# The canonical tile paths (C2SP tlog-tiles) after ``tile/``, as `parse_tile_path` accepts them:
+# a level 0-63 or ``entries``; the index in 3-digit groups, every one but the last prefixed
+# ``x`` and the first of several not 000; a partial width 1-255. Documented only: the route
+# answers anything else with its own 400 (`parse_tile_path` says what is wrong).
+TILE_PATH = (
+    r"^(entries|[0-9]|[1-5][0-9]|6[0-3])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/)*)?"
+    r"[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
+)
+TilePath = Annotated[
+    str,
+    Path(
+        description="`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, canonically encoded",
+        json_schema_extra={"pattern": TILE_PATH, "maxLength": MAX_TILE_PATH - len("tile/")},
+    ),
+]
 
 
 # async: clients poll this, and its one-row read is quicker than a hop to the thread pool.
-@router.get("/checkpoint", response_class=PlainTextResponse)
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"description": "the checkpoint, a signed note"},
+        **problem_responses(404, 503, notes={404: "no checkpoint yet (no_checkpoint)"}),
+    },
+)
 async def checkpoint(store: StoreDep) -> Response:
     """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note)."""
     note = store.latest_checkpoint()
@@ -35,14 +60,36 @@ async def checkpoint(store: StoreDep) -> Response:
     return Response(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/vkey", response_class=PlainTextResponse)
+@router.get("/vkey", response_class=PlainTextResponse, responses={200: {"description": "the key"}})
 def vkey(ledger: LedgerDep) -> Response:
     """The log's signed-note verifier key (``name+hexid+base64key``)."""
     return Response(ledger.verifier_key + "\n", media_type=TEXT)
 
 
-@router.get("/tile/{path:path}")
-def tile(path: str, store: StoreDep) -> Response:
+@router.get(
+    "/tile/{path:path}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the tile's hashes, or the bundle's entries (each a 2-byte big-endian "
+            "length, then its bytes)",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+            "headers": {"Cache-Control": {"schema": {"type": "string"}, "description": IMMUTABLE}},
+        },
+        **problem_responses(
+            400,
+            404,
+            503,
+            notes={
+                400: "not a canonical tile path, or longer than any",
+                404: "past the tree's right edge (no_tile)",
+            },
+        ),
+    },
+)
+def tile(path: TilePath, store: StoreDep) -> Response:
     """A hash tile ``tile/<L>/<N>[.p/<W>]`` or an entry bundle ``tile/entries/<N>[.p/<W>]``.
 
     Both are immutable once they exist (a partial tile's first W hashes never change), so

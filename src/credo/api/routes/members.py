@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from credo.api.deps import StoreDep
+from credo.api.problems import problem_responses
 from credo.errors import NotFound
 from credo.store import MemberRow
 
@@ -38,12 +39,15 @@ def _member(row: MemberRow) -> Member:
     )
 
 
-@router.get("")
+@router.get("", responses=problem_responses(503))
 def list_members(store: StoreDep) -> list[Member]:
     return [_member(m) for m in store.list_members()]
 
 
-@router.get("/{member_id}")
+@router.get(
+    "/{member_id}",
+    responses=problem_responses(404, 503, notes={404: "no such member (unknown_member)"}),
+)
 def get_member(member_id: str, store: StoreDep) -> Member:
     row = store.get_member(member_id)
     if row is None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from credo.api.deps import StoreDep
+from credo.api.problems import problem_responses
 from credo.ledger import proofs
 
 router = APIRouter(prefix="/v1/proofs", tags=["proofs"])
@@ -29,7 +30,20 @@ def b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-@router.get("/inclusion")
+@router.get(
+    "/inclusion",
+    responses=problem_responses(
+        400,
+        404,
+        422,
+        503,
+        notes={
+            400: "a size or index outside the published tree (bad_size, bad_index)",
+            404: "the log has no checkpoint yet (no_checkpoint)",
+            422: "a parameter missing, not an integer, or below its minimum",
+        },
+    ),
+)
 def inclusion(store: StoreDep, index: int = Query(ge=0), size: int = Query(ge=1)) -> InclusionProof:
     """Inclusion proof of leaf ``index`` in the tree of ``size`` (RFC 9162 section 2.1.3)."""
     return InclusionProof(
@@ -37,7 +51,20 @@ def inclusion(store: StoreDep, index: int = Query(ge=0), size: int = Query(ge=1)
     )
 
 
-@router.get("/consistency")
+@router.get(
+    "/consistency",
+    responses=problem_responses(
+        400,
+        404,
+        422,
+        503,
+        notes={
+            400: "a size or index outside the published tree (bad_size, bad_index)",
+            404: "the log has no checkpoint yet (no_checkpoint)",
+            422: "a parameter missing, not an integer, or below its minimum",
+        },
+    ),
+)
 def consistency(
     store: StoreDep, old: int = Query(ge=1), new: int = Query(ge=1)
 ) -> ConsistencyProof:

@@ -16,13 +16,25 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
-from credo.api.schemas import signed_body
+from credo.api.schemas import signed_body, signed_responses
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
 
 class PrepareRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "national_id": "ZX-9876-5432",
+                    "category": "finance",
+                    "type": "loan.repaid",
+                    "payload": {"amount": 1200, "on_time": True},
+                }
+            ]
+        },
+    )
     national_id: Annotated[str, Field(max_length=64)]
     category: Annotated[str, Field(max_length=32)]
     type: Annotated[str, Field(max_length=64)]
@@ -42,12 +54,20 @@ class PreparedRecord(BaseModel):
 @router.post(
     "/prepare",
     openapi_extra=signed_body(PrepareRecord),
-    responses={
-        401: {"description": "not signed by an active member"},
-        403: {"description": "the member lacks the recorder role"},
-        413: {"description": "the payload is over 16 KiB"},
-        422: {"description": "unknown category or type, or the sector may not record it"},
-    },
+    responses=signed_responses(
+        403,
+        404,
+        409,
+        422,
+        notes={
+            400: "malformed body, payload, national id, time or record id",
+            403: "the member lacks the recorder role, or amends another member's record",
+            404: "the record it amends does not exist (unknown_record)",
+            409: "the record it amends is no longer active (record_not_active)",
+            413: "the body is over 64 KiB, or the payload over 16 KiB",
+            422: "unknown category or type, or the sector may not record it",
+        },
+    ),
 )
 def prepare(who: MemberDep, people: PeopleDep) -> PreparedRecord:
     """Seal a record's payload in the vault and return the entry for the member to sign."""

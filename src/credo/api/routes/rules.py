@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from credo.api.deps import StoreDep
+from credo.api.problems import problem_responses
 from credo.errors import NotFound
 from credo.scoring import rules_schema
 
@@ -26,7 +27,10 @@ class RulesHistory(BaseModel):
     history: list[AdoptedRules]
 
 
-@router.get("")
+@router.get(
+    "",
+    responses=problem_responses(404, 503, notes={404: "no rules adopted yet (no_rules)"}),
+)
 def current_rules(store: StoreDep) -> RulesHistory:
     """The rules in force (the last adopted on the log) and every earlier adoption."""
     history = [
