@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from credo.cli._people import open_people
 from credo.client import MemberClient
 from credo.errors import EntryRejected, VerificationError
 from credo.ledger.entries import public_key_b64
 from credo.ledger.keys import MemberKey
+from credo.services.programme import Programme
 from credo.tlog import NoteSigner
 from tests.e2e._server import Server, make_consortium
 
@@ -79,6 +81,15 @@ def test_credo_url_commands_work_without_the_operators_data(
     got = _run(host, f"credo entry get --index {answer['access_index']}", env)
     assert got.returncode == 0, got.stderr
     assert "proof checked" in got.stdout + got.stderr
+    with open_people(server.data) as people:  # the person disputes it, at the operator
+        dispute = Programme(people).open_dispute(NID, record_id, "not my loan")
+    answered = _run(host, f"credo dispute answer --url $CREDO_URL --key $CREDO_KEY --member bank "
+                    f"--dispute {dispute} --outcome upheld --evidence checked", env)  # fmt: skip
+    assert answered.returncode == 0, answered.stderr
+    retracted = _run(host, f"credo record retract --url $CREDO_URL --key $CREDO_KEY "
+                     f"--member bank --record-id {record_id}", env)  # fmt: skip
+    assert retracted.returncode == 0, retracted.stderr
+    assert "retracted" in retracted.stdout
     refused = _run(host, "credo attest --file member.pem --type diploma", env)  # bank: no issuer
     assert refused.returncode == 2
     assert "role_not_allowed" in refused.stderr

@@ -182,3 +182,23 @@ def test_a_request_body_with_a_duplicate_key_is_refused(client: TestClient, data
     )
     assert r.status_code == 400, r.text
     assert r.json()["code"] == "duplicate_key"
+
+
+def test_a_consent_valid_until_an_impossible_date_is_a_4xx_not_a_500(
+    client: TestClient, data_dir: Path
+) -> None:
+    """POST /v1/consents with valid_until 2027-02-30 passed the pattern and failed later
+    with a 500."""
+    from tests._people import NID, key_of, signed_post
+
+    body = {
+        "national_id": NID,
+        "member": "bank",
+        "purpose": "credit_assessment",
+        "categories": ["finance"],
+        "valid_until": "2027-02-30T00:00:00Z",
+    }
+    r = signed_post(client, key_of(data_dir, "operator"), "/v1/consents", body)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "bad_time"
+    assert "valid_until" in r.json()["detail"]

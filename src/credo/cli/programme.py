@@ -12,6 +12,7 @@ import typer
 
 from credo.cli._common import DataOption, console, progress_bar, require_member
 from credo.cli._people import NationalIdOption, OptionalNationalIdOption, read_national_id
+from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.errors import InputError
 from credo.services import scores as service
 from credo.services.node import DataDir, Node
@@ -102,8 +103,16 @@ def answer(
     dispute: Annotated[str, typer.Option(help="Dispute id")],
     outcome: Annotated[str, typer.Option(help="upheld|amended|retracted")],
     evidence: Annotated[str, typer.Option(help="Evidence or reference (no personal data)")],
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """The submitting member answers a dispute within the period the rules set."""
+    if url is not None:
+        body = {"id": dispute, "outcome": outcome, "evidence": evidence}
+        with open_client(url, member, key) as client:
+            logged = client.submit("dispute.answer", body)
+        console.print(f"answered at log index {logged.index}")
+        return
     with _programme(data) as prog:
         require_member(prog.people.ledger, member)  # before Programme.answer reads DIR/keys
         accepted = prog.answer(member, dispute, outcome, evidence)

@@ -61,13 +61,19 @@ def retract(
     reason: Annotated[str, typer.Option(help="A reason code, e.g. entered_in_error")] = (
         "entered_in_error"
     ),
+    url: UrlOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Log a record.retract entry signed by the submitting member."""
+    body = {"record_id": record_id, "reason": reason}
+    if url is not None:
+        with open_client(url, member, key) as client:
+            logged = client.submit("record.retract", body)
+        print(f"retracted {record_id} at log index {logged.index}")
+        return
     with open_people(data) as people:
-        key = member_key(people.ledger, member)
-        env = make_envelope(
-            "record.retract", member, {"record_id": record_id, "reason": reason}, [key]
-        )
+        signer = member_key(people.ledger, member)
+        env = make_envelope("record.retract", member, body, [signer])
         outcome = people.ledger.submit([envelope_json(env)])[0]
     if isinstance(outcome, Exception):
         raise outcome
