@@ -47,8 +47,16 @@ def make_consortium(root: Path) -> Path:
 class Server:
     """One `credo serve --workers 1` process; always `stop()` it in a ``finally``."""
 
-    def __init__(self, data: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
-        """``env``: CREDO_* settings for this server, on top of the test's environment."""
+    def __init__(
+        self,
+        data: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        workers: int = 1,
+    ) -> None:
+        """``env``: CREDO_* settings for this server, on top of the test's environment;
+        ``workers``: validation processes (0 validates in the server: the fastest start)."""
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -60,7 +68,7 @@ class Server:
                 "--data",
                 str(data),
                 "--workers",
-                "1",
+                str(workers),
                 "--port",
                 str(self.port),
             ],

@@ -152,3 +152,22 @@ def test_a_missing_bundle_is_corrupt_data(tmp_path: Path) -> None:
         with pytest.raises(StoreError) as err:
             read()
         assert err.value.code == CORRUPT_LOG
+
+
+def test_a_full_disk_fails_the_write_as_disk_full_and_the_next_write_succeeds(
+    tmp_path: Path,
+) -> None:
+    # SQLite rolls the whole transaction back itself on SQLITE_FULL; the ROLLBACK that
+    # followed failed ("no transaction is active") and turned a 503 disk_full into a 500.
+    store = SqliteStore(tmp_path / "ledger.db")
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full, as SQLite sees it
+    with pytest.raises(StoreError) as caught, store.write() as tx:
+        tx.set_meta("big", "x" * 100_000)
+    assert caught.value.code == "disk_full"
+    assert caught.value.status == 503
+    assert store.get_meta("big") is None
+    store.conn.execute(f"PRAGMA max_page_count = {pages * 100}")  # room again
+    with store.write() as tx:
+        tx.set_meta("big", "x" * 100_000)
+    assert store.get_meta("big") == "x" * 100_000

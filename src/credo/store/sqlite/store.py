@@ -84,6 +84,14 @@ def _connect(path: str, *, readonly: bool = False, sync: str = "FULL") -> sqlite
     return conn
 
 
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already: on some errors (a full
+    disk, SQLITE_FULL) it rolls the whole transaction back itself, and a ROLLBACK then fails
+    with "no transaction is active", hiding the error that matters."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
 def _code(exc: sqlite3.Error) -> str:
     return translate(exc, "open").code
 
@@ -396,12 +404,12 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
                     yield tx
                     tx._insert_deferred()
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    _rollback(conn)
                     raise
                 try:
                     conn.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    conn.execute("ROLLBACK")
+                    _rollback(conn)
                     raise translate(exc, "commit") from exc
             finally:
                 if not durable:
