@@ -25,6 +25,8 @@ def test_a_data_directory_written_before_the_registry_opens_and_verifies(
 ) -> None:
     root = tmp_path / "old"
     shutil.copytree(WRITTEN_BEFORE_THE_REGISTRY, root)
+    for secret in [root / "master.key", *(root / "keys").glob("*.pem")]:
+        secret.chmod(0o600)  # git keeps no file modes; credo init wrote these owner-only
     result = CliRunner().invoke(app, ["verify", "--data", str(root)])
     assert result.exit_code == 0, result.output
     assert "OK: 103 entries" in result.output
