@@ -64,21 +64,21 @@ def _accepted(output: str) -> int:
     return int(answer["index"])
 
 
+def _run(command: list[str], env: dict[str, str], cwd: Path) -> int:
+    """Run an example as written; return the index of the entry it got accepted."""
+    done = subprocess.run(
+        command, env=os.environ | env, cwd=cwd, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return _accepted(done.stdout)
+
+
 def test_the_python_example_gets_an_attestation_accepted(
     server: tuple[Server, dict[str, str]], tmp_path: Path
 ) -> None:
     srv, env = server
-    done = subprocess.run(
-        [sys.executable, "-c", example("python")],
-        env=os.environ | env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    index = _accepted(done.stdout)
+    index = _run([sys.executable, "-c", example("python")], env, tmp_path)
     assert httpx.get(f"{srv.url}/v1/entries/{index}").status_code == 200
 
 
@@ -86,16 +86,5 @@ def test_the_shell_example_gets_an_attestation_accepted(
     server: tuple[Server, dict[str, str]], tmp_path: Path
 ) -> None:
     srv, env = server
-    done = subprocess.run(
-        ["bash", "-c", example("shell")],
-        env=os.environ | env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    index = _accepted(done.stdout)
-    entry = httpx.get(f"{srv.url}/v1/entries/{index}").json()
-    assert entry["index"] == index
+    index = _run(["bash", "-c", example("shell")], env, tmp_path)
+    assert httpx.get(f"{srv.url}/v1/entries/{index}").json()["index"] == index
