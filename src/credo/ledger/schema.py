@@ -55,5 +55,11 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def rfc3339(seconds: float) -> str:
+    """Unix seconds as RFC 3339 UTC, to the second: the one time format entries and what
+    people read use."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

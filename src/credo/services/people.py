@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -37,7 +36,7 @@ from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, re
 from credo.ledger.kinds.consent import ConsentGrant, check_grant
 from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.kinds.records import record_context
-from credo.ledger.schema import RFC3339_UTC, parse_utc, utc_now
+from credo.ledger.schema import RFC3339_UTC, parse_utc, rfc3339, utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
 from credo.store import DisputeRow, MemberRow, RecordRow
@@ -96,12 +95,8 @@ def encode_payload(payload: Any) -> bytes:
     return data
 
 
-def _stamp(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _plus_days(ts: str, days: int) -> str:
-    return _stamp(parse_utc(ts).timestamp() + days * 86_400)
+    return rfc3339(parse_utc(ts).timestamp() + days * 86_400)
 
 
 def _timestamp(value: str | None, what: str) -> str:
@@ -450,7 +445,7 @@ class People:
                 "score": score.score,
                 "tier": score.tier,
                 "rules_hash": score.rules_hash,
-                "as_of": _stamp(score.as_of),
+                "as_of": rfc3339(score.as_of),
             },
         }
 

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from credo.errors import InputError, NotFound
+from credo.ledger.schema import rfc3339
 from credo.scoring.batch import iter_scores, score_batch
 from credo.scoring.engine import benefit_eligible, score_subject
 from credo.scoring.model import Score, ScoringRecord
@@ -42,11 +43,6 @@ def to_seconds(stamp: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-def rfc3339(seconds: int) -> str:
-    """Unix seconds as RFC 3339 UTC, the one time format of what people read."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rules_in_force(store: Store) -> tuple[RulesDocument, str]:

@@ -30,19 +30,22 @@ def b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
+_PROOF_PROBLEMS = problem_responses(
+    400,
+    404,
+    422,
+    503,
+    notes={
+        400: "a size or index outside the published tree (bad_size, bad_index)",
+        404: "the log has no checkpoint yet (no_checkpoint)",
+        422: "a parameter missing, not an integer, or below its minimum",
+    },
+)
+
+
 @router.get(
     "/inclusion",
-    responses=problem_responses(
-        400,
-        404,
-        422,
-        503,
-        notes={
-            400: "a size or index outside the published tree (bad_size, bad_index)",
-            404: "the log has no checkpoint yet (no_checkpoint)",
-            422: "a parameter missing, not an integer, or below its minimum",
-        },
-    ),
+    responses=_PROOF_PROBLEMS,
 )
 def inclusion(store: StoreDep, index: int = Query(ge=0), size: int = Query(ge=1)) -> InclusionProof:
     """Inclusion proof of leaf ``index`` in the tree of ``size`` (RFC 9162 section 2.1.3)."""
@@ -53,17 +56,7 @@ def inclusion(store: StoreDep, index: int = Query(ge=0), size: int = Query(ge=1)
 
 @router.get(
     "/consistency",
-    responses=problem_responses(
-        400,
-        404,
-        422,
-        503,
-        notes={
-            400: "a size or index outside the published tree (bad_size, bad_index)",
-            404: "the log has no checkpoint yet (no_checkpoint)",
-            422: "a parameter missing, not an integer, or below its minimum",
-        },
-    ),
+    responses=_PROOF_PROBLEMS,
 )
 def consistency(
     store: StoreDep, old: int = Query(ge=1), new: int = Query(ge=1)
