@@ -45,7 +45,7 @@ def member_key(ledger: Node, member_id: str) -> MemberKey:
 
 
 @contextmanager
-def progress_bar(description: str, total: int) -> Iterator[Progress]:
+def progress_bar(description: str, total: int | None) -> Iterator[Progress]:
     """A Rich progress bar on stderr (quiet when stderr is not a terminal)."""
     with Progress(
         TextColumn("[bold]{task.description}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,9 +11,11 @@ import typer
 from rich.markup import escape
 
 from credo.cli._common import DataOption, console, progress_bar
+from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import DataDir, init_consortium
 from credo.store import Store, open_store
+from credo.vault import Vault, load_master_key
 
 
 def init(
@@ -69,29 +72,78 @@ def _open(data: Path) -> Store:
     return open_store(d.db)
 
 
-def verify(data: DataOption) -> None:
+def _vault(data: Path, *, required: bool) -> Vault | None:
+    """The data directory's vault, or None (a stranger's verification) if no master key is
+    at hand and ``required`` is false."""
+    d = DataDir(data)
+    try:
+        master = load_master_key(d.master_key, os.environ)
+    except InputError as exc:
+        if required or exc.code != "no_master_key" or d.master_key.exists():
+            raise
+        return None
+    return Vault.open(d.vault, master)
+
+
+def verify(
+    data: DataOption,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Verify a remote log through its public endpoints only (no --data)"),
+    ] = None,
+    log_vkey: Annotated[
+        str | None, typer.Option(help="With --url: the log's verifier key to pin")
+    ] = None,
+) -> None:
     """Recompute every hash, check every signature and checkpoint, replay the state.
 
+    With the vault's master key (DIR/master.key or CREDO_MASTER_KEY) people's entries are
+    opened and replayed too; without it, or with --url, what a stranger can check is checked.
     Exit 0 with a one-line summary, or exit 1 naming the first bad entry or checkpoint.
     """
+    if url is not None:
+        _audit(url, log_vkey)
+        return
     store = _open(data)
+    vault = None
     try:
+        vault = _vault(data, required=False)
         with progress_bar("verifying entries", store.tree_size()) as bar:
-            summary = verify_store(store, lambda n: bar.advance(bar.task_ids[0], n))
+            summary = verify_store(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)
     finally:
         store.close()
+        if vault is not None:
+            vault.close()
+    scope = "people's entries opened" if vault is not None else "people's entries sealed"
     print(
         f"OK: {summary.entries} entries, {summary.checkpoints} checkpoints, {summary.tiles} tiles, "
-        f"{summary.members} members; root {summary.root.hex()}"
+        f"{summary.members} members ({scope}); root {summary.root.hex()}"
+    )
+
+
+def _audit(url: str, log_vkey: str | None) -> None:
+    from credo.client.audit import audit
+
+    with progress_bar("auditing entries", None) as bar:
+        summary = audit(url, log_vkey, lambda n: bar.advance(bar.task_ids[0], n))
+    print(
+        f"OK: {summary.entries} entries, {summary.members} members (as a stranger: "
+        f"people's entries sealed); root {summary.root.hex()}"
     )
 
 
 def rebuild_cmd(data: DataOption) -> None:
-    """Recreate every derived table by replaying the log from entry 0."""
+    """Recreate every derived table by replaying the log from entry 0 (needs the vault's
+    master key: people's entries are opened to be replayed)."""
     store = _open(data)
     try:
-        with progress_bar("replaying", store.tree_size()) as bar:
-            count = rebuild(store, lambda n: bar.advance(bar.task_ids[0], n))
+        vault = _vault(data, required=True)
+        assert vault is not None
+        try:
+            with progress_bar("replaying", store.tree_size()) as bar:
+                count = rebuild(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)
+        finally:
+            vault.close()
     finally:
         store.close()
     print(f"rebuilt state from {count} entries")

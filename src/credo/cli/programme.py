@@ -56,7 +56,7 @@ def score(
             console.print(f"rescored {len(scores)} enrolled people")
             return
         assert national_id is not None
-        ref = prog.people.vault.subject_ref(national_id)
+        ref = prog.people.known(national_id)
         if ref is None:
             raise InputError("no data is held about that person", code="unknown_subject")
         if explain:
@@ -110,7 +110,7 @@ def answer(
     if url is not None:
         body = {"id": dispute, "outcome": outcome, "evidence": evidence}
         with open_client(url, member, key) as client:
-            logged = client.submit("dispute.answer", body)
+            logged = client.submit_prepared("dispute.answer", body)
         console.print(f"answered at log index {logged.index}")
         return
     with _programme(data) as prog:

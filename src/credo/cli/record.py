@@ -12,7 +12,6 @@ from credo.cli._common import DataOption, console, member_key
 from credo.cli._people import NationalIdOption, open_people
 from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.errors import InputError
-from credo.ledger.entries import envelope_json, make_envelope
 
 app = typer.Typer(
     help="Record facts about people (payloads go to the vault).", no_args_is_help=True
@@ -68,13 +67,11 @@ def retract(
     body = {"record_id": record_id, "reason": reason}
     if url is not None:
         with open_client(url, member, key) as client:
-            logged = client.submit("record.retract", body)
+            logged = client.submit_prepared("record.retract", body)
         print(f"retracted {record_id} at log index {logged.index}")
         return
     with open_people(data) as people:
         signer = member_key(people.ledger, member)
-        env = make_envelope("record.retract", member, body, [signer])
-        outcome = people.ledger.submit([envelope_json(env)])[0]
-    if isinstance(outcome, Exception):
-        raise outcome
-    print(f"retracted {record_id} at log index {outcome.index}")
+        prepared = people.prepare_entry(member, "record.retract", body)
+        accepted = people.sign_and_submit(prepared, signer)
+    print(f"retracted {record_id} at log index {accepted.index}")

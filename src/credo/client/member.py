@@ -105,6 +105,20 @@ class MemberClient:
             raise EntryRejected(result.get("reason", "refused"), code=result["code"])
         return Submitted(int(result["index"]), str(answer["checkpoint"]))
 
+    def submit_prepared(self, kind: str, metadata: dict[str, Any]) -> Submitted:
+        """Have the server seal a retraction of the member's record, or its answer to a
+        dispute (``POST /v1/records/prepare-entry``), then sign and submit it."""
+        prepared = self.signed(
+            "POST", "/v1/records/prepare-entry", {"kind": kind, "metadata": metadata}
+        )
+        return self._sign_prepared(prepared)
+
+    def _sign_prepared(self, prepared: dict[str, Any]) -> Submitted:
+        env = sign_envelope(
+            prepared["payloadType"], base64.b64decode(prepared["payload"]), [self.key]
+        )
+        return self.submit_envelope(envelope_json(env))
+
     def attest(self, document: bytes, doc_type: str, note: str = "") -> Submitted:
         """Attest a document by its SHA-256 digest (the document itself never leaves)."""
         digest = "sha256:" + hashlib.sha256(document).hexdigest()
@@ -144,10 +158,7 @@ class MemberClient:
         if effective_at is not None:
             body["effective_at"] = effective_at
         prepared = self.signed("POST", "/v1/records/prepare", body)
-        env = sign_envelope(
-            prepared["payloadType"], base64.b64decode(prepared["payload"]), [self.key]
-        )
-        return str(prepared["record_id"]), self.submit_envelope(envelope_json(env))
+        return str(prepared["record_id"]), self._sign_prepared(prepared)
 
     def read(
         self, national_id: str, purpose: str, basis: tuple[str, str], categories: list[str]

@@ -12,7 +12,7 @@ from typing import Any
 
 from credo.errors import EntryRejected
 from credo.ledger.pool import Result, Validator
-from credo.ledger.registry import Context, Policy, Registry
+from credo.ledger.registry import Context, Opener, Policy, Registry
 from credo.ledger.sequencer import Outcome, Sequencer
 from credo.store import Store
 from credo.tlog import NoteSigner, NoteVerifier
@@ -30,13 +30,17 @@ class Ledger:
         policy: Policy,
         workers: int = 0,
         clock: Callable[[], float] = time.time,
+        opener: Opener | None = None,
     ) -> None:
-        """``clock`` is the time new entries' ``at`` is judged against (tests move it)."""
+        """``clock`` is the time new entries' ``at`` is judged against (tests move it);
+        ``opener`` (the vault) reads personal entries: without it they are all refused."""
         self.store = store
         self.signer = signer
         self.origin = signer.name
         self.kinds = kinds
-        self.sequencer = Sequencer(store, signer, self.origin, Context(kinds, policy), clock)
+        self.sequencer = Sequencer(
+            store, signer, self.origin, Context(kinds, policy, opener), clock
+        )
         self.validator = Validator(store, kinds, workers)
 
     @property

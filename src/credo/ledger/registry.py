@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from credo.errors import EntryRejected
 from credo.ledger.schema import Body, MemberId, Timestamp
 from credo.store import MemberRow, WriteTx
+from credo.vault import OpenedMeta
 
 if TYPE_CHECKING:
     from credo.ledger.validate import Decoded
@@ -35,15 +36,29 @@ class Policy(Protocol):
         ...
 
 
+class Opener(Protocol):
+    """What the ledger needs of the vault to read personal entries (`credo.ledger.personal`);
+    `credo.vault.Vault` satisfies it."""
+
+    def subject_of(self, tag: str) -> str | None: ...
+
+    def open_meta(
+        self, kind: str, by: str, tag: str, sealed: str, commitment: str
+    ) -> OpenedMeta | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a state transition may consult besides the transaction.
 
     ``policy`` is None while replaying the log: integrity is checked, policy is not.
+    ``opener`` is None for a stranger's replay, which holds no key: personal entries then
+    change nothing but the record of their tags.
     """
 
     kinds: Registry
     policy: Policy | None
+    opener: Opener | None = None
 
 
 Handler = Callable[[WriteTx, int, "Decoded", MemberRow, Context], None]
@@ -62,6 +77,10 @@ class Kind:
     """One line for people: what an entry of this kind says."""
     example: dict[str, Any]
     """A valid body, for the documentation (`GET /v1/kinds`)."""
+    sealed: type[Body] | None = None
+    """A personal kind's sealed metadata (`credo.ledger.personal`); None for the
+    consortium's own kinds, whose bodies are in clear."""
+    sealed_example: dict[str, Any] | None = None
 
 
 class Payload(BaseModel):

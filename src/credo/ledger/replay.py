@@ -7,16 +7,16 @@ returns a bool (sigstore-python's habit).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from credo.errors import EntryRejected, InputError, StoreError, VerificationError
 from credo.ledger.dsse import encode_envelope, parse_envelope_bytes
 from credo.ledger.kinds import standard_kinds
-from credo.ledger.registry import Context, Registry
+from credo.ledger.registry import Context, Opener, Registry
 from credo.ledger.state import apply
 from credo.ledger.validate import Decoded, decode_envelope
-from credo.store import CORRUPT_LOG, MEMORY, Store, open_store
+from credo.store import CORRUPT_LOG, MEMORY, PERSONAL_TABLES, Store, open_store
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,
@@ -48,15 +48,33 @@ def decode_stored(index: int, data: bytes, kinds: Registry) -> Decoded:
 
 
 def replay(
-    source: Store, target: Store, kinds: Registry, progress: Progress | None = None
+    source: Store,
+    target: Store,
+    kinds: Registry,
+    progress: Progress | None = None,
+    opener: Opener | None = None,
 ) -> list[bytes]:
     """Apply every entry of ``source`` to ``target``'s derived state, checking signatures
     and what the log itself decided, not today's policy (`credo.ledger.registry.Policy`);
-    return the leaf hashes, in order, for the caller to check the tree against."""
-    context = Context(kinds, policy=None)
+    return the leaf hashes, in order, for the caller to check the tree against.
+
+    With ``opener`` (the vault: the operator's replay) personal entries are opened and
+    applied; without it (a stranger's) only their tags are recorded."""
+    return replay_entries(_stored_entries(source), target, kinds, progress, opener)
+
+
+def replay_entries(
+    entries: Iterable[tuple[int, bytes]],
+    target: Store,
+    kinds: Registry,
+    progress: Progress | None = None,
+    opener: Opener | None = None,
+) -> list[bytes]:
+    """`replay` over entries from anywhere (a store, or a log read through its tiles)."""
+    context = Context(kinds, policy=None, opener=opener)
     leaves: list[bytes] = []
     batch: list[tuple[int, bytes]] = []
-    for index, data in _stored_entries(source):
+    for index, data in entries:
         batch.append((index, data))
         if len(batch) >= REPLAY_CHUNK:
             _apply_chunk(target, batch, context, leaves, progress)
@@ -103,11 +121,17 @@ def _apply_chunk(
         progress(len(batch))
 
 
-def rebuild(store: Store, progress: Progress | None = None, kinds: Registry | None = None) -> int:
+def rebuild(
+    store: Store,
+    progress: Progress | None = None,
+    kinds: Registry | None = None,
+    *,
+    opener: Opener,
+) -> int:
     """Drop and recreate every derived table from the log (`credo rebuild`), with ``kinds``
-    (credo's standard set unless given)."""
+    (credo's standard set unless given) and the vault that opens personal entries."""
     store.reset_state()
-    return len(replay(store, store, kinds or standard_kinds(), progress))
+    return len(replay(store, store, kinds or standard_kinds(), progress, opener))
 
 
 @dataclass(frozen=True)
@@ -120,19 +144,28 @@ class VerifySummary:
 
 
 def verify_store(
-    store: Store, progress: Progress | None = None, kinds: Registry | None = None
+    store: Store,
+    progress: Progress | None = None,
+    kinds: Registry | None = None,
+    opener: Opener | None = None,
 ) -> VerifySummary:
     """Recompute every leaf and node hash, check every signature, every checkpoint (each
     consistent with the next) and replay the ledger state with ``kinds`` (credo's standard
-    set unless given); raise on the first discrepancy."""
+    set unless given); raise on the first discrepancy.
+
+    Without ``opener`` (the vault) the people's tables cannot be replayed and are not
+    compared: what is checked is what a stranger can check."""
     replayed = open_store(MEMORY)
     try:
-        leaves = replay(store, replayed, kinds or standard_kinds(), progress)
+        leaves = replay(store, replayed, kinds or standard_kinds(), progress, opener)
         tree, tiles = _check_tiles(store, leaves)
         verifier = _log_verifier(replayed)
         checkpoints = _check_checkpoints(store, tree, verifier, replayed.get_meta("origin"))
         stored, expected = store.dump_state(), replayed.dump_state()
+        skipped = () if opener is not None else PERSONAL_TABLES
         for table in expected:
+            if table in skipped:
+                continue
             if stored.get(table) != expected[table]:
                 raise VerificationError(
                     f"derived table {table!r} differs from a replay of the log "

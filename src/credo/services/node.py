@@ -27,9 +27,9 @@ from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.services.policy import StandardPolicy
-from credo.store import open_store
+from credo.store import Store, open_store
 from credo.tlog import NoteSigner
-from credo.vault import generate_master_key_file
+from credo.vault import Vault, generate_master_key_file, load_master_key
 from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
 
 
@@ -75,9 +75,12 @@ class DataDir:
 
 
 class Node:
-    """One consortium's ledger on one data directory; the API and the CLI hold one of these.
+    """One consortium's ledger and vault on one data directory; the API and the CLI hold one
+    of these.
 
-    The ledger is built with credo's standard kinds and policy unless others are passed.
+    The ledger is built with credo's standard kinds and policy unless others are passed, and
+    with the vault (master key from CREDO_MASTER_KEY or DIR/master.key) as the opener of
+    personal entries.
     """
 
     def __init__(
@@ -100,7 +103,13 @@ class Node:
                 f"run `credo rebuild --data {data.root}` once",
                 code="stale_state",
             )
+        check_entry_format(store, data.root)
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
+        try:
+            self.vault = Vault.open(data.vault, load_master_key(data.master_key, os.environ))
+        except BaseException:
+            store.close()
+            raise
         self.ledger = Ledger(
             store,
             signer,
@@ -108,6 +117,7 @@ class Node:
             policy=policy or StandardPolicy(),
             workers=workers,
             clock=clock,
+            opener=self.vault,
         )
         self.store = store
         self.origin = self.ledger.origin
@@ -142,6 +152,36 @@ class Node:
 
     def close(self) -> None:
         self.ledger.close()
+        self.vault.close()
+
+
+ENTRY_FORMAT = "2"
+"""2: personal entries are tagged and sealed (`credo.ledger.personal`). 1 (credo before
+2026-12): they carried subject refs and metadata in clear."""
+
+
+def check_entry_format(store: Store, root: Path) -> None:
+    """Refuse a data directory whose log holds entries of an earlier format.
+
+    An old log cannot be migrated: its entries are signed by the members that wrote them and
+    already public, so neither re-sealing them nor rewriting the log would unpublish what they
+    say. Its data must be re-recorded in a new consortium.
+    """
+    found = store.get_meta("entry_format")
+    if found == ENTRY_FORMAT:
+        return
+    if found is None and store.tree_size() == 0:
+        with store.write() as tx:
+            tx.set_meta("entry_format", ENTRY_FORMAT)
+        return
+    store.close()
+    raise InputError(
+        f"{root} holds a log in entry format {found or '1'}, whose personal entries name people "
+        f"in clear; this credo writes format {ENTRY_FORMAT} and cannot serve it. Published "
+        "entries cannot be unpublished, so there is no migration: create a new consortium "
+        "with `credo init` (or `credo demo`) and record the data again",
+        code="old_entry_format",
+    )
 
 
 def init_consortium(root: Path, origin: str, operator: str = "operator") -> Node:

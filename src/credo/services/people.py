@@ -5,13 +5,18 @@ person's records under a purpose and basis (decide, write the access entry, then
 granting and revoking consent as the consent manager, and the person's rights: export and
 erasure. National ids arrive here, are normalised and looked up in the vault, and go no
 further: never into an entry, a table, an error message or a log line.
+
+Every entry about a person is sealed here (`credo.ledger.personal`): a fresh tag, the
+metadata encrypted under the person's key. credo *knows* a person once an entry naming them
+is accepted (`known`); a reservation made while preparing an entry is not knowledge, and a
+call naming somebody credo does not know looks, on the log and in its answer, like any other.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,15 +37,17 @@ from credo.ledger.categories import refuse_biometric as _refuse_biometric
 from credo.ledger.dsse import payload_type_for, sign_envelope
 from credo.ledger.entries import envelope_json, make_payload
 from credo.ledger.keys import MemberKey
+from credo.ledger.kinds import SEALED
 from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
-from credo.ledger.kinds.consent import ConsentGrant, check_grant
+from credo.ledger.kinds.consent import ConsentGrantMeta, check_grant
 from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.kinds.records import record_context
+from credo.ledger.registry import first_error
 from credo.ledger.schema import RFC3339_UTC, parse_utc, rfc3339, utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
 from credo.store import DisputeRow, MemberRow, RecordRow
-from credo.vault import MAX_PAYLOAD_BYTES, Vault, load_master_key, normalize_national_id
+from credo.vault import MAX_PAYLOAD_BYTES, Vault, normalize_national_id
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +62,18 @@ class PayloadTooLarge(InputError):
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A record entry ready for the member to sign: sign ``payload`` under ``payload_type``."""
+    """An entry ready for the member to sign: sign ``payload`` under ``payload_type``.
+    ``record_id`` is the member's handle on its record (never on the log in clear)."""
 
     kind: str
-    record_id: str
-    subject: str
+    record_id: str | None
     payload_type: str
     payload: bytes
+
+
+MEMBER_PREPARED = ("record.retract", "dispute.answer")
+"""The personal kinds a member signs about an existing record or dispute, sealed for it by
+`People.prepare_entry` (``record.put`` and ``record.amend`` go through `prepare_record`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +123,18 @@ def _timestamp(value: str | None, what: str) -> str:
     raise InputError(f"{what} must be RFC 3339 UTC, like 2025-01-31T12:00:00Z", code="bad_time")
 
 
+def _hex32(value: object, what: str, code: str = "bad_id") -> str:
+    if not isinstance(value, str) or not _HEX32.match(value):
+        raise InputError(f"a {what} is 32 lowercase hex characters", code=code)
+    return value
+
+
+def statement_of(envelope: bytes) -> dict[str, Any]:
+    """The statement inside a stored DSSE envelope (the log's own bytes, already checked)."""
+    statement: dict[str, Any] = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+    return statement
+
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -134,12 +158,40 @@ class People:
 
     @classmethod
     def open(cls, ledger: Node) -> People:
-        """Open DIR/vault.db with the master key from CREDO_MASTER_KEY or DIR/master.key."""
-        master = load_master_key(ledger.data.master_key, os.environ)
-        return cls(ledger, Vault.open(ledger.data.vault, master))
+        """The service over a node and the node's own vault (closed with the node)."""
+        return cls(ledger, ledger.vault)
 
     def close(self) -> None:
-        self.vault.close()
+        """Nothing of its own to close: the node owns the vault."""
+
+    # -- people and their entries ----------------------------------------------------------
+
+    def known(self, national_id: str) -> str | None:
+        """The person's subject ref if an accepted entry names them, else None."""
+        ref = self.vault.subject_ref(national_id)
+        if ref is None or not self.store.entries_of(ref):
+            return None
+        return ref
+
+    def _ref(self, national_id: str) -> str:
+        ref = self.known(national_id)
+        if ref is None:
+            raise NotFound("no data is held about that person", code="unknown_subject")
+        return ref
+
+    def sealed_body(
+        self, subject: str | None, kind: str, by: str, meta: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A personal entry's body: ``meta`` sealed for ``subject`` (None: a decoy)."""
+        sealed = self.vault.seal_meta(subject, kind, by, meta)
+        return {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
+
+    def submit_personal(
+        self, kind: str, subject: str | None, meta: dict[str, Any], at: str | None = None
+    ) -> Accepted:
+        """Seal ``meta`` and sign the entry as the operator (consent manager, recorder)."""
+        body = self.sealed_body(subject, kind, self.ledger.operator, meta)
+        return self.submit_as_operator(kind, body, at or utc_now())
 
     # -- writing as the operator (consent manager, access recorder) ------------------------
 
@@ -191,7 +243,7 @@ class People:
             )
         ref = self.vault.ensure_subject(national_id)
         sealed = self.vault.seal(ref, data, record_context(category, member_id))
-        body: dict[str, Any] = {
+        meta: dict[str, Any] = {
             "type": type_,
             "effective_at": when,
             "commitment": sealed.commitment,
@@ -199,18 +251,49 @@ class People:
         }
         if amends is None:
             kind, record_id = "record.put", secrets.token_hex(16)
-            body |= {"record_id": record_id, "subject": ref, "category": category}
+            meta |= {"record_id": record_id, "category": category}
         else:
             kind, record_id = "record.amend", amends
-            body["record_id"] = record_id
+            meta["record_id"] = record_id
+        return self._prepared(kind, ref, member_id, meta, record_id)
+
+    def _prepared(
+        self, kind: str, ref: str, member_id: str, meta: dict[str, Any], record_id: str | None
+    ) -> Prepared:
+        body = self.sealed_body(ref, kind, member_id, meta)
         return Prepared(
-            kind, record_id, ref, payload_type_for(kind), make_payload(kind, member_id, body)
+            kind, record_id, payload_type_for(kind), make_payload(kind, member_id, body)
         )
 
+    def prepare_entry(self, member_id: str, kind: str, meta: dict[str, Any]) -> Prepared:
+        """Seal a member's retraction of its record or answer to a dispute about one.
+
+        The subject is the record's; only the record's submitting member may ask, so nobody
+        learns anything about a record that is not theirs (``unknown_record`` either way).
+        """
+        if kind not in MEMBER_PREPARED:
+            raise InputError(
+                f"prepare seals {' and '.join(MEMBER_PREPARED)} entries", code="bad_kind"
+            )
+        self._member(member_id, "recorder")
+        try:
+            SEALED[kind].model_validate({"salt": "0" * 32, **meta})
+        except ValidationError as exc:
+            raise EntryRejected(f"{kind} metadata: {first_error(exc)}", code="schema") from exc
+        if kind == "record.retract":
+            record_id = meta.get("record_id")
+        else:
+            dispute = self.store.get_dispute(_hex32(meta.get("id"), "dispute id"))
+            record_id = None if dispute is None else dispute.record_id
+        record = (
+            None if record_id is None else self.store.get_record(_hex32(record_id, "record id"))
+        )
+        if record is None or record.member != member_id:
+            raise NotFound("no such record of this member", code="unknown_record")
+        return self._prepared(kind, record.subject, member_id, meta, record.record_id)
+
     def _own_record(self, member_id: str, record_id: str, category: str) -> RecordRow:
-        if not isinstance(record_id, str) or not _HEX32.match(record_id):
-            raise InputError("a record id is 32 lowercase hex characters", code="bad_record_id")
-        record = self.store.get_record(record_id)
+        record = self.store.get_record(_hex32(record_id, "record id", "bad_record_id"))
         if record is None:
             raise NotFound(f"no record {record_id}", code="unknown_record")
         if record.member != member_id:
@@ -240,11 +323,16 @@ class People:
         prepared = self.prepare_record(
             member_id, national_id, category, type_, payload, effective_at
         )
+        assert prepared.record_id is not None
+        return prepared.record_id, self.sign_and_submit(prepared, key).index
+
+    def sign_and_submit(self, prepared: Prepared, key: MemberKey) -> Accepted:
+        """Sign a prepared entry with the member's key and sequence it; raise if refused."""
         env = sign_envelope(prepared.payload_type, prepared.payload, [key])
         outcome = self.ledger.submit([envelope_json(env)])[0]
         if isinstance(outcome, EntryRejected):
             raise outcome
-        return prepared.record_id, outcome.index
+        return outcome
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -260,7 +348,8 @@ class People:
             raise InputError("name at least one category", code="bad_request")
         if req.basis[0] not in ("consent", "mandate"):
             raise InputError("basis type is consent or mandate", code="bad_basis")
-        ref = self.vault.subject_ref(req.national_id)
+        normalize_national_id(req.national_id)
+        ref = self.known(req.national_id)
         for _ in range(3):
             at = utc_now()
             decision = decide(
@@ -271,8 +360,7 @@ class People:
                 rows = readable_records(self.store.records_of(ref), decision.granted)
             truncated = len(rows) > MAX_RECORDS_PER_READ
             rows = rows[:MAX_RECORDS_PER_READ]
-            body = {
-                "subject": ref,
+            meta = {
                 "member": req.member,
                 "purpose": req.purpose,
                 "basis": {"type": req.basis[0], "id": req.basis[1]},
@@ -284,7 +372,7 @@ class People:
                 "request_digest": req.request_digest,
             }
             try:
-                accepted = self.submit_as_operator("access.read", body, at)
+                accepted = self.submit_personal("access.read", ref, meta, at)
             except EntryRejected as exc:
                 if exc.code == "unjustified_access":  # state changed under us: judge again
                     continue
@@ -338,36 +426,35 @@ class People:
     ) -> tuple[str, int]:
         """Record the person's consent for ``member``; returns (consent id, log index)."""
         normalize_national_id(national_id)
-        body: dict[str, Any] = {
+        meta: dict[str, Any] = {
             "id": secrets.token_hex(16),
-            "subject": "0" * 32,  # placeholder while checking: no subject is created yet
             "member": member,
             "purpose": purpose,
             "categories": list(categories),
             "valid_from": _timestamp(valid_from, "valid_from"),
             "valid_until": _timestamp(valid_until, "valid_until"),
         }
-        check_grant(self.store, _model(ConsentGrant, body))
-        body["subject"] = self.vault.ensure_subject(national_id)
-        accepted = self.submit_as_operator("consent.grant", body, utc_now())
-        return str(body["id"]), accepted.index
+        check_grant(self.store, _model(ConsentGrantMeta, {"salt": "0" * 32, **meta}))
+        accepted = self.submit_personal(
+            "consent.grant", self.vault.ensure_subject(national_id), meta
+        )
+        return str(meta["id"]), accepted.index
 
     def revoke_consent(self, consent_id: str, reason: str = "revoked_by_person") -> int:
         if not isinstance(consent_id, str) or not _HEX32.match(consent_id):
             raise InputError("a consent id is 32 lowercase hex characters", code="bad_consent_id")
-        if self.store.get_consent(consent_id) is None:
+        consent = self.store.get_consent(consent_id)
+        if consent is None:
             raise NotFound(f"no consent {consent_id}", code="unknown_consent")
-        body = {"id": consent_id, "reason": reason}
-        return self.submit_as_operator("consent.revoke", body, utc_now()).index
+        meta = {"id": consent_id, "reason": reason}
+        return self.submit_personal("consent.revoke", consent.subject, meta).index
 
     # -- the person's rights ---------------------------------------------------------------
 
     def export(self, national_id: str) -> dict[str, Any]:
         """Everything held about a person, as one JSON document: records (decrypted), every
         access, every consent, with log positions a verifier can check against the log."""
-        ref = self.vault.subject_ref(national_id)
-        if ref is None:
-            raise NotFound("no data is held about that person", code="unknown_subject")
+        ref = self._ref(national_id)
         checkpoint = self.store.latest_checkpoint()
         disputed = self._disputed(ref)
         return {
@@ -410,7 +497,38 @@ class People:
             ],
             "disputes": self.dispute_views(self.store.disputes_of(ref)),
             "programme": self._programme(ref),
+            "entries": self.own_entries(ref),
         }
+
+    def own_entries(self, ref: str) -> list[dict[str, Any]]:
+        """Every entry about the person with its metadata opened, so that the person can
+        check each against the log: the entry is there (inclusion proof) and its commitment
+        is SHA-256 of ``"credo-meta-v1" NUL`` and the canonical JSON of ``metadata``."""
+        out = []
+        for index in self.store.entries_of(ref):
+            statement = statement_of(self.store.read_entries(index, 1)[0])
+            body = statement["body"]
+            opened = None
+            if "sealed" in body:
+                opened = self.vault.open_meta(
+                    statement["kind"],
+                    statement["by"],
+                    body["tag"],
+                    body["sealed"],
+                    body["commitment"],
+                )
+            out.append(
+                {
+                    "index": index,
+                    "kind": statement["kind"],
+                    "by": statement["by"],
+                    "at": statement["at"],
+                    "metadata": None
+                    if opened is None or opened.plaintext is None
+                    else json.loads(opened.plaintext),
+                }
+            )
+        return out
 
     def dispute_views(self, rows: list[DisputeRow]) -> list[dict[str, Any]]:
         """Disputes as people and members read them: who must answer, and by when."""
@@ -452,9 +570,8 @@ class People:
     def erase(self, national_id: str) -> dict[str, int]:
         """Forget the person: destroy their keys and payloads in the vault, then log the
         erasure of their (now unlinkable) ref so no reader or scorer uses its records again."""
-        ref = self.vault.subject_ref(national_id)
-        if ref is None:
-            raise NotFound("no data is held about that person", code="unknown_subject")
+        ref = self._ref(national_id)
         destroyed = self.vault.erase(ref=ref)
-        accepted = self.submit_as_operator("subject.erase", {"subject": ref}, utc_now())
+        body = {"tag": self.vault.entry_tag(ref)}
+        accepted = self.submit_as_operator("subject.erase", body, utc_now())
         return {"payloads_destroyed": destroyed, "index": accepted.index}

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from credo.errors import InputError, NotFound
+from credo.ledger.keys import MemberKey
 from credo.ledger.kinds.disputes import answer_days
-from credo.ledger.schema import utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.people import People
 
@@ -26,23 +26,26 @@ class Programme:
         self.store = people.store
 
     def _ref(self, national_id: str) -> str:
-        ref = self.people.vault.subject_ref(national_id)
+        ref = self.people.known(national_id)
         if ref is None:
             raise NotFound("no data is held about that person", code="unknown_subject")
         return ref
 
-    def _operator(self, kind: str, body: dict[str, Any], at: str | None = None) -> Accepted:
-        return self.people.submit_as_operator(kind, body, at or utc_now())
+    def _operator(
+        self, kind: str, ref: str | None, meta: dict[str, Any], at: str | None = None
+    ) -> Accepted:
+        return self.people.submit_personal(kind, ref, meta, at)
 
     def enrol(self, national_id: str) -> str:
-        """Opt in; returns the person's ref. Not enrolling costs nothing."""
+        """Opt in; returns the person's ref (the operator's, never published). Not enrolling
+        costs nothing."""
         ref = self.people.vault.ensure_subject(national_id)
-        self._operator("programme.enrol", {"subject": ref})
+        self._operator("programme.enrol", ref, {})
         return ref
 
     def withdraw(self, national_id: str) -> None:
         """Opt out: the score and its whole history are deleted."""
-        self._operator("programme.withdraw", {"subject": self._ref(national_id)})
+        self._operator("programme.withdraw", self._ref(national_id), {})
 
     def open_dispute(self, national_id: str, record_id: str, statement: str) -> str:
         if not 1 <= len(statement) <= MAX_STATEMENT:
@@ -55,13 +58,8 @@ class Programme:
             raise NotFound("no such record about this person", code="unknown_record")
         sealed = self.people.vault.seal(ref, statement.encode(), b"dispute-statement")
         dispute_id = secrets.token_hex(16)
-        body = {
-            "id": dispute_id,
-            "record_id": record_id,
-            "subject": ref,
-            "statement": sealed.commitment,
-        }
-        self._operator("dispute.open", body)
+        meta = {"id": dispute_id, "record_id": record_id, "statement": sealed.commitment}
+        self._operator("dispute.open", ref, meta)
         return dispute_id
 
     def disputes(self, national_id: str | None = None) -> list[dict[str, Any]]:
@@ -83,9 +81,9 @@ class Programme:
         reason: str,
         request_digest: str,
     ) -> int:
-        """Write the provider's question on the log before it gets its answer."""
-        body = {
-            "subject": ref,
+        """Write the provider's question on the log before it gets its answer (``ref`` None:
+        nobody credo knows, logged as a decoy)."""
+        meta = {
             "member": member,
             "benefit": benefit,
             "context": context,
@@ -93,12 +91,14 @@ class Programme:
             "reason": reason,
             "request_digest": request_digest,
         }
-        return self._operator("benefit.check", body).index
+        return self._operator("benefit.check", ref, meta).index
 
     def answer(self, member: str, dispute_id: str, outcome: str, evidence: str) -> Accepted:
         """The submitting member answers (signed with its own key from DIR/keys)."""
-        body = {"id": dispute_id, "outcome": outcome, "evidence": evidence}
-        return self.people.ledger.submit_one("dispute.answer", member, body)
+        meta = {"id": dispute_id, "outcome": outcome, "evidence": evidence}
+        prepared = self.people.prepare_entry(member, "dispute.answer", meta)
+        key = MemberKey.load(self.people.ledger.data.member_key(member))
+        return self.people.sign_and_submit(prepared, key)
 
     def expire_overdue(self, now: datetime | None = None) -> list[str]:
         """Resolve every unanswered dispute whose answer period has ended, for the person."""
@@ -110,6 +110,6 @@ class Programme:
         for d in self.store.open_disputes():
             opened = datetime.fromisoformat(d.opened_at.replace("Z", "+00:00")).timestamp()
             if moment > opened + days * 86400:
-                self._operator("dispute.expire", {"id": d.id}, stamp)
+                self._operator("dispute.expire", d.subject, {"id": d.id}, stamp)
                 expired.append(d.id)
         return expired

@@ -17,9 +17,16 @@ from credo.store import Store
 
 log = logging.getLogger(__name__)
 
-_SUBJECT_KINDS = {"programme.enrol", "dispute.open"}  # the body names the subject
-_DISPUTE_KINDS = {"dispute.answer", "dispute.expire"}  # the body names the dispute
-_RECORD_KINDS = {"record.put", "record.amend", "record.retract"}
+# Entries that change a score; each is a personal entry, whose tag the ledger resolved.
+_SCORED_KINDS = {
+    "programme.enrol",
+    "dispute.open",
+    "dispute.answer",
+    "dispute.expire",
+    "record.put",
+    "record.amend",
+    "record.retract",
+}
 
 
 def _why(exc: Exception) -> str:
@@ -58,16 +65,10 @@ class Rescorer:
         subjects: set[str] = set()
         everyone = False
         for e in entries:
-            if e.kind in _SUBJECT_KINDS:
-                subjects.add(str(e.body["subject"]))
-            elif e.kind in _DISPUTE_KINDS:
-                dispute = self.store.get_dispute(str(e.body["id"]))
-                if dispute is not None:
-                    subjects.add(dispute.subject)
-            elif e.kind in _RECORD_KINDS:
-                record = self.store.get_record(str(e.body.get("record_id", "")))
-                if record is not None:
-                    subjects.add(record.subject)
+            if e.kind in _SCORED_KINDS:
+                subject = self.store.tag_subject(str(e.body["tag"]))
+                if subject is not None:
+                    subjects.add(subject)
             elif e.kind == "governance.vote":
                 current = self.store.current_rules()  # a vote may have adopted new rules
                 if current is not None and current.hash != self._rules_hash:

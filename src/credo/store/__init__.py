@@ -21,6 +21,7 @@ from credo.store.protocols import (
 )
 from credo.store.rows import (
     CORRUPT_LOG,
+    PERSONAL_TABLES,
     AccessRow,
     AttestationRow,
     CheckpointRow,
@@ -49,6 +50,7 @@ def open_store(location: str | Path, *, readonly: bool = False) -> Store:
 __all__ = [
     "CORRUPT_LOG",
     "MEMORY",
+    "PERSONAL_TABLES",
     "AccessRow",
     "AttestationRow",
     "CheckpointRow",

@@ -77,6 +77,19 @@ class PeopleReader(Protocol):
 
     def is_subject_erased(self, subject: str) -> bool: ...
 
+    def tag_index(self, tag: str) -> int | None:
+        """Where a personal entry's tag is on the log, or None if it is not."""
+        ...
+
+    def tag_subject(self, tag: str) -> str | None:
+        """Whom a recorded tag names (None: unknown tag, or recorded without the vault)."""
+        ...
+
+    def entries_of(self, subject: str) -> list[int]:
+        """The log positions of every personal entry about ``subject``, in order; empty for
+        a subject no accepted entry names (credo does not know them)."""
+        ...
+
 
 class PeopleWriter(PeopleReader, Protocol):
     def put_record(self, row: RecordRow) -> None: ...
@@ -87,8 +100,13 @@ class PeopleWriter(PeopleReader, Protocol):
 
     def add_access(self, row: AccessRow) -> None: ...
 
+    def add_tag(self, tag: str, idx: int, subject: str | None) -> None:
+        """Record a personal entry's tag; `Conflict` if it is already recorded."""
+        ...
+
     def erase_subject(self, subject: str, idx: int) -> None:
-        """Mark the subject erased and every record about it ``erased``."""
+        """Mark the subject erased and delete their records, consents, accesses and
+        disputes (the caller withdraws them from the programme)."""
         ...
 
 

@@ -14,6 +14,19 @@ CORRUPT_LOG = "corrupt_log"
 longer decodes (tampering, a damaged disk); `credo verify` reports it as a failure."""
 
 
+PERSONAL_TABLES = (
+    "records",
+    "consents",
+    "access",
+    "erased_subjects",
+    "entry_tags",
+    "enrolments",
+    "disputes",
+)
+"""The derived tables built from personal entries: a replay without the vault's key (a
+stranger's) cannot rebuild them, and compares only the others."""
+
+
 def columns(row: type[Any]) -> tuple[str, ...]:
     """The column names of a row class, in field order."""
     return tuple(f.name for f in fields(row))

@@ -81,3 +81,46 @@ def open_record(data_key: bytes, ad: bytes, blob: bytes) -> tuple[bytes, bytes]:
             code="bad_ciphertext",
         ) from exc
     return plain[:SALT_BYTES], plain[SALT_BYTES:]
+
+
+# -- sealed entry metadata -------------------------------------------------------------------
+
+_META_AD_TAG = b"credo-sealed-v1\x00"
+_META_COMMIT_TAG = b"credo-meta-v1\x00"
+META_SALT_BYTES = 16
+
+
+def meta_ad(kind: str, by: str, tag: str) -> bytes:
+    """Associated data of an entry's sealed metadata: its kind, signing member and tag.
+
+    Kind and member ids never hold a NUL, and the tag comes last, so the encoding is
+    unambiguous; sealed metadata copied into another entry no longer opens.
+    """
+    return (
+        _META_AD_TAG + kind.encode("ascii") + b"\x00" + by.encode("ascii") + b"\x00" + tag.encode()
+    )
+
+
+def meta_commitment(plaintext: bytes) -> str:
+    """Hex SHA-256("credo-meta-v1" NUL || plaintext): what the log carries beside the sealed
+    metadata. The plaintext holds a random salt, so the commitment confirms no guess; the
+    person, given the plaintext in their export, checks it against the log without any key."""
+    return hashlib.sha256(_META_COMMIT_TAG + plaintext).hexdigest()
+
+
+def seal_meta(data_key: bytes, ad: bytes, plaintext: bytes) -> bytes:
+    """version || nonce || AES-256-GCM(plaintext), the same form as a record blob."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(data_key).encrypt(nonce, plaintext, ad)
+
+
+def open_meta(data_key: bytes, ad: bytes, blob: bytes) -> bytes:
+    if len(blob) < 1 + NONCE_BYTES + _TAG_BYTES or blob[:1] != FORMAT_V1:
+        raise VerificationError("sealed metadata is malformed", code="bad_seal")
+    try:
+        return AESGCM(data_key).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], ad)
+    except InvalidTag as exc:
+        raise VerificationError(
+            "sealed metadata did not authenticate: tampered, or moved to another entry",
+            code="bad_seal",
+        ) from exc

@@ -40,11 +40,15 @@ NONCE_BYTES = 12  # 96-bit nonces, the length NIST SP 800-38D section 5.2.1.1 re
 _INFO_WRAP = b"credo/vault/v1/wrap-data-keys"
 _INFO_INDEX = b"credo/vault/v1/lookup-index"
 _INFO_CHECK = b"credo/vault/v1/key-check"
+_INFO_TAG = b"credo/vault/v1/entry-tags"
 _WRAP_AD_PREFIX = b"credo-dek-v1\x00"
 # Messages under the index key start with distinct tags ending in NUL, a byte no id or ref holds.
 _LOOKUP_TAG = b"id\x00"
 _TOMBSTONE_TAG = b"erased\x00"
 _FINGERPRINT_TAG = b"credo-master-fingerprint-v1\x00"
+_ENTRY_TAG_AD = b"credo-entry-tag-v1"
+SUBJECT_BYTES = 16
+TAG_CHARS = 59  # base64url, unpadded, of nonce (12) || subject (16) || GCM tag (16)
 
 
 def _hkdf(master: bytes, info: bytes) -> bytes:
@@ -60,7 +64,7 @@ class MasterKey:
     or a traceback's locals.
     """
 
-    __slots__ = ("_check", "_fingerprint", "_index_key", "_secret", "_wrap")
+    __slots__ = ("_check", "_fingerprint", "_index_key", "_secret", "_tags", "_wrap")
 
     def __init__(self, secret: bytes) -> None:
         if not isinstance(secret, bytes) or len(secret) != KEY_BYTES:
@@ -69,6 +73,7 @@ class MasterKey:
         self._wrap = AESGCM(_hkdf(secret, _INFO_WRAP))
         self._index_key = _hkdf(secret, _INFO_INDEX)
         self._check = _hkdf(secret, _INFO_CHECK)
+        self._tags = AESGCM(_hkdf(secret, _INFO_TAG))
         self._fingerprint = hashlib.sha256(_FINGERPRINT_TAG + secret).hexdigest()[:16]
 
     @classmethod
@@ -124,6 +129,34 @@ class MasterKey:
         """HMAC-SHA256 marking ``ref`` as erased without storing the ref itself."""
         message = _TOMBSTONE_TAG + ref.encode("ascii")
         return hmac.new(self._index_key, message, hashlib.sha256).digest()
+
+    def entry_tag(self, subject: str) -> str:
+        """A fresh blinded tag naming ``subject``: AES-256-GCM of the subject id under the tag
+        key, with a random 96-bit nonce.
+
+        Every call gives a different tag for the same subject, indistinguishable from random
+        without the key (GCM is IND-CPA secure for random nonces, NIST SP 800-38D section 8),
+        so two entries about one person share no value; the vault alone can name the subject.
+        A tag holds no data key: after erasure it still names a subject id, whose records no
+        key opens any more.
+        """
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        raw = nonce + self._tags.encrypt(nonce, bytes.fromhex(subject), _ENTRY_TAG_AD)
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    def tag_subject(self, tag: str) -> str | None:
+        """The subject id a tag names, or None if this key did not make it."""
+        if not isinstance(tag, str) or len(tag) != TAG_CHARS:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(tag + "=")
+        except (binascii.Error, ValueError):
+            return None
+        try:
+            subject = self._tags.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _ENTRY_TAG_AD)
+        except InvalidTag:
+            return None
+        return subject.hex() if len(subject) == SUBJECT_BYTES else None
 
     def wrap_data_key(self, ref: str, data_key: bytes) -> bytes:
         """Encrypt a subject's data key: AES-256-GCM with the subject ref as associated data.

@@ -8,7 +8,10 @@ be rebuildable from the log, so it never shares a database with the ledger.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import json
 import os
 import re
 import secrets
@@ -26,7 +29,16 @@ from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
 from credo.vault.keys import KEY_BYTES, MasterKey
 
-__all__ = ["MAX_CONTEXT_BYTES", "MAX_PAYLOAD_BYTES", "Sealed", "Vault", "normalize_national_id"]
+__all__ = [
+    "MAX_CONTEXT_BYTES",
+    "MAX_PAYLOAD_BYTES",
+    "OpenedMeta",
+    "Sealed",
+    "SealedMeta",
+    "Vault",
+    "canonical_meta",
+    "normalize_national_id",
+]
 
 MAX_PAYLOAD_BYTES = 16384
 MAX_CONTEXT_BYTES = 1024
@@ -51,6 +63,30 @@ class Sealed:
 
     record_key: str
     commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class SealedMeta:
+    """What a personal entry's body carries: a fresh tag, the sealed metadata (base64) and
+    the commitment to its plaintext."""
+
+    tag: str
+    sealed: str
+    commitment: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedMeta:
+    """A personal entry as the vault reads it: whom its tag names, and its metadata's
+    plaintext, or None when no key for that subject exists (erased, or a decoy)."""
+
+    subject: str
+    plaintext: bytes | None
+
+
+def canonical_meta(meta: dict[str, object]) -> bytes:
+    """Compact JSON with sorted keys: the one serialisation of sealed metadata."""
+    return json.dumps(meta, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
 
 
 @contextmanager
@@ -160,10 +196,12 @@ class Vault:
         return None if row is None else str(row[0])
 
     def ensure_subject(self, national_id: str) -> str:
-        """The person's subject ref, creating it with a fresh data key on first sight.
+        """The person's subject ref, reserving one with a fresh data key on first sight.
 
-        The ref is 16 random bytes, not derived from the id: once the lookup row is destroyed,
-        no key and no computation can lead from the ref back to the person.
+        A reservation is not knowledge: credo knows a person once an entry about them is on
+        the log (the ledger's state says so), so reserving says nothing to anyone. The ref is
+        16 random bytes, not derived from the id, and never leaves the operator: once the
+        lookup row is destroyed, nothing leads from the ref back to the person.
         """
         lookup = self._master.lookup(normalize_national_id(national_id))
         with self._transaction("creating a subject") as conn:
@@ -184,6 +222,65 @@ class Vault:
         with self._read("checking erasure") as conn:
             row = conn.execute("SELECT 1 FROM erased WHERE tombstone = ?", (tombstone,)).fetchone()
         return row is not None
+
+    # -- personal entries ------------------------------------------------------------------
+
+    def entry_tag(self, subject: str) -> str:
+        """A fresh tag naming ``subject`` (a new one every call)."""
+        return self._master.entry_tag(check_hex_id(subject, "subject ref", "bad_subject_ref"))
+
+    def subject_of(self, tag: str) -> str | None:
+        """The subject a tag names, or None if this vault's key did not make it."""
+        return self._master.tag_subject(tag)
+
+    def seal_meta(
+        self, subject: str | None, kind: str, by: str, meta: dict[str, object]
+    ) -> SealedMeta:
+        """Seal an entry's metadata under the subject's data key, with a fresh tag and salt.
+
+        ``subject=None`` makes a decoy: a tag naming a random subject id and metadata sealed
+        under a random key nobody keeps. The entry for a person credo does not know (a read
+        naming an unknown national id) then looks exactly like any other on the log.
+        """
+        plaintext = canonical_meta({"salt": secrets.token_hex(_sealing.META_SALT_BYTES), **meta})
+        if subject is None:
+            subject, data_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
+        else:
+            check_hex_id(subject, "subject ref", "bad_subject_ref")
+            with self._read("sealing entry metadata") as conn:
+                data_key = self._data_key(conn, subject)
+        tag = self._master.entry_tag(subject)
+        blob = _sealing.seal_meta(data_key, _sealing.meta_ad(kind, by, tag), plaintext)
+        return SealedMeta(
+            tag, base64.b64encode(blob).decode("ascii"), _sealing.meta_commitment(plaintext)
+        )
+
+    def open_meta(
+        self, kind: str, by: str, tag: str, sealed: str, commitment: str
+    ) -> OpenedMeta | None:
+        """Read a personal entry: None if the tag is not this vault's; the subject with no
+        plaintext if that subject has no key (erased, or a decoy); raises VerificationError
+        if the sealed metadata was tampered with or does not match its commitment."""
+        subject = self._master.tag_subject(tag)
+        if subject is None:
+            return None
+        with self._read("opening entry metadata") as conn:
+            row = conn.execute(
+                "SELECT wrapped_key FROM subjects WHERE ref = ?", (subject,)
+            ).fetchone()
+        if row is None:
+            return OpenedMeta(subject, None)
+        data_key = self._master.unwrap_data_key(subject, bytes(row[0]))
+        try:
+            blob = base64.b64decode(sealed, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise VerificationError("sealed metadata is not base64", code="bad_seal") from exc
+        plaintext = _sealing.open_meta(data_key, _sealing.meta_ad(kind, by, tag), blob)
+        if not hmac.compare_digest(_sealing.meta_commitment(plaintext), commitment):
+            raise VerificationError(
+                "sealed metadata does not match its commitment", code="commitment_mismatch"
+            )
+        return OpenedMeta(subject, plaintext)
 
     # -- records ---------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ def eligibility(
         raise PermissionDenied(
             f"no benefit {benefit_id!r} in the rules in force", code="unknown_benefit"
         )
-    ref = people.vault.subject_ref(req.national_id)
+    ref = people.known(req.national_id)
     prog = Programme(people)
     if benefit.provider != who.member.id:
         prog.log_benefit_check(

@@ -27,6 +27,14 @@ class KindDescription(BaseModel):
         description="JSON Schema of the whole payload: v, kind, by, at and the body."
     )
     example: dict[str, Any] = Field(description="A valid payload of this kind.")
+    sealed_schema: dict[str, Any] | None = Field(
+        None,
+        description="A personal kind's sealed metadata (JSON Schema): what the vault seals "
+        "under the person's key; null for the consortium's own kinds, which are in clear.",
+    )
+    sealed_example: dict[str, Any] | None = Field(
+        None, description="Valid sealed metadata of this kind (the vault adds the salt)."
+    )
 
 
 class KindSummary(BaseModel):
@@ -50,6 +58,8 @@ def _describe(kinds: Registry, kind: Kind) -> KindDescription:
             "at": EXAMPLE_AT,
             "body": kind.example,
         },
+        sealed_schema=None if kind.sealed is None else kind.sealed.model_json_schema(),
+        sealed_example=kind.sealed_example,
     )
 
 

@@ -9,7 +9,7 @@ exact payload bytes; the member signs them (DSSE) and submits the envelope to
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.schemas import signed_body, signed_responses
+from credo.services.people import Prepared
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
@@ -45,8 +46,7 @@ class PrepareRecord(BaseModel):
 
 class PreparedRecord(BaseModel):
     kind: str
-    record_id: str
-    subject: str
+    record_id: str | None  # the member's handle on its record; on the log only sealed
     payloadType: str
     payload: str  # base64 of the exact payload bytes to sign
 
@@ -82,10 +82,56 @@ def prepare(who: MemberDep, people: PeopleDep) -> PreparedRecord:
         req.effective_at,
         req.amends,
     )
+    return _answer(prepared)
+
+
+def _answer(prepared: Prepared) -> PreparedRecord:
     return PreparedRecord(
         kind=prepared.kind,
         record_id=prepared.record_id,
-        subject=prepared.subject,
         payloadType=prepared.payload_type,
         payload=base64.b64encode(prepared.payload).decode(),
     )
+
+
+class PrepareEntry(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "record.retract",
+                    "metadata": {
+                        "record_id": "0123456789abcdef0123456789abcdef",
+                        "reason": "entered_in_error",
+                    },
+                }
+            ]
+        },
+    )
+    kind: Literal["record.retract", "dispute.answer"]
+    metadata: dict[str, Any]
+
+
+@router.post(
+    "/prepare-entry",
+    openapi_extra=signed_body(PrepareEntry),
+    responses=signed_responses(
+        403,
+        404,
+        422,
+        notes={
+            400: "malformed body, or an id that is not 32 lowercase hex",
+            403: "the member lacks the recorder role",
+            404: "no such record (or dispute) of this member (unknown_record)",
+            422: "the metadata does not match the kind's sealed schema",
+        },
+    ),
+)
+def prepare_entry(who: MemberDep, people: PeopleDep) -> PreparedRecord:
+    """Seal a retraction of the member's own record, or its answer to a dispute about one,
+    and return the entry for the member to sign (`GET /v1/kinds/{kind}` gives the sealed
+    metadata's schema)."""
+    require_role(who, "recorder")
+    req = parse_body(PrepareEntry, who.body)
+    return _answer(people.prepare_entry(who.member.id, req.kind, req.metadata))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from credo.ledger import personal
 from credo.ledger.kinds import (
     access,
     consent,
@@ -86,42 +87,42 @@ _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
     ),
     (
         "record.put",
-        records.RecordPut,
+        personal.PersonalBody,
         RECORDER,
         records.apply_put,
         "a record about a person: metadata and a commitment, the payload in the vault",
     ),
     (
         "record.amend",
-        records.RecordAmend,
+        personal.PersonalBody,
         RECORDER,
         records.apply_amend,
         "the submitting member amends its record",
     ),
     (
         "record.retract",
-        records.RecordRetract,
+        personal.PersonalBody,
         RECORDER,
         records.apply_retract,
         "the submitting member retracts its record",
     ),
     (
         "subject.erase",
-        records.SubjectErase,
+        personal.TagOnly,
         ADMIN,
         records.apply_erase,
         "a person was forgotten: their keys are destroyed",
     ),
     (
         "consent.grant",
-        consent.ConsentGrant,
+        personal.PersonalBody,
         ADMIN,
         consent.apply_grant,
         "a person's consent for one member, purpose, categories and period",
     ),
     (
         "consent.revoke",
-        consent.ConsentRevoke,
+        personal.PersonalBody,
         ADMIN,
         consent.apply_revoke,
         "a person revoked a consent",
@@ -142,49 +143,49 @@ _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
     ),
     (
         "access.read",
-        access.AccessRead,
+        personal.PersonalBody,
         ADMIN,
         access.apply_read,
         "a member's read of a person's records, granted or refused, and why",
     ),
     (
         "programme.enrol",
-        enrolment.Enrol,
+        personal.PersonalBody,
         ADMIN,
         enrolment.apply_enrol,
         "a person opted in to the credit programme",
     ),
     (
         "programme.withdraw",
-        enrolment.Withdraw,
+        personal.PersonalBody,
         ADMIN,
         enrolment.apply_withdraw,
         "a person left the programme: score and history deleted",
     ),
     (
         "benefit.check",
-        enrolment.BenefitCheck,
+        personal.PersonalBody,
         ADMIN,
         enrolment.apply_benefit_check,
         "a provider asked whether a person is eligible for a benefit",
     ),
     (
         "dispute.open",
-        disputes.DisputeOpen,
+        personal.PersonalBody,
         ADMIN,
         disputes.apply_open,
         "a person contests a record; it is not scored until answered",
     ),
     (
         "dispute.answer",
-        disputes.DisputeAnswer,
+        personal.PersonalBody,
         RECORDER,
         disputes.apply_answer,
         "the record's submitting member answers a dispute",
     ),
     (
         "dispute.expire",
-        disputes.DisputeExpire,
+        personal.PersonalBody,
         ADMIN,
         disputes.apply_expire,
         "an unanswered dispute ran out: resolved in the person's favour",
@@ -192,17 +193,52 @@ _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
 ]
 
 
+SEALED: dict[str, type[personal.Meta]] = {
+    "record.put": records.RecordPutMeta,
+    "record.amend": records.RecordAmendMeta,
+    "record.retract": records.RecordRetractMeta,
+    "consent.grant": consent.ConsentGrantMeta,
+    "consent.revoke": consent.ConsentRevokeMeta,
+    "access.read": access.AccessReadMeta,
+    "programme.enrol": enrolment.Enrol,
+    "programme.withdraw": enrolment.Withdraw,
+    "benefit.check": enrolment.BenefitCheck,
+    "dispute.open": disputes.DisputeOpen,
+    "dispute.answer": disputes.DisputeAnswer,
+    "dispute.expire": disputes.DisputeExpire,
+}
+"""The metadata each personal kind seals (`credo.ledger.personal`); ``subject.erase`` seals
+nothing, and every kind not named here is the consortium's own, in clear."""
+
+PERSONAL_KINDS = frozenset({*SEALED, "subject.erase"})
+
+
 def standard_kinds() -> Registry:
     """Every kind credo knows. The person-facing kinds are signed by the operator (``admin``)
     acting for the person as consent manager and access recorder."""
     return Registry(
-        Kind(name, body, roles, apply, summary, EXAMPLES[name])
+        Kind(
+            name,
+            body,
+            roles,
+            apply,
+            summary,
+            EXAMPLES.get(name) or _personal_example(name),
+            SEALED.get(name),
+            SEALED_EXAMPLES.get(name),
+        )
         for name, body, roles, apply, summary in _KINDS
     )
 
 
+def _personal_example(kind: str) -> dict[str, Any]:
+    if kind == "subject.erase":
+        return {"tag": TAG}
+    return {"tag": TAG, "sealed": "AQ" + "A" * 86 + "==", "commitment": "9f" * 32}
+
+
 H = "0123456789abcdef" * 2  # 32 hex characters: a record, consent or dispute id
-REF = "fedcba9876543210" * 2  # a subject ref
+TAG = "x" * 59  # a blinded tag: 59 base64url characters
 DIGEST = "sha256:" + "ab" * 32
 KEY = "A" * 43 + "="  # a base64 Ed25519 public key (32 bytes)
 AT = "2026-01-31T12:00:00Z"
@@ -237,9 +273,22 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "rationale": "the bank asked to leave",
     },
     "governance.vote": {"proposal": "retire-first-bank", "vote": "yes"},
+    "mandate.adopt": {
+        "id": "tax-audit-2026",
+        "purpose": "tax_audit",
+        "categories": ["finance"],
+        "sectors": ["government"],
+        "legal_reference": "Revenue Code s. 12",
+        "valid_from": AT,
+    },
+    "mandate.repeal": {"id": "tax-audit-2026", "reason": "superseded"},
+}
+"""A valid body of each consortium kind (the schema's example in `GET /v1/kinds`); personal
+kinds' bodies are all alike (`_personal_example`). A test checks each."""
+
+SEALED_EXAMPLES: dict[str, dict[str, Any]] = {
     "record.put": {
         "record_id": H,
-        "subject": REF,
         "category": "finance",
         "type": "loan.repaid",
         "effective_at": AT,
@@ -254,10 +303,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "vault_key": H,
     },
     "record.retract": {"record_id": H, "reason": "entered_in_error"},
-    "subject.erase": {"subject": REF},
     "consent.grant": {
         "id": H,
-        "subject": REF,
         "member": "first-bank",
         "purpose": "credit_assessment",
         "categories": ["finance"],
@@ -265,17 +312,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "valid_until": "2027-01-31T12:00:00Z",
     },
     "consent.revoke": {"id": H, "reason": "revoked_by_person"},
-    "mandate.adopt": {
-        "id": "tax-audit-2026",
-        "purpose": "tax_audit",
-        "categories": ["finance"],
-        "sectors": ["government"],
-        "legal_reference": "Revenue Code s. 12",
-        "valid_from": AT,
-    },
-    "mandate.repeal": {"id": "tax-audit-2026", "reason": "superseded"},
     "access.read": {
-        "subject": REF,
         "member": "first-bank",
         "purpose": "credit_assessment",
         "basis": {"type": "consent", "id": H},
@@ -286,10 +323,9 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "record_ids": [H],
         "request_digest": DIGEST,
     },
-    "programme.enrol": {"subject": REF},
-    "programme.withdraw": {"subject": REF},
+    "programme.enrol": {},
+    "programme.withdraw": {},
     "benefit.check": {
-        "subject": REF,
         "member": "citybikes",
         "benefit": "bike-deposit-free",
         "context": "mobility",
@@ -297,11 +333,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "reason": "ok",
         "request_digest": DIGEST,
     },
-    "dispute.open": {"id": H, "record_id": H, "subject": REF, "statement": "12" * 32},
+    "dispute.open": {"id": H, "record_id": H, "statement": "12" * 32},
     "dispute.answer": {"id": H, "outcome": "amended", "evidence": "the amount was corrected"},
     "dispute.expire": {"id": H},
 }
-"""A valid body of each kind (the schema's example in `GET /v1/kinds`); a test checks each."""
+"""Valid sealed metadata of each personal kind, without the salt the vault adds."""
 
 
-__all__ = ["EXAMPLES", "standard_kinds"]
+__all__ = ["EXAMPLES", "PERSONAL_KINDS", "SEALED", "SEALED_EXAMPLES", "standard_kinds"]

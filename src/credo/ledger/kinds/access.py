@@ -17,7 +17,8 @@ from pydantic import Field
 from credo.errors import EntryRejected
 from credo.ledger.categories import CATEGORIES, PURPOSES, readable
 from credo.ledger.kinds.consent import MandateId, PurposeName
-from credo.ledger.kinds.records import CategoryName, RecordId, SubjectRef
+from credo.ledger.kinds.records import CategoryName, RecordId
+from credo.ledger.personal import Meta, open_personal
 from credo.ledger.registry import Context
 from credo.ledger.schema import Body, Digest, MemberId, parse_utc
 from credo.ledger.validate import Decoded
@@ -33,8 +34,10 @@ class Basis(Body):
     id: MandateId  # a consent id (32 hex) also matches this pattern
 
 
-class AccessRead(Body):
-    subject: SubjectRef | None  # None: the vault knew no such person
+class AccessReadMeta(Meta):
+    """Sealed in an ``access.read`` entry. A read naming a person credo does not know is a
+    decoy: its tag names nobody and no key opens it, so it looks like any other read."""
+
     member: MemberId
     purpose: PurposeName
     basis: Basis
@@ -158,14 +161,18 @@ def readable_records(records: list[RecordRow], granted: tuple[str, ...]) -> list
 
 
 def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = AccessRead.model_validate(entry.body)
+    p = open_personal(tx, index, entry, ctx, AccessReadMeta)
+    body = p.meta
+    if body is None or p.subject is None:  # a stranger's replay, an erased person, a decoy
+        p.mark(tx)
+        return
     if tx.get_member(body.member) is None:
         raise EntryRejected(f"no member {body.member!r}", code="unknown_member")
     if body.outcome == "granted":
         decision = decide(
             tx,
             body.member,
-            body.subject,
+            p.subject,
             body.purpose,
             (body.basis.type, body.basis.id),
             body.categories_requested,
@@ -181,7 +188,7 @@ def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
             found = tx.get_record(record_id)
             if (
                 found is None
-                or found.subject != body.subject
+                or found.subject != p.subject
                 or found.status != "active"
                 or found.category not in decision.granted
             ):
@@ -194,11 +201,12 @@ def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
             "a refused access returns no categories and no records, and says why",
             code="schema",
         )
+    p.mark(tx)
     tx.add_access(
         AccessRow(
             index,
             entry.at,
-            body.subject,
+            p.subject,
             body.member,
             body.purpose,
             f"{body.basis.type}:{body.basis.id}",

@@ -23,7 +23,8 @@ from credo.ledger.categories import (
     check_purpose,
     readable,
 )
-from credo.ledger.kinds.records import CategoryName, Hex32, ReasonCode, SubjectRef
+from credo.ledger.kinds.records import CategoryName, Hex32, ReasonCode
+from credo.ledger.personal import Meta, open_personal, require_person
 from credo.ledger.registry import Context
 from credo.ledger.schema import SECTORS, Body, MemberId, ShortText, Timestamp, parse_utc
 from credo.ledger.validate import Decoded
@@ -34,9 +35,10 @@ MandateId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 Categories = Annotated[list[CategoryName], Field(min_length=1, max_length=len(CATEGORIES))]
 
 
-class ConsentGrant(Body):
+class ConsentGrantMeta(Meta):
+    """Sealed in a ``consent.grant`` entry."""
+
     id: Hex32
-    subject: SubjectRef
     member: MemberId
     purpose: PurposeName
     categories: Categories
@@ -44,7 +46,7 @@ class ConsentGrant(Body):
     valid_until: Timestamp
 
 
-class ConsentRevoke(Body):
+class ConsentRevokeMeta(Meta):
     id: Hex32
     reason: ReasonCode
 
@@ -75,10 +77,8 @@ class GrantReader(Protocol):
 
     def get_consent(self, consent_id: str) -> ConsentRow | None: ...
 
-    def is_subject_erased(self, subject: str) -> bool: ...
 
-
-def check_grant(tx: GrantReader, body: ConsentGrant) -> MemberRow:
+def check_grant(tx: GrantReader, body: ConsentGrantMeta) -> MemberRow:
     """Everything a consent grant must satisfy, before anything is written."""
     member = tx.get_member(body.member)
     if member is None or member.status != "active":
@@ -95,18 +95,21 @@ def check_grant(tx: GrantReader, body: ConsentGrant) -> MemberRow:
             )
     if tx.get_consent(body.id) is not None:
         raise EntryRejected(f"consent {body.id} already exists", code="consent_exists")
-    if tx.is_subject_erased(body.subject):
-        raise EntryRejected("that subject was erased", code="subject_erased")
     return member
 
 
 def apply_grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = ConsentGrant.model_validate(entry.body)
+    p = open_personal(tx, index, entry, ctx, ConsentGrantMeta)
+    body = require_person(tx, p, ctx)
+    if body is None or p.subject is None:
+        p.mark(tx)
+        return
     check_grant(tx, body)
+    p.mark(tx)
     tx.put_consent(
         ConsentRow(
             body.id,
-            body.subject,
+            p.subject,
             body.member,
             body.purpose,
             tuple(body.categories),
@@ -118,12 +121,17 @@ def apply_grant(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx:
 
 
 def apply_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = ConsentRevoke.model_validate(entry.body)
+    p = open_personal(tx, index, entry, ctx, ConsentRevokeMeta)
+    body = require_person(tx, p, ctx)
+    if body is None:
+        p.mark(tx)
+        return
     found = tx.get_consent(body.id)
-    if found is None:
-        raise EntryRejected(f"no consent {body.id}", code="unknown_consent")
+    if found is None or found.subject != p.subject:
+        raise EntryRejected(f"no consent {body.id} of this person", code="unknown_consent")
     if found.revoked_idx is not None:
         raise EntryRejected(f"consent {body.id} is already revoked", code="already_revoked")
+    p.mark(tx)
     tx.put_consent(replace(found, revoked_idx=index, revoke_reason=body.reason))
 
 

@@ -1,27 +1,29 @@
 """Record entries: ``record.put``, ``record.amend``, ``record.retract``, and ``subject.erase``.
 
-A record entry carries metadata only (docs/design.md, People's data): the subject's pseudonymous
-ref, the category and type, the effective date, a salted commitment to the payload and the
-vault key under which the encrypted payload lives. Never a national id, never a payload.
-Each is signed by the submitting member; the handlers below are pure (no vault, no clock), so
-`credo rebuild` and `credo verify` replay them exactly.
+On the log a record entry is a personal entry (`credo.ledger.personal`): a fresh tag and
+sealed metadata. The metadata, which only the vault opens, is the record id, category and
+type, the effective date, a salted commitment to the payload and the vault key under which the
+encrypted payload lives. Never a national id, never a payload. Each is signed by the
+submitting member; the handlers below use no clock, so `credo rebuild` and `credo verify`
+replay them exactly.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from pydantic import Field
 
 from credo.errors import EntryRejected
 from credo.ledger.categories import CATEGORY_PATTERN, TYPE_PATTERN, check_recordable
+from credo.ledger.personal import Meta, open_personal, require_person, resolve_tag
 from credo.ledger.registry import Context
-from credo.ledger.schema import Body, Timestamp
+from credo.ledger.schema import Timestamp
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, RecordRow, WriteTx
 
 Hex32 = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
-SubjectRef = Hex32
 RecordId = Hex32
 Commitment = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 CategoryName = Annotated[str, Field(pattern=CATEGORY_PATTERN)]
@@ -29,17 +31,16 @@ TypeName = Annotated[str, Field(pattern=TYPE_PATTERN, max_length=64)]
 ReasonCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 
-class RecordPut(Body):
+class RecordPutMeta(Meta):
     record_id: RecordId
-    subject: SubjectRef
     category: CategoryName
     type: TypeName
     effective_at: Timestamp
-    commitment: Commitment
+    commitment: Commitment  # to the payload, sealed in the vault under vault_key
     vault_key: Hex32
 
 
-class RecordAmend(Body):
+class RecordAmendMeta(Meta):
     record_id: RecordId
     type: TypeName
     effective_at: Timestamp
@@ -47,13 +48,9 @@ class RecordAmend(Body):
     vault_key: Hex32
 
 
-class RecordRetract(Body):
+class RecordRetractMeta(Meta):
     record_id: RecordId
-    reason: ReasonCode  # a code, never free text: the log is public
-
-
-class SubjectErase(Body):
-    subject: SubjectRef
+    reason: ReasonCode
 
 
 def record_context(category: str, member: str) -> bytes:
@@ -63,21 +60,24 @@ def record_context(category: str, member: str) -> bytes:
 
 
 def apply_put(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = RecordPut.model_validate(entry.body)
-    check_recordable(body.category, body.type, signer.sector)
-    if tx.get_record(body.record_id) is not None:
-        raise EntryRejected(f"record {body.record_id} already exists", code="record_exists")
-    if tx.is_subject_erased(body.subject):
-        raise EntryRejected("that subject was erased", code="subject_erased")
+    p = open_personal(tx, index, entry, ctx, RecordPutMeta)
+    meta = require_person(tx, p, ctx)
+    if meta is None or p.subject is None:
+        p.mark(tx)
+        return
+    check_recordable(meta.category, meta.type, signer.sector)
+    if tx.get_record(meta.record_id) is not None:
+        raise EntryRejected(f"record {meta.record_id} already exists", code="record_exists")
+    p.mark(tx)
     tx.put_record(
         RecordRow(
-            body.record_id,
-            body.subject,
-            body.category,
-            body.type,
-            body.effective_at,
-            body.commitment,
-            body.vault_key,
+            meta.record_id,
+            p.subject,
+            meta.category,
+            meta.type,
+            meta.effective_at,
+            meta.commitment,
+            meta.vault_key,
             signer.id,
             "active",
             index,
@@ -87,11 +87,11 @@ def apply_put(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: C
     )
 
 
-def own_active_record(tx: WriteTx, record_id: str, signer: MemberRow) -> RecordRow:
-    """The record, if ``signer`` submitted it and it is still active."""
+def own_active_record(tx: WriteTx, record_id: str, subject: str, signer: MemberRow) -> RecordRow:
+    """The record, if it is about ``subject``, ``signer`` submitted it and it is active."""
     found = tx.get_record(record_id)
-    if found is None:
-        raise EntryRejected(f"no record {record_id}", code="unknown_record")
+    if found is None or found.subject != subject:
+        raise EntryRejected(f"no record {record_id} about this person", code="unknown_record")
     if found.member != signer.id:
         raise EntryRejected(
             f"only the submitting member {found.member!r} may change record {record_id}",
@@ -103,52 +103,47 @@ def own_active_record(tx: WriteTx, record_id: str, signer: MemberRow) -> RecordR
 
 
 def apply_amend(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = RecordAmend.model_validate(entry.body)
-    found = own_active_record(tx, body.record_id, signer)
-    check_recordable(found.category, body.type, signer.sector)
+    p = open_personal(tx, index, entry, ctx, RecordAmendMeta)
+    meta = require_person(tx, p, ctx)
+    if meta is None or p.subject is None:
+        p.mark(tx)
+        return
+    found = own_active_record(tx, meta.record_id, p.subject, signer)
+    check_recordable(found.category, meta.type, signer.sector)
+    p.mark(tx)
     tx.put_record(
-        RecordRow(
-            found.record_id,
-            found.subject,
-            found.category,
-            body.type,
-            body.effective_at,
-            body.commitment,
-            body.vault_key,
-            found.member,
-            "active",
-            found.put_idx,
-            index,
-            found.put_at,
+        replace(
+            found,
+            type=meta.type,
+            effective_at=meta.effective_at,
+            commitment=meta.commitment,
+            vault_key=meta.vault_key,
+            updated_idx=index,
         )
     )
 
 
 def apply_retract(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = RecordRetract.model_validate(entry.body)
-    found = own_active_record(tx, body.record_id, signer)
-    tx.put_record(
-        RecordRow(
-            found.record_id,
-            found.subject,
-            found.category,
-            found.type,
-            found.effective_at,
-            found.commitment,
-            found.vault_key,
-            found.member,
-            "retracted",
-            found.put_idx,
-            index,
-            found.put_at,
-        )
-    )
+    p = open_personal(tx, index, entry, ctx, RecordRetractMeta)
+    meta = require_person(tx, p, ctx)
+    if meta is None or p.subject is None:
+        p.mark(tx)
+        return
+    found = own_active_record(tx, meta.record_id, p.subject, signer)
+    p.mark(tx)
+    tx.put_record(replace(found, status="retracted", updated_idx=index))
 
 
 def apply_erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
-    body = SubjectErase.model_validate(entry.body)
-    if tx.is_subject_erased(body.subject):
-        raise EntryRejected("that subject is already erased", code="already_erased")
-    tx.erase_subject(body.subject, index)
-    if tx.is_enrolled(body.subject):  # forgotten people leave the programme: score and history go
-        tx.withdraw(body.subject)
+    p = resolve_tag(tx, index, entry, ctx)
+    if p.subject is not None:
+        if tx.is_subject_erased(p.subject):
+            raise EntryRejected("that subject is already erased", code="already_erased")
+        if ctx.policy is not None and not tx.entries_of(p.subject):
+            raise EntryRejected("no entry names that subject", code="unknown_subject")
+    p.mark(tx)
+    if p.subject is None:
+        return
+    tx.erase_subject(p.subject, index)
+    if tx.is_enrolled(p.subject):  # forgotten people leave the programme: score and history go
+        tx.withdraw(p.subject)

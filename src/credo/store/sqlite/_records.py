@@ -11,7 +11,7 @@ import json
 from credo.store.rows import AccessRow, ConsentRow, MandateRow, RecordRow, columns
 from credo.store.sqlite._base import Queries, Row, insert, select
 
-PEOPLE_DERIVED = ("records", "consents", "mandates", "access", "erased_subjects")
+PEOPLE_DERIVED = ("records", "consents", "mandates", "access", "erased_subjects", "entry_tags")
 
 _RECORD = columns(RecordRow)
 _CONSENT = columns(ConsentRow)
@@ -79,6 +79,18 @@ class PeopleQueries(Queries):
     def is_subject_erased(self, subject: str) -> bool:
         return self._one("SELECT 1 FROM erased_subjects WHERE subject = ?", (subject,)) is not None
 
+    def tag_index(self, tag: str) -> int | None:
+        row = self._one("SELECT idx FROM entry_tags WHERE tag = ?", (tag,))
+        return None if row is None else int(row[0])
+
+    def tag_subject(self, tag: str) -> str | None:
+        row = self._one("SELECT subject FROM entry_tags WHERE tag = ?", (tag,))
+        return None if row is None or row[0] is None else str(row[0])
+
+    def entries_of(self, subject: str) -> list[int]:
+        rows = self._rows("SELECT idx FROM entry_tags WHERE subject = ? ORDER BY idx", (subject,))
+        return [int(r[0]) for r in rows]
+
 
 class PeopleWrites(PeopleQueries):
     def put_record(self, row: RecordRow) -> None:
@@ -93,15 +105,17 @@ class PeopleWrites(PeopleQueries):
     def add_access(self, row: AccessRow) -> None:
         self._exec(insert("access", _ACCESS), _values(row, _ACCESS))
 
+    def add_tag(self, tag: str, idx: int, subject: str | None) -> None:
+        self._exec(insert("entry_tags", ("tag", "idx", "subject")), (tag, idx, subject))
+
     def erase_subject(self, subject: str, idx: int) -> None:
-        """Mark the subject erased and its records unreadable (their payloads are shredded)."""
+        """Mark the subject erased and delete what the ledger held about them: a replay
+        cannot open their entries any more, so it rebuilds exactly this."""
         self._exec(
             "INSERT INTO erased_subjects (subject, erased_idx) VALUES (?, ?)", (subject, idx)
         )
-        self._exec(
-            "UPDATE records SET status = 'erased', updated_idx = ? WHERE subject = ?",
-            (idx, subject),
-        )
+        for table in ("records", "consents", "access", "disputes"):
+            self._exec(f"DELETE FROM {table} WHERE subject = ?", (subject,))  # noqa: S608
 
 
 def _values(row: object, cols: tuple[str, ...]) -> tuple[object, ...]:

@@ -1,5 +1,7 @@
 -- People's data on the ledger side: metadata only. No national id and no payload is ever stored
--- here; subjects appear only as the vault's random refs. Every table is derived from the log.
+-- here; subjects appear only as the vault's random refs, which the log never carries (its
+-- entries hold blinded tags and sealed metadata, opened by the vault on replay). Every table is
+-- derived from the log.
 
 -- derived: the current version of each record (put, then amended or retracted)
 CREATE TABLE IF NOT EXISTS records (
@@ -69,3 +71,12 @@ CREATE TABLE IF NOT EXISTS erased_subjects (
     subject    TEXT PRIMARY KEY,
     erased_idx INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- derived: every personal entry's tag, and the subject the vault resolved it to (NULL in a
+-- replay without the vault's key). A tag is used once; a subject is known once it has a row.
+CREATE TABLE IF NOT EXISTS entry_tags (
+    tag     TEXT PRIMARY KEY,
+    idx     INTEGER NOT NULL,
+    subject TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entry_tags_by_subject ON entry_tags (subject, idx);

@@ -1,0 +1,85 @@
+"""A stranger's audit of a credo log, through its public endpoints only.
+
+It reads the latest checkpoint and every entry bundle (C2SP tlog-tiles), recomputes the tree
+and checks the checkpoint's signature against it, checks every entry's signature and replays
+the consortium's own entries (members, governance, rules, attestations). Personal entries are
+checked for shape and signature and their tags for uniqueness; what they say about people is
+sealed, and nothing here can or should read it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+
+from credo.errors import VerificationError
+from credo.ledger import standard_kinds
+from credo.ledger.replay import replay_entries
+from credo.store import MEMORY, open_store
+from credo.tlog import (
+    TILE_WIDTH,
+    NoteVerifier,
+    decode_entry_bundle,
+    entries_path,
+    open_checkpoint,
+    root_from_leaf_hashes,
+)
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    entries: int
+    members: int
+    root: bytes
+    log_vkey: str
+
+
+def audit(
+    url: str,
+    log_vkey: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> AuditSummary:
+    """Verify the log at ``url``; raise `VerificationError` on the first discrepancy.
+
+    ``log_vkey`` pins the log's key; without it the key the server names is used and must be
+    the one its genesis entry declares.
+    """
+    with httpx.Client(base_url=url.rstrip("/"), timeout=60, transport=transport) as http:
+        vkey = log_vkey or _get(http, "/log/vkey").decode().strip()
+        checkpoint = open_checkpoint(_get(http, "/log/checkpoint"), NoteVerifier.from_vkey(vkey))
+        scratch = open_store(MEMORY)
+        try:
+            leaves = replay_entries(
+                _entries(http, checkpoint.size), scratch, standard_kinds(), progress
+            )
+            if root_from_leaf_hashes(leaves) != checkpoint.root_hash:
+                raise VerificationError(
+                    f"the entries do not hash to the checkpoint's root (size {checkpoint.size})"
+                )
+            if scratch.get_meta("log_key") != vkey:
+                raise VerificationError("the genesis entry declares another log key")
+            return AuditSummary(
+                len(leaves), len(scratch.list_members()), checkpoint.root_hash, vkey
+            )
+        finally:
+            scratch.close()
+
+
+def _entries(http: httpx.Client, size: int) -> Iterator[tuple[int, bytes]]:
+    for tile in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        width = min(TILE_WIDTH, size - tile * TILE_WIDTH)
+        bundle = decode_entry_bundle(_get(http, "/log/" + entries_path(tile, width)))
+        if len(bundle) != width:
+            raise VerificationError(f"entry bundle {tile} holds {len(bundle)} entries, not {width}")
+        for offset, data in enumerate(bundle):
+            yield tile * TILE_WIDTH + offset, data
+
+
+def _get(http: httpx.Client, path: str) -> bytes:
+    answer = http.get(path)
+    if answer.status_code != 200:
+        raise VerificationError(f"GET {path} answered {answer.status_code}")
+    return answer.content

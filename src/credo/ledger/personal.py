@@ -1,0 +1,141 @@
+"""Personal entries: what the log carries about a person, and how a handler reads it.
+
+Every entry about a person (records, consents, access, enrolment, benefit checks, disputes,
+erasure) has the same public body: a blinded ``tag`` naming the person, fresh for each entry,
+and the entry's metadata sealed under the person's key (``sealed``, AES-256-GCM bound to the
+entry's kind, signer and tag) with a ``commitment`` to its plaintext. Nothing in it recurs in
+any other entry, so a stranger reading the log cannot tell which entries concern one person.
+
+The vault (a `credo.ledger.registry.Opener`) resolves tags and opens sealed metadata. A
+handler asks `open_personal` for the subject and the metadata, validated against the kind's metadata
+model; without an opener (a stranger's replay) or without the person's key (erased), there is
+nothing to apply beyond the tag itself, which is recorded so that a tag is never used twice.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import Field, ValidationError
+
+from credo.errors import EntryRejected, InputError, VerificationError
+from credo.ledger.registry import Context, first_error
+from credo.ledger.schema import Body
+from credo.ledger.validate import Decoded
+from credo.store import WriteTx
+
+Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{59}$")]
+SealedText = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=12_000)]
+Commitment = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Salt = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class PersonalBody(Body):
+    """The public body of every personal entry."""
+
+    tag: Tag
+    sealed: SealedText
+    commitment: Commitment
+
+
+class TagOnly(Body):
+    """The body of ``subject.erase``: the person's key is gone, so nothing is sealed."""
+
+    tag: Tag
+
+
+class Meta(Body):
+    """Sealed metadata: each personal kind's fields, plus the salt that hides them."""
+
+    salt: Salt
+
+
+M = TypeVar("M", bound=Meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Personal(Generic[M]):
+    """A personal entry as a handler sees it. ``subject`` is None when nobody can resolve
+    the tag here (a stranger's replay); ``meta`` is None when the metadata cannot be read
+    (no opener, an erased person, or a decoy naming nobody)."""
+
+    tag: str
+    index: int
+    subject: str | None
+    meta: M | None
+
+    def mark(self, tx: WriteTx) -> None:
+        """Record the tag (and whom it names): the handler's first write."""
+        tx.add_tag(self.tag, self.index, self.subject)
+
+
+def _check_fresh(tx: WriteTx, tag: str) -> None:
+    if tx.tag_index(tag) is not None:
+        raise EntryRejected("this tag is already on the log", code="tag_reused")
+
+
+def open_personal(
+    tx: WriteTx, index: int, entry: Decoded, ctx: Context, model: type[M]
+) -> Personal[M]:
+    """Resolve and open a personal entry; refuse it if its tag or seal is not genuine."""
+    body = PersonalBody.model_validate(entry.body)
+    _check_fresh(tx, body.tag)
+    if ctx.opener is None:
+        _refuse_unreadable(ctx)
+        return Personal(body.tag, index, None, None)
+    try:
+        opened = ctx.opener.open_meta(entry.kind, entry.by, body.tag, body.sealed, body.commitment)
+    except (VerificationError, InputError) as exc:
+        raise EntryRejected(f"sealed metadata: {exc.message}", code="bad_seal") from exc
+    if opened is None:
+        raise EntryRejected("the tag was not made by this consortium's vault", code="bad_tag")
+    if opened.plaintext is None:
+        return Personal(body.tag, index, opened.subject, None)
+    return Personal(body.tag, index, opened.subject, _meta(model, opened.plaintext))
+
+
+def resolve_tag(tx: WriteTx, index: int, entry: Decoded, ctx: Context) -> Personal[Meta]:
+    """For a tag-only entry (``subject.erase``): whom the tag names, nothing sealed."""
+    body = TagOnly.model_validate(entry.body)
+    _check_fresh(tx, body.tag)
+    if ctx.opener is None:
+        _refuse_unreadable(ctx)
+        return Personal(body.tag, index, None, None)
+    subject = ctx.opener.subject_of(body.tag)
+    if subject is None:
+        raise EntryRejected("the tag was not made by this consortium's vault", code="bad_tag")
+    return Personal(body.tag, index, subject, None)
+
+
+def _refuse_unreadable(ctx: Context) -> None:
+    """A live ledger without the vault must not accept what it cannot check."""
+    if ctx.policy is not None:
+        raise EntryRejected("this node cannot read personal entries", code="no_vault")
+
+
+def _meta(model: type[M], plaintext: bytes) -> M:
+    try:
+        data = json.loads(plaintext)
+        return model.model_validate(data)
+    except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
+        what = first_error(exc) if isinstance(exc, ValidationError) else "not JSON"
+        raise EntryRejected(f"sealed metadata: {what}", code="schema") from exc
+
+
+def require_person(tx: WriteTx, p: Personal[M], ctx: Context) -> M | None:
+    """The metadata of an entry that must concern a person the vault holds a key for.
+
+    Returns None when there is nothing to apply (a stranger's replay, or a replay of an
+    erased person's entries); refuses a new entry about a person without a key.
+    """
+    if p.subject is not None and tx.is_subject_erased(p.subject):
+        raise EntryRejected("that subject was erased", code="subject_erased")
+    if p.meta is not None:
+        return p.meta
+    if ctx.opener is not None and ctx.policy is not None:
+        raise EntryRejected(
+            "no key is held for the person this entry names", code="unknown_subject"
+        )
+    return None
