@@ -101,3 +101,28 @@ def read(
         "categories": list(categories),
     }
     return signed_post(client, key_of(data_dir, member), "/v1/access", body)
+
+
+def sealed(
+    node: Any, kind: str, by: str, meta: dict[str, Any], national_id: str = "TESTPERSON01"
+) -> dict[str, Any]:
+    """A personal entry's body as the vault seals it, for a person (reserved if new): what
+    tests that submit entries straight to the ledger need in place of a raw body."""
+    subject = node.vault.ensure_subject(national_id)
+    s = node.vault.seal_meta(subject, kind, by, meta)
+    return {"tag": s.tag, "sealed": s.sealed, "commitment": s.commitment}
+
+
+def opened(node: Any, index: int) -> dict[str, Any]:
+    """The sealed metadata of the personal entry at ``index``, opened by the node's vault."""
+    statement = json.loads(
+        base64.b64decode(json.loads(node.store.read_entries(index, 1)[0])["payload"])
+    )
+    body = statement["body"]
+    got = node.vault.open_meta(
+        statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
+    )
+    assert got is not None
+    assert got.plaintext is not None
+    meta: dict[str, Any] = json.loads(got.plaintext)
+    return meta

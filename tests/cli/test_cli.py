@@ -20,7 +20,8 @@ from credo.cli import app
 
 ORIGIN = "credo.test/cli"
 VERIFY_LINE = re.compile(
-    r"^OK: (\d+) entries, (\d+) checkpoints, (\d+) tiles, (\d+) members; root ([0-9a-f]{64})$"
+    r"^OK: (\d+) entries, (\d+) checkpoints, (\d+) tiles, (\d+) members "
+    r"\(people's entries (?:opened|sealed)\); root ([0-9a-f]{64})$"
 )
 
 

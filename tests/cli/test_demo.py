@@ -14,7 +14,7 @@ def test_demo_seed_verifies_and_shows_a_benefit(tmp_path: Path) -> None:
     ledger = seed_demo(tmp_path / "demo")
     people = People.open(ledger)
     try:
-        summary = verify_store(ledger.store)
+        summary = verify_store(ledger.store, opener=ledger.vault)
         assert summary.members == len(DEMO_MEMBERS) + 1  # and the operator
         assert ledger.store.current_rules() is not None  # adopted by a governance vote
         cyclist = people.vault.subject_ref("CN-110101199003077777")

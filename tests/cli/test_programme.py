@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from credo.cli import app
 from credo.cli._people import open_people
-from credo.services import programme as programme_ops
+from credo.services import people as people_ops
 from credo.services.programme import Programme
 from tests.conftest import member_key
 
@@ -23,7 +23,7 @@ def _overdue_disputes(data: Path, national_ids: list[str], monkeypatch: pytest.M
     then = datetime.now(UTC) - timedelta(days=40)
     opened = then.strftime("%Y-%m-%dT%H:%M:%SZ")
     with open_people(data) as people, monkeypatch.context() as m:
-        m.setattr(programme_ops, "utc_now", lambda: opened)
+        m.setattr(people_ops, "_now", lambda: opened)
         for nid in national_ids:
             record_id, _ = people.put_record(
                 member_key(data, "bank"), "bank", nid, "finance", "loan.repaid", {}, opened

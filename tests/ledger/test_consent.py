@@ -12,7 +12,7 @@ from credo.ledger.kinds.access import decide
 from credo.ledger.replay import verify_store
 from credo.services.node import Node
 from credo.services.people import People, ReadRequest
-from tests._people import FAR_FUTURE, NID
+from tests._people import FAR_FUTURE, NID, sealed
 from tests.conftest import member_key
 
 DIGEST = "sha256:" + "ab" * 32
@@ -187,9 +187,7 @@ def test_malformed_reads_write_nothing(people: People) -> None:
 def test_a_forged_grant_does_not_replay(people: People, ledger: Node) -> None:
     """An access entry claiming a grant its basis does not give is refused by the handler,
     so neither the sequencer nor a replay can be fooled by the access recorder."""
-    ref = people.vault.subject_ref(NID)
-    body = {
-        "subject": ref,
+    meta = {
         "member": "bank",
         "purpose": "credit_assessment",
         "basis": {"type": "consent", "id": "0" * 32},
@@ -200,10 +198,11 @@ def test_a_forged_grant_does_not_replay(people: People, ledger: Node) -> None:
         "record_ids": [],
         "request_digest": DIGEST,
     }
+    body = sealed(ledger, "access.read", ledger.operator, meta, NID)
     with pytest.raises(EntryRejected) as info:
         ledger.submit_one("access.read", ledger.operator, body)
     assert info.value.code == "unjustified_access"
-    verify_store(ledger.store)
+    verify_store(ledger.store, opener=ledger.vault)
 
 
 def test_decide_is_pure_over_state(people: People) -> None:

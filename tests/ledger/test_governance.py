@@ -135,6 +135,6 @@ def test_member_admitted_by_governance_and_replayed(ledger: Node, data_dir: Path
     vote(ledger, "admit-coop", "watch")
     assert ledger.store.get_member("new-coop") is not None
     before = copy.deepcopy(ledger.store.dump_state())
-    rebuild(ledger.store)
+    rebuild(ledger.store, opener=ledger.vault)
     assert ledger.store.dump_state() == before
-    verify_store(ledger.store)
+    verify_store(ledger.store, opener=ledger.vault)

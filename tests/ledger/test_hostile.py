@@ -18,6 +18,7 @@ from credo.ledger.dsse import Signature, encode_envelope, payload_type_for, sign
 from credo.ledger.entries import envelope_json, make_envelope, make_payload
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
+from tests._people import sealed
 from tests.conftest import attestation, member_key
 
 
@@ -62,7 +63,6 @@ def test_an_impossible_calendar_date_is_refused_in_every_timestamp(ledger: Node)
         (
             {
                 "record_id": "1" * 32,
-                "subject": "2" * 32,
                 "category": "finance",
                 "type": "loan.repaid",
                 "effective_at": "2026-02-30T00:00:00Z",
@@ -74,7 +74,6 @@ def test_an_impossible_calendar_date_is_refused_in_every_timestamp(ledger: Node)
         (
             {
                 "id": "5" * 32,
-                "subject": "2" * 32,
                 "member": "bank",
                 "purpose": "credit_assessment",
                 "categories": ["finance"],
@@ -87,7 +86,7 @@ def test_an_impossible_calendar_date_is_refused_in_every_timestamp(ledger: Node)
         kind = "record.put" if field == "effective_at" else "consent.grant"
         by = "bank" if kind == "record.put" else "operator"
         with pytest.raises(EntryRejected) as refused:
-            ledger.submit_one(kind, by, body)
+            ledger.submit_one(kind, by, sealed(ledger, kind, by, body))
         assert refused.value.code == "schema", refused.value
         assert field in refused.value.message
 
@@ -112,7 +111,7 @@ def test_an_at_outside_the_clock_window_is_refused(ledger: Node, data_dir: Path)
     ledger.sequencer.clock = lambda: now + 3 * 86_400  # the log's clock, days later
     assert isinstance(ledger.submit(_attestations(data_dir, 10, 1))[0], EntryRejected)
     ledger.sequencer.clock = time.time
-    assert verify_store(ledger.store).entries == ledger.store.tree_size()
+    assert verify_store(ledger.store, opener=ledger.vault).entries == ledger.store.tree_size()
 
 
 def test_signed_statements_are_ambiguous_with_a_duplicate_key(ledger: Node, data_dir: Path) -> None:

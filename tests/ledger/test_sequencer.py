@@ -91,7 +91,7 @@ def test_an_entry_refused_after_writing_leaves_nothing_behind(
     assert [type(o).__name__ for o in outcomes] == ["Accepted", "EntryRejected", "Accepted"]
     assert outcomes[1].code == "late_refusal"  # type: ignore[union-attr]
     assert ledger.store.get_meta("half") is None
-    assert verify_store(ledger.store).entries == ledger.store.tree_size()
+    assert verify_store(ledger.store, opener=ledger.vault).entries == ledger.store.tree_size()
 
 
 def test_a_raising_listener_leaves_the_sequencer_answering(

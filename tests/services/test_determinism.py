@@ -99,7 +99,7 @@ def test_per_person_batch_and_rebuild_agree(rules: str, recs: list[Any]) -> None
             refs = ledger.store.list_enrolled()
             single = {ref: service.compute(ledger.store, ref, as_of) for ref in refs}
             assert service.rescore_all(ledger.store, as_of) == single
-            rebuild(ledger.store)
+            rebuild(ledger.store, opener=ledger.vault)
             assert {ref: service.compute(ledger.store, ref, as_of) for ref in refs} == single
             for ref in refs:  # special categories never reach scoring
                 assert all(

@@ -1,18 +1,14 @@
-"""A data directory and the node on it; one written by an earlier credo opens and verifies."""
+"""A data directory and the node on it; one in an earlier entry format is refused clearly."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from credo.cli import app
-from credo.ledger import verify_store
-from credo.ledger.sequencer import Accepted
-from credo.services.node import DataDir, Node
-from credo.services.people import People
-from tests.conftest import attestation
+import pytest
+from credo.errors import InputError
+from credo.services.node import ENTRY_FORMAT, DataDir, Node, init_consortium
 
 WRITTEN_BEFORE_THE_REGISTRY = Path(__file__).parent.parent / "data" / "datadir-cc10c6a"
 """`credo demo`'s consortium as commit cc10c6a wrote it (103 entries: members, attestations,
@@ -20,30 +16,35 @@ a rules adoption through governance, people with records, consents and enrolment
 the kinds moved into an explicit registry and the store into `credo.store.sqlite`."""
 
 
-def test_a_data_directory_written_before_the_registry_opens_and_verifies(
+def test_a_data_directory_of_the_linkable_entry_format_is_refused_clearly(
     tmp_path: Path,
 ) -> None:
+    """Its personal entries name people in clear and are signed by their members: no
+    migration can unpublish them, so every command refuses it and says what to do."""
     root = tmp_path / "old"
     shutil.copytree(WRITTEN_BEFORE_THE_REGISTRY, root)
     for secret in [root / "master.key", *(root / "keys").glob("*.pem")]:
         secret.chmod(0o600)  # git keeps no file modes; credo init wrote these owner-only
-    result = CliRunner().invoke(app, ["verify", "--data", str(root)])
-    assert result.exit_code == 0, result.output
-    assert "OK: 103 entries" in result.output
-    node = Node(DataDir(root))
+    before = (root / "ledger.db").read_bytes()
+    with pytest.raises(InputError) as refused:
+        Node(DataDir(root))
+    assert refused.value.code == "old_entry_format"
+    assert "entry format 1" in refused.value.message
+    assert "credo init" in refused.value.message
+    for command in ("verify", "rebuild", "serve"):
+        done = subprocess.run(
+            ["credo", command, "--data", str(root)], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode != 0
+        assert "entry format 1" in " ".join(done.stderr.split()), done.stderr
+        assert "Traceback" not in done.stderr
+    assert (root / "ledger.db").read_bytes() == before  # refused, and nothing written
+
+
+def test_a_new_data_directory_is_marked_with_the_entry_format(tmp_path: Path) -> None:
+    node = init_consortium(tmp_path / "new", "credo.test/format")
     try:
-        assert node.store.current_rules() is not None
-        assert len(node.store.list_enrolled()) == 2
-        people = People.open(node)
-        try:
-            export = people.export("TH-1103700012345")
-            assert export["records"]
-            assert all(r["payload"] is not None for r in export["records"])
-        finally:
-            people.close()
-        outcome = node.submit([attestation(root, 1, by="state-university")])[0]
-        assert isinstance(outcome, Accepted)
-        assert outcome.index == 103
-        assert verify_store(node.store).entries == 104
+        assert node.store.get_meta("entry_format") == ENTRY_FORMAT
     finally:
         node.close()
+    Node(DataDir(tmp_path / "new")).close()  # and opens again

@@ -76,9 +76,9 @@ def test_dispute_freezes_until_answered(prog: Programme, data_dir: Path) -> None
     before = service.compute(prog.store, ref).score
     dispute = prog.open_dispute(ALICE, record, "I never had this loan")
     assert service.compute(prog.store, ref).score < before  # frozen: not scored
-    with pytest.raises(EntryRejected) as err:
-        prog.answer("uni", dispute, "upheld", "contract ref 42")  # not the submitter
-    assert err.value.code == "not_submitter"
+    with pytest.raises(NotFound) as err:  # not the submitter: nothing is sealed for it
+        prog.answer("uni", dispute, "upheld", "contract ref 42")
+    assert err.value.code == "unknown_record"
     prog.answer("bank", dispute, "upheld", "contract ref 42")
     assert service.compute(prog.store, ref).score == before
 
@@ -89,7 +89,7 @@ def test_unanswered_dispute_resolves_for_the_person(prog: Programme, data_dir: P
     dispute = prog.open_dispute(ALICE, record, "Not mine")
     assert prog.expire_overdue() == []  # still inside the 30-day answer period
     with pytest.raises(EntryRejected) as early:
-        prog._operator("dispute.expire", {"id": dispute})  # the log itself refuses it too
+        prog._operator("dispute.expire", ref, {"id": dispute})  # the log itself refuses it too
     assert early.value.code == "not_expired"
     later = datetime.now(UTC) + timedelta(days=31)
     prog.people.ledger.sequencer.clock = later.timestamp  # the log's clock moves on too
@@ -120,7 +120,7 @@ def test_per_person_batch_and_rebuild_agree(prog: Programme, data_dir: Path) -> 
     single = {ref: service.compute(prog.store, ref, as_of) for ref in refs}
     batch = service.rescore_all(prog.store, as_of)
     assert batch == single
-    rebuild(prog.store)
+    rebuild(prog.store, opener=prog.people.vault)
     assert {ref: service.compute(prog.store, ref, as_of) for ref in refs} == single
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from credo.services import rescorer as rescorer_module
 from credo.services import scores
 from credo.services.programme import Programme
 from credo.services.rescorer import Rescorer
+from credo.store import Store
 from tests.conftest import member_key
 
 ALICE, BOB = "ID-ALICE-0001", "ID-BOB-0002"
@@ -28,8 +30,12 @@ def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def _enrolled(ref: str) -> Decoded:
-    return Decoded(b"", b"", "programme.enrol", "operator", "", {"subject": ref}, (), ())
+def _enrolled(store: Store, ref: str) -> Decoded:
+    """An accepted enrolment of ``ref``: its tag, as the ledger recorded it."""
+    tag = secrets.token_hex(30)[:59]
+    with store.write() as tx:
+        tx.add_tag(tag, 10**9, ref)
+    return Decoded(b"", b"", "programme.enrol", "operator", "", {"tag": tag}, (), ())
 
 
 def test_one_record_with_an_impossible_date_stops_no_scoring(
@@ -76,13 +82,13 @@ def test_a_person_whose_rescoring_fails_is_retried_and_nobody_else_stops(
     monkeypatch.setattr(rescorer_module, "rescore", flaky)
     rescorer = Rescorer(prog.store)
     try:
-        rescorer.on_commit([_enrolled(alice), _enrolled(bob)])
+        rescorer.on_commit([_enrolled(prog.store, alice), _enrolled(prog.store, bob)])
         _until(lambda: bob in done and rescorer.pending_retries == 1)
         assert rescorer.failures == 1
         assert alice not in caplog.text  # the log says what failed, never for whom
         assert "rescoring one person failed (ValueError)" in caplog.text
         broken.clear()
-        rescorer.on_commit([_enrolled(bob)])  # the next commit retries alice too
+        rescorer.on_commit([_enrolled(prog.store, bob)])  # the next commit retries alice too
         _until(lambda: alice in done)
         _until(lambda: rescorer.pending_retries == 0)
     finally:
@@ -105,8 +111,8 @@ def test_the_rescorer_survives_an_unexpected_error_before_it_knows_whom(
 
     monkeypatch.setattr(rescorer, "_subjects", once_broken)
     try:
-        rescorer.on_commit([_enrolled(bob)])
-        rescorer.on_commit([_enrolled(bob)])
+        rescorer.on_commit([_enrolled(prog.store, bob)])
+        rescorer.on_commit([_enrolled(prog.store, bob)])
         _until(lambda: prog.store.get_score(bob) is not None)
         assert rescorer.failures == 1
     finally:

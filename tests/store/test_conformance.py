@@ -169,6 +169,7 @@ SAMPLE: list[Write] = [
     lambda tx: tx.enrol("p2", 15, AT),
     lambda tx: tx.put_dispute(dispute("d1", "p1", 16)),
     lambda tx: tx.erase_subject("p9", 17),
+    lambda tx: tx.add_tag("tag-18", 18, "p1"),
     lambda tx: tx.put_score(score("p1", 100, 610)),
 ]
 
@@ -528,16 +529,39 @@ def test_access_rows_round_trip_and_may_have_no_subject(store: Store) -> None:
     assert sum(len(t) for t in store.dump_state().values()) == before + 4
 
 
-def test_erase_subject_marks_the_subject_and_every_record_of_it_erased(store: Store) -> None:
+def test_erase_subject_marks_the_subject_and_deletes_what_is_held_about_them(
+    store: Store,
+) -> None:
     mine = [record("r1", "p1", 2), record("r2", "p1", 3, status="retracted", updated_idx=4)]
     theirs = record("r3", "p2", 5)
     commit(store, *(lambda tx, r=r: tx.put_record(r) for r in [*mine, theirs]))
+    commit(
+        store,
+        lambda tx: tx.put_consent(consent("c1", "p1", 6)),
+        lambda tx: tx.add_access(access(7, "p1")),
+        lambda tx: tx.put_dispute(dispute("d1", "p1", 8)),
+        lambda tx: tx.add_tag("t1", 9, "p1"),
+    )
     assert not store.is_subject_erased("p1")
     commit(store, lambda tx: tx.erase_subject("p1", 20))
     assert store.is_subject_erased("p1")
     assert not store.is_subject_erased("p2")
-    assert store.records_of("p1") == [replace(r, status="erased", updated_idx=20) for r in mine]
+    assert store.records_of("p1") == []
+    assert store.consents_of("p1") == []
+    assert store.access_of("p1") == []
+    assert store.disputes_of("p1") == []
+    assert store.entries_of("p1") == [9]  # the tag stays: a tag is never used twice
     assert store.records_of("p2") == [theirs]
+
+
+def test_tags_are_recorded_once_with_whom_they_name(store: Store) -> None:
+    commit(store, lambda tx: tx.add_tag("t2", 4, "p1"), lambda tx: tx.add_tag("t1", 2, "p1"))
+    commit(store, lambda tx: tx.add_tag("t3", 5, None))
+    assert store.entries_of("p1") == [2, 4]
+    assert (store.tag_index("t1"), store.tag_subject("t1")) == (2, "p1")
+    assert (store.tag_index("t3"), store.tag_subject("t3")) == (5, None)
+    assert (store.tag_index("nope"), store.tag_subject("nope")) == (None, None)
+    assert store.entries_of("p2") == []
 
 
 # --- governance and the credit programme ----------------------------------------------------
@@ -693,6 +717,7 @@ DUPLICATES = {
     "access-idx": lambda tx: tx.add_access(access(8, "p2")),
     "rules-idx": lambda tx: tx.add_rules(replace(rules(13), hash="sha256:other")),
     "erasure": lambda tx: tx.erase_subject("p9", 33),
+    "tag": lambda tx: tx.add_tag("tag-18", 34, "p2"),
 }
 
 

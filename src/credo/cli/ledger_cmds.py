@@ -13,7 +13,7 @@ from rich.markup import escape
 from credo.cli._common import DataOption, console, progress_bar
 from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
-from credo.services.node import DataDir, init_consortium
+from credo.services.node import DataDir, check_entry_format, init_consortium
 from credo.store import Store, open_store
 from credo.vault import Vault, load_master_key
 
@@ -56,7 +56,7 @@ def serve(
     from credo.api import create_app, server
     from credo.settings import Settings
 
-    DataDir(data).read_config()
+    _open(data).close()  # refuse a data directory it cannot serve before the server starts
     given: dict[str, Any] = {"data_dir": data, "host": host, "port": port}
     if workers is not None:
         given["workers"] = workers
@@ -69,7 +69,9 @@ def serve(
 def _open(data: Path) -> Store:
     d = DataDir(data)
     d.read_config()
-    return open_store(d.db)
+    store = open_store(d.db)
+    check_entry_format(store, data)  # closes the store when it refuses
+    return store
 
 
 def _vault(data: Path, *, required: bool) -> Vault | None:

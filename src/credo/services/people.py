@@ -107,6 +107,10 @@ def encode_payload(payload: Any) -> bytes:
     return data
 
 
+def _now() -> str:
+    return utc_now()  # one name for tests to move the clock through
+
+
 def _plus_days(ts: str, days: int) -> str:
     return rfc3339(parse_utc(ts).timestamp() + days * 86_400)
 
@@ -191,7 +195,7 @@ class People:
     ) -> Accepted:
         """Seal ``meta`` and sign the entry as the operator (consent manager, recorder)."""
         body = self.sealed_body(subject, kind, self.ledger.operator, meta)
-        return self.submit_as_operator(kind, body, at or utc_now())
+        return self.submit_as_operator(kind, body, at or _now())
 
     # -- writing as the operator (consent manager, access recorder) ------------------------
 
