@@ -107,11 +107,12 @@ class MemberClient:
 
     def submit_prepared(self, kind: str, metadata: dict[str, Any]) -> Submitted:
         """Have the server seal a retraction of the member's record, or its answer to a
-        dispute (``POST /v1/records/prepare-entry``), then sign and submit it."""
-        prepared = self.signed(
-            "POST", "/v1/records/prepare-entry", {"kind": kind, "metadata": metadata}
-        )
-        return self._sign_prepared(prepared)
+        dispute about one (``POST /v1/records/prepare-retraction`` or ``-answer``), then
+        sign and submit it."""
+        path = _PREPARE_PATHS.get(kind)
+        if path is None:
+            raise InputError(f"the server prepares no {kind!r} entries", code="bad_kind")
+        return self._sign_prepared(self.signed("POST", path, metadata))
 
     def _sign_prepared(self, prepared: dict[str, Any]) -> Submitted:
         env = sign_envelope(
@@ -203,6 +204,12 @@ class MemberClient:
         if r.status_code < 400 or (r.status_code == 422 and path == "/v1/entries"):
             return r
         raise _problem(r)
+
+
+_PREPARE_PATHS = {
+    "record.retract": "/v1/records/prepare-retraction",
+    "dispute.answer": "/v1/records/prepare-answer",
+}
 
 
 def _problem(r: httpx.Response) -> CredoError:

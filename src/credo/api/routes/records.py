@@ -94,44 +94,64 @@ def _answer(prepared: Prepared) -> PreparedRecord:
     )
 
 
-class PrepareEntry(BaseModel):
+HEX32 = r"^[0-9a-f]{32}$"
+
+
+class PrepareRetraction(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"record_id": "0123456789abcdef0123456789abcdef", "reason": "wrong"}]
+        },
+    )
+    record_id: Annotated[str, Field(pattern=HEX32)]
+    reason: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
+
+class PrepareAnswer(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "kind": "record.retract",
-                    "metadata": {
-                        "record_id": "0123456789abcdef0123456789abcdef",
-                        "reason": "entered_in_error",
-                    },
+                    "id": "0123456789abcdef0123456789abcdef",
+                    "outcome": "upheld",
+                    "evidence": "contract 42, signed 2025-03-01",
                 }
             ]
         },
     )
-    kind: Literal["record.retract", "dispute.answer"]
-    metadata: dict[str, Any]
+    id: Annotated[str, Field(pattern=HEX32)]
+    outcome: Literal["upheld", "amended", "retracted"]
+    evidence: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+_MEMBER_PREPARED = signed_responses(
+    403,
+    404,
+    notes={
+        400: "malformed body",
+        403: "the member lacks the recorder role",
+        404: "no such record (or dispute) of this member (unknown_record)",
+    },
+)
 
 
 @router.post(
-    "/prepare-entry",
-    openapi_extra=signed_body(PrepareEntry),
-    responses=signed_responses(
-        403,
-        404,
-        422,
-        notes={
-            400: "malformed body, or an id that is not 32 lowercase hex",
-            403: "the member lacks the recorder role",
-            404: "no such record (or dispute) of this member (unknown_record)",
-            422: "the metadata does not match the kind's sealed schema",
-        },
-    ),
+    "/prepare-retraction", openapi_extra=signed_body(PrepareRetraction), responses=_MEMBER_PREPARED
 )
-def prepare_entry(who: MemberDep, people: PeopleDep) -> PreparedRecord:
-    """Seal a retraction of the member's own record, or its answer to a dispute about one,
-    and return the entry for the member to sign (`GET /v1/kinds/{kind}` gives the sealed
-    metadata's schema)."""
+def prepare_retraction(who: MemberDep, people: PeopleDep) -> PreparedRecord:
+    """Seal the retraction of one of the member's records and return the entry to sign."""
     require_role(who, "recorder")
-    req = parse_body(PrepareEntry, who.body)
-    return _answer(people.prepare_entry(who.member.id, req.kind, req.metadata))
+    req = parse_body(PrepareRetraction, who.body)
+    return _answer(people.prepare_entry(who.member.id, "record.retract", req.model_dump()))
+
+
+@router.post(
+    "/prepare-answer", openapi_extra=signed_body(PrepareAnswer), responses=_MEMBER_PREPARED
+)
+def prepare_answer(who: MemberDep, people: PeopleDep) -> PreparedRecord:
+    """Seal the member's answer to a dispute about one of its records; return the entry."""
+    require_role(who, "recorder")
+    req = parse_body(PrepareAnswer, who.body)
+    return _answer(people.prepare_entry(who.member.id, "dispute.answer", req.model_dump()))
