@@ -35,8 +35,7 @@ _people_lock = threading.Lock()
 
 
 def get_people(request: Request) -> People:
-    """The people's-data service, opened on first use (so a server without a master key still
-    serves the public log) and closed with the app."""
+    """The people's-data service over the node and its vault, made on first use."""
     state = request.app.state
     with _people_lock:
         people: People | None = getattr(state, "people", None)

@@ -1,15 +1,23 @@
-"""credo person ...: a person's rights, carried out by the operator: export and erasure."""
+"""credo person ...: a person's rights, carried out by the operator (export, erasure), and
+the check anyone can make of an export against the log (verify)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from credo.cli._common import DataOption, console_err
 from credo.cli._people import NationalIdOption, open_people
+from credo.client.audit import verify_export
+from credo.errors import InputError
 
-app = typer.Typer(help="A person's rights: export everything held, or erase.", no_args_is_help=True)
+app = typer.Typer(
+    help="A person's rights: export everything held, erase, or verify an export.",
+    no_args_is_help=True,
+)
 
 
 @app.command("export")
@@ -29,4 +37,29 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"
+    )
+
+
+@app.command("verify")
+def verify(
+    export_file: Annotated[
+        Path, typer.Option("--export", help="The person's export (from `credo person export`)")
+    ],
+    url: Annotated[str, typer.Option(help="The credo server whose log to check it against")],
+    log_vkey: Annotated[
+        str | None, typer.Option(help="The log's verifier key to pin (default: ask the server)")
+    ] = None,
+) -> None:
+    """Check, from outside, that every entry of an export is in the log (inclusion proof under
+    a signed checkpoint) and carries the commitment of the metadata the export shows."""
+    try:
+        export_doc = json.loads(export_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the export {export_file}: {exc}", code="bad_export") from exc
+    if not isinstance(export_doc, dict):
+        raise InputError("an export is a JSON object", code="bad_export")
+    checked = verify_export(export_doc, url, log_vkey)
+    print(
+        f"OK: {checked.entries} entries in the log (checkpoint size {checked.checkpoint_size}), "
+        f"{checked.opened} with their metadata matching the log's commitment"
     )

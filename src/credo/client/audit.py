@@ -1,4 +1,5 @@
-"""A stranger's audit of a credo log, through its public endpoints only.
+"""Checking a credo log from outside, through its public endpoints only: a stranger's audit
+of the whole log (`audit`), and a person's check of their own entries (`verify_export`).
 
 It reads the latest checkpoint and every entry bundle (C2SP tlog-tiles), recomputes the tree
 and checks the checkpoint's signature against it, checks every entry's signature and replays
@@ -11,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
+from credo.client.member import verified_entry
 from credo.errors import VerificationError
 from credo.ledger import standard_kinds
+from credo.ledger.entries import statement_of
 from credo.ledger.replay import replay_entries
 from credo.store import MEMORY, open_store
 from credo.tlog import (
@@ -26,6 +30,7 @@ from credo.tlog import (
     open_checkpoint,
     root_from_leaf_hashes,
 )
+from credo.vault import canonical_meta, meta_commitment
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,52 @@ def audit(
             )
         finally:
             scratch.close()
+
+
+@dataclass(frozen=True)
+class ExportCheck:
+    entries: int
+    opened: int
+    """How many of them the export could show the metadata of (the rest: none sealed)."""
+    checkpoint_size: int
+
+
+def verify_export(
+    export: dict[str, Any],
+    url: str,
+    log_vkey: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> ExportCheck:
+    """Check a person's export against the log: every entry it lists is in the log under a
+    checkpoint signed by the log's key (RFC 9162 inclusion proof), is the kind the export
+    says, and carries the commitment of the metadata the export shows; raise
+    `VerificationError` on the first that does not."""
+    entries = export.get("entries")
+    if not isinstance(entries, list):
+        raise VerificationError("the export lists no entries")
+    with httpx.Client(base_url=url.rstrip("/"), timeout=60, transport=transport) as http:
+        verifier = NoteVerifier.from_vkey(log_vkey or _get(http, "/log/vkey").decode().strip())
+        opened, size = 0, 0
+        for item in entries:
+            index = int(item["index"])
+            answer = http.get(f"/v1/entries/{index}")
+            if answer.status_code != 200:
+                raise VerificationError(f"entry {index}: the log answered {answer.status_code}")
+            logged = verified_entry(answer.json(), index, verifier)
+            size = max(size, logged.size)
+            statement = statement_of(logged.entry)
+            if statement["kind"] != item["kind"]:
+                raise VerificationError(
+                    f"entry {index} is a {statement['kind']}, not {item['kind']}"
+                )
+            if item.get("metadata") is not None:
+                plaintext = canonical_meta(item["metadata"])
+                if meta_commitment(plaintext) != statement["body"].get("commitment"):
+                    raise VerificationError(
+                        f"entry {index}: the export's metadata does not match its commitment"
+                    )
+                opened += 1
+    return ExportCheck(len(entries), opened, size)
 
 
 def _entries(http: httpx.Client, size: int) -> Iterator[tuple[int, bytes]]:

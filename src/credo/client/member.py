@@ -55,6 +55,16 @@ class LoggedEntry:
     checkpoint: str
 
 
+def verified_entry(got: dict[str, Any], index: int, verifier: NoteVerifier) -> LoggedEntry:
+    """The entry in an answer of ``GET /v1/entries/{index}``, once its inclusion proof and
+    the checkpoint's signature check out here; raises `VerificationError` otherwise."""
+    entry = base64.b64decode(got["entry"])
+    checkpoint = open_checkpoint(got["checkpoint"].encode(), verifier)
+    proof = [base64.b64decode(h) for h in got["proof"]]
+    verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
+    return LoggedEntry(index, entry, checkpoint.size, got["checkpoint"])
+
+
 class MemberClient:
     """A member's client: its id, its private key and a server's URL.
 
@@ -131,12 +141,7 @@ class MemberClient:
         """The entry at ``index``, after checking here that it is in a checkpoint signed by
         the log's key (RFC 9162 inclusion proof, C2SP signed note); raises
         `VerificationError` otherwise."""
-        got = self._json("GET", f"/v1/entries/{index}")
-        entry = base64.b64decode(got["entry"])
-        checkpoint = open_checkpoint(got["checkpoint"].encode(), self._verifier())
-        proof = [base64.b64decode(h) for h in got["proof"]]
-        verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
-        return LoggedEntry(index, entry, checkpoint.size, got["checkpoint"])
+        return verified_entry(self._json("GET", f"/v1/entries/{index}"), index, self._verifier())
 
     # -- people's data ------------------------------------------------------------------
 

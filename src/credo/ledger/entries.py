@@ -30,3 +30,9 @@ def envelope_json(env: Envelope) -> dict[str, Any]:
 
 def public_key_b64(key: MemberKey) -> str:
     return base64.b64encode(key.public_key).decode()
+
+
+def statement_of(envelope: bytes) -> dict[str, Any]:
+    """The statement inside a stored DSSE envelope (bytes the log has already checked)."""
+    statement: dict[str, Any] = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
+    return statement

@@ -14,7 +14,6 @@ call naming somebody credo does not know looks, on the log and in its answer, li
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import re
@@ -35,7 +34,7 @@ from credo.errors import (
 from credo.ledger.categories import check_categories, check_purpose, check_recordable
 from credo.ledger.categories import refuse_biometric as _refuse_biometric
 from credo.ledger.dsse import payload_type_for, sign_envelope
-from credo.ledger.entries import envelope_json, make_payload
+from credo.ledger.entries import envelope_json, make_payload, statement_of
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import SEALED
 from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
@@ -131,12 +130,6 @@ def _hex32(value: object, what: str, code: str = "bad_id") -> str:
     if not isinstance(value, str) or not _HEX32.match(value):
         raise InputError(f"a {what} is 32 lowercase hex characters", code=code)
     return value
-
-
-def statement_of(envelope: bytes) -> dict[str, Any]:
-    """The statement inside a stored DSSE envelope (the log's own bytes, already checked)."""
-    statement: dict[str, Any] = json.loads(base64.b64decode(json.loads(envelope)["payload"]))
-    return statement
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
+from credo.api.problems import problem
 from credo.api.schemas import signed_body, signed_responses
 from credo.errors import PermissionDenied
 from credo.services import scores as service
@@ -38,25 +40,28 @@ class Eligibility(BaseModel):
 @router.post(
     "/{benefit_id}/eligibility",
     openapi_extra=signed_body(EligibilityRequest),
-    responses=signed_responses(
-        403,
-        404,
-        409,
-        422,
-        notes={
-            403: "not this benefit's provider (the question is logged), or no such benefit in "
-            "the rules in force (unknown_benefit)",
-            404: "no rules document has been adopted yet (no_rules)",
-            409: "the log refused the question's entry on a conflict; retry",
-            422: "the benefit id is over 64 characters, or the log refused the entry",
-        },
-    ),
+    responses={
+        200: {"model": Eligibility, "description": "the answer (the question is logged)"},
+        **signed_responses(
+            403,
+            404,
+            409,
+            422,
+            notes={
+                403: "not this benefit's provider (the question is logged), or no such benefit in "
+                "the rules in force (unknown_benefit)",
+                404: "no rules document has been adopted yet (no_rules)",
+                409: "the log refused the question's entry on a conflict; retry",
+                422: "the benefit id is over 64 characters, or the log refused the entry",
+            },
+        ),
+    },
 )
 def eligibility(
     who: MemberDep,
     people: PeopleDep,
     benefit_id: str = Path(max_length=64, examples=["bike-deposit-free"]),
-) -> Eligibility:
+) -> Response:
     """Is this person eligible for the benefit? Yes or no; never the score or the records."""
     req = parse_body(EligibilityRequest, who.body)
     rules, _ = service.rules_in_force(people.store)
@@ -68,7 +73,7 @@ def eligibility(
     ref = people.known(req.national_id)
     prog = Programme(people)
     if benefit.provider != who.member.id:
-        prog.log_benefit_check(
+        index = prog.log_benefit_check(
             who.member.id,
             ref,
             benefit.id,
@@ -77,11 +82,16 @@ def eligibility(
             "not_provider",
             who.request_digest,
         )
-        raise PermissionDenied(
-            f"only {benefit.provider!r} may ask about {benefit.id!r}", code="not_provider"
+        return problem(
+            403,
+            "not_provider",
+            f"only {benefit.provider!r} may ask about {benefit.id!r}; the question is on the "
+            f"log at index {index}",
+            access_index=index,
         )
     eligible = ref is not None and service.is_eligible(people.store, ref, benefit.id)
     index = prog.log_benefit_check(
         who.member.id, ref, benefit.id, benefit.context, True, "ok", who.request_digest
     )
-    return Eligibility(benefit=benefit.id, eligible=eligible, access_index=index)
+    answer = Eligibility(benefit=benefit.id, eligible=eligible, access_index=index)
+    return JSONResponse(answer.model_dump(mode="json"))
