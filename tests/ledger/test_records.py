@@ -11,6 +11,7 @@ import pytest
 from credo.errors import EntryRejected, InputError, NotFound, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
+from credo.ledger.entries import statement_of
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import Node
 from credo.services.people import PayloadTooLarge, People
@@ -171,8 +172,23 @@ def test_direct_submission_is_checked_by_the_handler(ledger: Node) -> None:
 
 
 def test_rebuild_reproduces_people_state(people: People, ledger: Node) -> None:
-    _put(people, "bank", "finance", "loan.repaid", {"a": 1})
+    record_id = _put(people, "bank", "finance", "loan.repaid", {"a": 1})
+    ref = people.vault.subject_ref(NID)
+    assert ref is not None
+    entries = ledger.store.entries_of(ref)
     people.erase(NID)
+    assert ledger.store.get_record(record_id) is None  # what the ledger held is gone
+    assert ledger.store.is_subject_erased(ref)
+    erased = ledger.store.entries_of(ref)
+    assert erased[: len(entries)] == entries  # the entries stay, verifiable, unreadable:
+    for index in entries:
+        statement = statement_of(ledger.store.read_entries(index, 1)[0])
+        body = statement["body"]
+        got = ledger.vault.open_meta(
+            statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
+        )
+        assert got is not None
+        assert (got.subject, got.plaintext) == (ref, None)
     before = ledger.store.dump_state()
     rebuild(ledger.store, opener=ledger.vault)
     assert ledger.store.dump_state() == before

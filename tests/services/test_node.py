@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from credo.errors import InputError
 from credo.services.node import ENTRY_FORMAT, DataDir, Node, init_consortium
 

@@ -71,7 +71,7 @@ def _seed_people(ledger: Node) -> None:
 
     from credo.ledger.keys import MemberKey
     from credo.services import scores as service
-    from credo.services.people import People
+    from credo.services.people import People, ReadRequest
     from credo.services.programme import Programme
 
     people = People.open(ledger)
@@ -92,13 +92,25 @@ def _seed_people(ledger: Node) -> None:
         prog.open_dispute(
             "GB-QQ123456C", first_record["GB-QQ123456C"], "I never opened this account."
         )
-        people.grant_consent(
+        consent, _ = people.grant_consent(
             "TH-1103700012345",
             "first-bank",
             "credit_assessment",
             ["finance", "utilities"],
             (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
+        digest = "sha256:" + hashlib.sha256(b"demo request").hexdigest()
+        for basis in (consent, "0" * 32):  # a read under the consent, and one refused
+            people.read(
+                ReadRequest(
+                    "first-bank",
+                    "TH-1103700012345",
+                    "credit_assessment",
+                    ("consent", basis),
+                    ("finance",),
+                    digest,
+                )
+            )
     finally:
         people.close()
 

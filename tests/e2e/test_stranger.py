@@ -1,0 +1,127 @@
+"""The stranger: someone with nothing but the demo's public endpoints learns nothing about
+any person from its log, and can still check all of it. A person, given their own export,
+checks their entries against the same log from outside; an erased person's entries stay in
+the log, verifiable and unreadable."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from credo.cli.demo import seed_demo
+from credo.ledger.kinds import PERSONAL_KINDS
+from credo.tlog import TILE_WIDTH, NoteVerifier, decode_entry_bundle, entries_path, open_checkpoint
+from tests.e2e._server import Server
+
+TOKEN = re.compile(rb"[A-Za-z0-9+/=_-]{16,}")
+SPECIAL = re.compile(
+    rb"health|medical|biometric|religion|religious|ethnic|political|criminal|trade.?union|\bsex",
+    re.IGNORECASE,
+)
+PERSON = "TH-1103700012345"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("stranger") / "demo"
+    seed_demo(root).close()
+    server = Server(root, root.parent / "server.log", workers=0)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def _public_log(url: str) -> list[bytes]:
+    """Every entry, as a stranger reads it: the checkpoint, then the entry bundles (tiles)."""
+    with httpx.Client(base_url=url, timeout=30) as http:
+        vkey = http.get("/log/vkey").text.strip()
+        checkpoint = open_checkpoint(
+            http.get("/log/checkpoint").content, NoteVerifier.from_vkey(vkey)
+        )
+        entries: list[bytes] = []
+        for tile in range((checkpoint.size + TILE_WIDTH - 1) // TILE_WIDTH):
+            width = min(TILE_WIDTH, checkpoint.size - tile * TILE_WIDTH)
+            answer = http.get("/log/" + entries_path(tile, width))
+            assert answer.status_code == 200
+            entries += decode_entry_bundle(answer.content)
+    assert len(entries) == checkpoint.size
+    return entries
+
+
+def _statement(entry: bytes) -> dict[str, object]:
+    statement: dict[str, object] = json.loads(base64.b64decode(json.loads(entry)["payload"]))
+    return statement
+
+
+def test_no_value_recurs_in_two_personal_entries_and_no_special_category_shows(
+    demo: Server,
+) -> None:
+    entries = _public_log(demo.url)
+    personal = [e for e in entries if _statement(e)["kind"] in PERSONAL_KINDS]
+    kinds = {_statement(e)["kind"] for e in personal}
+    assert len(personal) >= 60
+    assert {
+        "record.put",
+        "consent.grant",
+        "access.read",
+        "programme.enrol",
+        "dispute.open",
+    } <= kinds
+    seen: dict[bytes, int] = {}
+    for n, entry in enumerate(personal):
+        env = json.loads(entry)
+        # everything but the signer's key id and the payload type, which name a member and a kind
+        public = json.dumps(_statement(entry)["body"]).encode()
+        public += b" " + " ".join(s["sig"] for s in env["signatures"]).encode()
+        for token in set(TOKEN.findall(public)):
+            assert token not in seen, f"{token!r} is in personal entries {seen[token]} and {n}"
+            seen[token] = n
+    for entry in entries:  # anywhere in the log, in clear: the envelope and its statement
+        clear = entry + json.dumps(_statement(entry)).encode()
+        assert not SPECIAL.search(clear), SPECIAL.search(clear)
+
+
+def test_a_stranger_verifies_the_whole_log_through_the_public_endpoints(demo: Server) -> None:
+    done = subprocess.run(
+        ["credo", "verify", "--url", demo.url], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    size = len(_public_log(demo.url))
+    assert re.fullmatch(
+        rf"OK: {size} entries, \d+ members \(as a stranger: people's entries sealed\); "
+        r"root [0-9a-f]{64}\n",
+        done.stdout,
+    ), done.stdout
+
+
+def test_a_person_checks_their_own_entries_against_the_log(demo: Server, tmp_path: Path) -> None:
+    export = subprocess.run(
+        ["credo", "person", "export", "--data", str(demo.data), "--national-id", PERSON],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert export.returncode == 0, export.stderr
+    doc = json.loads(export.stdout)
+    assert len(doc["entries"]) >= 6
+    assert all(e["metadata"] is not None for e in doc["entries"])
+    path = tmp_path / "export.json"
+    path.write_text(export.stdout)
+    check = ["credo", "person", "verify", "--export", str(path), "--url", demo.url]
+    done = subprocess.run(check, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"OK: {len(doc['entries'])} entries in the log")
+    doc["entries"][0]["metadata"]["salt"] = "0" * 32  # the export says something else
+    path.write_text(json.dumps(doc))
+    done = subprocess.run(check, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "does not match its commitment" in " ".join(done.stderr.split())
