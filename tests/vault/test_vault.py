@@ -221,3 +221,11 @@ def test_connection_pragmas(vault: Vault) -> None:
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_seal_for_reserves_and_seals_in_one_go(vault: Vault) -> None:
+    ref, sealed = vault.seal_for("AB-1234-5678", b"payload", b"ctx")
+    assert vault.subject_ref("AB-1234-5678") == ref
+    assert vault.unseal(ref, sealed.record_key, sealed.commitment, b"ctx") == b"payload"
+    again, _ = vault.seal_for("ab 1234 5678", b"other", b"ctx")
+    assert again == ref  # the same person, normalised

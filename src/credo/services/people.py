@@ -238,8 +238,7 @@ class People:
             raise InputError(
                 f"record {amends} is about another person", code="record_other_subject"
             )
-        ref = self.vault.ensure_subject(national_id)
-        sealed = self.vault.seal(ref, data, record_context(category, member_id))
+        ref, sealed = self.vault.seal_for(national_id, data, record_context(category, member_id))
         meta: dict[str, Any] = {
             "type": type_,
             "effective_at": when,

@@ -205,15 +205,18 @@ class Vault:
         """
         lookup = self._master.lookup(normalize_national_id(national_id))
         with self._transaction("creating a subject") as conn:
-            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
-            if row is not None:
-                return str(row[0])
-            ref = secrets.token_hex(16)
-            wrapped = self._master.wrap_data_key(ref, secrets.token_bytes(KEY_BYTES))
-            conn.execute(
-                "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
-                (ref, lookup, wrapped),
-            )
+            return self._ensure(conn, lookup)
+
+    def _ensure(self, conn: sqlite3.Connection, lookup: bytes) -> str:
+        row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
+        if row is not None:
+            return str(row[0])
+        ref = secrets.token_hex(16)
+        wrapped = self._master.wrap_data_key(ref, secrets.token_bytes(KEY_BYTES))
+        conn.execute(
+            "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
+            (ref, lookup, wrapped),
+        )
         return ref
 
     def is_erased(self, ref: str) -> bool:
@@ -293,15 +296,28 @@ class Vault:
         check_hex_id(ref, "subject ref", "bad_subject_ref")
         _check_payload(payload)
         _check_context(context)
-        record_key = secrets.token_hex(16)
         with self._transaction("sealing a record") as conn:
-            data_key = self._data_key(conn, ref)
-            ad = _sealing.record_ad(ref, record_key, context)
-            blob, commitment = _sealing.seal_record(data_key, ad, payload)
-            conn.execute(
-                "INSERT INTO records (record_key, ref, blob) VALUES (?, ?, ?)",
-                (record_key, ref, blob),
-            )
+            return self._seal(conn, ref, payload, context)
+
+    def seal_for(self, national_id: str, payload: bytes, context: bytes) -> tuple[str, Sealed]:
+        """`ensure_subject` and `seal` in one transaction (one wait for the disk, not two):
+        the person's ref, and where their new payload lives."""
+        lookup = self._master.lookup(normalize_national_id(national_id))
+        _check_payload(payload)
+        _check_context(context)
+        with self._transaction("sealing a record") as conn:
+            ref = self._ensure(conn, lookup)
+            return ref, self._seal(conn, ref, payload, context)
+
+    def _seal(self, conn: sqlite3.Connection, ref: str, payload: bytes, context: bytes) -> Sealed:
+        record_key = secrets.token_hex(16)
+        data_key = self._data_key(conn, ref)
+        ad = _sealing.record_ad(ref, record_key, context)
+        blob, commitment = _sealing.seal_record(data_key, ad, payload)
+        conn.execute(
+            "INSERT INTO records (record_key, ref, blob) VALUES (?, ?, ?)",
+            (record_key, ref, blob),
+        )
         return Sealed(record_key=record_key, commitment=commitment)
 
     def unseal(self, ref: str, record_key: str, commitment: str, context: bytes) -> bytes:
