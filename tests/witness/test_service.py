@@ -261,3 +261,31 @@ def test_same_size_resubmission_is_recosigned(witness: Witness, log: FakeLog) ->
     assert again.startswith(b"\xe2\x80\x94 witness.test/w1 ")
     with pytest.raises(VerificationError):
         witness.add_checkpoint(log.body(5, 6, proof=[]))
+
+
+def test_unproven_evidence_is_capped(
+    witness: Witness, log: FakeLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anyone can pair the log's real checkpoints with wrong proofs: those rows are capped."""
+    monkeypatch.setattr("credo.witness.service.MAX_UNPROVEN_EVIDENCE", 2)
+    witness.add_checkpoint(log.body(0, 5))
+    for size in (6, 7, 8):
+        with pytest.raises(VerificationError):
+            witness.add_checkpoint(log.body(5, size, proof=[b"\x01" * 32]))
+    assert [e.note for e in witness.store.evidence()] == [log.checkpoint(6), log.checkpoint(7)]
+
+
+def test_cosignature_times_never_go_back(tmp_path: Path) -> None:
+    now = [2000.0]
+    store = WitnessStore(tmp_path / "w.db")
+    w = Witness(WITNESS_SIGNER, {ORIGIN: [LOG_SIGNER.verifier()]}, store, clock=lambda: now[0])
+    log = FakeLog(6)
+
+    def stamp(line: bytes) -> int:
+        sig = parse_note(b"x\n\n" + line).signatures[0]
+        return Cosignature.from_note_signature(sig).timestamp
+
+    assert stamp(w.add_checkpoint(log.body(0, 3))) == 2000
+    now[0] = 1000.0  # the clock steps back
+    assert stamp(w.add_checkpoint(log.body(3, 6))) == 2000
+    store.close()

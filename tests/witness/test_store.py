@@ -86,3 +86,12 @@ def test_store_errors_are_credo_errors(tmp_path: Path) -> None:
     (tmp_path / "not-a-db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
         WitnessStore(tmp_path / "not-a-db")
+
+
+def test_evidence_cap(tmp_path: Path) -> None:
+    store = WitnessStore(tmp_path / "w.db")
+    kept = [store.add_evidence(ORIGIN, "r", 1, b"n%d" % i, b"q", None, cap=3) for i in range(5)]
+    assert kept == [True, True, True, False, False]
+    assert store.add_evidence(ORIGIN, "other", 1, b"n9", b"q", None, cap=3)  # per reason
+    assert store.add_evidence(ORIGIN, "r", 1, b"n9", b"q", None)  # no cap: always kept
+    store.close()

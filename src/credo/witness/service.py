@@ -26,7 +26,9 @@ as evidence (`WitnessStore.add_evidence`), with the reason:
   tree's; no tree has it.
 - ``consistency_proof_failed``: the proof from what the witness cosigned does not verify. On
   its own not proof of a fork (the client may have sent a wrong proof); a monitor can check
-  the checkpoint against the log's tiles.
+  the checkpoint against the log's tiles. The first ``MAX_UNPROVEN_EVIDENCE`` per log are kept.
+
+Each note is kept once per reason, however often it is shown.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ MAX_BODY = 128 * 1024  # a checkpoint with 16 post-quantum signatures fits comfo
 _OLD = re.compile(rb"old (0|[1-9][0-9]{0,19})\n")
 _MAX_SIZE = 2**64 - 1
 _SWAP_ATTEMPTS = 1000
+MAX_UNPROVEN_EVIDENCE = 1000  # consistency_proof_failed rows kept per log
 
 
 class OldSizeMismatch(Conflict):
@@ -185,7 +188,10 @@ class Witness:
         for _ in range(_SWAP_ATTEMPTS):
             latest = self.store.latest(cp.origin)
             self._check(req, cp, latest, body)
-            cosig = self.signer.cosign(signed.text, self._now())
+            # Never earlier than the last cosignature for this log: a clock stepping back
+            # must not date a larger tree before a statement about a smaller one.
+            stamp = max(self._now(), 0 if latest is None else latest.updated)
+            cosig = self.signer.cosign(signed.text, stamp)
             lines = [s.line() for s in signed.signatures] + [cosig.line()]
             note = (signed.text + "\n" + "".join(lines)).encode()
             new = Cosigned(cp.origin, cp.size, cp.root_hash, note, cosig.timestamp)
@@ -238,8 +244,18 @@ class Witness:
     def _evidence(
         self, reason: str, cp: Checkpoint, req: AddCheckpoint, body: bytes, latest: Cosigned | None
     ) -> None:
+        # A failed proof is not proof of a fork, and anyone can pair each of the log's real
+        # checkpoints with a wrong proof: those are capped. The other reasons need the log to
+        # have signed a fork, so there are never more than it signed.
+        cap = MAX_UNPROVEN_EVIDENCE if reason == "consistency_proof_failed" else None
         self.store.add_evidence(
-            cp.origin, reason, self._now(), req.note, body, None if latest is None else latest.note
+            cp.origin,
+            reason,
+            self._now(),
+            req.note,
+            body,
+            None if latest is None else latest.note,
+            cap=cap,
         )
 
     def checkpoint_for(self, digest: str) -> bytes:

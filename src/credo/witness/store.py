@@ -171,16 +171,34 @@ class WitnessStore:
         note: bytes,
         request: bytes,
         cosigned: bytes | None,
+        *,
+        cap: int | None = None,
     ) -> bool:
         """Keep a refused checkpoint; False if the same note was already kept for the same
-        reason (so replaying one signed checkpoint cannot fill the disk)."""
+        reason (so replaying one signed checkpoint cannot fill the disk), or if ``cap`` rows
+        for this log and reason are kept already."""
         digest = hashlib.sha256(note).digest()
+        limit = -1 if cap is None else cap
         with _translate("keeping evidence"):
             cur = self._conn().execute(
                 "INSERT INTO evidence (origin, reason, received, note, note_sha256, request,"
-                " cosigned) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " cosigned) SELECT ?, ?, ?, ?, ?, ?, ?"
+                " WHERE ? < 0"
+                " OR (SELECT count(*) FROM evidence WHERE origin = ? AND reason = ?) < ?"
                 " ON CONFLICT (origin, reason, note_sha256) DO NOTHING",
-                (origin, reason, received, note, digest, request, cosigned),
+                (
+                    origin,
+                    reason,
+                    received,
+                    note,
+                    digest,
+                    request,
+                    cosigned,
+                    limit,
+                    origin,
+                    reason,
+                    limit,
+                ),
             )
         return cur.rowcount == 1
 
