@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from credo.errors import CredoError, InputError, VerificationError
 from credo.tlog.checkpoint import Checkpoint
@@ -289,3 +291,52 @@ def test_cosignature_times_never_go_back(tmp_path: Path) -> None:
     now[0] = 1000.0  # the clock steps back
     assert stamp(w.add_checkpoint(log.body(3, 6))) == 2000
     store.close()
+
+
+_FUZZ_LOG = FakeLog(12)
+_FUZZ_BODIES = [_FUZZ_LOG.body(0, 5), _FUZZ_LOG.body(5, 9), _FUZZ_LOG.body(5, 5)]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    base=st.sampled_from(_FUZZ_BODIES),
+    edits=st.lists(
+        st.tuples(
+            st.integers(min_value=0),
+            st.sampled_from(["flip", "insert", "delete"]),
+            st.binary(min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_mangled_bodies_are_4xx_never_a_crash(
+    witness: Witness, base: bytes, edits: list[tuple[int, str, bytes]]
+) -> None:
+    """Any mangling of valid bodies is answered by a 4xx error or a cosignature (a change
+    the checks do not see, such as one in an ignored unknown signature): never anything
+    else, and never a cosignature for a checkpoint the log did not sign."""
+    if witness.store.latest(ORIGIN) is None:
+        witness.add_checkpoint(_FUZZ_LOG.body(0, 5))
+    body = bytearray(base)
+    for pos, op, data in edits:
+        i = pos % (len(body) + 1)
+        if op == "flip" and i < len(body):
+            body[i] ^= data[0] or 1
+        elif op == "insert":
+            body[i:i] = data
+        elif op == "delete":
+            del body[i : i + len(data)]
+    status = 200
+    try:
+        witness.add_checkpoint(bytes(body))
+    except CredoError as exc:
+        status = exc.status
+    assert status == 200 or 400 <= status < 500
+    if status == 200:
+        stored = witness.store.latest(ORIGIN)
+        assert stored is not None
+        cp = Checkpoint.from_text(parse_note(stored.note).text)
+        assert cp.root_hash == _FUZZ_LOG.root(cp.size)
