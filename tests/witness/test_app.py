@@ -304,7 +304,18 @@ def test_evidence_endpoint_pages_and_validates(witness: Witness, client: TestCli
     assert e["checkpoint"].encode() == FORK.checkpoint(5)
     assert parse_note(e["cosigned"].encode()).text == Checkpoint(ORIGIN, 5, LOG.root(5)).to_text()
     assert client.get("/evidence", params={"after": e["id"]}).json() == {"evidence": []}
-    for params in ({"after": -1}, {"limit": 0}, {"limit": 101}, {"after": "x"}):
+    mine = client.get("/evidence", params={"origin_hash": e["origin_hash"]}).json()
+    assert mine == {"evidence": items}
+    other = hashlib.sha256(b"log.test/unknown").hexdigest()
+    assert client.get("/evidence", params={"origin_hash": other}).json() == {"evidence": []}
+    bad: list[dict[str, str | int]] = [
+        {"after": -1},
+        {"limit": 0},
+        {"limit": 101},
+        {"after": "x"},
+        {"origin_hash": "ABC"},
+    ]
+    for params in bad:
         r = client.get("/evidence", params=params)
         assert (r.status_code, r.json()["code"]) == (422, "bad_request")
 

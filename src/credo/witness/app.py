@@ -7,8 +7,9 @@
 - ``GET /<origin hash>/checkpoint``: the latest cosigned checkpoint of a log, with the log's
   signatures the witness verified and its own cosignature (the spec's monitor retrieval);
   the origin hash is the lowercase hex SHA-256 of the origin line. 404 before the first.
-- ``GET /evidence?after=ID&limit=N``: the checkpoints the witness refused because they
-  conflict with what it cosigned, oldest first, as JSON (see `credo.witness.service`).
+- ``GET /evidence?after=ID&limit=N[&origin_hash=H]``: the checkpoints the witness refused
+  because they conflict with what it cosigned, oldest first, as JSON (see
+  `credo.witness.service`); with ``origin_hash``, one log's only.
 
 Nothing here decides anything: every check is `Witness.add_checkpoint`'s.
 """
@@ -59,7 +60,12 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _evidence_json(witness: Witness, after: int, limit: int) -> list[dict[str, Any]]:
+def _evidence_json(
+    witness: Witness, after: int, limit: int, digest: str | None
+) -> list[dict[str, Any]]:
+    origin = None if digest is None else witness.origin_for(digest)
+    if digest is not None and origin is None:
+        return []  # not a log this witness follows
     return [
         {
             "id": e.id,
@@ -71,7 +77,7 @@ def _evidence_json(witness: Witness, after: int, limit: int) -> list[dict[str, A
             "cosigned": None if e.cosigned is None else e.cosigned.decode("utf-8", "replace"),
             "request": e.request.decode("utf-8", "replace"),
         }
-        for e in witness.store.evidence(after=after, limit=limit)
+        for e in witness.store.evidence(after=after, limit=limit, origin=origin)
     ]
 
 
@@ -136,8 +142,11 @@ def create_witness_app(witness: Witness) -> FastAPI:
     async def evidence(
         after: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=100)] = 100,
+        origin_hash: Annotated[
+            str | None, Query(pattern="^[0-9a-f]{64}$", description="only this log's")
+        ] = None,
     ) -> JSONResponse:
-        items = await run_in_threadpool(_evidence_json, witness, after, limit)
+        items = await run_in_threadpool(_evidence_json, witness, after, limit, origin_hash)
         return JSONResponse({"evidence": items})
 
     @app.get(

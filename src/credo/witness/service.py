@@ -258,6 +258,10 @@ class Witness:
             cap=cap,
         )
 
+    def origin_for(self, digest: str) -> str | None:
+        """The origin of the followed log whose origin hashes to ``digest``, if any."""
+        return self._by_hash.get(digest)
+
     def checkpoint_for(self, digest: str) -> bytes:
         """The latest cosigned note for the log whose origin hashes to ``digest``."""
         origin = self._by_hash.get(digest)
