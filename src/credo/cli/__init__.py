@@ -18,6 +18,7 @@ from credo.cli import (
     person,
     programme,
     record,
+    witness,
 )
 from credo.cli._common import console_err
 from credo.errors import CredoError, VerificationError
@@ -42,6 +43,7 @@ app.add_typer(person.app, name="person")
 app.add_typer(consent.app, name="consent")
 demo.register(app)
 member_cmds.register(app)
+witness.register(app)
 
 
 def main() -> None:

@@ -46,6 +46,23 @@ def check_name(name: str) -> None:
         raise InputError(f"invalid key name {name!r}")
 
 
+def split_vkey(vkey: str) -> tuple[str, bytes, bytes]:
+    """Split a verifier key ``<name>+<hex key id>+<base64(type || key)>`` (C2SP signed-note).
+
+    Returns the name, the 4-byte key ID and the decoded ``type || key`` bytes; checking the
+    type, the key and that the ID matches them is the caller's, who knows the type.
+    """
+    name, _, rest = vkey.partition("+")
+    hex_id, _, key64 = rest.partition("+")
+    check_name(name)
+    if not _HEX8.fullmatch(hex_id):
+        raise InputError(f"verifier key {vkey!r}: key ID must be 8 lowercase hex digits")
+    raw = _b64decode(key64, f"verifier key {vkey!r}")
+    if not raw:
+        raise InputError(f"verifier key {vkey!r}: no signature type or key")
+    return name, bytes.fromhex(hex_id), raw
+
+
 def key_id(name: str, public_key: bytes) -> bytes:
     """The 4-byte key ID: SHA-256(name || "\\n" || 0x01 || key)[:4] (C2SP signed-note)."""
     return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()[:4]
@@ -106,15 +123,11 @@ class NoteVerifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> NoteVerifier:
         """Parse ``<name>+<hex key id>+<base64(0x01 || key)>`` strictly (C2SP signed-note)."""
-        name, _, rest = vkey.partition("+")
-        hex_id, _, key64 = rest.partition("+")
-        if not _HEX8.fullmatch(hex_id):
-            raise InputError(f"verifier key {vkey!r}: key ID must be 8 lowercase hex digits")
-        raw = _b64decode(key64, f"verifier key {vkey!r}")
+        name, kid, raw = split_vkey(vkey)
         if len(raw) != 33 or raw[0] != ALG_ED25519:
             raise InputError(f"verifier key {vkey!r}: not an Ed25519 key (0x01 and 32 bytes)")
         verifier = cls(name, raw[1:])
-        if verifier.key_id.hex() != hex_id:
+        if verifier.key_id != kid:
             raise InputError(f"verifier key {vkey!r}: key ID does not match name and key")
         return verifier
 
