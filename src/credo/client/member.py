@@ -21,11 +21,13 @@ from credo.errors import (
     NotFound,
     PermissionDenied,
     StoreError,
+    VerificationError,
 )
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
 from credo.tlog import NoteVerifier, leaf_hash, open_checkpoint, verify_inclusion
+from credo.vault import meta_commitment
 
 _ERRORS: dict[int, type[CredoError]] = {
     400: InputError,
@@ -122,12 +124,24 @@ class MemberClient:
         path = _PREPARE_PATHS.get(kind)
         if path is None:
             raise InputError(f"the server prepares no {kind!r} entries", code="bad_kind")
-        return self._sign_prepared(self.signed("POST", path, metadata))
+        return self._sign_prepared(self.signed("POST", path, metadata), metadata)
 
-    def _sign_prepared(self, prepared: dict[str, Any]) -> Submitted:
-        env = sign_envelope(
-            prepared["payloadType"], base64.b64decode(prepared["payload"]), [self.key]
-        )
+    def _sign_prepared(self, prepared: dict[str, Any], asked: dict[str, Any]) -> Submitted:
+        """Sign what the server sealed, once it is what was asked for: the statement is of
+        this member, and its commitment is over metadata holding every value asked for."""
+        payload = base64.b64decode(prepared["payload"])
+        statement = json.loads(payload)
+        metadata = prepared["metadata"].encode()
+        meta = json.loads(metadata)
+        if (
+            statement.get("by") != self.member
+            or meta_commitment(metadata) != statement.get("body", {}).get("commitment")
+            or any(meta.get(k) != v for k, v in asked.items())
+        ):
+            raise VerificationError(
+                "the server's prepared entry is not what was asked for", code="bad_prepared"
+            )
+        env = sign_envelope(prepared["payloadType"], payload, [self.key])
         return self.submit_envelope(envelope_json(env))
 
     def attest(self, document: bytes, doc_type: str, note: str = "") -> Submitted:
@@ -164,7 +178,10 @@ class MemberClient:
         if effective_at is not None:
             body["effective_at"] = effective_at
         prepared = self.signed("POST", "/v1/records/prepare", body)
-        return str(prepared["record_id"]), self._sign_prepared(prepared)
+        asked = {"category": category, "type": type_} | (
+            {} if effective_at is None else {"effective_at": effective_at}
+        )
+        return str(prepared["record_id"]), self._sign_prepared(prepared, asked)
 
     def read(
         self, national_id: str, purpose: str, basis: tuple[str, str], categories: list[str]

@@ -68,6 +68,9 @@ class Prepared:
     record_id: str | None
     payload_type: str
     payload: bytes
+    metadata: bytes
+    """The sealed metadata's plaintext: the member checks the entry's commitment against it
+    before signing what it cannot read."""
 
 
 MEMBER_PREPARED = ("record.retract", "dispute.answer")
@@ -256,10 +259,10 @@ class People:
     def _prepared(
         self, kind: str, ref: str, member_id: str, meta: dict[str, Any], record_id: str | None
     ) -> Prepared:
-        body = self.sealed_body(ref, kind, member_id, meta)
-        return Prepared(
-            kind, record_id, payload_type_for(kind), make_payload(kind, member_id, body)
-        )
+        sealed = self.vault.seal_meta(ref, kind, member_id, meta)
+        body = {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
+        payload = make_payload(kind, member_id, body)
+        return Prepared(kind, record_id, payload_type_for(kind), payload, sealed.plaintext)
 
     def prepare_entry(self, member_id: str, kind: str, meta: dict[str, Any]) -> Prepared:
         """Seal a member's retraction of its record or answer to a dispute about one.

@@ -73,6 +73,8 @@ class SealedMeta:
     tag: str
     sealed: str
     commitment: str
+    plaintext: bytes
+    """What was sealed (canonical JSON with its salt): the commitment is over these bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +257,10 @@ class Vault:
         tag = self._master.entry_tag(subject)
         blob = _sealing.seal_meta(data_key, _sealing.meta_ad(kind, by, tag), plaintext)
         return SealedMeta(
-            tag, base64.b64encode(blob).decode("ascii"), _sealing.meta_commitment(plaintext)
+            tag,
+            base64.b64encode(blob).decode("ascii"),
+            _sealing.meta_commitment(plaintext),
+            plaintext,
         )
 
     def open_meta(

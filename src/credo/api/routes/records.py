@@ -49,6 +49,7 @@ class PreparedRecord(BaseModel):
     record_id: str | None  # the member's handle on its record; on the log only sealed
     payloadType: str
     payload: str  # base64 of the exact payload bytes to sign
+    metadata: str  # the sealed metadata's plaintext; SHA-256 of "credo-meta-v1\0" + it = commitment
 
 
 @router.post(
@@ -91,6 +92,7 @@ def _answer(prepared: Prepared) -> PreparedRecord:
         record_id=prepared.record_id,
         payloadType=prepared.payload_type,
         payload=base64.b64encode(prepared.payload).decode(),
+        metadata=prepared.metadata.decode(),
     )
 
 
