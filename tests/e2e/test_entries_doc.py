@@ -1,5 +1,5 @@
 """docs/entries.md's worked examples, run literally against a real server with a fresh
-member key: each gets its attestation accepted."""
+member key: each gets its entry accepted (two attestations, one sealed record)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from credo.ledger.entries import public_key_b64
+from credo.ledger.entries import public_key_b64, statement_of
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir, Node
 from tests.e2e._server import Server, make_consortium
@@ -42,7 +42,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str]]]:
             "name": "New Bank",
             "sector": "bank",
             "public_key": public_key_b64(key),
-            "roles": ["issuer"],
+            "roles": ["issuer", "recorder"],
         }
         node.submit_one("member.admit", node.operator, body)
     finally:
@@ -88,3 +88,22 @@ def test_the_shell_example_gets_an_attestation_accepted(
     srv, env = server
     index = _run(["bash", "-c", example("shell")], env, tmp_path)
     assert httpx.get(f"{srv.url}/v1/entries/{index}").json()["index"] == index
+
+
+def test_the_record_example_gets_a_sealed_record_accepted(
+    server: tuple[Server, dict[str, str]], tmp_path: Path
+) -> None:
+    srv, env = server
+    index = _run([sys.executable, "-c", example("record")], env, tmp_path)
+    node = Node(DataDir(srv.data))
+    try:
+        records = node.store.records_of(node.store.tag_subject(_tag(node, index)) or "")
+        assert [(r.member, r.category, r.put_idx) for r in records] == [
+            ("new-bank", "finance", index)
+        ]
+    finally:
+        node.close()
+
+
+def _tag(node: Node, index: int) -> str:
+    return str(statement_of(node.store.read_entries(index, 1)[0])["body"]["tag"])
