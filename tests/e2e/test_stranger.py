@@ -85,9 +85,21 @@ def test_no_value_recurs_in_two_personal_entries_and_no_special_category_shows(
         for token in set(TOKEN.findall(public)):
             assert token not in seen, f"{token!r} is in personal entries {seen[token]} and {n}"
             seen[token] = n
-    for entry in entries:  # anywhere in the log, in clear: the envelope and its statement
-        clear = entry + json.dumps(_statement(entry)).encode()
-        assert not SPECIAL.search(clear), SPECIAL.search(clear)
+    for entry in entries:  # anywhere in the log, in clear
+        assert not SPECIAL.search(_clear(entry)), SPECIAL.search(_clear(entry))
+
+
+def _clear(entry: bytes) -> bytes:
+    """What an entry says in clear: its payload type and statement, without the values that
+    are random bytes (signatures, key ids, and a personal entry's tag, seal and commitment,
+    in which a short word like "sex" turns up by chance)."""
+    statement = _statement(entry)
+    if statement["kind"] in PERSONAL_KINDS:
+        body = statement["body"]
+        assert isinstance(body, dict)
+        random_bytes = ("tag", "sealed", "commitment")
+        statement["body"] = {k: "" if k in random_bytes else v for k, v in body.items()}
+    return (json.loads(entry)["payloadType"] + json.dumps(statement)).encode()
 
 
 def test_a_stranger_verifies_the_whole_log_through_the_public_endpoints(demo: Server) -> None:
