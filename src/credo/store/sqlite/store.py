@@ -428,9 +428,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
     def cosignatures(self, size: int) -> list[bytes]:
         if not 0 <= size < _MAX_INT:
             return []
-        rows = self._rows(
-            "SELECT line FROM cosignatures WHERE size = ? ORDER BY witness", (size,)
-        )
+        rows = self._rows("SELECT line FROM cosignatures WHERE size = ? ORDER BY witness", (size,))
         return [bytes(r[0]) for r in rows]
 
     def iter_checkpoints(self) -> Iterator[CheckpointRow]:
