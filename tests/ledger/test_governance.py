@@ -196,6 +196,6 @@ def test_a_witness_policy_for_another_log_or_without_urls_is_refused(ledger: Nod
     assert refused.value.code == "bad_witness_policy"
     with pytest.raises(EntryRejected, match="needs an http"):
         propose(ledger, "w-2", "adopt_witness_policy", {"policy": _witness_policy(ledger, url="")})
+    bad = _witness_policy(ledger, url=" ftp://w.test")
     with pytest.raises(EntryRejected, match="needs an http"):
-        bad = _witness_policy(ledger, url=" ftp://w.test")
         propose(ledger, "w-3", "adopt_witness_policy", {"policy": bad})

@@ -2,8 +2,9 @@
 
 Adopting a rules document, admitting or retiring a member, adopting an access mandate and
 adopting the witness policy (C2SP tlog-policy: which witnesses cosign checkpoints, and the
-quorum clients require) are all proposals that take effect in the state transition of the vote that reaches the quorum,
-so a replay of the log adopts exactly what the consortium adopted.
+quorum clients require) are all proposals that take effect in the state transition of the
+vote that reaches the quorum, so a replay of the log adopts exactly what the consortium
+adopted.
 
 Two kinds of check: an action's state checks (is the member still there?) run on every
 apply, replays included, and a proposal they fail at adoption closes as failed; its policy
