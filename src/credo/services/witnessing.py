@@ -116,6 +116,7 @@ class Witnessing:
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="credo-witness")
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._round = threading.Lock()  # one round at a time: the thread's, or a caller's
         self._wake.set()  # the latest checkpoint may never have been witnessed
         self._thread = threading.Thread(target=self._run, name="credo-witnessing", daemon=True)
         self._thread.start()
@@ -153,6 +154,10 @@ class Witnessing:
     def witness_latest(self) -> bool | None:
         """One round: offer the latest checkpoint to each witness that has not cosigned it,
         keep the verified cosignatures; whether it meets the quorum now (None: no policy)."""
+        with self._round:
+            return self._witness_latest()
+
+    def _witness_latest(self) -> bool | None:
         policy = adopted_policy(self.store)
         note = self.store.latest_checkpoint()
         if policy is None or note is None:
