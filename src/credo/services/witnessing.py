@@ -12,8 +12,9 @@ and commits during the round only wake it again, so a witness sees at most one r
 time from this log, never a backlog. Each request carries the ``old N`` line of the size that
 witness last cosigned and the consistency proof from it (from the store's tiles); a 409
 tells the witness's real size (after a restart, or a lost answer), and the request is made
-again from there. While the latest checkpoint lacks its quorum, a round is retried every
-``retry`` seconds even without new commits, so quorum returns with the witnesses.
+again from there. While the latest checkpoint lacks its quorum (or no policy is adopted
+yet), a round is retried every ``retry`` seconds even without new commits, so quorum returns
+with the witnesses, and a policy adopted by another process is found.
 
 Nothing here is trusted by a client: each returned line is verified against the witness's
 key before it is kept, and clients verify every line again (`Policy.verify_log_checkpoint`).
@@ -149,7 +150,9 @@ class Witnessing:
             except Exception:
                 log.exception("a witnessing round failed")
                 met = False
-            behind = met is False
+            # Not met, or no policy yet: look again after ``retry`` seconds even without a
+            # commit here (`credo gov` or another process may adopt a policy, or append).
+            behind = met is not True
 
     def witness_latest(self) -> bool | None:
         """One round: offer the latest checkpoint to each witness that has not cosigned it,
