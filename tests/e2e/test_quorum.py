@@ -17,10 +17,11 @@ import httpx
 import pytest
 
 from credo.client import MemberClient
+from credo.client.audit import verify_export
 from credo.errors import VerificationError
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir
-from credo.tlog import Checkpoint, parse_note
+from credo.tlog import Checkpoint, parse_note, parse_policy
 from tests.conftest import ORIGIN
 from tests.e2e._server import Server, free_port, make_consortium, post_entries, signed_attestations
 
@@ -157,6 +158,11 @@ def append(log: Server, tag: str) -> int:
     return indexes[-1] + 1
 
 
+def export(index: int) -> dict[str, object]:
+    """The least export `verify_export` checks: one entry and its kind, no metadata."""
+    return {"entries": [{"index": index, "kind": "attestation.issue"}]}
+
+
 def reader(log: Server) -> MemberClient:
     return MemberClient(log.url, "uni", MemberKey.load(DataDir(log.data).member_key("uni")))
 
@@ -203,6 +209,10 @@ def test_two_of_three_quorum_survives_one_witness_not_two_and_returns(
         failed = verify(log, *args)
         assert failed.returncode == 1
         assert "quorum" in failed.stderr
+    for witness_policy in (None, parse_policy(policy)):  # the server's, then pinned
+        with pytest.raises(VerificationError) as export_refused:
+            verify_export(export(size - 1), log.url, witness_policy=witness_policy)
+        assert export_refused.value.code == "no_quorum"
 
     # The witnesses return: the quorum returns, without another entry.
     witnesses[1].start()
@@ -212,5 +222,6 @@ def test_two_of_three_quorum_survives_one_witness_not_two_and_returns(
     with reader(log) as client:
         assert client.entry(size - 1).size == size
     assert verify(log, "--policy", str(pinned)).returncode == 0
+    assert verify_export(export(size - 1), log.url, witness_policy=parse_policy(policy)).entries
     size = append(log, "back")
     until(lambda: served(log) == (size, "met"), "new checkpoints are not cosigned again")
