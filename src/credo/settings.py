@@ -48,6 +48,20 @@ class Settings(BaseSettings):
         description="Seconds a request body may stall (no bytes arriving) before the request "
         "is answered 408 request_timeout and the connection closed.",
     )
+    witness_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds the log waits for one witness to answer an add-checkpoint "
+        "request before counting it as unavailable for that round.",
+    )
+    witness_retry: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds between offers of a checkpoint short of its witness quorum to "
+        "the witnesses missing, while no new checkpoint is published.",
+    )
     limit_concurrency: int = Field(
         default=1000,
         ge=1,

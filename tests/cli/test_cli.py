@@ -224,3 +224,34 @@ def test_printed_paths_keep_text_in_square_brackets(tmp_path: Path) -> None:
     assert f"private key: {data / 'keys' / 'acme.pem'}" in added.stdout
     missing = credo("verify", "--data", str(tmp_path / "[i]nowhere"))
     assert_clean_failure(missing, f"{tmp_path / '[i]nowhere'} is not a credo data directory")
+
+
+def test_a_witness_policy_is_proposed_from_a_file_and_verify_policy_needs_url(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from credo.tlog import CosignatureSigner
+
+    vkey = CosignatureSigner("w.test", Ed25519PrivateKey.generate()).verifier_key()
+    policy = tmp_path / "witnesses.policy"
+    policy.write_text(f"witness W {vkey} http://w.test\nquorum W\n")
+    base = ("--data", str(data_dir))
+    done = credo("gov", "propose", *base, "--member", "operator", "--id", "witnesses-1",
+                 "--action", "adopt_witness_policy", "--file", str(policy))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for voter in ("operator", "watch"):
+        voted = credo("gov", "vote", *base, "--member", voter, "--proposal", "witnesses-1")
+        assert voted.returncode == 0, voted.stderr
+    with sqlite3.connect(data_dir / "ledger.db") as db:
+        (stored,) = db.execute("SELECT value FROM meta WHERE key = 'witness_policy'").fetchone()
+    assert stored == policy.read_text()
+    verify_ok(data_dir)  # the adopted policy is replayed like any state
+    assert_clean_failure(credo("verify", *base, "--policy", str(policy)), "--url")
+    policy.write_text("quorum W\n")
+    refused = credo("gov", "propose", *base, "--member", "operator", "--id", "witnesses-2",
+                    "--action", "adopt_witness_policy", "--file", str(policy))  # fmt: skip
+    assert_clean_failure(refused, "bad_witness_policy", "not defined")
+    missing = credo("gov", "propose", *base, "--member", "operator", "--id", "witnesses-3",
+                    "--action", "adopt_witness_policy")  # fmt: skip
+    assert_clean_failure(missing, "adopt_witness_policy needs --file POLICY")

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from credo.client import MemberClient
 from credo.errors import VerificationError
 from credo.ledger.entries import make_payload
 from credo.ledger.keys import MemberKey
+from credo.tlog import parse_policy
 from credo.vault import meta_commitment
+from tests.api.test_log import POLICY, SIGNERS, adopt_policy, cosign
+from tests.conftest import member_key
 
 META = {"salt": "ab" * 16, "category": "finance", "type": "loan.repaid", "record_id": "1" * 32}
 
@@ -67,3 +72,50 @@ def test_an_altered_preparation_is_refused_unsigned(prepared: dict[str, Any]) ->
         _client(prepared, submitted).put_record("ZX-1", "finance", "loan.repaid", {})
     assert refused.value.code == "bad_prepared"
     assert submitted == []
+
+
+# --- checkpoints and the witness quorum ---------------------------------------------------
+
+
+def test_entry_is_accepted_only_with_the_witness_quorum(client: TestClient, data_dir: Path) -> None:
+    reader = MemberClient("http://testserver", "uni", member_key(data_dir, "uni"), http=client)
+    assert reader.entry(0).index == 0  # no policy adopted: the log's signature suffices
+    adopt_policy(client)
+    with pytest.raises(VerificationError) as refused:
+        reader.entry(0)
+    assert refused.value.code == "no_quorum"
+    cosign(client, SIGNERS[1])
+    with pytest.raises(VerificationError, match="cosigned by: W1"):
+        reader.entry(0)
+    cosign(client, SIGNERS[0])
+    assert reader.entry(0).index == 0
+    # A client that pins a stricter policy than the server's refuses what the server calls met.
+    stricter = parse_policy(POLICY.replace("quorum g", "quorum W2"))
+    pinned = MemberClient(
+        "http://testserver",
+        "uni",
+        member_key(data_dir, "uni"),
+        http=client,
+        witness_policy=stricter,
+    )
+    with pytest.raises(VerificationError) as strict:
+        pinned.entry(0)
+    assert strict.value.code == "no_quorum"
+    cosign(client, SIGNERS[2])
+    assert pinned.entry(0).index == 0
+
+
+def test_a_pinned_policy_is_required_even_if_the_server_denies_having_one(
+    client: TestClient, data_dir: Path
+) -> None:
+    pinned = MemberClient(
+        "http://testserver",
+        "uni",
+        member_key(data_dir, "uni"),
+        http=client,
+        witness_policy=parse_policy(POLICY),
+    )
+    assert client.get("/log/witness-policy").status_code == 404
+    with pytest.raises(VerificationError) as refused:
+        pinned.entry(0)
+    assert refused.value.code == "no_quorum"

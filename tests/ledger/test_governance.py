@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from credo.errors import EntryRejected
 from credo.ledger.entries import public_key_b64
@@ -15,6 +16,7 @@ from credo.ledger.keys import MemberKey
 from credo.ledger.replay import rebuild, verify_store
 from credo.scoring import DEFAULT_RULES_BYTES
 from credo.services.node import Node
+from credo.tlog import CosignatureSigner, NoteSigner
 
 # conftest MEMBERS: voters are the operator and "watch" (civil society); we add "bank" as voter.
 
@@ -138,3 +140,62 @@ def test_member_admitted_by_governance_and_replayed(ledger: Node, data_dir: Path
     rebuild(ledger.store, opener=ledger.vault)
     assert ledger.store.dump_state() == before
     verify_store(ledger.store, opener=ledger.vault)
+
+
+# --- the witness policy (C2SP tlog-policy) -------------------------------------------------
+
+
+def _witness_policy(ledger: Node, *, log_line: bool = True, url: str = " http://w1.test") -> str:
+    w = [CosignatureSigner(f"w{i}.test", Ed25519PrivateKey.generate()) for i in range(3)]
+    lines = [f"log {ledger.verifier_key}"] if log_line else []
+    lines += [f"witness W{i} {s.verifier_key()}{url}" for i, s in enumerate(w)]
+    return "\n".join([*lines, "group g 2 W0 W1 W2", "quorum g", ""])
+
+
+def test_witness_policy_adopted_at_the_quorum_and_replayed(ledger: Node) -> None:
+    text = _witness_policy(ledger)
+    propose(ledger, "witnesses-1", "adopt_witness_policy", {"policy": text})
+    assert ledger.store.get_meta("witness_policy") is None
+    vote(ledger, "witnesses-1", "operator")
+    vote(ledger, "witnesses-1", "watch")
+    assert ledger.store.get_proposal("witnesses-1").status == "adopted"
+    assert ledger.store.get_meta("witness_policy") == text
+    later = _witness_policy(ledger, log_line=False)
+    propose(ledger, "witnesses-2", "adopt_witness_policy", {"policy": later})
+    vote(ledger, "witnesses-2", "operator")
+    vote(ledger, "witnesses-2", "watch")
+    assert ledger.store.get_meta("witness_policy") == later  # the last adopted one rules
+    ledger.store.reset_state()
+    assert ledger.store.get_meta("witness_policy") is None
+    rebuild(ledger.store, opener=ledger.vault)  # derived state cleared, then replayed
+    assert ledger.store.get_meta("witness_policy") == later
+    verify_store(ledger.store, opener=ledger.vault)
+
+
+@pytest.mark.parametrize(
+    ("policy", "why"),
+    [
+        ("quorum\n", "exactly one name"),
+        ("witness W0 not-a-key http://w.test\nquorum W0\n", "policy line 1: verifier key"),
+        ("x", "unknown keyword"),
+    ],
+)
+def test_a_malformed_witness_policy_is_refused(ledger: Node, policy: str, why: str) -> None:
+    with pytest.raises(EntryRejected, match=why) as refused:
+        propose(ledger, "witnesses-1", "adopt_witness_policy", {"policy": policy})
+    assert refused.value.code == "bad_witness_policy"
+    assert ledger.store.get_proposal("witnesses-1") is None
+
+
+def test_a_witness_policy_for_another_log_or_without_urls_is_refused(ledger: Node) -> None:
+    other = MemberKey.generate()
+    foreign = NoteSigner("elsewhere.test/log", other.private_key).verifier_key()
+    text = _witness_policy(ledger, log_line=False)
+    with pytest.raises(EntryRejected, match="not this log's key") as refused:
+        propose(ledger, "w-1", "adopt_witness_policy", {"policy": f"log {foreign}\n{text}"})
+    assert refused.value.code == "bad_witness_policy"
+    with pytest.raises(EntryRejected, match="needs an http"):
+        propose(ledger, "w-2", "adopt_witness_policy", {"policy": _witness_policy(ledger, url="")})
+    bad = _witness_policy(ledger, url=" ftp://w.test")
+    with pytest.raises(EntryRejected, match="needs an http"):
+        propose(ledger, "w-3", "adopt_witness_policy", {"policy": bad})

@@ -271,6 +271,25 @@ def test_checkpoints_come_back_in_the_order_added(store: Store) -> None:
     assert seqs == sorted(set(seqs))
 
 
+def test_cosignatures_are_kept_per_size_and_witness_and_replaced(store: Store) -> None:
+    assert store.cosignatures(3) == []
+    commit(
+        store,
+        lambda tx: tx.put_cosignature(3, "w.example/b", b"\xe2\x80\x94 w.example/b AAAA\n"),
+        lambda tx: tx.put_cosignature(3, "w.example/a", b"\xe2\x80\x94 w.example/a BBBB\n"),
+        lambda tx: tx.put_cosignature(4, "w.example/a", b"four\n"),
+    )
+    assert store.cosignatures(3) == [
+        b"\xe2\x80\x94 w.example/a BBBB\n",
+        b"\xe2\x80\x94 w.example/b AAAA\n",
+    ]
+    commit(store, lambda tx: tx.put_cosignature(3, "w.example/b", b"newer\n"))
+    assert store.cosignatures(3) == [b"\xe2\x80\x94 w.example/a BBBB\n", b"newer\n"]
+    assert store.cosignatures(4) == [b"four\n"]
+    assert store.cosignatures(5) == []
+    assert store.cosignatures(2**63) == []  # past any size a backend stores: none, no error
+
+
 def test_meta_values_are_set_and_overwritten(store: Store) -> None:
     assert store.get_meta("origin") is None
     commit(
@@ -688,10 +707,14 @@ def test_reset_state_empties_derived_state_but_keeps_the_log(store: Store) -> No
         lambda tx: tx.put_tiles({(0, 0): b"h" * 32 * 256, (0, 1): b"i" * 32}),
         lambda tx: tx.add_checkpoint(300, b"checkpoint\n"),
         lambda tx: tx.bump_state_version(),
+        lambda tx: tx.set_meta("witness_policy", "quorum none\n"),
+        lambda tx: tx.put_cosignature(300, "w", b"line\n"),
         *SAMPLE,
     )
     store.reset_state()
     assert all(rows == [] for rows in store.dump_state().values())
+    assert store.get_meta("witness_policy") is None  # adopted by governance: replayed
+    assert store.cosignatures(300) == [b"line\n"]  # witnesses' statements: kept
     assert store.get_score("p1") is None
     assert store.score_history("p1") == []
     assert store.list_members() == []

@@ -103,6 +103,24 @@ def test_verify_checkpoint_needs_a_listed_log() -> None:
         policy.verify_checkpoint(note)
 
 
+def test_verify_log_checkpoint_uses_the_pinned_log_key_not_the_policy_logs() -> None:
+    # No log line at all: a log's own witness policy names only its witnesses.
+    policy = parse_policy(EXAMPLE.split("\n", 1)[1])
+    ok = policy.verify_log_checkpoint(cosigned([W["X1"], W["X2"], W["Y3"]]), LOG.verifier())
+    assert ok.witnesses == {"X1", "X2", "Y3"}
+    assert ok.log.origin == ORIGIN
+    with pytest.raises(VerificationError, match="quorum") as missed:
+        policy.verify_log_checkpoint(cosigned([W["X1"], W["Y3"]]), LOG.verifier())
+    assert missed.value.code == "no_quorum"
+    impostor = NoteSigner(ORIGIN, key(98))
+    with pytest.raises(VerificationError) as unsigned:
+        policy.verify_log_checkpoint(cosigned([W["X1"], W["X2"], W["Y3"]]), impostor.verifier())
+    assert unsigned.value.code != "no_quorum"
+    elsewhere = NoteSigner("log.test/other", key(100))
+    with pytest.raises(VerificationError, match="not the log key's name"):
+        policy.verify_log_checkpoint(cosigned([W["X1"]]), elsewhere.verifier())
+
+
 def test_single_witness_quorum_and_none() -> None:
     one = parse_policy(f"witness A {W['X1'].verifier_key()}\nquorum A\n")
     assert one.satisfied({"A"})

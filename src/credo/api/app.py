@@ -29,6 +29,7 @@ from credo.api.routes import (
 )
 from credo.services.node import DataDir, Node
 from credo.services.rescorer import Rescorer
+from credo.services.witnessing import Witnessing
 from credo.settings import Settings
 
 
@@ -39,8 +40,16 @@ def create_app(settings: Settings) -> FastAPI:
         node.validator.warm_up()
         rescorer = Rescorer(node.store)
         node.sequencer.add_listener(rescorer.on_commit)
+        witnessing = Witnessing(
+            node.store,
+            node.ledger.verifier,
+            timeout=settings.witness_timeout,
+            retry=settings.witness_retry,
+        )
+        node.sequencer.add_listener(witnessing.on_commit)
         app.state.node = node
-        app.state.metrics = metrics_registry(node.ledger, rescorer)
+        app.state.witnessing = witnessing
+        app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
         app.state.nonces = NonceCache()
         app.state.people = None  # opened on first use by credo.api.deps.get_people
         try:
@@ -50,6 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
                 app.state.people.close()
             node.sequencer.close()  # no more commits, so no more rescoring work
             rescorer.close()
+            witnessing.close()
             node.close()
 
     app = CredoAPI(

@@ -23,18 +23,22 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from credo.api.problems import problem
-from credo.errors import StoreError
-from credo.ledger import Ledger
+from credo.errors import NotFound, StoreError
+from credo.ledger import Ledger, proofs
 from credo.ledger.stats import Histogram
 from credo.services.rescorer import Rescorer
+from credo.services.witnessing import Witnessing, quorum_met
 
 router = APIRouter(include_in_schema=False)  # operations, documented in docs/operations.md
 
 
 class CredoCollector(Collector):
-    def __init__(self, ledger: Ledger, rescorer: Rescorer, started: float) -> None:
+    def __init__(
+        self, ledger: Ledger, rescorer: Rescorer, witnessing: Witnessing, started: float
+    ) -> None:
         self.ledger = ledger
         self.rescorer = rescorer
+        self.witnessing = witnessing
         self.started = started
 
     def collect(self) -> Iterator[Metric]:
@@ -89,6 +93,37 @@ class CredoCollector(Collector):
         )
         failures.add_metric([], self.rescorer.failures)
         yield failures
+        yield from self._witnessing()
+
+    def _witnessing(self) -> Iterator[Metric]:
+        """Present once a witness policy is adopted; the quorum of the checkpoint served."""
+        try:
+            published = proofs.latest(self.ledger.store)
+        except NotFound:
+            return
+        met = quorum_met(self.ledger.store, published.note, self.ledger.verifier)
+        if met is None:
+            return
+        yield _gauge(
+            "credo_witness_quorum_met",
+            "1 if the checkpoint /log/checkpoint serves meets the witness policy's quorum, "
+            "else 0 (clients refuse it; entries are still accepted).",
+            1 if met else 0,
+        )
+        stats = self.witnessing.stats
+        failed = CounterMetricFamily(
+            "credo_witness_failures",
+            "add-checkpoint requests that got no valid cosignature, by witness (policy name).",
+            labels=["witness"],
+        )
+        for name, n in sorted(stats.failures.items()):
+            failed.add_metric([name], n)
+        yield failed
+        rounds = CounterMetricFamily(
+            "credo_witness_rounds", "Rounds of offering the latest checkpoint to witnesses."
+        )
+        rounds.add_metric([], stats.rounds)
+        yield rounds
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
@@ -103,9 +138,11 @@ def _histogram(name: str, documentation: str, h: Histogram) -> HistogramMetricFa
     return family
 
 
-def metrics_registry(ledger: Ledger, rescorer: Rescorer) -> CollectorRegistry:
+def metrics_registry(
+    ledger: Ledger, rescorer: Rescorer, witnessing: Witnessing
+) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CredoCollector(ledger, rescorer, time.time()))
+    registry.register(CredoCollector(ledger, rescorer, witnessing, time.time()))
     return registry
 
 

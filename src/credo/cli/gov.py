@@ -18,11 +18,16 @@ app = typer.Typer(help="Proposals and votes of the consortium's governance.", no
 
 
 def _params(action: str, file: Path | None, params: str | None) -> dict[str, object]:
-    if action == "adopt_rules":
+    files = {
+        "adopt_rules": ("document", "RULES.json|yaml"),
+        "adopt_witness_policy": ("policy", "POLICY"),
+    }
+    if action in files:
+        field, what = files[action]
         if file is None:
-            raise InputError("adopt_rules needs --file RULES.json|yaml", code="bad_input")
+            raise InputError(f"{action} needs --file {what}", code="bad_input")
         try:
-            return {"document": file.read_text()}
+            return {field: file.read_text()}
         except OSError as exc:
             raise InputError(f"cannot read {file}: {exc}", code="bad_input") from exc
     try:
@@ -40,9 +45,17 @@ def propose(
     member: Annotated[str, typer.Option(help="Proposing member (its key in DIR/keys)")],
     id: Annotated[str, typer.Option("--id", help="Proposal id")],
     action: Annotated[
-        str, typer.Option(help="admit_member|retire_member|adopt_rules|adopt_mandate")
+        str,
+        typer.Option(
+            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy"
+        ),
     ],
-    file: Annotated[Path | None, typer.Option(help="Rules document for adopt_rules")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            help="The rules document (adopt_rules) or C2SP tlog-policy (adopt_witness_policy)"
+        ),
+    ] = None,
     params: Annotated[str | None, typer.Option(help="JSON params for other actions")] = None,
     rationale: Annotated[str, typer.Option(help="Why")] = "",
 ) -> None:

@@ -96,16 +96,26 @@ def verify(
     log_vkey: Annotated[
         str | None, typer.Option(help="With --url: the log's verifier key to pin")
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --url: the witness policy to pin (C2SP tlog-policy file); without it, "
+            "the policy the log's governance adopted, if any"
+        ),
+    ] = None,
 ) -> None:
     """Recompute every hash, check every signature and checkpoint, replay the state.
 
     With the vault's master key (DIR/master.key or CREDO_MASTER_KEY) people's entries are
     opened and replayed too; without it, or with --url, what a stranger can check is checked.
     Exit 0 with a one-line summary, or exit 1 naming the first bad entry or checkpoint.
+    With --url, a checkpoint short of the witness policy's quorum is refused (no_quorum).
     """
     if url is not None:
-        _audit(url, log_vkey)
+        _audit(url, log_vkey, policy)
         return
+    if policy is not None:
+        raise InputError("--policy goes with --url", code="bad_input")
     store = _open(data)
     vault = None
     try:
@@ -123,11 +133,20 @@ def verify(
     )
 
 
-def _audit(url: str, log_vkey: str | None) -> None:
+def _audit(url: str, log_vkey: str | None, policy_file: Path | None) -> None:
     from credo.client.audit import audit
+    from credo.tlog import parse_policy
 
+    pinned = None
+    if policy_file is not None:
+        try:
+            pinned = parse_policy(policy_file.read_bytes())
+        except OSError as exc:
+            raise InputError(f"cannot read {policy_file}: {exc}", code="bad_input") from exc
     with progress_bar("auditing entries", None) as bar:
-        summary = audit(url, log_vkey, lambda n: bar.advance(bar.task_ids[0], n))
+        summary = audit(
+            url, log_vkey, lambda n: bar.advance(bar.task_ids[0], n), witness_policy=pinned
+        )
     print(
         f"OK: {summary.entries} entries, {summary.members} members (as a stranger: "
         f"people's entries sealed); root {summary.root.hex()}"

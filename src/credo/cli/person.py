@@ -13,6 +13,7 @@ from credo.cli._common import DataOption, console_err
 from credo.cli._people import NationalIdOption, open_people
 from credo.client.audit import verify_export
 from credo.errors import InputError
+from credo.tlog import parse_policy
 
 app = typer.Typer(
     help="A person's rights: export everything held, erase, or verify an export.",
@@ -49,16 +50,29 @@ def verify(
     log_vkey: Annotated[
         str | None, typer.Option(help="The log's verifier key to pin (default: ask the server)")
     ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            help="The witness policy to pin (C2SP tlog-policy file; default: ask the server)"
+        ),
+    ] = None,
 ) -> None:
     """Check, from outside, that every entry of an export is in the log (inclusion proof under
-    a signed checkpoint) and carries the commitment of the metadata the export shows."""
+    a signed checkpoint, cosigned to the witness quorum if there is a witness policy) and
+    carries the commitment of the metadata the export shows."""
     try:
         export_doc = json.loads(export_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the export {export_file}: {exc}", code="bad_export") from exc
     if not isinstance(export_doc, dict):
         raise InputError("an export is a JSON object", code="bad_export")
-    checked = verify_export(export_doc, url, log_vkey)
+    pinned = None
+    if policy is not None:
+        try:
+            pinned = parse_policy(policy.read_bytes())
+        except OSError as exc:
+            raise InputError(f"cannot read {policy}: {exc}", code="bad_input") from exc
+    checked = verify_export(export_doc, url, log_vkey, witness_policy=pinned)
     print(
         f"OK: {checked.entries} entries in the log (checkpoint size {checked.checkpoint_size}), "
         f"{checked.opened} with their metadata matching the log's commitment"

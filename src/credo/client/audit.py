@@ -16,18 +16,21 @@ from typing import Any
 
 import httpx
 
-from credo.client.member import verified_entry
+from credo.client.member import server_witness_policy, verified_entry
 from credo.errors import VerificationError
 from credo.ledger import standard_kinds
 from credo.ledger.entries import statement_of
+from credo.ledger.kinds.governance import WITNESS_POLICY_META
 from credo.ledger.replay import replay_entries
 from credo.store import MEMORY, open_store
 from credo.tlog import (
     TILE_WIDTH,
     NoteVerifier,
+    Policy,
     decode_entry_bundle,
     entries_path,
     open_checkpoint,
+    parse_policy,
     root_from_leaf_hashes,
 )
 from credo.vault import canonical_meta, meta_commitment
@@ -46,15 +49,23 @@ def audit(
     log_vkey: str | None = None,
     progress: Callable[[int], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    witness_policy: Policy | None = None,
 ) -> AuditSummary:
     """Verify the log at ``url``; raise `VerificationError` on the first discrepancy.
 
     ``log_vkey`` pins the log's key; without it the key the server names is used and must be
     the one its genesis entry declares.
+
+    ``witness_policy`` pins the witness policy (C2SP tlog-policy): the checkpoint must carry
+    its quorum of cosignatures. Without it, the policy the log's own governance adopted (as
+    the replay finds it) is required, if there is one. Either way a checkpoint short of the
+    quorum fails, code ``no_quorum``.
     """
     with httpx.Client(base_url=url.rstrip("/"), timeout=60, transport=transport) as http:
         vkey = log_vkey or _get(http, "/log/vkey").decode().strip()
-        checkpoint = open_checkpoint(_get(http, "/log/checkpoint"), NoteVerifier.from_vkey(vkey))
+        verifier = NoteVerifier.from_vkey(vkey)
+        note = _get(http, "/log/checkpoint")
+        checkpoint = open_checkpoint(note, verifier)
         scratch = open_store(MEMORY)
         try:
             leaves = replay_entries(
@@ -66,6 +77,10 @@ def audit(
                 )
             if scratch.get_meta("log_key") != vkey:
                 raise VerificationError("the genesis entry declares another log key")
+            adopted = scratch.get_meta(WITNESS_POLICY_META)
+            policy = witness_policy or (None if adopted is None else parse_policy(adopted))
+            if policy is not None:
+                policy.verify_log_checkpoint(note, verifier)
             return AuditSummary(
                 len(leaves), len(scratch.list_members()), checkpoint.root_hash, vkey
             )
@@ -86,23 +101,26 @@ def verify_export(
     url: str,
     log_vkey: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    witness_policy: Policy | None = None,
 ) -> ExportCheck:
     """Check a person's export against the log: every entry it lists is in the log under a
     checkpoint signed by the log's key (RFC 9162 inclusion proof), is the kind the export
     says, and carries the commitment of the metadata the export shows; raise
-    `VerificationError` on the first that does not."""
+    `VerificationError` on the first that does not. The checkpoint must meet the witness
+    policy's quorum: ``witness_policy`` if pinned, else the one the server names."""
     entries = export.get("entries")
     if not isinstance(entries, list):
         raise VerificationError("the export lists no entries")
     with httpx.Client(base_url=url.rstrip("/"), timeout=60, transport=transport) as http:
         verifier = NoteVerifier.from_vkey(log_vkey or _get(http, "/log/vkey").decode().strip())
+        policy = witness_policy or server_witness_policy(http)
         opened, size = 0, 0
         for item in entries:
             index = int(item["index"])
             answer = http.get(f"/v1/entries/{index}")
             if answer.status_code != 200:
                 raise VerificationError(f"entry {index}: the log answered {answer.status_code}")
-            logged = verified_entry(answer.json(), index, verifier)
+            logged = verified_entry(answer.json(), index, verifier, policy)
             size = max(size, logged.size)
             statement = statement_of(logged.entry)
             if statement["kind"] != item["kind"]:

@@ -26,7 +26,15 @@ from credo.errors import (
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
-from credo.tlog import NoteVerifier, leaf_hash, open_checkpoint, verify_inclusion
+from credo.tlog import (
+    Checkpoint,
+    NoteVerifier,
+    Policy,
+    leaf_hash,
+    open_checkpoint,
+    parse_policy,
+    verify_inclusion,
+)
 from credo.vault import meta_commitment
 
 _ERRORS: dict[int, type[CredoError]] = {
@@ -57,14 +65,43 @@ class LoggedEntry:
     checkpoint: str
 
 
-def verified_entry(got: dict[str, Any], index: int, verifier: NoteVerifier) -> LoggedEntry:
+def verified_entry(
+    got: dict[str, Any], index: int, verifier: NoteVerifier, policy: Policy | None = None
+) -> LoggedEntry:
     """The entry in an answer of ``GET /v1/entries/{index}``, once its inclusion proof and
-    the checkpoint's signature check out here; raises `VerificationError` otherwise."""
+    the checkpoint's signature check out here, and, with a witness ``policy``, the
+    checkpoint's cosignatures meet its quorum; raises `VerificationError` otherwise (code
+    ``no_quorum`` for a checkpoint short of its quorum)."""
     entry = base64.b64decode(got["entry"])
-    checkpoint = open_checkpoint(got["checkpoint"].encode(), verifier)
+    checkpoint = verified_checkpoint(got["checkpoint"].encode(), verifier, policy)
     proof = [base64.b64decode(h) for h in got["proof"]]
     verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
     return LoggedEntry(index, entry, checkpoint.size, got["checkpoint"])
+
+
+def verified_checkpoint(note: bytes, verifier: NoteVerifier, policy: Policy | None) -> Checkpoint:
+    """The checkpoint in ``note``, signed by the log and, with a witness ``policy``,
+    cosigned to its quorum (C2SP tlog-policy); `VerificationError` otherwise."""
+    if policy is None:
+        return open_checkpoint(note, verifier)
+    return policy.verify_log_checkpoint(note, verifier).checkpoint
+
+
+def server_witness_policy(http: httpx.Client) -> Policy | None:
+    """The witness policy the server says its consortium adopted (``/log/witness-policy``),
+    None if it says none. Trusts the server: a client should pin the policy instead."""
+    try:
+        answer = http.get("/log/witness-policy")
+    except httpx.TransportError as exc:
+        raise CredoError(f"cannot reach {http.base_url}: {exc}", code="unreachable") from exc
+    if answer.status_code == 404:
+        return None
+    if answer.status_code != 200:
+        raise VerificationError(f"GET /log/witness-policy answered {answer.status_code}")
+    try:
+        return parse_policy(answer.content)
+    except InputError as exc:
+        raise VerificationError(f"the server's witness policy: {exc.message}") from exc
 
 
 class MemberClient:
@@ -72,6 +109,11 @@ class MemberClient:
 
     The log's verifier key is pinned with ``log_vkey`` (from the consortium's own records);
     without it, the client asks the server once (``/log/vkey``), which trusts that server.
+
+    Likewise the witness policy (C2SP tlog-policy) is pinned with ``witness_policy``: then
+    `entry` accepts a checkpoint only with the policy's quorum of cosignatures. Without it,
+    the client asks the server for the policy its consortium adopted at each check, which
+    trusts that server not to deny having one.
     """
 
     def __init__(
@@ -81,12 +123,14 @@ class MemberClient:
         key: MemberKey,
         *,
         log_vkey: str | None = None,
+        witness_policy: Policy | None = None,
         http: httpx.Client | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.member = member
         self.key = key
         self._vkey = log_vkey
+        self._policy = witness_policy
         self._http = http or httpx.Client(base_url=self.url, timeout=30)
 
     @classmethod
@@ -153,9 +197,13 @@ class MemberClient:
 
     def entry(self, index: int) -> LoggedEntry:
         """The entry at ``index``, after checking here that it is in a checkpoint signed by
-        the log's key (RFC 9162 inclusion proof, C2SP signed note); raises
-        `VerificationError` otherwise."""
-        return verified_entry(self._json("GET", f"/v1/entries/{index}"), index, self._verifier())
+        the log's key (RFC 9162 inclusion proof, C2SP signed note) and cosigned by the
+        witness policy's quorum (C2SP tlog-policy), if there is a policy; raises
+        `VerificationError` otherwise (code ``no_quorum``: not yet or not enough cosigned;
+        a fresh checkpoint gets its cosignatures within the log's witness timeout)."""
+        policy = self._policy or server_witness_policy(self._http)
+        got = self._json("GET", f"/v1/entries/{index}")
+        return verified_entry(got, index, self._verifier(), policy)
 
     # -- people's data ------------------------------------------------------------------
 

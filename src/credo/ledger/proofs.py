@@ -13,6 +13,7 @@ from credo.tlog import Checkpoint, TileHashReader, consistency_proof, inclusion_
 class Published:
     checkpoint: Checkpoint
     note: bytes
+    """The log's signed note, followed by the witnesses' cosignature lines kept for it."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,13 @@ class EntryProof:
 
 
 def latest(store: Store) -> Published:
+    """The latest checkpoint, with the cosignatures witnesses gave it so far (C2SP signed
+    note: more signature lines; a verifier ignores those by keys it does not know)."""
     note = store.latest_checkpoint()
     if note is None:
         raise NotFound("the log has no checkpoint yet", code="no_checkpoint")
-    return Published(Checkpoint.from_text(parse_note(note).text), note)
+    checkpoint = Checkpoint.from_text(parse_note(note).text)
+    return Published(checkpoint, note + b"".join(store.cosignatures(checkpoint.size)))
 
 
 def _reader(store: Store) -> TileHashReader:

@@ -22,7 +22,7 @@ from typing import TypeVar
 from credo.errors import InputError, VerificationError
 from credo.tlog.checkpoint import Checkpoint
 from credo.tlog.cosignature import Cosignature, CosignatureVerifier, verify_cosignatures
-from credo.tlog.note import NoteVerifier, open_note, parse_note
+from credo.tlog.note import Note, NoteVerifier, open_note, parse_note
 
 T = TypeVar("T")
 NONE = "none"
@@ -122,12 +122,34 @@ class Policy:
         signed = open_note(note_bytes, [log.verifier for log in logs])
         keys = {(s.name, s.key_id) for s in signed.signatures}
         log = next(g for g in logs if (g.verifier.name, g.verifier.key_id) in keys)
+        return self._quorum(parsed, cp, log, not_after)
+
+    def verify_log_checkpoint(
+        self, note_bytes: bytes, log: NoteVerifier, *, not_after: int | None = None
+    ) -> VerifiedCheckpoint:
+        """Check a cosigned checkpoint of one log whose key the caller pinned: signed by
+        ``log`` (whose name is the origin), and cosigned to the quorum. The policy's own
+        ``log`` lines are not consulted (a log's witness policy need not list the log)."""
+        parsed = parse_note(note_bytes)
+        cp = Checkpoint.from_text(parsed.text)
+        if cp.origin != log.name:
+            raise VerificationError(
+                f"checkpoint origin {cp.origin!r} is not the log key's name {log.name!r}"
+            )
+        open_note(note_bytes, [log])
+        return self._quorum(parsed, cp, PolicyLog(log), not_after)
+
+    def _quorum(
+        self, parsed: Note, cp: Checkpoint, log: PolicyLog, not_after: int | None
+    ) -> VerifiedCheckpoint:
         cosigs = verify_cosignatures(parsed, self.witness_verifiers(), not_after=not_after)
         names = self.cosigners(cosigs)
         if not self.satisfied(names):
             got = ", ".join(sorted(names)) or "none"
             raise VerificationError(
-                f"checkpoint does not meet the quorum {self.quorum!r} (cosigned by: {got})"
+                f"checkpoint of size {cp.size} does not meet the witness quorum "
+                f"{self.quorum!r} (cosigned by: {got})",
+                code="no_quorum",
             )
         return VerifiedCheckpoint(cp, log, tuple(cosigs), names)
 

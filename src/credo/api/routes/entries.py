@@ -10,8 +10,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from credo.api.deps import LedgerDep, StoreDep
+from credo.api.deps import LedgerDep
 from credo.api.problems import PROBLEM, PROBLEM_REF, problem_responses
+from credo.api.routes.log import quorum_headers
 from credo.errors import EntryRejected
 from credo.ledger import proofs
 from credo.ledger.sequencer import Accepted
@@ -185,9 +186,13 @@ def _refusal_json(refusal: EntryRejected) -> str:
         },
     ),
 )
-def get_entry(store: StoreDep, index: int = Path(ge=0)) -> EntryWithProof:
-    """One entry's exact bytes with its inclusion proof in the latest checkpoint."""
+def get_entry(ledger: LedgerDep, response: Response, index: int = Path(ge=0)) -> EntryWithProof:
+    """One entry's exact bytes with its inclusion proof in the latest checkpoint, served
+    with its witnesses' cosignatures and, once a witness policy is adopted, the
+    ``Credo-Witness-Quorum`` header (as ``/log/checkpoint``)."""
+    store = ledger.store
     published = proofs.latest(store)
+    response.headers.update(quorum_headers(ledger, published))
     found = proofs.entry_with_proof(store, index, published.checkpoint.size)
     return EntryWithProof(
         index=index,

@@ -10,6 +10,9 @@ from fastapi.responses import PlainTextResponse, Response
 from credo.api.deps import LedgerDep, StoreDep
 from credo.api.problems import problem_responses
 from credo.errors import InputError, NotFound
+from credo.ledger import Ledger, proofs
+from credo.ledger.kinds.governance import WITNESS_POLICY_META
+from credo.services.witnessing import QUORUM_HEADER, quorum_met
 from credo.tlog import (
     HASH_SIZE,
     TILE_HEIGHT,
@@ -52,12 +55,42 @@ TilePath = Annotated[
         **problem_responses(404, 503, notes={404: "no checkpoint yet (no_checkpoint)"}),
     },
 )
-async def checkpoint(store: StoreDep) -> Response:
-    """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note)."""
-    note = store.latest_checkpoint()
-    if note is None:
-        raise NotFound("the log has no checkpoint yet", code="no_checkpoint")
-    return Response(note, media_type=TEXT, headers={"Cache-Control": "no-store"})
+async def checkpoint(ledger: LedgerDep) -> Response:
+    """The latest signed checkpoint (C2SP tlog-checkpoint as a signed note), with the
+    cosignature lines its witnesses gave it (C2SP tlog-cosignature).
+
+    Once the consortium has adopted a witness policy, the ``Credo-Witness-Quorum`` header
+    says whether these cosignatures meet its quorum (``met`` or ``unmet``); clients refuse
+    an unmet checkpoint. Without a policy there is no header."""
+    published = proofs.latest(ledger.store)
+    return Response(published.note, media_type=TEXT, headers=quorum_headers(ledger, published))
+
+
+def quorum_headers(ledger: Ledger, published: proofs.Published) -> dict[str, str]:
+    """No caching, and the quorum header once a witness policy is adopted."""
+    headers = {"Cache-Control": "no-store"}
+    met = quorum_met(ledger.store, published.note, ledger.verifier)
+    if met is not None:
+        headers[QUORUM_HEADER] = "met" if met else "unmet"
+    return headers
+
+
+@router.get(
+    "/witness-policy",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"description": "the adopted C2SP tlog-policy"},
+        **problem_responses(404, notes={404: "no witness policy adopted (no_witness_policy)"}),
+    },
+)
+def witness_policy(store: StoreDep) -> Response:
+    """The witness policy the consortium adopted (C2SP tlog-policy): its witnesses and the
+    quorum of cosignatures a checkpoint needs. A client should pin the policy out of band,
+    as it pins the log key; this copy is for comparing with it."""
+    text = store.get_meta(WITNESS_POLICY_META)
+    if text is None:
+        raise NotFound("the consortium has adopted no witness policy", code="no_witness_policy")
+    return Response(text, media_type=TEXT, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/vkey", response_class=PlainTextResponse, responses={200: {"description": "the key"}})

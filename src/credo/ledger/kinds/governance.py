@@ -1,8 +1,10 @@
 """Governance on the log: proposals, votes, and adoption at the quorum the genesis set.
 
-Adopting a rules document, admitting or retiring a member and adopting an access mandate are
-all proposals that take effect in the state transition of the vote that reaches the quorum,
-so a replay of the log adopts exactly what the consortium adopted.
+Adopting a rules document, admitting or retiring a member, adopting an access mandate and
+adopting the witness policy (C2SP tlog-policy: which witnesses cosign checkpoints, and the
+quorum clients require) are all proposals that take effect in the state transition of the
+vote that reaches the quorum, so a replay of the log adopts exactly what the consortium
+adopted.
 
 Two kinds of check: an action's state checks (is the member still there?) run on every
 apply, replays included, and a proposal they fail at adoption closes as failed; its policy
@@ -22,16 +24,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from credo.errors import EntryRejected, RulesRejected
+from credo.errors import EntryRejected, InputError, RulesRejected
 from credo.ledger.kinds.consent import MandateSpec, adopt_mandate, check_mandate
 from credo.ledger.kinds.members import MemberSpec, admit, retire
 from credo.ledger.registry import Context, Policy, first_error
 from credo.ledger.schema import Body, ShortText
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, ProposalRow, RulesRow, WriteTx
+from credo.tlog import parse_policy
 
 ProposalId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
-Action = Literal["admit_member", "retire_member", "adopt_rules", "adopt_mandate"]
+Action = Literal[
+    "admit_member", "retire_member", "adopt_rules", "adopt_mandate", "adopt_witness_policy"
+]
+WITNESS_POLICY_META = "witness_policy"
+"""The meta key of the adopted witness policy's text (C2SP tlog-policy); absent if none."""
 
 
 class Propose(Body):
@@ -53,6 +60,10 @@ class RetireParams(Body):
 
 class RulesParams(Body):
     document: Annotated[str, Field(min_length=2, max_length=12_000)]
+
+
+class WitnessPolicyParams(Body):
+    policy: Annotated[str, Field(min_length=1, max_length=64_000)]
 
 
 def _no_policy(params: BaseModel, policy: Policy) -> None:
@@ -111,11 +122,45 @@ def _apply_rules(tx: WriteTx, index: int, params: BaseModel, proposal: ProposalR
     tx.add_rules(RulesRow(index, hashlib.sha256(document).hexdigest(), document, proposal.id))
 
 
+def _check_witness_policy(tx: WriteTx, params: BaseModel) -> None:
+    """A C2SP tlog-policy the log can act on: it parses strictly, any ``log`` line is this
+    log (its genesis key, whose name is the origin), and every witness has a URL to send
+    checkpoints to. Deterministic, so a replay judges it as the log did."""
+    assert isinstance(params, WitnessPolicyParams)
+    try:
+        policy = parse_policy(params.policy)
+    except InputError as exc:
+        raise EntryRejected(f"witness policy: {exc.message}", code="bad_witness_policy") from exc
+    log_key = tx.get_meta("log_key")
+    for log in policy.logs:
+        if log.verifier.verifier_key() != log_key:
+            raise EntryRejected(
+                f"witness policy: the log line {log.verifier.verifier_key()!r} is not this "
+                f"log's key {log_key!r}",
+                code="bad_witness_policy",
+            )
+    for witness in policy.witnesses.values():
+        if witness.url is None or not witness.url.startswith(("http://", "https://")):
+            raise EntryRejected(
+                f"witness policy: witness {witness.name!r} needs an http(s) URL, where the "
+                "log submits its checkpoints",
+                code="bad_witness_policy",
+            )
+
+
+def _apply_witness_policy(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, WitnessPolicyParams)
+    tx.set_meta(WITNESS_POLICY_META, params.policy)
+
+
 ACTIONS: dict[str, ActionSpec] = {
     "admit_member": ActionSpec(MemberSpec, _check_admit, _apply_admit),
     "retire_member": ActionSpec(RetireParams, _check_retire, _apply_retire),
     "adopt_rules": ActionSpec(RulesParams, _check_nothing, _apply_rules, _vet_rules),
     "adopt_mandate": ActionSpec(MandateSpec, check_mandate, adopt_mandate),
+    "adopt_witness_policy": ActionSpec(
+        WitnessPolicyParams, _check_witness_policy, _apply_witness_policy
+    ),
 }
 
 

@@ -30,6 +30,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     note         BLOB NOT NULL
 );
 
+-- Witnesses' cosignature lines of the checkpoint of each size (C2SP tlog-cosignature), as
+-- credo.services.witnessing collected them. Not derived (a replay cannot ask witnesses to
+-- cosign the past again), and not the log's truth either: a client checks each line.
+CREATE TABLE IF NOT EXISTS cosignatures (
+    size    INTEGER NOT NULL,
+    witness TEXT NOT NULL,
+    line    BLOB NOT NULL,
+    PRIMARY KEY (size, witness)
+) WITHOUT ROWID;
+
 -- derived
 CREATE TABLE IF NOT EXISTS members (
     id           TEXT PRIMARY KEY,

@@ -35,7 +35,7 @@ DERIVED_TABLES: tuple[str, ...] = (
     *PROGRAMME_DERIVED,
     *PEOPLE_DERIVED,
 )
-_STATE_META_KEYS = ("state_version",)
+_STATE_META_KEYS = ("state_version", "witness_policy")
 # Derived tables of earlier schemas: their presence means the derived state predates this
 # code and must be rebuilt from the log (`credo rebuild` drops them).
 _LEGACY_TABLES = ("attestations",)
@@ -270,6 +270,12 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
     def add_checkpoint(self, size: int, note: bytes) -> None:
         self._exec("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
 
+    def put_cosignature(self, size: int, witness: str, line: bytes) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO cosignatures (size, witness, line) VALUES (?, ?, ?)",
+            (size, witness, line),
+        )
+
     def set_meta(self, key: str, value: str) -> None:
         self._exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
@@ -418,6 +424,12 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
         return None if row is None else bytes(row[0])
+
+    def cosignatures(self, size: int) -> list[bytes]:
+        if not 0 <= size < _MAX_INT:
+            return []
+        rows = self._rows("SELECT line FROM cosignatures WHERE size = ? ORDER BY witness", (size,))
+        return [bytes(r[0]) for r in rows]
 
     def iter_checkpoints(self) -> Iterator[CheckpointRow]:
         try:
