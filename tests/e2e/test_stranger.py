@@ -16,8 +16,19 @@ import httpx
 import pytest
 
 from credo.cli.demo import seed_demo
+from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import PERSONAL_KINDS
-from credo.tlog import TILE_WIDTH, NoteVerifier, decode_entry_bundle, entries_path, open_checkpoint
+from credo.tlog import (
+    TILE_WIDTH,
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+    decode_entry_bundle,
+    entries_path,
+    open_checkpoint,
+    parse_note,
+    sign_checkpoint,
+)
 from tests.e2e._server import Server
 
 TOKEN = re.compile(rb"[A-Za-z0-9+/=_-]{16,}")
@@ -102,17 +113,35 @@ def _clear(entry: bytes) -> bytes:
     return (json.loads(entry)["payloadType"] + json.dumps(statement)).encode()
 
 
-def test_a_stranger_verifies_the_whole_log_through_the_public_endpoints(demo: Server) -> None:
-    done = subprocess.run(
-        ["credo", "verify", "--url", demo.url], capture_output=True, text=True, timeout=120
-    )
+def test_a_stranger_verifies_the_whole_log_through_the_public_endpoints(
+    demo: Server, tmp_path: Path
+) -> None:
+    seen = tmp_path / "checkpoint"
+    command = ["credo", "verify", "--url", demo.url, "--checkpoint", str(seen)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    first = seen.read_bytes()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr  # the log still extends what was seen
+    forged = _rewritten(first, demo.data)
+    seen.write_bytes(forged)  # a checkpoint the log signed over another history
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1
+    assert "history was rewritten" in " ".join(refused.stderr.split())
     size = len(_public_log(demo.url))
     assert re.fullmatch(
         rf"OK: {size} entries, \d+ members \(as a stranger: people's entries sealed\); "
         r"root [0-9a-f]{64}\n",
         done.stdout,
     ), done.stdout
+
+
+def _rewritten(note: bytes, data: Path) -> bytes:
+    """The log's key signing a checkpoint of the same size over another root: what a log
+    that rewrote its history would have shown the auditor before."""
+    cp = Checkpoint.from_text(parse_note(note).text)
+    signer = NoteSigner(cp.origin, MemberKey.load(data / "keys" / "log.pem").private_key)
+    return sign_checkpoint(Checkpoint(cp.origin, cp.size, b"\x01" * 32), [signer])
 
 
 def test_a_person_checks_their_own_entries_against_the_log(demo: Server, tmp_path: Path) -> None:

@@ -103,6 +103,13 @@ def verify(
             "the policy the log's governance adopted, if any"
         ),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --url: a file keeping the last checkpoint verified; the log must still "
+            "extend it (a rewritten history fails), and the new one replaces it"
+        ),
+    ] = None,
 ) -> None:
     """Recompute every hash, check every signature and checkpoint, replay the state.
 
@@ -112,10 +119,10 @@ def verify(
     With --url, a checkpoint short of the witness policy's quorum is refused (no_quorum).
     """
     if url is not None:
-        _audit(url, log_vkey, policy)
+        _audit(url, log_vkey, policy, checkpoint)
         return
-    if policy is not None:
-        raise InputError("--policy goes with --url", code="bad_input")
+    if policy is not None or checkpoint is not None:
+        raise InputError("--policy and --checkpoint go with --url", code="bad_input")
     store = _open(data)
     vault = None
     try:
@@ -133,7 +140,7 @@ def verify(
     )
 
 
-def _audit(url: str, log_vkey: str | None, policy_file: Path | None) -> None:
+def _audit(url: str, log_vkey: str | None, policy_file: Path | None, seen: Path | None) -> None:
     from credo.client.audit import audit
     from credo.tlog import parse_policy
 
@@ -143,10 +150,24 @@ def _audit(url: str, log_vkey: str | None, policy_file: Path | None) -> None:
             pinned = parse_policy(policy_file.read_bytes())
         except OSError as exc:
             raise InputError(f"cannot read {policy_file}: {exc}", code="bad_input") from exc
+    previous = None
+    if seen is not None and seen.exists():
+        try:
+            previous = seen.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {seen}: {exc}", code="bad_input") from exc
     with progress_bar("auditing entries", None) as bar:
         summary = audit(
-            url, log_vkey, lambda n: bar.advance(bar.task_ids[0], n), witness_policy=pinned
+            url,
+            log_vkey,
+            lambda n: bar.advance(bar.task_ids[0], n),
+            witness_policy=pinned,
+            previous=previous,
         )
+    if seen is not None:
+        tmp = seen.with_name(seen.name + ".tmp")
+        tmp.write_bytes(summary.checkpoint)
+        tmp.replace(seen)
     print(
         f"OK: {summary.entries} entries, {summary.members} members (as a stranger: "
         f"people's entries sealed); root {summary.root.hex()}"

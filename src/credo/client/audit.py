@@ -25,6 +25,7 @@ from credo.ledger.replay import replay_entries
 from credo.store import MEMORY, open_store
 from credo.tlog import (
     TILE_WIDTH,
+    Checkpoint,
     NoteVerifier,
     Policy,
     decode_entry_bundle,
@@ -42,6 +43,8 @@ class AuditSummary:
     members: int
     root: bytes
     log_vkey: str
+    checkpoint: bytes
+    """The checkpoint verified (a signed note), to pass as ``previous`` next time."""
 
 
 def audit(
@@ -50,8 +53,13 @@ def audit(
     progress: Callable[[int], None] | None = None,
     transport: httpx.BaseTransport | None = None,
     witness_policy: Policy | None = None,
+    previous: bytes | None = None,
 ) -> AuditSummary:
     """Verify the log at ``url``; raise `VerificationError` on the first discrepancy.
+
+    ``previous`` is a checkpoint the auditor saw earlier (a signed note): the log must still
+    contain the tree it committed to, so every checkpoint an auditor is ever shown is checked
+    against every later one, and a rewritten history fails.
 
     ``log_vkey`` pins the log's key; without it the key the server names is used and must be
     the one its genesis entry declares.
@@ -77,15 +85,29 @@ def audit(
                 )
             if scratch.get_meta("log_key") != vkey:
                 raise VerificationError("the genesis entry declares another log key")
+            if previous is not None:
+                _check_extends(open_checkpoint(previous, verifier), leaves)
             adopted = scratch.get_meta(WITNESS_POLICY_META)
             policy = witness_policy or (None if adopted is None else parse_policy(adopted))
             if policy is not None:
                 policy.verify_log_checkpoint(note, verifier)
             return AuditSummary(
-                len(leaves), len(scratch.list_members()), checkpoint.root_hash, vkey
+                len(leaves), len(scratch.list_members()), checkpoint.root_hash, vkey, note
             )
         finally:
             scratch.close()
+
+
+def _check_extends(earlier: Checkpoint, leaves: list[bytes]) -> None:
+    if earlier.size > len(leaves):
+        raise VerificationError(
+            f"the log shrank: {earlier.size} entries were checkpointed, now {len(leaves)}"
+        )
+    if root_from_leaf_hashes(leaves[: earlier.size]) != earlier.root_hash:
+        raise VerificationError(
+            f"the log's first {earlier.size} entries are not those of the checkpoint seen "
+            "before: its history was rewritten"
+        )
 
 
 @dataclass(frozen=True)
