@@ -23,7 +23,7 @@ import duckdb
 from credo.errors import InputError, NotFound
 from credo.ledger.schema import rfc3339
 from credo.scoring.batch import iter_scores, score_batch
-from credo.scoring.engine import benefit_eligible, score_subject
+from credo.scoring.engine import benefit_eligible, reason_record_ids, score_subject
 from credo.scoring.model import Score, ScoringRecord
 from credo.scoring.rules import SPECIAL_CATEGORIES, RulesDocument, load_rules
 from credo.store import ScoreRow, Store
@@ -170,12 +170,13 @@ def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, A
     rules, _ = rules_in_force(store)
     records = {r.record_id: r for r in store.records_of(subject)}
     lines = {(c.id, ln.id): ln for c in rules.scorecards for ln in c.lines}
+    resolved = reason_record_ids(rules, score, scoring_records(store, subject))
     reasons = []
-    for reason in score.reasons:
+    for reason, ids in zip(score.reasons, resolved, strict=True):
         line = lines[(reason.scorecard, reason.line)]
         # Each record once: in "records", with what it is; not again as a bare id list.
-        shown = {k: v for k, v in reason.as_dict().items() if k != "record_ids"}
-        behind = [rid for rid in reason.record_ids if rid in records]
+        shown = reason.as_dict()
+        behind = [rid for rid in ids if rid in records]
         reasons.append(
             {
                 **shown,
