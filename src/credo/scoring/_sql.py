@@ -38,6 +38,7 @@ __all__ = [
     "final_sql",
     "kind_codes",
     "lanes",
+    "output_columns",
     "plan",
     "quote",
     "suspect_sql",
@@ -253,7 +254,6 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
     points_at = _by_slot(p, lambda line: ln.points[line.rank].offset)
     live_word = _by_slot(p, lambda line: ln.live[line.rank].word)
     live_at = _by_slot(p, lambda line: ln.live[line.rank].offset)
-    live_days = _by_slot(p, lambda line: line.live_days)
     relevant = _by_slot(p, lambda line: line.relevant_days)
     sums = []
     for j in range(ln.n_words):
@@ -273,7 +273,7 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
         SELECT subject, earned,
                {points_word}[slot + 1] AS pw, {points_at}[slot + 1] AS po,
                {live_word}[slot + 1] AS lw, {live_at}[slot + 1] AS lo,
-               ok AND age >= {live_days}[slot + 1] AND age < {relevant}[slot + 1] AS flag
+               earned = 0 AND ok AND age < {relevant}[slot + 1] AS flag
         FROM ({rows})
     ) GROUP BY subject"""
 
@@ -298,10 +298,11 @@ def suspect_sql(p: Plan, ln: Lanes, words: str) -> str:
 
 def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     """(subject, m<rank>, c<rank>): each line's milli-points and live-record count, read from
-    the lanes of the subjects that are not suspect."""
+    the lanes of the subjects that are not suspect (``words`` has ``suspect_sql`` as column
+    ``suspect``)."""
     cols = [f"{ln.points[line.rank].read('')} AS m{line.rank}" for line in p.lines]
     cols += [f"{ln.live[line.rank].read('')} AS c{line.rank}" for line in p.lines]
-    return f"SELECT subject, {', '.join(cols)} FROM {words} WHERE NOT {suspect_sql(p, ln, '')}"
+    return f"SELECT subject, {', '.join(cols)} FROM {words} WHERE NOT suspect"
 
 
 def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
@@ -346,12 +347,14 @@ def _tier_index(rules: RulesDocument, column: str) -> str:
 
 
 def final_sql(rules: RulesDocument, p: Plan, per_line: str) -> str:
-    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>) rows.
+    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>) rows,
+    as flat integer columns (``output_columns``): names are attached when rows are read.
 
-    Parameters: $1 tier names, $2 and $3 the scorecard and line id of each line rank. Lines
-    are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then the
-    smaller rank, which is the (line id, scorecard id) order. The top four keys come from a
-    chain of GREATEST (keys are distinct); each reason carries its line's record count.
+    Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
+    the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
+    a chain of GREATEST (keys are distinct; a product, not a CASE, drops the keys already
+    taken); a reason is its line rank ``r<i>`` (NULL when
+    there are fewer reasons), its milli-points ``p<i>`` and its record count ``n<i>``.
     """
     rng = rules.score
     n_lines = len(p.lines)
@@ -363,38 +366,42 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str) -> str:
     total = " + ".join(f"m{line.rank}" for line in p.lines)
     cards = ", ".join(
         clamp(" + ".join(f"m{line.rank}" for line in p.lines if line.card_no == c) or "0")
+        + f" AS s{c}"
         for c in range(len(rules.scorecards))
     )
-    keys = ", ".join(
-        f"CASE WHEN m{n} > 0 THEN m{n} * {n_lines} + {n_lines - 1 - n} ELSE 0 END AS k{n}"
-        for n in range(n_lines)
-    )
+    # Every key is distinct and at least 0; a line with no points has a key below L, so it
+    # ranks under every line with points and never becomes a reason.
+    keys = ", ".join(f"m{n} * {n_lines} + {n_lines - 1 - n} AS k{n}" for n in range(n_lines))
+    top = range(1, MAX_REASONS + 1)
     levels = [f"GREATEST({', '.join(f'k{n}' for n in range(n_lines))}) AS t1"]
-    for r in range(2, MAX_REASONS + 1):
-        below = ", ".join(f"CASE WHEN k{n} < t{r - 1} THEN k{n} ELSE 0 END" for n in range(n_lines))
+    for r in top[1:]:
+        below = ", ".join(f"k{n} * CAST(k{n} < t{r - 1} AS BIGINT)" for n in range(n_lines))
         levels.append(f"GREATEST({below}) AS t{r}")
-    counts = "[" + ", ".join(f"c{n}" for n in range(n_lines)) + "]"
-
-    def reason(r: int) -> str:
-        return f"""{{
-               'scorecard': $2[rk{r} + 1], 'line': $3[rk{r} + 1],
-               'milli_points': CAST(t{r} // {n_lines} AS BIGINT),
-               'record_count': {counts}[rk{r} + 1]
-           }}"""
-
     picks = ", ".join(
-        f"CAST({n_lines - 1} - t{r} % {n_lines} AS INTEGER) AS rk{r}"
-        for r in range(1, MAX_REASONS + 1)
+        f"CASE WHEN t{r} >= {n_lines} THEN CAST({n_lines - 1} - t{r} % {n_lines} AS INTEGER) "
+        f"END AS r{r}"
+        for r in top
     )
-    reasons = ", ".join(reason(r) for r in range(1, MAX_REASONS + 1))
-    positive = " + ".join(f"CAST(t{r} > 0 AS INTEGER)" for r in range(1, MAX_REASONS + 1))
-    names = ", ".join(f"m{n}, c{n}" for n in range(n_lines))
-    nested = f"SELECT subject, {names}, {keys} FROM ({per_line})"
+    counts = "[" + ", ".join(f"c{n}" for n in range(n_lines)) + "]"
+    reasons = ", ".join(
+        f"r{r}, CAST(t{r} // {n_lines} AS BIGINT) AS p{r}, cl[r{r} + 1] AS n{r}" for r in top
+    )
+    names = ", ".join(f"m{n}" for n in range(n_lines))
+    nested = f"SELECT subject, {names}, {counts} AS cl, {keys} FROM ({per_line})"
     for level in [*levels, picks]:
         nested = f"SELECT *, {level} FROM ({nested})"
     return f"""
-    SELECT subject, score, $1[{_tier_index(rules, "score")}] AS tier, context_scores,
-           list_slice([{reasons}], 1, {positive}) AS reasons
+    SELECT subject, score, CAST({_tier_index(rules, "score")} - 1 AS INTEGER) AS tier,
+           {", ".join(f"s{c}" for c in range(len(rules.scorecards)))}, {reasons}
     FROM (
-        SELECT *, {clamp(total)} AS score, [{cards}] AS context_scores FROM ({nested})
+        SELECT *, {clamp(total)} AS score, {cards} FROM ({nested})
     )"""
+
+
+def output_columns(rules: RulesDocument, subject_type: str) -> str:
+    """The column list of a batch's output table (see ``final_sql``)."""
+    cols = [f"subject {subject_type}", "score INTEGER", "tier INTEGER"]
+    cols += [f"s{c} INTEGER" for c in range(len(rules.scorecards))]
+    for r in range(1, MAX_REASONS + 1):
+        cols += [f"r{r} INTEGER", f"p{r} BIGINT", f"n{r} BIGINT"]
+    return ", ".join(cols)

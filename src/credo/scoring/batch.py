@@ -33,12 +33,14 @@ from credo.scoring._sql import (
     final_sql,
     kind_codes,
     lanes,
+    output_columns,
     plan,
     quote,
     suspect_sql,
     unpacked_sql,
     words_sql,
 )
+from credo.scoring.engine import MAX_REASONS
 from credo.scoring.model import Reason, Score
 from credo.scoring.rules import RulesDocument
 
@@ -167,19 +169,8 @@ def score_batch(
         stats = _Stats(con, source, cols)
         p = plan(rules, as_of)
         ln = lanes(p)
-        by_rank = [(line.id, card.id) for card in rules.scorecards for line in card.lines]
-        by_rank.sort()
-        names = [
-            [tier.name for tier in rules.tiers],
-            [card_id for _, card_id in by_rank],
-            [line_id for line_id, _ in by_rank],
-        ]
         out = quote(output)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {out} (subject {cols['subject']}, "
-            "score INTEGER, tier VARCHAR, context_scores INTEGER[], reasons STRUCT(scorecard "
-            "VARCHAR, line VARCHAR, milli_points BIGINT, record_count BIGINT)[])"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {out} ({output_columns(rules, cols['subject'])})")
         chunks = stats.chunks(chunk_rows)
         settings = dict(_ALLOCATOR)
         if stats.subject_bits(len(chunks) or 1) <= _PERFECT_HASH_BITS:
@@ -189,7 +180,7 @@ def score_batch(
         temps += [agg, f"{agg}_suspects", f"{agg}_exact"]
         for done, where in enumerate(chunks, start=1):
             per_line = _score_chunk(con, p, ln, source, where, agg)
-            con.execute(f"INSERT INTO {out} {final_sql(rules, p, per_line)}", names)
+            con.execute(f"INSERT INTO {out} {final_sql(rules, p, per_line)}")
             if progress is not None:
                 progress(done, len(chunks))
     except duckdb.Error as exc:
@@ -223,11 +214,13 @@ def _score_chunk(
 ) -> str:
     """Sum the lane words of one chunk into ``agg``; rescore the suspect subjects exactly
     into ``agg``_exact. Returns the query of (subject, m<rank>, c<rank>) over both."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {agg} AS {words_sql(p, ln, source, where)}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {agg} AS SELECT *, {suspect_sql(p, ln, '')} AS suspect "
+        f"FROM ({words_sql(p, ln, source, where)})"
+    )
     suspects, exact = f"{agg}_suspects", f"{agg}_exact"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {suspects} AS "
-        f"SELECT subject FROM {agg} WHERE {suspect_sql(p, ln, '')}"
+        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {agg} WHERE suspect"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {exact} AS {exact_sql(p, source, where, suspects)}")
     return f"{unpacked_sql(p, ln, agg)} UNION ALL SELECT * FROM {exact}"
@@ -243,30 +236,41 @@ def iter_scores(
     """(subject, Score) for each row of a batch result, in subject order, for comparison with
     ``score_subject`` and for handing single scores to the API."""
     cards = [card.id for card in rules.scorecards]
+    tiers = [tier.name for tier in rules.tiers]
+    by_rank = sorted((line.id, card.id) for card in rules.scorecards for line in card.lines)
+    cols = ", ".join(f"s{c}" for c in range(len(cards)))
+    reasons = ", ".join(f"r{r}, p{r}, n{r}" for r in range(1, MAX_REASONS + 1))
     cursor = con.execute(
-        f"SELECT subject, score, tier, context_scores, reasons FROM {quote(output)} "
-        "ORDER BY subject"
+        f"SELECT subject, score, tier, {cols}, {reasons} FROM {quote(output)} ORDER BY subject"
     )
+    n_cards = len(cards)
     while batch := cursor.fetchmany(10_000):
-        for subject, score, tier, context_scores, reasons in batch:
+        for subject, score, tier, *rest in batch:
+            picked = rest[n_cards:]
+            ranked = []
+            for rank in range(1, MAX_REASONS + 1):
+                line_rank, milli, count = picked[3 * rank - 3 : 3 * rank]
+                if line_rank is None:
+                    break
+                line_id, card_id = by_rank[line_rank]
+                ranked.append(
+                    Reason(
+                        rank=rank,
+                        scorecard=card_id,
+                        line=line_id,
+                        milli_points=milli,
+                        record_count=count,
+                        text_key=f"reason.{card_id}.{line_id}",
+                    )
+                )
             yield (
                 subject,
                 Score(
                     rules_hash=rules_hash,
                     as_of=as_of,
                     score=score,
-                    tier=tier,
-                    context_scores=dict(zip(cards, context_scores, strict=True)),
-                    reasons=tuple(
-                        Reason(
-                            rank=rank,
-                            scorecard=r["scorecard"],
-                            line=r["line"],
-                            milli_points=r["milli_points"],
-                            record_count=r["record_count"],
-                            text_key=f"reason.{r['scorecard']}.{r['line']}",
-                        )
-                        for rank, r in enumerate(reasons, start=1)
-                    ),
+                    tier=tiers[tier],
+                    context_scores=dict(zip(cards, rest[:n_cards], strict=True)),
+                    reasons=tuple(ranked),
                 ),
             )
