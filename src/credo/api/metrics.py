@@ -89,6 +89,28 @@ class CredoCollector(Collector):
         )
         failures.add_metric([], self.rescorer.failures)
         yield failures
+        switch = self.rescorer.switch
+        running = switch is not None and switch.phase not in ("done", "failed")
+        yield _gauge(
+            "credo_rules_switch_in_progress",
+            "1 while everyone is being rescored under newly adopted rules, else 0.",
+            1 if running else 0,
+        )
+        phase = GaugeMetricFamily(
+            "credo_rules_switch_progress",
+            "Progress of the last change of rules: done and total in its current phase "
+            "(reading people, scoring chunks, storing scores; done; failed).",
+            labels=["phase", "of"],
+        )
+        if switch is not None:
+            phase.add_metric([switch.phase, "done"], switch.done)
+            phase.add_metric([switch.phase, "total"], switch.total)
+        yield phase
+        switches = CounterMetricFamily(
+            "credo_rules_switches", "Changes of rules completed (new rules served) since start."
+        )
+        switches.add_metric([], self.rescorer.switches)
+        yield switches
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

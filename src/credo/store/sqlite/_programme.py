@@ -141,7 +141,7 @@ class ProgrammeWrites(ProgrammeQueries):
         self._exec(insert("scores", _SCORE, replace=True), tuple(getattr(row, c) for c in _SCORE))
         history = ("subject", "as_of", "rules_hash", "score", "tier")
         self._exec(
-            f"INSERT OR REPLACE INTO score_history ({', '.join(history)}) "  # noqa: S608
+            f"INSERT OR REPLACE INTO score_history ({', '.join(history)}) "
             "SELECT ?, ?, ?, ?, ? "
             f"WHERE COALESCE({_SERVING}, ?) = ?",
             (*(getattr(row, c) for c in history), row.rules_hash, row.rules_hash),
