@@ -659,11 +659,15 @@ def test_scores_are_kept_per_rules_hash_and_served_under_the_serving_rules(
 
 def test_the_serving_rules_switch_inside_one_transaction_or_not_at_all(store: Store) -> None:
     commit(store, lambda tx: tx.set_serving_rules("old"))
-    with pytest.raises(RuntimeError), store.write() as tx:
+
+    def half_way(tx: WriteTx) -> None:
         tx.put_score(score("p1", 100, 640, rules_hash="new"))
         tx.set_serving_rules("new")
         assert tx.serving_rules() == "new"
         raise RuntimeError("the switch fails half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        commit(store, half_way)
     assert store.serving_rules() == "old"
     assert store.get_score_under("p1", "new") is None
 

@@ -202,7 +202,12 @@ class Rescorer:
             return
         try:
             service.switch_rules(
-                self.store, done.rules_hash, done.scores, self._touched.__contains__, self._moved
+                self.store,
+                done.rules_hash,
+                done.scores,
+                self._touched.__contains__,
+                self._moved,
+                chunk=service.SWITCH_CHUNK,
             )
         except Exception as exc:  # noqa: BLE001 (nothing may stop the rescoring thread)
             self.failures += 1
