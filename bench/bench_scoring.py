@@ -2,11 +2,11 @@
 
     python bench/bench_scoring.py --people 10000000 --records 100000000
 
-Targets (2 cores, 24 GiB): batch <= 20 s at 10M people / 100M records, batch <= 1.5x the bare
-GROUP BY over the same records. Per-person rescoring (p99 < 5 ms) is bench_rescore.py, which
-goes through the ledger's real SQLite path. Two floors are timed beside them: the score alone
-(one decayed sum per subject) and each line's points per subject (the least state that can
-rank reasons); no batch with reasons can be cheaper than the second.
+Targets (issue 15; 2 cores, 24 GiB): at 10M people / 100M records the batch with reasons
+takes <= 20 s and <= 2x the per-line floor timed in the same run. Per-person rescoring
+(p99 < 5 ms) is bench_rescore.py. Beside the batch: a bare GROUP BY, and two floors, the
+score alone (one decayed sum per subject) and each line's points per subject (the least
+state that can rank reasons); no batch with reasons can be cheaper than the second.
 Records are synthetic, generated inside DuckDB from range() with hash-based pseudo-random
 columns, integer-coded (column ``kind``) as the batch path accepts;
 tests/scoring/test_batch.py covers that form.
@@ -148,7 +148,8 @@ def main() -> None:
     )
     print(f"bare:  {args.people / bare:,.0f} people/s")
     print(f"batch: {args.people / batch:,.0f} people/s  (target <= 20 s at 10M people)")
-    print(f"ratio batch / bare = {batch / bare:.2f}x  (target <= 1.5x)")
+    print(f"ratio batch / per-line floor = {batch / line_floor:.2f}x  (target <= 2x)")
+    print(f"ratio batch / bare = {batch / bare:.2f}x")
     print(
         f"floors / bare: score only {score_floor / bare:.2f}x, "
         f"per-line points {line_floor / bare:.2f}x"
