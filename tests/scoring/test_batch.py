@@ -309,3 +309,24 @@ def test_missing_columns_are_an_input_error() -> None:
     con.execute("CREATE TABLE t (subject BIGINT, record_id VARCHAR)")
     with pytest.raises(InputError, match="lack column"):
         score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "t", AS_OF, con)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=rules_documents())
+def test_lanes_never_overlap_and_one_rows_addition_is_a_bigint(
+    rules: tuple[RulesDocument, str],
+) -> None:
+    from credo.scoring._sql import COUNT_BITS, lanes, plan
+
+    p = plan(rules[0], AS_OF)
+    ln = lanes(p)
+    bits: dict[int, set[int]] = defaultdict(set)
+    for lane in (*ln.points, *ln.live):
+        taken = set(range(lane.offset, lane.offset + lane.bits))
+        assert not taken & bits[lane.word]
+        bits[lane.word] |= taken
+        assert lane.offset + lane.bits <= 63
+    assert not bits[ln.guard.word] & set(range(ln.guard.offset, 64))
+    assert ((1 << COUNT_BITS) + 1) << ln.guard.offset < 1 << 63
+    for line in p.lines:  # a points lane holds 2**COUNT_BITS - 1 undecayed records
+        assert ((1 << COUNT_BITS) - 1) * line.milli < 1 << ln.points[line.rank].bits

@@ -155,9 +155,10 @@ class Lanes:
     """Where each line's points and live-record count sit in a few summed BIGINT words.
 
     A row adds ``earned << points[rank].offset`` and, if it earned anything,
-    ``1 << live[rank].offset`` to its words; every row adds ``1 << guard.offset`` to the guard
-    word, and an eligible record on a capped line that earns nothing yet could share a cap
-    bucket with one that does (``live_days <= age < relevant_days``) adds one to ``flag``.
+    ``1 << live[rank].offset`` to its words; every row adds one to the guard lane, and an
+    eligible record on a capped line that earns nothing yet could share a cap bucket with one
+    that does (``live_days <= age < relevant_days``) adds ``2**COUNT_BITS`` more, so that the
+    guard alone marks every subject the lanes may get wrong.
     ``sum`` over BIGINT is a HUGEINT, so the guard lane, the top of its word, never
     overflows; the others are exact while the guard is below ``2**COUNT_BITS``, because a
     points lane has room for that many records' undecayed points.
@@ -165,42 +166,42 @@ class Lanes:
 
     points: tuple[Lane, ...]  # by line rank
     live: tuple[Lane, ...]  # by line rank
-    flag: Lane | None  # None when no line is capped
     guard: Lane
     n_words: int
 
 
 def lanes(p: Plan) -> Lanes:
-    """First-fit decreasing packing of every lane into as few 63-bit words as it can."""
-    wanted: list[tuple[int, str, int]] = []
+    """First-fit decreasing packing of every lane into as few 63-bit words as it can.
+
+    The guard is packed as a lane of COUNT_BITS + 1 bits, the most one row adds to it, and
+    then moved to the top of its word, where its sum may grow past bit 63."""
+    guard_bits = COUNT_BITS + 1
+    wanted: list[tuple[int, str, int]] = [(guard_bits, "guard", 0)]
     for line in p.lines:
         most = ((1 << COUNT_BITS) - 1) * line.milli  # the most a lane holds below the guard
         wanted.append((most.bit_length(), "points", line.rank))
         wanted.append((COUNT_BITS, "live", line.rank))
-    if any(line.cap_n is not None for line in p.lines):
-        wanted.append((COUNT_BITS, "flag", 0))
     wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
     used: list[int] = []
-    placed: dict[tuple[str, int], Lane] = {}
-    for bits, kind, rank in wanted:
-        word = next((j for j, u in enumerate(used) if u + bits <= _WORD_BITS), len(used))
+    members: list[list[tuple[int, str, int]]] = []
+    for item in wanted:
+        word = next((j for j, u in enumerate(used) if u + item[0] <= _WORD_BITS), len(used))
         if word == len(used):
             used.append(0)
-        placed[(kind, rank)] = Lane(word, used[word], bits)
-        used[word] += bits
-    # The guard goes on top of the fullest word that still has a bit below bit 63.
-    room = [j for j, u in enumerate(used) if u < _WORD_BITS]
-    if not room:
-        used.append(0)
-        room = [len(used) - 1]
-    word = max(room, key=lambda j: (used[j], -j))
-    guard = Lane(word, used[word], 64)
+            members.append([])
+        used[word] += item[0]
+        members[word].append(item)
+    placed: dict[tuple[str, int], Lane] = {}
+    for word, items in enumerate(members):
+        offset = 0
+        for bits, kind, rank in sorted(items, key=lambda w: w[1] == "guard"):
+            placed[(kind, rank)] = Lane(word, offset, 64 if kind == "guard" else bits)
+            offset += bits
     n = len(p.lines)
     return Lanes(
         points=tuple(placed[("points", r)] for r in range(n)),
         live=tuple(placed[("live", r)] for r in range(n)),
-        flag=placed.get(("flag", 0)),
-        guard=guard,
+        guard=placed[("guard", 0)],
         n_words=len(used),
     )
 
@@ -262,10 +263,12 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
             terms.append(f"CASE WHEN pw = {j} THEN earned << po ELSE 0 END")
         if any(lane.word == j for lane in ln.live):
             terms.append(f"CASE WHEN lw = {j} AND earned > 0 THEN {one} << lo ELSE 0 END")
-        if ln.flag is not None and ln.flag.word == j:
-            terms.append(f"CASE WHEN flag THEN CAST({1 << ln.flag.offset} AS BIGINT) ELSE 0 END")
         if ln.guard.word == j:
-            terms.append(f"CAST({1 << ln.guard.offset} AS BIGINT)")
+            flagged = ((1 << COUNT_BITS) + 1) << ln.guard.offset
+            terms.append(
+                f"CASE WHEN flag THEN CAST({flagged} AS BIGINT) "
+                f"ELSE CAST({1 << ln.guard.offset} AS BIGINT) END"
+            )
         sums.append(f"sum({' + '.join(terms) or '0'}) AS w{j}")
     rows = _earned_rows(p, _eligible_rows(p, source, where))
     return f"""
@@ -286,8 +289,6 @@ def suspect_sql(p: Plan, ln: Lanes, words: str) -> str:
     otherwise no bucket exceeds its cap and the uncapped sums are the capped ones."""
     guard = f"({words}w{ln.guard.word} >> {ln.guard.offset})"
     parts = [f"{guard} >= {1 << COUNT_BITS}"]
-    if ln.flag is not None:
-        parts.append(f"{ln.flag.read(words)} > 0")
     parts += [
         f"{ln.live[line.rank].read(words)} > {line.cap_n}"
         for line in p.lines
