@@ -298,18 +298,19 @@ def suspect_sql(p: Plan, ln: Lanes, words: str) -> str:
 
 
 def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
-    """(subject, m<rank>, c<rank>): each line's milli-points and live-record count, read from
-    the lanes of the subjects that are not suspect (``words`` has ``suspect_sql`` as column
-    ``suspect``)."""
+    """(subject, m<rank>, c<rank>, exact) from the query ``words`` (``words_sql``): each
+    line's milli-points and live-record count read from the lanes, and ``exact`` false, or
+    NULL for a suspect subject, whose row is a placeholder to be replaced by the exact path."""
     cols = [f"{ln.points[line.rank].read('')} AS m{line.rank}" for line in p.lines]
     cols += [f"{ln.live[line.rank].read('')} AS c{line.rank}" for line in p.lines]
-    return f"SELECT subject, {', '.join(cols)} FROM {words} WHERE NOT suspect"
+    flag = f"CASE WHEN {suspect_sql(p, ln, '')} THEN NULL ELSE false END AS exact"
+    return f"SELECT subject, {', '.join(cols)}, {flag} FROM ({words})"
 
 
 def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
-    """(subject, m<rank>, c<rank>) for the ``suspects`` subjects with engine.py's exact cap:
-    per (subject, line, bucket), only the first cap_n records by (effective_at, record id as
-    text). Every suspect gets a row, even one with no eligible record."""
+    """(subject, m<rank>, c<rank>, exact = true) for the ``suspects`` subjects with engine.py's
+    exact cap: per (subject, line, bucket), only the first cap_n records by (effective_at,
+    record id as text). Every suspect gets a row, even one with no eligible record."""
     cap_n = _by_slot(p, lambda line: -1 if line.cap_n is None else line.cap_n)
     period = _by_slot(p, lambda line: line.period_secs or 1)
     rows = _eligible_rows(p, source, f"{where} AND s.subject IN (SELECT subject FROM {suspects})")
@@ -332,7 +333,7 @@ def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
     names = [f"m{line.rank}" for line in p.lines] + [f"c{line.rank}" for line in p.lines]
     picked = ", ".join(f"CAST(COALESCE(e.{name}, 0) AS BIGINT) AS {name}" for name in names)
     return f"""
-    SELECT s.subject, {picked}
+    SELECT s.subject, {picked}, true AS exact
     FROM {suspects} AS s LEFT JOIN (
         SELECT subject, {", ".join(per_line)} FROM ({_earned_rows(p, kept)})
         GROUP BY subject
@@ -348,8 +349,9 @@ def _tier_index(rules: RulesDocument, column: str) -> str:
 
 
 def final_sql(rules: RulesDocument, p: Plan, per_line: str) -> str:
-    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>) rows,
-    as flat integer columns (``output_columns``): names are attached when rows are read.
+    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>, exact)
+    rows, as flat integer columns (``output_columns``): names are attached when rows are
+    read; ``exact`` (whether the subject took the exact path) is passed through.
 
     Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
     the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
@@ -388,12 +390,12 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str) -> str:
         f"r{r}, CAST(t{r} // {n_lines} AS BIGINT) AS p{r}, cl[r{r} + 1] AS n{r}" for r in top
     )
     names = ", ".join(f"m{n}" for n in range(n_lines))
-    nested = f"SELECT subject, {names}, {counts} AS cl, {keys} FROM ({per_line})"
+    nested = f"SELECT subject, exact, {names}, {counts} AS cl, {keys} FROM ({per_line})"
     for level in [*levels, picks]:
         nested = f"SELECT *, {level} FROM ({nested})"
     return f"""
     SELECT subject, score, CAST({_tier_index(rules, "score")} - 1 AS INTEGER) AS tier,
-           {", ".join(f"s{c}" for c in range(len(rules.scorecards)))}, {reasons}
+           {", ".join(f"s{c}" for c in range(len(rules.scorecards)))}, {reasons}, exact
     FROM (
         SELECT *, {clamp(total)} AS score, {cards} FROM ({nested})
     )"""
@@ -405,4 +407,4 @@ def output_columns(rules: RulesDocument, subject_type: str) -> str:
     cols += [f"s{c} INTEGER" for c in range(len(rules.scorecards))]
     for r in range(1, MAX_REASONS + 1):
         cols += [f"r{r} INTEGER", f"p{r} BIGINT", f"n{r} BIGINT"]
-    return ", ".join(cols)
+    return ", ".join([*cols, "exact BOOLEAN"])

@@ -36,7 +36,6 @@ from credo.scoring._sql import (
     output_columns,
     plan,
     quote,
-    suspect_sql,
     unpacked_sql,
     words_sql,
 )
@@ -154,10 +153,13 @@ def score_batch(
 ) -> str:
     """Score every subject of ``records_table`` into table ``output``, whose name is returned.
 
-    ``output`` columns: subject, score INTEGER, tier VARCHAR, context_scores INTEGER[] (in
-    rules.scorecards order), reasons STRUCT(scorecard, line, milli_points, record_count)[]
-    ranked best first. ``progress(done, total)`` is called after each chunk of subjects.
-    ``rules_hash`` is not stored per row; ``iter_scores`` attaches it to each ``Score``.
+    ``output`` columns (``_sql.output_columns``): subject, score, tier (an index into
+    rules.tiers), s<c> each scorecard's context score in rules order, and for reasons i = 1..4
+    r<i> the line (an index into the lines sorted by line id then scorecard id; NULL past the
+    last reason), p<i> its milli-points and n<i> its record count; ``exact`` says whether
+    the subject went through the exact cap path. ``progress(done, total)`` is called after
+    each chunk of subjects. ``rules_hash`` is not stored per row; ``iter_scores`` attaches
+    it, and the names, to each ``Score``.
     """
     del rules_hash  # every row of one run shares it; the caller records it once
     tag = uuid.uuid4().hex[:12]
@@ -176,11 +178,9 @@ def score_batch(
         if stats.subject_bits(len(chunks) or 1) <= _PERFECT_HASH_BITS:
             settings["perfect_ht_threshold"] = str(_PERFECT_HASH_BITS)
         saved = _apply(con, settings)
-        agg = f"credo_agg_{tag}"
-        temps += [agg, f"{agg}_suspects", f"{agg}_exact"]
+        temps.append(f"credo_suspects_{tag}")
         for done, where in enumerate(chunks, start=1):
-            per_line = _score_chunk(con, p, ln, source, where, agg)
-            con.execute(f"INSERT INTO {out} {final_sql(rules, p, per_line)}")
+            _score_chunk(con, rules, p, ln, source, where, out, tag)
             if progress is not None:
                 progress(done, len(chunks))
     except duckdb.Error as exc:
@@ -210,20 +210,30 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> dict[str
 
 
 def _score_chunk(
-    con: duckdb.DuckDBPyConnection, p: Plan, ln: Lanes, source: str, where: str, agg: str
-) -> str:
-    """Sum the lane words of one chunk into ``agg``; rescore the suspect subjects exactly
-    into ``agg``_exact. Returns the query of (subject, m<rank>, c<rank>) over both."""
+    con: duckdb.DuckDBPyConnection,
+    rules: RulesDocument,
+    p: Plan,
+    ln: Lanes,
+    source: str,
+    where: str,
+    out: str,
+    tag: str,
+) -> None:
+    """Score one chunk into ``out`` straight from the lane words, in one pipeline; then
+    replace the placeholder rows of the suspect subjects (``exact`` NULL) with their exact
+    scores. Nothing per subject is materialised in between but the suspects."""
+    lanes_rows = unpacked_sql(p, ln, words_sql(p, ln, source, where))
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows)}")
+    suspects = f"credo_suspects_{tag}"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {agg} AS SELECT *, {suspect_sql(p, ln, '')} AS suspect "
-        f"FROM ({words_sql(p, ln, source, where)})"
+        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {out} WHERE exact IS NULL"
     )
-    suspects, exact = f"{agg}_suspects", f"{agg}_exact"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {agg} WHERE suspect"
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {exact} AS {exact_sql(p, source, where, suspects)}")
-    return f"{unpacked_sql(p, ln, agg)} UNION ALL SELECT * FROM {exact}"
+    row = con.execute(f"SELECT count(*) FROM {suspects}").fetchone()
+    if row is None or row[0] == 0:
+        return
+    con.execute(f"DELETE FROM {out} WHERE exact IS NULL")
+    exact = exact_sql(p, source, where, suspects)
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, exact)}")
 
 
 def iter_scores(
