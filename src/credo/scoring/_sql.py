@@ -67,7 +67,7 @@ class _Line:
     rank: int  # position in (line id, scorecard id) order: the tie-break of reasons
     card_no: int
     kind: int
-    slot: int  # the element key that selects this line's records
+    slot: int  # the row key that selects this line's records
     milli: int
     half_life_days: int
     cap_n: int | None
@@ -91,8 +91,8 @@ class _Line:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Rules restated as integers for SQL. ``one_to_one``: every kind feeds exactly one
-    line, so an element's slot is the record's kind code and no join is needed; otherwise a
-    record becomes one element per line it feeds, its slot the line's rank."""
+    line, so a row's slot is the record's kind code and no join is needed; otherwise a
+    record becomes one row per line it feeds, its slot the line's rank."""
 
     lines: tuple[_Line, ...]  # in rank order
     n_kinds: int
