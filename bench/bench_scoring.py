@@ -55,6 +55,24 @@ def generate(con: duckdb.DuckDBPyConnection, people: int, records: int) -> None:
     )
 
 
+class _StatementTimer:
+    """A DuckDB connection that prints every statement taking 50 ms or more (--statements)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def execute(self, sql: str, *args: object) -> duckdb.DuckDBPyConnection:
+        start = time.perf_counter()
+        result = self._con.execute(sql, *args)
+        elapsed = time.perf_counter() - start
+        if elapsed >= 0.05:
+            print(f"    {elapsed:8.2f} s  {' '.join(sql.split())[:80]}", flush=True)
+        return result
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._con, name)
+
+
 def timed(label: str, fn: object) -> float:
     assert callable(fn)
     start = time.perf_counter()
@@ -128,6 +146,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="12GB")
     parser.add_argument("--database", default=":memory:", help="DuckDB file, default in memory")
+    parser.add_argument(
+        "--statements", action="store_true", help="time each statement of the batch as well"
+    )
     args = parser.parse_args()
 
     con = duckdb.connect(args.database)
@@ -144,7 +165,13 @@ def main() -> None:
     line_floor = timed("    floor: per-line points, no record ids", lambda: per_line_floor(con))
     batch = timed(
         "(b) batch rescoring with reasons",
-        lambda: score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "records", AS_OF, con),
+        lambda: score_batch(
+            DEFAULT_RULES,
+            DEFAULT_RULES_HASH,
+            "records",
+            AS_OF,
+            _StatementTimer(con) if args.statements else con,  # type: ignore[arg-type]
+        ),
     )
     print(f"bare:  {args.people / bare:,.0f} people/s")
     print(f"batch: {args.people / batch:,.0f} people/s  (target <= 20 s at 10M people)")
