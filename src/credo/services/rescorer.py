@@ -124,8 +124,10 @@ class Rescorer:
                 self._finish_switch(item)
                 continue
             try:
-                subjects, _ = self._subjects(item)
-                self._start_switch_if_due()
+                subjects, votes = self._subjects(item)
+                failed = self.switch is not None and self.switch.phase == "failed"
+                if votes or failed or not item:  # [] is the start-up check
+                    self._start_switch_if_due()
             except Exception as exc:  # noqa: BLE001 (nothing may stop the rescoring thread)
                 self.failures += 1
                 log.warning("rescoring after a commit failed: %s", _why(exc))
@@ -158,11 +160,15 @@ class Rescorer:
     def _score_everyone(self, progress: SwitchProgress) -> None:
         """On the batch thread: everyone's scores under the rules being switched to."""
 
+        def moved(phase: str, done: int, total: int) -> None:
+            progress.phase, progress.done, progress.total = phase, done, total
+            self._publish(progress)
+
         try:
             rules = service.rules_by_hash(self.store, progress.rules_hash)
-            self._publish()
+            self._publish(progress)
             read = service.batch_scores(
-                self.store, rules, progress.rules_hash, service.now(), self._moved
+                self.store, rules, progress.rules_hash, service.now(), moved
             )
         except Exception as exc:  # noqa: BLE001 (a failed batch is retried, never fatal)
             log.warning("rescoring everyone under new rules failed: %s", _why(exc))
@@ -170,19 +176,11 @@ class Rescorer:
             return
         self._queue.put(_BatchDone(progress.rules_hash, read))
 
-    def _moved(self, phase: str, done: int, total: int) -> None:
-        progress = self.switch
-        if progress is not None:
-            progress.phase, progress.done, progress.total = phase, done, total
-            self._publish()
-
-    def _publish(self) -> None:
+    def _publish(self, progress: SwitchProgress) -> None:
         """Progress where `credo score --status` (another process) can read it; a failure to
         publish it is logged and stops nothing."""
-        if self.switch is None:
-            return
         try:
-            service.record_switch(self.store, self.switch.as_dict())
+            service.record_switch(self.store, progress.as_dict())
         except Exception as exc:  # noqa: BLE001
             log.warning("publishing the progress of a change of rules failed: %s", _why(exc))
 
@@ -195,28 +193,33 @@ class Rescorer:
         if done.scores is None:
             self.failures += 1
             progress.phase = "failed"
-            self._publish()
+            self._publish(progress)
             return
         if self._target() != done.rules_hash:  # newer rules were adopted meanwhile
             self._start_switch_if_due()
             return
+
+        def moved(phase: str, n: int, total: int) -> None:
+            progress.phase, progress.done, progress.total = phase, n, total
+            self._publish(progress)
+
         try:
             service.switch_rules(
                 self.store,
                 done.rules_hash,
                 done.scores,
                 self._touched.__contains__,
-                self._moved,
+                moved,
                 chunk=service.SWITCH_CHUNK,
             )
         except Exception as exc:  # noqa: BLE001 (nothing may stop the rescoring thread)
             self.failures += 1
             progress.phase = "failed"
-            self._publish()
+            self._publish(progress)
             log.warning("switching to new rules failed: %s", _why(exc))
             return
         progress.phase = "done"
-        self._publish()
+        self._publish(progress)
         self.switches += 1
         self._touched = set()
 
