@@ -20,6 +20,10 @@ METRICS = {
     "credo_rescoring_queue_depth",
     "credo_rescoring_retries_pending",
     "credo_rescoring_failures_total",
+    "credo_rules_switch_in_progress",
+    "credo_rules_switch_done",
+    "credo_rules_switch_total",
+    "credo_rules_switches_total",
 }
 SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(\{(?P<labels>[^}]*)\})? (?P<value>\S+)$")
 

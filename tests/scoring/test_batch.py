@@ -24,6 +24,7 @@ from credo.scoring import (
     iter_scores,
     kind_codes,
     load_rules,
+    reason_record_ids,
     rules_hash,
     score_batch,
     score_subject,
@@ -128,13 +129,37 @@ def _rows(raw: list[tuple[Any, ...]], as_of: int) -> list[tuple[Any, ...]]:
     return out
 
 
+def _by_subject(rows: list[tuple[Any, ...]]) -> dict[Any, list[ScoringRecord]]:
+    by_subject: dict[Any, list[ScoringRecord]] = defaultdict(list)
+    for subject, rid, category, kind, at, frozen in rows:
+        by_subject[subject].append(ScoringRecord(str(rid), category, kind, at, frozen))
+    return by_subject
+
+
 def _reference(
     rules: RulesDocument, h: str, rows: list[tuple[Any, ...]], as_of: int
 ) -> dict[Any, Any]:
-    by_subject: dict[Any, list[ScoringRecord]] = defaultdict(list)
-    for subject, rid, category, kind, at, frozen in rows:
-        by_subject[subject].append(ScoringRecord(rid, category, kind, at, frozen))
-    return {s: score_subject(rules, h, recs, as_of) for s, recs in by_subject.items()}
+    return {s: score_subject(rules, h, recs, as_of) for s, recs in _by_subject(rows).items()}
+
+
+def _assert_same_record_ids(
+    rules: RulesDocument, got: dict[Any, Any], rows: list[tuple[Any, ...]]
+) -> None:
+    """The ids resolved lazily for each batch reason are the ones the engine counted, one
+    per counted record, for exactly the records of that subject that match the line."""
+    for subject, recs in _by_subject(rows).items():
+        ids = reason_record_ids(rules, got[subject], recs)
+        assert [len(i) for i in ids] == [r.record_count for r in got[subject].reasons]
+        by_id = {r.record_id: r for r in recs}
+        for reason, behind in zip(got[subject].reasons, ids, strict=True):
+            line = rules.scorecard(reason.scorecard).lines
+            wanted = next(ln for ln in line if ln.id == reason.line)
+            assert list(behind) == sorted(behind)
+            assert all(
+                (by_id[i].category, by_id[i].type) == (wanted.category, wanted.type)
+                and not by_id[i].frozen
+                for i in behind
+            )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -150,6 +175,7 @@ def test_batch_equals_per_subject(
     out = score_batch(doc, h, "recs", as_of, con, chunk_rows=7)
     got = dict(iter_scores(con, doc, h, as_of, out))
     assert got == _reference(doc, h, rows, as_of)
+    _assert_same_record_ids(doc, got, rows)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -186,6 +212,7 @@ def test_batch_equals_per_subject_with_integer_ids(
     got = dict(iter_scores(con, doc, h, as_of, out))
     text_rows = [(s, str(r), *rest) for s, r, *rest in rows]
     assert got == _reference(doc, h, text_rows, as_of)
+    _assert_same_record_ids(doc, got, text_rows)
 
 
 def test_batch_leaves_the_connection_settings_as_it_found_them() -> None:
@@ -213,7 +240,9 @@ def test_cap_overflow_takes_the_exact_path() -> None:
     out = score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "recs", AS_OF, con)
     got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
     assert got == _reference(DEFAULT_RULES, DEFAULT_RULES_HASH, rows, AS_OF)
-    assert got[7].reasons[0].record_ids == ("r2", "r3", "r4", "r5")
+    assert got[7].reasons[0].record_count == 4
+    recs = _by_subject(rows)[7]
+    assert reason_record_ids(DEFAULT_RULES, got[7], recs) == (("r2", "r3", "r4", "r5"),)
 
 
 def test_integer_coded_table_matches_text_table_and_reference() -> None:
@@ -267,7 +296,7 @@ def test_relation_input_varchar_subjects_and_progress() -> None:
     )
     got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
     assert got["alice"].score == 301
-    assert got["alice"].reasons[0].record_ids == ("r1",)
+    assert got["alice"].reasons[0].record_count == 1
     assert got["bob"].score == 300  # unmatched (and special) categories score nothing
     assert calls
     assert calls[-1][0] == calls[-1][1]
@@ -280,3 +309,24 @@ def test_missing_columns_are_an_input_error() -> None:
     con.execute("CREATE TABLE t (subject BIGINT, record_id VARCHAR)")
     with pytest.raises(InputError, match="lack column"):
         score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "t", AS_OF, con)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rules=rules_documents())
+def test_lanes_never_overlap_and_one_rows_addition_is_a_bigint(
+    rules: tuple[RulesDocument, str],
+) -> None:
+    from credo.scoring._sql import COUNT_BITS, lanes, plan
+
+    p = plan(rules[0], AS_OF)
+    ln = lanes(p)
+    bits: dict[int, set[int]] = defaultdict(set)
+    for lane in (*ln.points, *ln.live):
+        taken = set(range(lane.offset, lane.offset + lane.bits))
+        assert not taken & bits[lane.word]
+        bits[lane.word] |= taken
+        assert lane.offset + lane.bits <= 63
+    assert not bits[ln.guard.word] & set(range(ln.guard.offset, 64))
+    assert ((1 << COUNT_BITS) + 1) << ln.guard.offset < 1 << 63
+    for line in p.lines:  # a points lane holds 2**COUNT_BITS - 1 undecayed records
+        assert ((1 << COUNT_BITS) - 1) * line.milli < 1 << ln.points[line.rank].bits

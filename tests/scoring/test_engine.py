@@ -9,6 +9,7 @@ from credo.scoring import (
     DEFAULT_RULES_HASH,
     ScoringRecord,
     benefit_eligible,
+    reason_record_ids,
     score_subject,
 )
 
@@ -45,7 +46,8 @@ def test_frozen_and_future_records_are_excluded() -> None:
     ]
     score = score_subject(DEFAULT_RULES, "h", records, AS_OF)
     assert score.score == 301
-    assert [r.record_ids for r in score.reasons] == [("c",)]
+    assert [r.record_count for r in score.reasons] == [1]
+    assert reason_record_ids(DEFAULT_RULES, score, records) == (("c",),)
 
 
 def test_cap_counts_earliest_records_in_each_bucket() -> None:
@@ -56,7 +58,8 @@ def test_cap_counts_earliest_records_in_each_bucket() -> None:
     ]
     score = score_subject(DEFAULT_RULES, "h", records, AS_OF)
     assert score.context_scores["civic"] == 304
-    assert score.reasons[0].record_ids == ("r0", "r1", "r2", "r3")
+    assert score.reasons[0].record_count == 4
+    assert reason_record_ids(DEFAULT_RULES, score, records) == (("r0", "r1", "r2", "r3"),)
 
 
 def test_reasons_at_most_four_ranked_by_points_then_line() -> None:

@@ -1,6 +1,7 @@
-"""Determinism (issue 4): the per-person path, the DuckDB batch path and the state after
-`credo rebuild` give identical scores and reasons, for random records and random rules
-documents adopted through governance on a real ledger."""
+"""Determinism (issues 4 and 15): the per-person path, the DuckDB batch path and the state
+after `credo rebuild` give identical scores and reasons, and the record ids resolved lazily
+for each reason are the same, for random records and random rules documents adopted through
+governance on a real ledger."""
 
 from __future__ import annotations
 
@@ -98,9 +99,21 @@ def test_per_person_batch_and_rebuild_agree(rules: str, recs: list[Any]) -> None
             as_of = int(now.timestamp())
             refs = ledger.store.list_enrolled()
             single = {ref: service.compute(ledger.store, ref, as_of) for ref in refs}
-            assert service.rescore_all(ledger.store, as_of) == single
+            ids = {ref: service.record_ids_of(ledger.store, ref, single[ref]) for ref in refs}
+            batch = service.rescore_all(ledger.store, as_of)
+            assert batch == single
+            # The batch gathers no record ids; resolved per person, they are the same ones.
+            assert {
+                ref: service.record_ids_of(ledger.store, ref, batch[ref]) for ref in refs
+            } == ids
+            for ref in refs:
+                assert [len(i) for i in ids[ref]] == [r.record_count for r in batch[ref].reasons]
             rebuild(ledger.store, opener=ledger.vault)
-            assert {ref: service.compute(ledger.store, ref, as_of) for ref in refs} == single
+            again = {ref: service.compute(ledger.store, ref, as_of) for ref in refs}
+            assert again == single
+            assert {
+                ref: service.record_ids_of(ledger.store, ref, again[ref]) for ref in refs
+            } == ids
             for ref in refs:  # special categories never reach scoring
                 assert all(
                     r.category != "health" for r in service.scoring_records(ledger.store, ref)

@@ -144,8 +144,10 @@ def dispute(dispute_id: str, subject: str, opened_idx: int, **changes: object) -
     return replace(row, **changes)
 
 
-def score(subject: str, as_of: int, value: int, tier: str = "B") -> ScoreRow:
-    return ScoreRow(subject, "sha256:rules", as_of, value, tier, f'{{"score": {value}}}')
+def score(
+    subject: str, as_of: int, value: int, tier: str = "B", rules_hash: str = "sha256:rules"
+) -> ScoreRow:
+    return ScoreRow(subject, rules_hash, as_of, value, tier, f'{{"score": {value}}}')
 
 
 # One write to every derived table and the score cache, each independent of the others, so
@@ -673,6 +675,51 @@ def test_scores_are_the_last_put_and_history_is_ordered_by_as_of(store: Store) -
     commit(store, lambda tx: tx.put_score(score("p1", 300, 590, "C")))  # recomputed: replaced
     assert store.score_history("p1")[-1] == (300, 590, "C")
     assert len(store.score_history("p1")) == 3
+
+
+def test_scores_are_kept_per_rules_hash_and_served_under_the_serving_rules(
+    store: Store,
+) -> None:
+    old, new = score("p1", 100, 600, rules_hash="old"), score("p1", 100, 640, rules_hash="new")
+    assert store.serving_rules() is None
+    commit(store, lambda tx: tx.set_serving_rules("old"), lambda tx: tx.put_score(old))
+    commit(store, lambda tx: tx.put_score(new))  # computed beside the served one
+    assert store.serving_rules() == "old"
+    assert store.get_score("p1") == old
+    assert store.get_score_under("p1", "new") == new
+    assert store.get_score_under("p1", "other") is None
+    assert store.count_scores_under("old") == store.count_scores_under("new") == 1
+    assert store.score_history("p1") == [(100, 600, "B")]  # only served scores
+    commit(store, lambda tx: tx.set_serving_rules("new"))
+    assert store.get_score("p1") == new
+    commit(store, lambda tx: tx.delete_scores_except("new"))
+    assert store.get_score_under("p1", "old") is None
+    assert store.count_scores_under("old") == 0
+    assert store.get_score("p1") == new
+    commit(store, lambda tx: tx.withdraw("p1"))
+    assert store.get_score_under("p1", "new") is None
+
+
+def test_the_serving_rules_switch_inside_one_transaction_or_not_at_all(store: Store) -> None:
+    commit(store, lambda tx: tx.set_serving_rules("old"))
+
+    def half_way(tx: WriteTx) -> None:
+        tx.put_score(score("p1", 100, 640, rules_hash="new"))
+        tx.set_serving_rules("new")
+        assert tx.serving_rules() == "new"
+        raise RuntimeError("the switch fails half way")
+
+    with pytest.raises(RuntimeError, match="half way"):
+        commit(store, half_way)
+    assert store.serving_rules() == "old"
+    assert store.get_score_under("p1", "new") is None
+
+
+def test_reset_state_forgets_the_serving_rules(store: Store) -> None:
+    commit(store, lambda tx: tx.set_serving_rules("old"), lambda tx: tx.put_score(score("p", 1, 2)))
+    store.reset_state()
+    assert store.serving_rules() is None
+    assert store.count_scores_under("sha256:rules") == 0
 
 
 # --- derived state ---------------------------------------------------------------------------

@@ -171,3 +171,32 @@ def test_a_full_disk_fails_the_write_as_disk_full_and_the_next_write_succeeds(
     with store.write() as tx:
         tx.set_meta("big", "x" * 100_000)
     assert store.get_meta("big") == "x" * 100_000
+
+
+def test_a_score_table_of_one_score_a_person_is_recreated_per_rules_hash(
+    tmp_path: Path,
+) -> None:
+    """Scores were kept one per person before rules switches; that cache is dropped and the
+    table recreated keyed by (subject, rules hash), so two rules' scores fit side by side."""
+    from credo.store import ScoreRow
+
+    path = tmp_path / "ledger.db"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE scores")
+    conn.execute(
+        "CREATE TABLE scores (subject TEXT PRIMARY KEY, rules_hash TEXT NOT NULL, as_of "
+        "INTEGER NOT NULL, score INTEGER NOT NULL, tier TEXT NOT NULL, doc TEXT NOT NULL)"
+    )
+    conn.execute("INSERT INTO scores VALUES ('p1', 'old', 1, 300, 'B', '{}')")
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path)
+    try:
+        assert store.get_score("p1") is None
+        with store.write() as tx:
+            tx.put_score(ScoreRow("p1", "old", 1, 300, "B", "{}"))
+            tx.put_score(ScoreRow("p1", "new", 1, 310, "B", "{}"))
+        assert store.count_scores_under("old") == store.count_scores_under("new") == 1
+    finally:
+        store.close()

@@ -93,6 +93,37 @@ class CredoCollector(Collector):
         )
         failures.add_metric([], self.rescorer.failures)
         yield failures
+        switch = self.rescorer.switch
+        running = switch is not None and switch.phase not in ("done", "failed")
+        yield _gauge(
+            "credo_rules_switch_in_progress",
+            "1 while everyone is being rescored under newly adopted rules, else 0.",
+            1 if running else 0,
+        )
+        yield _gauge(
+            "credo_rules_switch_done",
+            "Progress of the last change of rules within its phase: done so far.",
+            0 if switch is None else switch.done,
+        )
+        yield _gauge(
+            "credo_rules_switch_total",
+            "Progress of the last change of rules within its phase: the total.",
+            0 if switch is None else switch.total,
+        )
+        phase = GaugeMetricFamily(
+            "credo_rules_switch_phase",
+            "1 for the phase the last change of rules is in (reading, scoring, storing, done, "
+            "failed); absent before the first.",
+            labels=["code"],
+        )
+        if switch is not None:
+            phase.add_metric([switch.phase], 1)
+        yield phase
+        switches = CounterMetricFamily(
+            "credo_rules_switches", "Changes of rules completed (new rules served) since start."
+        )
+        switches.add_metric([], self.rescorer.switches)
+        yield switches
         yield from self._witnessing()
 
     def _witnessing(self) -> Iterator[Metric]:

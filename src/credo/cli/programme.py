@@ -41,18 +41,30 @@ def score(
     all_: Annotated[
         bool, typer.Option("--all", help="Rescore every enrolled person in batch")
     ] = False,
+    status: Annotated[
+        bool,
+        typer.Option(
+            "--status", help="Which rules are served, and how far a change of rules has got"
+        ),
+    ] = False,
 ) -> None:
-    """A person's score (with --explain, everything behind it), or everyone's with --all."""
-    if all_ == (national_id is not None):
-        raise InputError("give either --national-id X or --all", code="bad_input")
+    """A person's score (with --explain, everything behind it), everyone's with --all, or
+    with --status the rules served and the progress of a change of rules (JSON)."""
+    if all_ + status + (national_id is not None) != 1:
+        raise InputError("give one of --national-id X, --all or --status", code="bad_input")
     with _programme(data) as prog:
+        if status:
+            print(json.dumps(service.status(prog.store), indent=2))
+            return
         if all_:
             total = len(prog.store.list_enrolled())
             with progress_bar("rescoring", total) as bar:
-                scores = service.rescore_all(
-                    prog.store,
-                    progress=lambda d, n: bar.update(bar.task_ids[0], completed=total * d // n),
-                )
+
+                def moved(phase: str, done: int, n: int) -> None:
+                    bar.update(bar.task_ids[0], completed=total * done // max(n, 1))
+                    bar.update(bar.task_ids[0], description=phase)
+
+                scores = service.rescore_all(prog.store, progress=moved)
             console.print(f"rescored {len(scores)} enrolled people")
             return
         assert national_id is not None
@@ -63,7 +75,11 @@ def score(
             print(json.dumps(service.explain(prog.store, ref), indent=2, ensure_ascii=False))
         else:
             result = service.compute(prog.store, ref)
-            print(json.dumps({"score": result.score, "tier": result.tier}))
+            print(
+                json.dumps(
+                    {"score": result.score, "tier": result.tier, "rules_hash": result.rules_hash}
+                )
+            )
 
 
 @app.command("enrol")

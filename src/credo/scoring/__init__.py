@@ -6,7 +6,7 @@ ledger storage, no log: the ledger layer hands in ``ScoringRecord`` values or a 
 """
 
 from credo.scoring.batch import iter_scores, kind_codes, score_batch
-from credo.scoring.engine import MAX_REASONS, benefit_eligible, score_subject
+from credo.scoring.engine import MAX_REASONS, benefit_eligible, reason_record_ids, score_subject
 from credo.scoring.model import Reason, Score, ScoringRecord
 from credo.scoring.rules import (
     DEFAULT_RULES,
@@ -45,6 +45,7 @@ __all__ = [
     "iter_scores",
     "kind_codes",
     "load_rules",
+    "reason_record_ids",
     "rules_hash",
     "rules_schema",
     "score_batch",

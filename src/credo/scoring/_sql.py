@@ -7,14 +7,14 @@ min/max reach the text; rule strings travel as bound parameters.
 
 The shape is chosen for DuckDB's cost model, measured in bench/bench_scoring.py:
 
-* One GROUP BY subject with a single aggregate, ``list(element)``, where an element packs
-  (record id, age in days, line slot) into one BIGINT. Every extra aggregate state (a sum per
-  line, a second list, a list of structs) costs about as much again as the whole group-by,
-  and per-row lookups or CASE arms before the aggregate cost more than the aggregate.
-* Everything else is per subject, on those short lists: per-line sums and counts, the top
-  four lines, and the record ids of only those four, each with one vectorised lambda.
-* Caps can only bite when a subject has more than ``cap_n`` records on a capped line; only
-  those subjects' lists are rebuilt through the exact window (``exact_lists_sql``).
+* One GROUP BY subject whose aggregates are a few ``sum`` over BIGINT words: each line's
+  decayed milli-points and its count of live records sit in bit lanes of those words
+  (``Lanes``). Every further aggregate state costs about as much as a bare group-by, so the
+  state is as small as ranking reasons allows; no record id survives the aggregate.
+* Lanes are exact while every line of a subject has fewer than 2**COUNT_BITS records and no
+  cap can bite; a guard lane and the live counts find the subjects where that fails, and
+  only those are rescored through engine.py's exact cap window (``exact_sql``).
+* Ranking, scores and tiers are then per subject, on plain columns (``final_sql``).
 """
 
 # S608: SQL here is built from quote()d identifiers and integers derived from validated
@@ -23,26 +23,28 @@ The shape is chosen for DuckDB's cost model, measured in bench/bench_scoring.py:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from credo.scoring.engine import DAY, MAX_REASONS
 from credo.scoring.rules import RulesDocument
 
 __all__ = [
-    "Packing",
+    "COUNT_BITS",
+    "Lane",
+    "Lanes",
     "Plan",
-    "exact_lists_sql",
+    "exact_sql",
     "final_sql",
     "kind_codes",
-    "lists_sql",
+    "lanes",
+    "output_columns",
     "plan",
     "quote",
-    "sums_sql",
+    "suspect_sql",
+    "unpacked_sql",
+    "words_sql",
 ]
-
-# list_sum gives a HUGEINT, so a capped line's (milli-points << 32) + count never overflows;
-# the count is exact below 2**32 records per subject and line, which overflow() enforces.
-_COUNT_BITS = 32
 
 
 def quote(name: str) -> str:
@@ -65,7 +67,7 @@ class _Line:
     rank: int  # position in (line id, scorecard id) order: the tie-break of reasons
     card_no: int
     kind: int
-    slot: int  # the element key that selects this line's records
+    slot: int  # the row key that selects this line's records
     milli: int
     half_life_days: int
     cap_n: int | None
@@ -77,12 +79,20 @@ class _Line:
         positive exactly while ``shift = age // half_life`` is below ``milli.bit_length()``."""
         return self.half_life_days * self.milli.bit_length()
 
+    @property
+    def relevant_days(self) -> int:
+        """Age in days below which a record can share a cap bucket with a live one: a
+        bucket spans less than ``period_days``. Uncapped lines: ``live_days``."""
+        if self.period_secs is None:
+            return self.live_days
+        return self.live_days + self.period_secs // DAY
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     """Rules restated as integers for SQL. ``one_to_one``: every kind feeds exactly one
-    line, so an element's slot is the record's kind code and no join is needed; otherwise a
-    record becomes one element per line it feeds, its slot the line's rank."""
+    line, so a row's slot is the record's kind code and no join is needed; otherwise a
+    record becomes one row per line it feeds, its slot the line's rank."""
 
     lines: tuple[_Line, ...]  # in rank order
     n_kinds: int
@@ -92,14 +102,6 @@ class Plan:
     @property
     def slots(self) -> int:
         return self.n_kinds if self.one_to_one else len(self.lines)
-
-    @property
-    def key_bits(self) -> int:
-        return max(1, (self.slots - 1).bit_length())
-
-    @property
-    def max_live_days(self) -> int:
-        return max(line.live_days for line in self.lines)
 
     def by_slot(self) -> dict[int, _Line]:
         return {line.slot: line for line in self.lines}
@@ -130,60 +132,78 @@ def plan(rules: RulesDocument, as_of: int) -> Plan:
     return Plan(lines=lines, n_kinds=len(codes), one_to_one=one_to_one, as_of=int(as_of))
 
 
-@dataclass(frozen=True, slots=True)
-class Packing:
-    """How one list element holds (record id, age in days, slot).
+# Lanes are counted exactly while no line of a subject has 2**COUNT_BITS records or more; the
+# guard lane catches the subjects with that many records, which take the exact path.
+COUNT_BITS = 7
+_WORD_BITS = 63  # one row's value in a word is a non-negative BIGINT
 
-    ``low = age * 2**key_bits + slot`` always. With integer record ids whose range fits
-    (``id_base`` set), the element is the BIGINT ``(id - id_base) * 2**low_bits + low``; that
-    is several times cheaper to aggregate than the fallback, a STRUCT(p low, i record id).
-    Ages are clamped to ``age_cap``, past which every line's points have decayed to 0.
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    word: int
+    offset: int
+    bits: int
+
+    def read(self, prefix: str) -> str:
+        """The lane's value from the HUGEINT word columns ``{prefix}w<j>``."""
+        word = f"{prefix}w{self.word}"
+        return f"CAST((({word} >> {self.offset}) & {(1 << self.bits) - 1}) AS BIGINT)"
+
+
+@dataclass(frozen=True, slots=True)
+class Lanes:
+    """Where each line's points and live-record count sit in a few summed BIGINT words.
+
+    A row adds ``earned << points[rank].offset`` and, if it earned anything,
+    ``1 << live[rank].offset`` to its words; every row adds one to the guard lane, and an
+    eligible record on a capped line that earns nothing yet could share a cap bucket with one
+    that does (``live_days <= age < relevant_days``) adds ``2**COUNT_BITS`` more, so that the
+    guard alone marks every subject the lanes may get wrong.
+    ``sum`` over BIGINT is a HUGEINT, so the guard lane, the top of its word, never
+    overflows; the others are exact while the guard is below ``2**COUNT_BITS``, because a
+    points lane has room for that many records' undecayed points.
     """
 
-    key_bits: int
-    age_cap: int
-    id_base: int | None
-
-    @property
-    def age_bits(self) -> int:
-        return max(1, self.age_cap.bit_length())
-
-    @property
-    def low_bits(self) -> int:
-        return self.age_bits + self.key_bits
-
-    def element(self, record_id: str, age: str, slot: str) -> str:
-        low = f"(LEAST({age}, {self.age_cap}) * {1 << self.key_bits} + {slot})"
-        if self.id_base is None:
-            return f"{{'p': {low}, 'i': {record_id}}}"
-        offset = f"(CAST({record_id} AS BIGINT) - {self.id_base})"
-        return f"({offset} * {1 << self.low_bits} + {low})"
-
-    def low(self, x: str) -> str:
-        return f"{x}.p" if self.id_base is None else f"({x} & {(1 << self.low_bits) - 1})"
-
-    def slot(self, x: str) -> str:
-        return f"({self.low(x)} & {(1 << self.key_bits) - 1})"
-
-    def age(self, x: str) -> str:
-        return f"({self.low(x)} >> {self.key_bits})"
-
-    def record_text(self, x: str) -> str:
-        if self.id_base is None:
-            return f"CAST({x}.i AS VARCHAR)"
-        return f"CAST(({x} >> {self.low_bits}) + {self.id_base} AS VARCHAR)"
+    points: tuple[Lane, ...]  # by line rank
+    live: tuple[Lane, ...]  # by line rank
+    guard: Lane
+    n_words: int
 
 
-def packing(p: Plan, id_range: tuple[int, int] | None, max_age_days: int) -> Packing:
-    """The cheapest packing the data allows; ``id_range`` is (min, max) of integer ids."""
-    cap = max(0, min(p.max_live_days, max_age_days))
-    pack = Packing(key_bits=p.key_bits, age_cap=cap, id_base=None)
-    if id_range is not None:
-        low, high = id_range
-        fits = low >= -(1 << 63) and high < (1 << 63)
-        if fits and (high - low) < (1 << (62 - pack.low_bits)):
-            return Packing(key_bits=p.key_bits, age_cap=cap, id_base=low)
-    return pack
+def lanes(p: Plan) -> Lanes:
+    """First-fit decreasing packing of every lane into as few 63-bit words as it can.
+
+    The guard is packed as a lane of COUNT_BITS + 1 bits, the most one row adds to it, and
+    then moved to the top of its word, where its sum may grow past bit 63."""
+    guard_bits = COUNT_BITS + 1
+    wanted: list[tuple[int, str, int]] = [(guard_bits, "guard", 0)]
+    for line in p.lines:
+        most = ((1 << COUNT_BITS) - 1) * line.milli  # the most a lane holds below the guard
+        wanted.append((most.bit_length(), "points", line.rank))
+        wanted.append((COUNT_BITS, "live", line.rank))
+    wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
+    used: list[int] = []
+    members: list[list[tuple[int, str, int]]] = []
+    for item in wanted:
+        word = next((j for j, u in enumerate(used) if u + item[0] <= _WORD_BITS), len(used))
+        if word == len(used):
+            used.append(0)
+            members.append([])
+        used[word] += item[0]
+        members[word].append(item)
+    placed: dict[tuple[str, int], Lane] = {}
+    for word, items in enumerate(members):
+        offset = 0
+        for bits, kind, rank in sorted(items, key=lambda w: w[1] == "guard"):
+            placed[(kind, rank)] = Lane(word, offset, 64 if kind == "guard" else bits)
+            offset += bits
+    n = len(p.lines)
+    return Lanes(
+        points=tuple(placed[("points", r)] for r in range(n)),
+        live=tuple(placed[("live", r)] for r in range(n)),
+        guard=placed[("guard", 0)],
+        n_words=len(used),
+    )
 
 
 def _eligible_rows(p: Plan, source: str, where: str) -> str:
@@ -206,84 +226,118 @@ def _eligible_rows(p: Plan, source: str, where: str) -> str:
         WHERE {where}"""
 
 
-def lists_sql(p: Plan, pack: Packing, source: str, where: str) -> str:
-    """Per subject of the chunk, the list of its eligible (record, line) elements."""
-    age = f"(({p.as_of} - effective_at) // {DAY})"
-    element = pack.element("record_id", age, "slot")
-    return f"""
-    SELECT subject, list({element}) FILTER (WHERE ok) AS xs
-    FROM ({_eligible_rows(p, source, where)}) GROUP BY subject"""
-
-
-def exact_lists_sql(p: Plan, pack: Packing, source: str, where: str, suspects: str) -> str:
-    """Lists for the ``suspects`` subjects with engine.py's exact cap applied: per (subject,
-    line, bucket), only the first cap_n records by (effective_at, record id as text)."""
+def _by_slot(p: Plan, value: Callable[[_Line], int]) -> str:
+    """A BIGINT[] literal indexed by slot + 1 (every slot feeds exactly one line)."""
     by_slot = p.by_slot()
-    slots = range(p.slots)
+    return "CAST([" + ", ".join(str(value(by_slot[s])) for s in range(p.slots)) + "] AS BIGINT[])"
 
-    def per_slot(values: list[int | None]) -> str:
-        return "[" + ", ".join("NULL" if v is None else str(v) for v in values) + "]"
 
-    cap_n = per_slot([by_slot[s].cap_n if s in by_slot else None for s in slots])
-    period = per_slot([by_slot[s].period_secs if s in by_slot else None for s in slots])
-    rows = _eligible_rows(p, source, f"{where} AND s.subject IN (SELECT subject FROM {suspects})")
-    age = f"(({p.as_of} - effective_at) // {DAY})"
-    element = pack.element("record_id", age, "slot")
+def _earned_rows(p: Plan, rows: str) -> str:
+    """(subject, slot, ok, age, earned) from eligible rows: ``earned`` is engine.py's decayed
+    milli-points, 0 for a record that is not ``ok``."""
+    milli = _by_slot(p, lambda line: line.milli)
+    half = _by_slot(p, lambda line: line.half_life_days)
     return f"""
-    SELECT subject, list({element}) AS xs FROM (
-        SELECT subject, record_id, slot, effective_at, cap_n,
-               CASE WHEN cap_n IS NULL THEN 1 ELSE row_number() OVER (
-                   PARTITION BY subject, slot,
-                       CASE WHEN effective_at >= 0 THEN effective_at // period
-                            ELSE -((-effective_at - 1) // period) - 1 END
-                   ORDER BY effective_at, CAST(record_id AS VARCHAR)) END AS rn
-        FROM (SELECT *, {cap_n}[slot + 1] AS cap_n, {period}[slot + 1] AS period
-              FROM ({rows}) WHERE ok)
-    ) WHERE cap_n IS NULL OR rn <= cap_n
-    GROUP BY subject"""
+        SELECT subject, slot, ok, age,
+               CASE WHEN ok THEN {milli}[slot + 1] >> LEAST(age // {half}[slot + 1], 63)
+                    ELSE 0 END AS earned
+        FROM (SELECT subject, record_id, slot, effective_at, ok,
+                     ({p.as_of} - effective_at) // {DAY} AS age FROM ({rows}))"""
 
 
-def _earned(p: Plan, pack: Packing, line: _Line, x: str) -> str:
-    shift = f"LEAST({pack.age(x)} // {line.half_life_days}, 63)"
-    return f"({line.milli} >> {shift})"
+def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
+    """Per subject of the chunk, the summed words ``w<j>`` holding every lane (``Lanes``).
 
-
-def sums_sql(p: Plan, pack: Packing, lists: str) -> str:
-    """Per subject: its list, each line's milli-points ``m<rank>`` and an overflow flag.
-
-    A capped line sums ``(earned << 32) + 1`` so that one lambda pass gives both its points
-    and its record count; ``overflow`` is true when some capped line has more than cap_n
-    records, the only case in which a bucket can exceed its cap and the sum be inexact.
-    """
-    parts = []
-    flags = [f"COALESCE(len(xs), 0) >= {1 << _COUNT_BITS}"]
-    for line in p.lines:
-        n = line.rank
-        hit = f"{pack.slot('x')} = {line.slot}"
-        earned = _earned(p, pack, line, "x")
-        if line.cap_n is None:
-            parts.append(
-                f"CAST(COALESCE(list_sum(list_transform(xs, lambda x: "
-                f"CASE WHEN {hit} THEN {earned} ELSE 0 END)), 0) AS BIGINT) AS m{n}"
+    No per-record state survives the aggregate: reasons are ranked from the per-line sums and
+    counts alone, and the records behind them are resolved per person on demand."""
+    one = "CAST(1 AS BIGINT)"
+    points_word = _by_slot(p, lambda line: ln.points[line.rank].word)
+    points_at = _by_slot(p, lambda line: ln.points[line.rank].offset)
+    live_word = _by_slot(p, lambda line: ln.live[line.rank].word)
+    live_at = _by_slot(p, lambda line: ln.live[line.rank].offset)
+    relevant = _by_slot(p, lambda line: line.relevant_days)
+    sums = []
+    for j in range(ln.n_words):
+        terms = []
+        if any(lane.word == j for lane in ln.points):
+            terms.append(f"CASE WHEN pw = {j} THEN earned << po ELSE 0 END")
+        if any(lane.word == j for lane in ln.live):
+            terms.append(f"CASE WHEN lw = {j} AND earned > 0 THEN {one} << lo ELSE 0 END")
+        if ln.guard.word == j:
+            flagged = ((1 << COUNT_BITS) + 1) << ln.guard.offset
+            terms.append(
+                f"CASE WHEN flag THEN CAST({flagged} AS BIGINT) "
+                f"ELSE CAST({1 << ln.guard.offset} AS BIGINT) END"
             )
-            continue
-        parts.append(
-            f"COALESCE(list_sum(list_transform(xs, lambda x: "
-            f"CASE WHEN {hit} THEN ({earned} << {_COUNT_BITS}) + 1 ELSE 0 END)), 0) AS p{n}"
-        )
-        flags.append(f"(p{n} & {(1 << _COUNT_BITS) - 1}) > {line.cap_n}")
-    packed = [
-        f"CAST(p{line.rank} >> {_COUNT_BITS} AS BIGINT) AS m{line.rank}"
-        for line in p.lines
-        if line.cap_n
-    ]
-    names = ", ".join(f"m{line.rank}" for line in p.lines)
+        sums.append(f"sum({' + '.join(terms) or '0'}) AS w{j}")
+    rows = _earned_rows(p, _eligible_rows(p, source, where))
     return f"""
-    SELECT subject, xs, {names}, {" OR ".join(flags)} AS overflow FROM (
-        SELECT *, {", ".join(packed) or "0 AS m_"} FROM (
-            SELECT subject, xs, {", ".join(parts)} FROM ({lists})
-        )
-    )"""
+    SELECT subject, {", ".join(sums)} FROM (
+        SELECT subject, earned,
+               {points_word}[slot + 1] AS pw, {points_at}[slot + 1] AS po,
+               {live_word}[slot + 1] AS lw, {live_at}[slot + 1] AS lo,
+               earned = 0 AND ok AND age < {relevant}[slot + 1] AS flag
+        FROM ({rows})
+    ) GROUP BY subject"""
+
+
+def suspect_sql(p: Plan, ln: Lanes, words: str) -> str:
+    """A condition on ``words_sql`` columns: true where the lanes may not hold engine.py's
+    result, so the subject is rescored exactly. That is a subject with 2**COUNT_BITS records
+    or more (a lane could overflow), or one with a capped line that has more relevant records
+    than the cap keeps, or a decayed record near enough to share a bucket with a live one;
+    otherwise no bucket exceeds its cap and the uncapped sums are the capped ones."""
+    guard = f"({words}w{ln.guard.word} >> {ln.guard.offset})"
+    parts = [f"{guard} >= {1 << COUNT_BITS}"]
+    parts += [
+        f"{ln.live[line.rank].read(words)} > {line.cap_n}"
+        for line in p.lines
+        if line.cap_n is not None
+    ]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
+    """(subject, m<rank>, c<rank>, exact) from the query ``words`` (``words_sql``): each
+    line's milli-points and live-record count read from the lanes, and ``exact`` false, or
+    NULL for a suspect subject, whose row is a placeholder to be replaced by the exact path."""
+    cols = [f"{ln.points[line.rank].read('')} AS m{line.rank}" for line in p.lines]
+    cols += [f"{ln.live[line.rank].read('')} AS c{line.rank}" for line in p.lines]
+    flag = f"CASE WHEN {suspect_sql(p, ln, '')} THEN NULL ELSE false END AS exact"
+    return f"SELECT subject, {', '.join(cols)}, {flag} FROM ({words})"
+
+
+def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
+    """(subject, m<rank>, c<rank>, exact = true) for the ``suspects`` subjects with engine.py's
+    exact cap: per (subject, line, bucket), only the first cap_n records by (effective_at,
+    record id as text). Every suspect gets a row, even one with no eligible record."""
+    cap_n = _by_slot(p, lambda line: -1 if line.cap_n is None else line.cap_n)
+    period = _by_slot(p, lambda line: line.period_secs or 1)
+    rows = _eligible_rows(p, source, f"{where} AND s.subject IN (SELECT subject FROM {suspects})")
+    kept = f"""
+        SELECT * FROM (
+            SELECT subject, record_id, slot, effective_at, ok, cap_n,
+                   CASE WHEN cap_n < 0 THEN 1 ELSE row_number() OVER (
+                       PARTITION BY subject, slot,
+                           CASE WHEN effective_at >= 0 THEN effective_at // period
+                                ELSE -((-effective_at - 1) // period) - 1 END
+                       ORDER BY effective_at, CAST(record_id AS VARCHAR)) END AS rn
+            FROM (SELECT *, {cap_n}[slot + 1] AS cap_n, {period}[slot + 1] AS period
+                  FROM ({rows}) WHERE ok)
+        ) WHERE cap_n < 0 OR rn <= cap_n"""
+    per_line = []
+    for line in p.lines:
+        hit = f"slot = {line.slot}"
+        per_line.append(f"CAST(COALESCE(sum(earned) FILTER ({hit}), 0) AS BIGINT) AS m{line.rank}")
+        per_line.append(f"count(*) FILTER ({hit} AND earned > 0) AS c{line.rank}")
+    names = [f"m{line.rank}" for line in p.lines] + [f"c{line.rank}" for line in p.lines]
+    picked = ", ".join(f"CAST(COALESCE(e.{name}, 0) AS BIGINT) AS {name}" for name in names)
+    return f"""
+    SELECT s.subject, {picked}, true AS exact
+    FROM {suspects} AS s LEFT JOIN (
+        SELECT subject, {", ".join(per_line)} FROM ({_earned_rows(p, kept)})
+        GROUP BY subject
+    ) AS e ON s.subject = e.subject"""
 
 
 def _tier_index(rules: RulesDocument, column: str) -> str:
@@ -294,14 +348,16 @@ def _tier_index(rules: RulesDocument, column: str) -> str:
     return f"CASE {arms} ELSE 1 END"
 
 
-def final_sql(rules: RulesDocument, p: Plan, pack: Packing, sums: str) -> str:
-    """Score, tier, context scores and ranked reasons from ``sums_sql`` rows.
+def final_sql(rules: RulesDocument, p: Plan, per_line: str) -> str:
+    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>, exact)
+    rows, as flat integer columns (``output_columns``): names are attached when rows are
+    read; ``exact`` (whether the subject took the exact path) is passed through.
 
-    Parameters: $1 tier names, $2 and $3 the scorecard and line id of each line rank. Lines
-    are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then the
-    smaller rank, which is the (line id, scorecard id) order. The top four keys come from a
-    chain of GREATEST (keys are distinct), and only those four lines' record ids are
-    gathered from the list, as text, sorted.
+    Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
+    the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
+    a chain of GREATEST (keys are distinct; a product, not a CASE, drops the keys already
+    taken); a reason is its line rank ``r<i>`` (NULL when
+    there are fewer reasons), its milli-points ``p<i>`` and its record count ``n<i>``.
     """
     rng = rules.score
     n_lines = len(p.lines)
@@ -313,46 +369,42 @@ def final_sql(rules: RulesDocument, p: Plan, pack: Packing, sums: str) -> str:
     total = " + ".join(f"m{line.rank}" for line in p.lines)
     cards = ", ".join(
         clamp(" + ".join(f"m{line.rank}" for line in p.lines if line.card_no == c) or "0")
+        + f" AS s{c}"
         for c in range(len(rules.scorecards))
     )
-    keys = ", ".join(
-        f"CASE WHEN m{n} > 0 THEN m{n} * {n_lines} + {n_lines - 1 - n} ELSE 0 END AS k{n}"
-        for n in range(n_lines)
-    )
+    # Every key is distinct and at least 0; a line with no points has a key below L, so it
+    # ranks under every line with points and never becomes a reason.
+    keys = ", ".join(f"m{n} * {n_lines} + {n_lines - 1 - n} AS k{n}" for n in range(n_lines))
+    top = range(1, MAX_REASONS + 1)
     levels = [f"GREATEST({', '.join(f'k{n}' for n in range(n_lines))}) AS t1"]
-    for r in range(2, MAX_REASONS + 1):
-        below = ", ".join(f"CASE WHEN k{n} < t{r - 1} THEN k{n} ELSE 0 END" for n in range(n_lines))
+    for r in top[1:]:
+        below = ", ".join(f"k{n} * CAST(k{n} < t{r - 1} AS BIGINT)" for n in range(n_lines))
         levels.append(f"GREATEST({below}) AS t{r}")
-    slots = "[" + ", ".join(str(line.slot) for line in p.lines) + "]"
-    live = "[" + ", ".join(str(line.live_days) for line in p.lines) + "]"
-
-    def reason(r: int) -> str:
-        # The lambda reads only plain columns: a captured expression is evaluated per element.
-        return f"""{{
-               'scorecard': $2[rk{r} + 1], 'line': $3[rk{r} + 1],
-               'milli_points': CAST(t{r} // {n_lines} AS BIGINT),
-               'record_ids': list_sort(list_transform(list_filter(xs, lambda x:
-                   {pack.slot("x")} = sl{r} AND {pack.age("x")} < lv{r}),
-                   lambda x: {pack.record_text("x")}))
-           }}"""
-
     picks = ", ".join(
-        f"CAST({n_lines - 1} - t{r} % {n_lines} AS INTEGER) AS rk{r}"
-        for r in range(1, MAX_REASONS + 1)
+        f"CASE WHEN t{r} >= {n_lines} THEN CAST({n_lines - 1} - t{r} % {n_lines} AS INTEGER) "
+        f"END AS r{r}"
+        for r in top
     )
-    per_rank = ", ".join(
-        f"{slots}[rk{r} + 1] AS sl{r}, {live}[rk{r} + 1] AS lv{r}"
-        for r in range(1, MAX_REASONS + 1)
+    counts = "[" + ", ".join(f"c{n}" for n in range(n_lines)) + "]"
+    reasons = ", ".join(
+        f"r{r}, CAST(t{r} // {n_lines} AS BIGINT) AS p{r}, cl[r{r} + 1] AS n{r}" for r in top
     )
-    reasons = ", ".join(reason(r) for r in range(1, MAX_REASONS + 1))
-    positive = " + ".join(f"CAST(t{r} > 0 AS INTEGER)" for r in range(1, MAX_REASONS + 1))
-    names = ", ".join(f"m{line.rank}" for line in p.lines)
-    nested = f"SELECT subject, xs, {names}, {keys} FROM {sums}"
-    for level in [*levels, picks, per_rank]:
+    names = ", ".join(f"m{n}" for n in range(n_lines))
+    nested = f"SELECT subject, exact, {names}, {counts} AS cl, {keys} FROM ({per_line})"
+    for level in [*levels, picks]:
         nested = f"SELECT *, {level} FROM ({nested})"
     return f"""
-    SELECT subject, score, $1[{_tier_index(rules, "score")}] AS tier, context_scores,
-           list_slice([{reasons}], 1, {positive}) AS reasons
+    SELECT subject, score, CAST({_tier_index(rules, "score")} - 1 AS INTEGER) AS tier,
+           {", ".join(f"s{c}" for c in range(len(rules.scorecards)))}, {reasons}, exact
     FROM (
-        SELECT *, {clamp(total)} AS score, [{cards}] AS context_scores FROM ({nested})
+        SELECT *, {clamp(total)} AS score, {cards} FROM ({nested})
     )"""
+
+
+def output_columns(rules: RulesDocument, subject_type: str) -> str:
+    """The column list of a batch's output table (see ``final_sql``)."""
+    cols = [f"subject {subject_type}", "score INTEGER", "tier INTEGER"]
+    cols += [f"s{c} INTEGER" for c in range(len(rules.scorecards))]
+    for r in range(1, MAX_REASONS + 1):
+        cols += [f"r{r} INTEGER", f"p{r} BIGINT", f"n{r} BIGINT"]
+    return ", ".join([*cols, "exact BOOLEAN"])

@@ -8,7 +8,9 @@ arithmetic runs as SQL (see _sql.py). The input is a DuckDB table, view or relat
             effective_at BIGINT, frozen BOOLEAN)
 
 or, cheaper, the same with one integer column ``kind`` (codes from ``kind_codes``) in place of
-``category`` and ``type``. Record ids are compared and reported as text, as in the engine.
+``category`` and ``type``. Record ids are only read for the subjects a cap may bite, and
+compared as text, as in the engine; reasons carry each line's record count, and the ids are
+resolved per person on demand (``credo.scoring.engine.reason_record_ids``).
 """
 
 # S608: SQL here is built from quote()d identifiers and integers derived from validated
@@ -25,34 +27,34 @@ import duckdb
 
 from credo.errors import InputError
 from credo.scoring._sql import (
-    Packing,
+    Lanes,
     Plan,
-    exact_lists_sql,
+    exact_sql,
     final_sql,
     kind_codes,
-    lists_sql,
-    packing,
+    lanes,
+    output_columns,
     plan,
     quote,
-    sums_sql,
+    unpacked_sql,
+    words_sql,
 )
-from credo.scoring.engine import DAY
+from credo.scoring.engine import MAX_REASONS
 from credo.scoring.model import Reason, Score
 from credo.scoring.rules import RulesDocument
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "iter_scores", "kind_codes", "score_batch"]
 
 # Records per chunk. Each chunk is one parallel pass, so fewer is faster; the default keeps
-# hundreds of millions of records in one pass (their lists take ~8 bytes a record) and
-# smaller values only bound memory and make the progress callback move.
+# hundreds of millions of records in one pass (the aggregate holds a few words a subject)
+# and smaller values only bound memory and make the progress callback move.
 DEFAULT_CHUNK_ROWS = 250_000_000
 # Group-bys whose integer subject range needs at most this many bits use DuckDB's perfect
 # hash aggregate (an array indexed by subject, one per thread): about twice as fast as
 # hashing. 2**24 slots of a list state is ~0.5 GB a thread.
 _PERFECT_HASH_BITS = 24
-# Millions of short lists are allocated and freed per second; DuckDB's default of handing
-# memory back to the OS after every task above 128 MiB made a quarter of the run kernel time
-# (page faults) at 100M records. Set for the run only, then restored.
+# DuckDB's default of handing memory back to the OS after every task above 128 MiB made a
+# quarter of a 100M-record run kernel time (page faults). Set for the run only, restored.
 _ALLOCATOR = {
     "allocator_flush_threshold": "'8GB'",
     "allocator_bulk_deallocation_flush_threshold": "'8GB'",
@@ -104,21 +106,13 @@ def _coded_source(
 
 
 class _Stats:
-    """What one scan of the records tells the planner: size, subject and id ranges."""
+    """What one scan of the records tells the planner: its size and subject range."""
 
-    def __init__(
-        self, con: duckdb.DuckDBPyConnection, name: str, cols: dict[str, str], as_of: int
-    ) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, name: str, cols: dict[str, str]) -> None:
         self.numeric = cols["subject"] in _INTEGER_TYPES
-        int_ids = cols["record_id"] in _INTEGER_TYPES
-        ids = "min(record_id), max(record_id)" if int_ids else "NULL, NULL"
-        row = con.execute(
-            f"SELECT count(*), min(subject), max(subject), {ids}, min(effective_at) FROM {name}"
-        ).fetchone()
+        row = con.execute(f"SELECT count(*), min(subject), max(subject) FROM {name}").fetchone()
         assert row is not None
-        self.total, self.low, self.high, id_low, id_high, first = row
-        self.id_range = None if id_low is None else (int(id_low), int(id_high))
-        self.max_age_days = 0 if first is None else max(0, (as_of - int(first)) // DAY)
+        self.total, self.low, self.high = row
 
     def chunks(self, chunk_rows: int) -> list[str]:
         """WHERE clauses splitting the subjects into disjoint chunks of ~chunk_rows records.
@@ -159,10 +153,13 @@ def score_batch(
 ) -> str:
     """Score every subject of ``records_table`` into table ``output``, whose name is returned.
 
-    ``output`` columns: subject, score INTEGER, tier VARCHAR, context_scores INTEGER[] (in
-    rules.scorecards order), reasons STRUCT(scorecard, line, milli_points, record_ids)[]
-    ranked best first. ``progress(done, total)`` is called after each chunk of subjects.
-    ``rules_hash`` is not stored per row; ``iter_scores`` attaches it to each ``Score``.
+    ``output`` columns (``_sql.output_columns``): subject, score, tier (an index into
+    rules.tiers), s<c> each scorecard's context score in rules order, and for reasons i = 1..4
+    r<i> the line (an index into the lines sorted by line id then scorecard id; NULL past the
+    last reason), p<i> its milli-points and n<i> its record count; ``exact`` says whether
+    the subject went through the exact cap path. ``progress(done, total)`` is called after
+    each chunk of subjects. ``rules_hash`` is not stored per row; ``iter_scores`` attaches
+    it, and the names, to each ``Score``.
     """
     del rules_hash  # every row of one run shares it; the caller records it once
     tag = uuid.uuid4().hex[:12]
@@ -171,32 +168,19 @@ def score_batch(
     saved: dict[str, str] = {}
     try:
         source, temps, cols = _coded_source(con, rules, name, tag)
-        stats = _Stats(con, source, cols, as_of)
+        stats = _Stats(con, source, cols)
         p = plan(rules, as_of)
-        pack = packing(p, stats.id_range, stats.max_age_days)
-        by_rank = [(line.id, card.id) for card in rules.scorecards for line in card.lines]
-        by_rank.sort()
-        names = [
-            [tier.name for tier in rules.tiers],
-            [card_id for _, card_id in by_rank],
-            [line_id for line_id, _ in by_rank],
-        ]
+        ln = lanes(p)
         out = quote(output)
-        con.execute(
-            f"CREATE OR REPLACE TABLE {out} (subject {cols['subject']}, "
-            "score INTEGER, tier VARCHAR, context_scores INTEGER[], reasons STRUCT(scorecard "
-            "VARCHAR, line VARCHAR, milli_points BIGINT, record_ids VARCHAR[])[])"
-        )
+        con.execute(f"CREATE OR REPLACE TABLE {out} ({output_columns(rules, cols['subject'])})")
         chunks = stats.chunks(chunk_rows)
         settings = dict(_ALLOCATOR)
         if stats.subject_bits(len(chunks) or 1) <= _PERFECT_HASH_BITS:
             settings["perfect_ht_threshold"] = str(_PERFECT_HASH_BITS)
         saved = _apply(con, settings)
-        agg = f"credo_agg_{tag}"
-        temps += [agg, f"{agg}_suspects"]
+        temps.append(f"credo_suspects_{tag}")
         for done, where in enumerate(chunks, start=1):
-            _score_chunk(con, p, pack, source, where, agg)
-            con.execute(f"INSERT INTO {out} {final_sql(rules, p, pack, agg)}", names)
+            _score_chunk(con, rules, p, ln, source, where, out, tag)
             if progress is not None:
                 progress(done, len(chunks))
     except duckdb.Error as exc:
@@ -226,23 +210,30 @@ def _apply(con: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> dict[str
 
 
 def _score_chunk(
-    con: duckdb.DuckDBPyConnection, p: Plan, pack: Packing, source: str, where: str, agg: str
+    con: duckdb.DuckDBPyConnection,
+    rules: RulesDocument,
+    p: Plan,
+    ln: Lanes,
+    source: str,
+    where: str,
+    out: str,
+    tag: str,
 ) -> None:
-    """Per-subject lists and line sums of one chunk into ``agg``; the subjects some cap may
-    bite are then rebuilt through the exact window."""
-    lists = lists_sql(p, pack, source, where)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {agg} AS {sums_sql(p, pack, lists)}")
-    suspects = f"{agg}_suspects"
+    """Score one chunk into ``out`` straight from the lane words, in one pipeline; then
+    replace the placeholder rows of the suspect subjects (``exact`` NULL) with their exact
+    scores. Nothing per subject is materialised in between but the suspects."""
+    lanes_rows = unpacked_sql(p, ln, words_sql(p, ln, source, where))
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows)}")
+    suspects = f"credo_suspects_{tag}"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {agg} WHERE overflow"
+        f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {out} WHERE exact IS NULL"
     )
     row = con.execute(f"SELECT count(*) FROM {suspects}").fetchone()
     if row is None or row[0] == 0:
         return
-    exact = sums_sql(p, pack, exact_lists_sql(p, pack, source, where, suspects))
-    con.execute(f"DELETE FROM {agg} WHERE overflow")
-    # Re-aggregated with the cap applied; the flag it computes again is moot and cleared.
-    con.execute(f"INSERT INTO {agg} SELECT * REPLACE (false AS overflow) FROM ({exact})")
+    con.execute(f"DELETE FROM {out} WHERE exact IS NULL")
+    exact = exact_sql(p, source, where, suspects)
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, exact)}")
 
 
 def iter_scores(
@@ -255,30 +246,41 @@ def iter_scores(
     """(subject, Score) for each row of a batch result, in subject order, for comparison with
     ``score_subject`` and for handing single scores to the API."""
     cards = [card.id for card in rules.scorecards]
+    tiers = [tier.name for tier in rules.tiers]
+    by_rank = sorted((line.id, card.id) for card in rules.scorecards for line in card.lines)
+    cols = ", ".join(f"s{c}" for c in range(len(cards)))
+    reasons = ", ".join(f"r{r}, p{r}, n{r}" for r in range(1, MAX_REASONS + 1))
     cursor = con.execute(
-        f"SELECT subject, score, tier, context_scores, reasons FROM {quote(output)} "
-        "ORDER BY subject"
+        f"SELECT subject, score, tier, {cols}, {reasons} FROM {quote(output)} ORDER BY subject"
     )
+    n_cards = len(cards)
     while batch := cursor.fetchmany(10_000):
-        for subject, score, tier, context_scores, reasons in batch:
+        for subject, score, tier, *rest in batch:
+            picked = rest[n_cards:]
+            ranked = []
+            for rank in range(1, MAX_REASONS + 1):
+                line_rank, milli, count = picked[3 * rank - 3 : 3 * rank]
+                if line_rank is None:
+                    break
+                line_id, card_id = by_rank[line_rank]
+                ranked.append(
+                    Reason(
+                        rank=rank,
+                        scorecard=card_id,
+                        line=line_id,
+                        milli_points=milli,
+                        record_count=count,
+                        text_key=f"reason.{card_id}.{line_id}",
+                    )
+                )
             yield (
                 subject,
                 Score(
                     rules_hash=rules_hash,
                     as_of=as_of,
                     score=score,
-                    tier=tier,
-                    context_scores=dict(zip(cards, context_scores, strict=True)),
-                    reasons=tuple(
-                        Reason(
-                            rank=rank,
-                            scorecard=r["scorecard"],
-                            line=r["line"],
-                            milli_points=r["milli_points"],
-                            record_ids=tuple(r["record_ids"]),
-                            text_key=f"reason.{r['scorecard']}.{r['line']}",
-                        )
-                        for rank, r in enumerate(reasons, start=1)
-                    ),
+                    tier=tiers[tier],
+                    context_scores=dict(zip(cards, rest[:n_cards], strict=True)),
+                    reasons=tuple(ranked),
                 ),
             )

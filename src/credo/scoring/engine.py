@@ -15,7 +15,10 @@ once here and implemented identically there:
 * Score ``clamp(base + total_milli // 1000, min, max)``; a scorecard's context score is the
   same over that scorecard's lines only. Nothing subtracts, so no score is below the base.
 * Reasons: lines with a positive contribution, ranked by ``(-milli_points, line id,
-  scorecard id)``, at most four, each with the sorted ids of its contributing records.
+  scorecard id)``, at most four, each with how many records contributed. The sorted ids of
+  those records are resolved on demand by ``reason_record_ids`` from the same records, rules
+  and as-of time, so a batch score (which never gathers ids) explains itself exactly as a
+  per-person one.
 """
 
 from __future__ import annotations
@@ -27,7 +30,13 @@ from credo.errors import InputError
 from credo.scoring.model import Reason, Score, ScoringRecord
 from credo.scoring.rules import Line, RulesDocument
 
-__all__ = ["MAX_REASONS", "benefit_eligible", "line_contribution", "score_subject"]
+__all__ = [
+    "MAX_REASONS",
+    "benefit_eligible",
+    "line_contribution",
+    "reason_record_ids",
+    "score_subject",
+]
 
 MAX_REASONS = 4
 DAY = 86_400
@@ -104,7 +113,7 @@ def score_subject(
             scorecard=card_id,
             line=line_id,
             milli_points=milli,
-            record_ids=tuple(ids),
+            record_count=len(ids),
             text_key=f"reason.{card_id}.{line_id}",
         )
         for rank, (milli, line_id, card_id, ids) in enumerate(candidates[:MAX_REASONS], start=1)
@@ -117,6 +126,50 @@ def score_subject(
         context_scores=contexts,
         reasons=reasons,
     )
+
+
+def reason_record_ids(
+    rules: RulesDocument, score: Score, records: Iterable[ScoringRecord]
+) -> tuple[tuple[str, ...], ...]:
+    """The sorted ids of the records behind each of ``score``'s reasons, in reason order.
+
+    ``rules`` must be the document ``score`` was computed under and ``records`` the subject's
+    scoring records; the ids are exactly those ``score_subject`` counted at ``score.as_of``.
+    Raises ``InputError`` when a reason names a line these rules lack, or when the records no
+    longer give the reason's count (they changed since the score was computed: rescore first).
+    """
+    lines = {(card.id, line.id): line for card in rules.scorecards for line in card.lines}
+    wanted: dict[tuple[str, str], list[ScoringRecord]] = {}
+    for reason in score.reasons:
+        key = (reason.scorecard, reason.line)
+        if key not in lines:
+            raise InputError(
+                f"reason {reason.text_key!r} names no line of these rules; "
+                "was the score computed under different rules?",
+                code="rules_mismatch",
+            )
+        wanted[key] = []
+    by_kind: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for key in wanted:
+        line = lines[key]
+        by_kind[(line.category, line.type)].append(key)
+    for record in records:
+        if record.frozen or record.effective_at > score.as_of:
+            continue
+        for key in by_kind.get((record.category, record.type), ()):
+            wanted[key].append(record)
+    out = []
+    for reason in score.reasons:
+        key = (reason.scorecard, reason.line)
+        milli, ids = line_contribution(lines[key], wanted[key], score.as_of)
+        if milli != reason.milli_points or len(ids) != reason.record_count:
+            raise InputError(
+                f"the records behind reason {reason.text_key!r} changed since the score was "
+                "computed; rescore the person first",
+                code="stale_score",
+            )
+        out.append(tuple(ids))
+    return tuple(out)
 
 
 def benefit_eligible(rules: RulesDocument, score: Score, benefit_id: str) -> bool:

@@ -31,10 +31,13 @@ class ScoringRecord:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One principal reason behind a score: a rule line and the records that earned it.
+    """One principal reason behind a score: a rule line, its points and how many records
+    earned them.
 
     ``milli_points`` is the line's decayed contribution in thousandths of a point, the unit all
     scoring arithmetic is done in; ``points`` is the whole points shown to people.
+    ``record_count`` is how many records contributed; which ones is resolved per person when
+    someone asks (``credo.scoring.engine.reason_record_ids``), never stored with the score.
     ``text_key`` is a message id the portal translates (``reason.<scorecard>.<line>``).
     """
 
@@ -42,7 +45,7 @@ class Reason:
     scorecard: str
     line: str
     milli_points: int
-    record_ids: tuple[str, ...]
+    record_count: int
     text_key: str
 
     @property
@@ -56,7 +59,7 @@ class Reason:
             "line": self.line,
             "points": self.points,
             "milli_points": self.milli_points,
-            "record_ids": list(self.record_ids),
+            "record_count": self.record_count,
             "text_key": self.text_key,
         }
 

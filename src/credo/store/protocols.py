@@ -131,7 +131,20 @@ class ProgrammeReader(Protocol):
 
     def open_disputes(self) -> list[DisputeRow]: ...
 
-    def get_score(self, subject: str) -> ScoreRow | None: ...
+    def get_score(self, subject: str) -> ScoreRow | None:
+        """The person's score under the serving rules (``serving_rules``); while none are
+        set, the latest one computed."""
+        ...
+
+    def get_score_under(self, subject: str, rules_hash: str) -> ScoreRow | None:
+        """The person's score under one rules document, served or not."""
+        ...
+
+    def count_scores_under(self, rules_hash: str) -> int: ...
+
+    def serving_rules(self) -> str | None:
+        """The hash of the rules whose scores are served, or None before any is set."""
+        ...
 
     def score_history(self, subject: str) -> list[tuple[int, int, str]]: ...
 
@@ -151,7 +164,19 @@ class ProgrammeWriter(ProgrammeReader, Protocol):
 
     def put_dispute(self, row: DisputeRow) -> None: ...
 
-    def put_score(self, row: ScoreRow) -> None: ...
+    def put_score(self, row: ScoreRow) -> None:
+        """Store the score under ``row.rules_hash`` (one per person and hash). The history
+        gets the row only when that hash is served, or none is set yet."""
+        ...
+
+    def set_serving_rules(self, rules_hash: str) -> None:
+        """Serve the scores under ``rules_hash`` from this transaction's commit on: every
+        reader switches at that one moment."""
+        ...
+
+    def delete_scores_except(self, rules_hash: str) -> None:
+        """Drop the cached scores under every other rules hash (after a switch)."""
+        ...
 
 
 class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):

@@ -14,6 +14,9 @@ _PROPOSAL = columns(ProposalRow)
 _RULES = columns(RulesRow)
 _DISPUTE = columns(DisputeRow)
 _SCORE = columns(ScoreRow)
+# The meta key of the rules hash whose scores are served (see ProgrammeWriter.set_serving_rules).
+SERVING_RULES_KEY = "serving_rules"
+_SERVING = "(SELECT value FROM meta WHERE key = 'serving_rules')"
 
 
 def _proposal(r: Row) -> ProposalRow:
@@ -71,8 +74,28 @@ class ProgrammeQueries(Queries):
         return [_dispute(r) for r in rows]
 
     def get_score(self, subject: str) -> ScoreRow | None:
-        row = self._one(select("scores", _SCORE, "subject = ?"), (subject,))
+        """The score under the serving rules; with none set yet, the latest computed."""
+        serving = self.serving_rules()
+        if serving is not None:
+            return self.get_score_under(subject, serving)
+        row = self._one(
+            select("scores", _SCORE, "subject = ?", "as_of DESC, rules_hash LIMIT 1"), (subject,)
+        )
         return None if row is None else ScoreRow(**dict(zip(_SCORE, row, strict=True)))
+
+    def get_score_under(self, subject: str, rules_hash: str) -> ScoreRow | None:
+        row = self._one(
+            select("scores", _SCORE, "subject = ? AND rules_hash = ?"), (subject, rules_hash)
+        )
+        return None if row is None else ScoreRow(**dict(zip(_SCORE, row, strict=True)))
+
+    def count_scores_under(self, rules_hash: str) -> int:
+        row = self._one("SELECT count(*) FROM scores WHERE rules_hash = ?", (rules_hash,))
+        return 0 if row is None else int(row[0])
+
+    def serving_rules(self) -> str | None:
+        row = self._one("SELECT value FROM meta WHERE key = ?", (SERVING_RULES_KEY,))
+        return None if row is None else str(row[0])
 
     def score_history(self, subject: str) -> list[tuple[int, int, str]]:
         rows = self._rows(
@@ -113,8 +136,22 @@ class ProgrammeWrites(ProgrammeQueries):
         )
 
     def put_score(self, row: ScoreRow) -> None:
+        """Store the score under its rules hash; the history records only served scores
+        (under the serving rules, or any while none is set)."""
         self._exec(insert("scores", _SCORE, replace=True), tuple(getattr(row, c) for c in _SCORE))
         history = ("subject", "as_of", "rules_hash", "score", "tier")
         self._exec(
-            insert("score_history", history, replace=True), tuple(getattr(row, c) for c in history)
+            f"INSERT OR REPLACE INTO score_history ({', '.join(history)}) "
+            "SELECT ?, ?, ?, ?, ? "
+            f"WHERE COALESCE({_SERVING}, ?) = ?",
+            (*(getattr(row, c) for c in history), row.rules_hash, row.rules_hash),
         )
+
+    def set_serving_rules(self, rules_hash: str) -> None:
+        self._exec(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            (SERVING_RULES_KEY, rules_hash),
+        )
+
+    def delete_scores_except(self, rules_hash: str) -> None:
+        self._exec("DELETE FROM scores WHERE rules_hash <> ?", (rules_hash,))

@@ -51,14 +51,19 @@ CREATE TABLE IF NOT EXISTS disputes (
     evidence     TEXT
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS disputes_by_record ON disputes (record_id);
+-- every rescoring reads a person's disputes: without it, a scan of all of them
+CREATE INDEX IF NOT EXISTS disputes_by_subject ON disputes (subject, opened_idx);
 
+-- one score per person and rules hash: during a change of rules the new rules' scores are
+-- filled in beside the served ones, and meta 'serving_rules' names the hash that is served
 CREATE TABLE IF NOT EXISTS scores (
-    subject   TEXT PRIMARY KEY,
+    subject   TEXT NOT NULL,
     rules_hash TEXT NOT NULL,
     as_of     INTEGER NOT NULL,
     score     INTEGER NOT NULL,
     tier      TEXT NOT NULL,
-    doc       TEXT NOT NULL
+    doc       TEXT NOT NULL,
+    PRIMARY KEY (subject, rules_hash)
 ) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS score_history (

@@ -23,6 +23,7 @@ from credo.store.sqlite._base import Queries, Row, insert, select, translate
 from credo.store.sqlite._programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
+    SERVING_RULES_KEY,
     ProgrammeQueries,
     ProgrammeWrites,
 )
@@ -35,7 +36,7 @@ DERIVED_TABLES: tuple[str, ...] = (
     *PROGRAMME_DERIVED,
     *PEOPLE_DERIVED,
 )
-_STATE_META_KEYS = ("state_version", "witness_policy")
+_STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
 # Derived tables of earlier schemas: their presence means the derived state predates this
 # code and must be rebuilt from the log (`credo rebuild` drops them).
 _LEGACY_TABLES = ("attestations",)
@@ -180,6 +181,15 @@ def _write_bundles(conn: sqlite3.Connection, start: int, entries: Sequence[bytes
         )
     except sqlite3.Error as exc:
         raise translate(exc, "write") from exc
+
+
+def _drop_single_rules_scores(conn: sqlite3.Connection) -> None:
+    """Scores were once kept one per person; they are now kept per person and rules hash.
+    They are a cache (`credo score --all` recomputes them), so the old table is dropped and
+    recreated empty rather than converted."""
+    keys = [row[1] for row in conn.execute("PRAGMA table_info(scores)") if row[5]]
+    if keys == ["subject"]:
+        conn.execute("DROP TABLE scores")
 
 
 def _migrate_entries(conn: sqlite3.Connection) -> None:
@@ -364,6 +374,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
             init = _connect(self.path, sync=self._sync)
             try:
                 init.execute("PRAGMA journal_mode = WAL")
+                _drop_single_rules_scores(init)
                 init.executescript(_SCHEMA)
                 _migrate_entries(init)
             except sqlite3.Error as exc:
