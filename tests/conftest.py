@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir, Node, admit_member, init_consortium
 from credo.settings import Settings
+from tests import _postgres
 
 ORIGIN = "credo.test/log"
 
@@ -24,6 +26,24 @@ MEMBERS = [
     ("clinic", "Test Clinic", "hospital", ["recorder", "reader"]),
     ("watch", "Test Watchdog", "civil_society", ["voter", "witness"]),
 ]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[_postgres.Server]:
+    """A throwaway PostgreSQL server for the session (tests/_postgres.py). Without Debian's
+    PostgreSQL installed this fails in CI (CI=true) and skips elsewhere."""
+    bindir = _postgres.find_bin()
+    if bindir is None:
+        message = f"PostgreSQL's initdb and pg_ctl are not installed: {_postgres.INSTALL_HINT}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = _postgres.Server(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
