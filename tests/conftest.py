@@ -46,11 +46,26 @@ def postgres() -> Iterator[_postgres.Server]:
         server.stop()
 
 
+TEST_STORE = os.environ.get("CREDO_TEST_STORE", "sqlite")
+"""The store behind the ``data_dir`` fixture's consortium: ``sqlite`` (DIR/ledger.db), or
+``postgres`` (a fresh schema on the session's throwaway server, recorded in config.json)."""
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Where ``data_dir`` puts its store: None for DIR/ledger.db, else a PostgreSQL URL."""
+    if TEST_STORE == "sqlite":
+        return None
+    assert TEST_STORE == "postgres", f"CREDO_TEST_STORE is sqlite or postgres, not {TEST_STORE}"
+    server: _postgres.Server = request.getfixturevalue("postgres")
+    return server.fresh_url()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, store_url: str | None) -> Path:
     """A consortium with genesis and the MEMBERS admitted; keys in DIR/keys."""
     root = tmp_path / "data"
-    ledger = init_consortium(root, ORIGIN)
+    ledger = init_consortium(root, ORIGIN, store_url=store_url)
     try:
         for member_id, name, sector, roles in MEMBERS:
             admit_member(ledger, member_id, name, sector, roles)

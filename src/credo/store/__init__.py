@@ -8,6 +8,7 @@ backend is a folder with its schema beside it (`sqlite/`, `postgres/`). Callers 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from credo.store.protocols import (
     LogReader,
@@ -45,6 +46,23 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 def is_postgres(location: str | Path) -> bool:
     return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def without_password(location: str) -> str:
+    """A PostgreSQL URL without its password (in the user part or a ``password=``
+    parameter), for writing down or showing; other locations unchanged."""
+    if not is_postgres(location):
+        return location
+    parts = urlsplit(location)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+    query = parts.query
+    params = parse_qsl(query, keep_blank_values=True)
+    if any(k == "password" for k, _ in params):
+        query = urlencode([(k, v) for k, v in params if k != "password"], quote_via=quote)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def open_store(location: str | Path, *, readonly: bool = False) -> Store:
@@ -85,4 +103,5 @@ __all__ = [
     "WriteTx",
     "is_postgres",
     "open_store",
+    "without_password",
 ]
