@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir, Node, admit_member, init_consortium
 from credo.settings import Settings
+from tests import _postgres
 
 ORIGIN = "credo.test/log"
 
@@ -26,11 +28,44 @@ MEMBERS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[_postgres.Server]:
+    """A throwaway PostgreSQL server for the session (tests/_postgres.py). Without Debian's
+    PostgreSQL installed this fails in CI (CI=true) and skips elsewhere."""
+    bindir = _postgres.find_bin()
+    if bindir is None:
+        message = f"PostgreSQL's initdb and pg_ctl are not installed: {_postgres.INSTALL_HINT}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = _postgres.Server(bindir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+TEST_STORE = os.environ.get("CREDO_TEST_STORE", "sqlite")
+"""The store behind the ``data_dir`` fixture's consortium: ``sqlite`` (DIR/ledger.db), or
+``postgres`` (a fresh schema on the session's throwaway server, recorded in config.json)."""
+
+
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def store_url(request: pytest.FixtureRequest) -> str | None:
+    """Where ``data_dir`` puts its store: None for DIR/ledger.db, else a PostgreSQL URL."""
+    if TEST_STORE == "sqlite":
+        return None
+    assert TEST_STORE == "postgres", f"CREDO_TEST_STORE is sqlite or postgres, not {TEST_STORE}"
+    server: _postgres.Server = request.getfixturevalue("postgres")
+    return server.fresh_url()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, store_url: str | None) -> Path:
     """A consortium with genesis and the MEMBERS admitted; keys in DIR/keys."""
     root = tmp_path / "data"
-    ledger = init_consortium(root, ORIGIN)
+    ledger = init_consortium(root, ORIGIN, store_url=store_url)
     try:
         for member_id, name, sector, roles in MEMBERS:
             admit_member(ledger, member_id, name, sector, roles)

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
         default_factory=default_data_dir,
         description="Data directory created by `credo init`: ledger.db, keys/, config.json.",
     )
+    db: str | None = Field(
+        default=None,
+        description="Where the ledger's store is instead of DATA_DIR/ledger.db: a PostgreSQL "
+        "URL (postgresql://...), as `credo serve --db` gives it. Keys and the vault stay in "
+        "the data directory.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `credo serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port `credo serve` uses.")
     workers: int = Field(

@@ -13,13 +13,13 @@ from credo.ledger import standard_kinds
 from credo.ledger.pool import MIN_PART, Result, Validator, _pack, _unpack
 from credo.ledger.validate import Decoded, decode_part, parse_batch
 from credo.services.node import DataDir
-from credo.store.sqlite import SqliteStore
+from credo.store import open_store
 from tests.conftest import attestation
 
 
 @pytest.fixture
 def validator(data_dir: Path) -> Iterator[Validator]:
-    store = SqliteStore(DataDir(data_dir).db)
+    store = open_store(DataDir(data_dir).store_location)
     v = Validator(store, standard_kinds(), workers=0)
     v.workers = 2  # the split policy only; no processes are started
     yield v

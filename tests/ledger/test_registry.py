@@ -81,7 +81,7 @@ def test_an_honest_log_verifies_in_a_fresh_interpreter_importing_only_the_public
     had been imported first. A log holding a rules adoption verifies in a new interpreter
     that imports only `credo.ledger` and `credo.store`, and scoring is never loaded."""
     adopt_default_rules(ledger)
-    db = str(ledger.data.db)
+    db = str(ledger.data.store_location)
     ledger.close()
     script = f"""
 import sys

@@ -1,7 +1,8 @@
 """The backends the store conformance suite (test_conformance.py) runs against.
 
 Each backend is one line of `BACKENDS`: an id and a function that opens a fresh, empty store
-in a given empty directory, only through `credo.store.open_store`.
+in a given empty directory, only through `credo.store.open_store`; `POSTGRES` stands for one
+that opens a fresh schema on the session's throwaway server (the ``postgres`` fixture).
 """
 
 from __future__ import annotations
@@ -17,10 +18,21 @@ from credo.store import MEMORY, Store, open_store
 Opener = Callable[[Path], Store]
 NewStore = Callable[[], Store]
 
+POSTGRES = "postgres"
+
 BACKENDS = [
     pytest.param(lambda d: open_store(d / "ledger.db"), id="sqlite-file"),
     pytest.param(lambda d: open_store(MEMORY), id="sqlite-memory"),
+    pytest.param(POSTGRES, id="postgres"),
 ]
+
+
+def _opener(param: Opener | str, request: pytest.FixtureRequest) -> Opener:
+    if param == POSTGRES:
+        server = request.getfixturevalue("postgres")
+        return lambda d: open_store(server.fresh_url())
+    assert callable(param)
+    return param
 
 
 def _factory(opener: Opener, tmp_path: Path, opened: list[Store]) -> NewStore:
@@ -36,7 +48,7 @@ def _factory(opener: Opener, tmp_path: Path, opened: list[Store]) -> NewStore:
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewStore]:
     """Opens a fresh empty store of one backend per call; all are closed afterwards."""
     opened: list[Store] = []
-    yield _factory(request.param, tmp_path, opened)
+    yield _factory(_opener(request.param, request), tmp_path, opened)
     for store in opened:
         store.close()
 

@@ -36,7 +36,7 @@ from credo.settings import Settings
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        node = Node(DataDir(settings.data_dir), workers=settings.workers)
+        node = Node(DataDir(settings.data_dir, settings.db), workers=settings.workers)
         node.validator.warm_up()
         rescorer = Rescorer(node.store)
         node.sequencer.add_listener(rescorer.on_commit)

@@ -28,6 +28,17 @@ DataOption = Annotated[
     ),
 ]
 
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CREDO_DB",
+        help="The ledger's store instead of DIR/ledger.db: a PostgreSQL URL "
+        "(postgresql://user@host/db; a password is better in PGPASSWORD or ~/.pgpass). Keys "
+        "and the vault stay in the data directory.",
+    ),
+]
+
 
 def require_member(ledger: Node, member_id: str) -> None:
     """Refuse a member the log does not know, before DIR/keys is looked at for its key."""

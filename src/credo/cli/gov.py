@@ -12,7 +12,7 @@ from rich.markup import escape
 from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
 from credo.services.node import DataDir, Node
-from credo.store.sqlite import SqliteStore
+from credo.store import open_store
 
 app = typer.Typer(help="Proposals and votes of the consortium's governance.", no_args_is_help=True)
 
@@ -101,7 +101,7 @@ def rules(data: DataOption) -> None:
     """Show the rules in force (the last adopted on the log) and their history, as JSON."""
     d = DataDir(data)
     d.read_config()
-    store = SqliteStore(d.db)
+    store = open_store(d.store_location)
     try:
         history = store.rules_history()
     finally:

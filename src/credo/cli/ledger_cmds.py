@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from credo.cli._common import DataOption, console, progress_bar
+from credo.cli._common import DataOption, DbOption, console, progress_bar
 from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import DataDir, check_entry_format, init_consortium
@@ -21,9 +21,14 @@ from credo.vault import Vault, load_master_key
 def init(
     data: DataOption,
     origin: Annotated[str, typer.Option(help="The log's origin line, e.g. credo.example/city")],
+    db: DbOption = None,
 ) -> None:
-    """Create a consortium: log key, operator member and genesis entry; print the verifier key."""
-    ledger = init_consortium(data, origin)
+    """Create a consortium: log key, operator member and genesis entry; print the verifier key.
+
+    With --db the log and ledger go into that (empty) PostgreSQL database; serve, verify and
+    rebuild it with the same --db.
+    """
+    ledger = init_consortium(data, origin, store_url=db)
     try:
         console.print(f"created consortium {escape(repr(origin))} in {escape(str(data))}")
         console.print("log verifier key:")
@@ -47,6 +52,7 @@ def serve(
     log_format: Annotated[
         LogFormat | None, typer.Option(help="text, or json: one JSON object per line")
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """Serve the log (C2SP tiles under /log/) and the API (/v1/, OpenAPI at /docs).
 
@@ -56,8 +62,8 @@ def serve(
     from credo.api import create_app, server
     from credo.settings import Settings
 
-    _open(data).close()  # refuse a data directory it cannot serve before the server starts
-    given: dict[str, Any] = {"data_dir": data, "host": host, "port": port}
+    _open(data, db).close()  # refuse a data directory it cannot serve before the server starts
+    given: dict[str, Any] = {"data_dir": data, "host": host, "port": port, "db": db}
     if workers is not None:
         given["workers"] = workers
     if log_format is not None:
@@ -66,10 +72,10 @@ def serve(
     server.run(create_app(settings), settings)
 
 
-def _open(data: Path) -> Store:
-    d = DataDir(data)
+def _open(data: Path, db: str | None = None) -> Store:
+    d = DataDir(data, db)
     d.read_config()
-    store = open_store(d.db)
+    store = open_store(d.store_location)
     check_entry_format(store, data)  # closes the store when it refuses
     return store
 
@@ -110,6 +116,7 @@ def verify(
             "extend it (a rewritten history fails), and the new one replaces it"
         ),
     ] = None,
+    db: DbOption = None,
 ) -> None:
     """Recompute every hash, check every signature and checkpoint, replay the state.
 
@@ -123,7 +130,7 @@ def verify(
         return
     if policy is not None or checkpoint is not None:
         raise InputError("--policy and --checkpoint go with --url", code="bad_input")
-    store = _open(data)
+    store = _open(data, db)
     vault = None
     try:
         vault = _vault(data, required=False)
@@ -174,10 +181,10 @@ def _audit(url: str, log_vkey: str | None, policy_file: Path | None, seen: Path 
     )
 
 
-def rebuild_cmd(data: DataOption) -> None:
+def rebuild_cmd(data: DataOption, db: DbOption = None) -> None:
     """Recreate every derived table by replaying the log from entry 0 (needs the vault's
     master key: people's entries are opened to be replayed)."""
-    store = _open(data)
+    store = _open(data, db)
     try:
         vault = _vault(data, required=True)
         assert vault is not None

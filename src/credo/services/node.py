@@ -3,8 +3,10 @@ creating one (`init_consortium`), admitting members with key files, and opening 
 
 Layout of a data directory::
 
-    DIR/config.json        origin and operator id (no secrets)
-    DIR/ledger.db          the SQLite store (WAL beside it)
+    DIR/config.json        origin and operator id; where the store is when it is not
+                           DIR/ledger.db (a PostgreSQL URL, never its password)
+    DIR/ledger.db          the SQLite store (WAL beside it), unless `credo init --db URL`
+                           put it in PostgreSQL
     DIR/keys/log.pem       the log's checkpoint signing key (PKCS#8 PEM, mode 0600)
     DIR/keys/<member>.pem  members' private keys, for demos and tests only
     DIR/vault.db           people's payloads, encrypted per subject (credo.vault; WAL beside it)
@@ -27,7 +29,7 @@ from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.services.policy import StandardPolicy
-from credo.store import Store, open_store
+from credo.store import Store, open_store, without_password
 from credo.tlog import NoteSigner
 from credo.vault import Vault, generate_master_key_file, load_master_key
 from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
@@ -36,10 +38,22 @@ from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
 @dataclass(frozen=True)
 class DataDir:
     root: Path
+    store_url: str | None = None
+    """Where the ledger's store is, given (`credo serve --db`): a PostgreSQL URL. Keys,
+    config and the vault stay in DIR."""
 
     @property
     def db(self) -> Path:
         return self.root / "ledger.db"
+
+    @property
+    def store_location(self) -> str | Path:
+        """What `credo.store.open_store` opens for this data directory: the given
+        `store_url`, else the one `credo init --db` wrote in config.json, else DIR/ledger.db."""
+        if self.store_url:
+            return self.store_url
+        recorded = self.read_config().get("store") if self.config.exists() else None
+        return str(recorded) if recorded else self.db
 
     @property
     def config(self) -> Path:
@@ -95,7 +109,7 @@ class Node:
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
-        store = open_store(data.db)
+        store = open_store(data.store_location)
         if store.needs_rebuild():
             store.close()
             raise InputError(
@@ -184,11 +198,21 @@ def check_entry_format(store: Store, root: Path) -> None:
     )
 
 
-def init_consortium(root: Path, origin: str, operator: str = "operator") -> Node:
-    """Create a data directory: log key, operator key, genesis entry (and its checkpoint)."""
-    data = DataDir(root)
-    if data.config.exists() or data.db.exists():
+def init_consortium(
+    root: Path, origin: str, operator: str = "operator", *, store_url: str | None = None
+) -> Node:
+    """Create a data directory: log key, operator key, genesis entry (and its checkpoint);
+    the store at ``store_url`` (an empty PostgreSQL database) if given, else DIR/ledger.db."""
+    data = DataDir(root, store_url)
+    if data.config.exists() or (store_url is None and data.db.exists()):
         raise Conflict(f"{root} already holds a consortium", code="already_initialised")
+    if store_url is not None:
+        store = open_store(store_url)
+        try:
+            if store.tree_size() > 0:
+                raise Conflict("that database already holds a log", code="already_initialised")
+        finally:
+            store.close()
     log_key = MemberKey.generate()
     op_key = MemberKey.generate()
     signer = NoteSigner(origin, log_key.private_key)  # validates the origin as a key name
@@ -197,7 +221,10 @@ def init_consortium(root: Path, origin: str, operator: str = "operator") -> Node
         generate_master_key_file(data.master_key)  # the demo's key; operators may supply theirs
     log_key.save(data.log_key)
     op_key.save(data.member_key(operator))
-    data.config.write_text(json.dumps({"origin": origin, "operator": operator}, indent=2) + "\n")
+    config = {"origin": origin, "operator": operator}
+    if store_url is not None:
+        config["store"] = without_password(store_url)  # the password stays with the operator
+    data.config.write_text(json.dumps(config, indent=2) + "\n")
     node = Node(data)
     genesis = {
         "origin": origin,

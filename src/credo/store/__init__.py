@@ -1,13 +1,14 @@
 """credo.store: the tables behind the log and the ledger's derived state.
 
 `protocols` holds the Protocols every backend satisfies, `rows` the rows they return; each
-backend is a folder with its schema beside it (`sqlite/`). Callers open a store with
+backend is a folder with its schema beside it (`sqlite/`, `postgres/`). Callers open a store with
 `open_store` and never name a backend class.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from credo.store.protocols import (
     LogReader,
@@ -39,10 +40,39 @@ from credo.store.sqlite import SqliteStore
 MEMORY = ":memory:"
 """The location of a private, throw-away store (a replay for `credo verify`)."""
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""How a PostgreSQL location starts: a libpq connection URL."""
+
+
+def is_postgres(location: str | Path) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+def without_password(location: str) -> str:
+    """A PostgreSQL URL without its password (in the user part or a ``password=``
+    parameter), for writing down or showing; other locations unchanged."""
+    if not is_postgres(location):
+        return location
+    parts = urlsplit(location)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.partition(':')[0]}@{host}"
+    query = parts.query
+    params = parse_qsl(query, keep_blank_values=True)
+    if any(k == "password" for k, _ in params):
+        query = urlencode([(k, v) for k, v in params if k != "password"], quote_via=quote)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
 
 def open_store(location: str | Path, *, readonly: bool = False) -> Store:
-    """Open the store at ``location``: a SQLite file path (``sqlite:`` prefix optional) or
-    `MEMORY`. The one place that maps a location to a backend."""
+    """Open the store at ``location``: a PostgreSQL URL (``postgresql://...``), a SQLite file
+    path (``sqlite:`` prefix optional) or `MEMORY`. The one place that maps a location to a
+    backend."""
+    if is_postgres(location):
+        from credo.store.postgres import PostgresStore  # psycopg only for those who use it
+
+        return PostgresStore(str(location), readonly=readonly)
     text = str(location).removeprefix("sqlite:")
     return SqliteStore(text, readonly=readonly)
 
@@ -51,6 +81,7 @@ __all__ = [
     "CORRUPT_LOG",
     "MEMORY",
     "PERSONAL_TABLES",
+    "POSTGRES_SCHEMES",
     "AccessRow",
     "AttestationRow",
     "CheckpointRow",
@@ -70,5 +101,7 @@ __all__ = [
     "StateReader",
     "Store",
     "WriteTx",
+    "is_postgres",
     "open_store",
+    "without_password",
 ]
