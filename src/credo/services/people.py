@@ -46,7 +46,7 @@ from credo.ledger.schema import RFC3339_UTC, parse_utc, rfc3339, utc_now
 from credo.ledger.sequencer import Accepted
 from credo.services.node import Node
 from credo.store import DisputeRow, MemberRow, RecordRow
-from credo.vault import MAX_PAYLOAD_BYTES, Vault, normalize_national_id
+from credo.vault import MAX_PAYLOAD_BYTES, SealedMeta, Vault, normalize_national_id
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,11 @@ def _timestamp(value: str | None, what: str) -> str:
     raise InputError(f"{what} must be RFC 3339 UTC, like 2025-01-31T12:00:00Z", code="bad_time")
 
 
+def _body(sealed: SealedMeta) -> dict[str, Any]:
+    """The public body of a personal entry (`credo.ledger.personal.PersonalBody`)."""
+    return {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
+
+
 def _hex32(value: object, what: str, code: str = "bad_id") -> str:
     if not isinstance(value, str) or not _HEX32.match(value):
         raise InputError(f"a {what} is 32 lowercase hex characters", code=code)
@@ -183,8 +188,7 @@ class People:
         self, subject: str | None, kind: str, by: str, meta: dict[str, Any]
     ) -> dict[str, Any]:
         """A personal entry's body: ``meta`` sealed for ``subject`` (None: a decoy)."""
-        sealed = self.vault.seal_meta(subject, kind, by, meta)
-        return {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
+        return _body(self.vault.seal_meta(subject, kind, by, meta))
 
     def submit_personal(
         self, kind: str, subject: str | None, meta: dict[str, Any], at: str | None = None
@@ -260,8 +264,7 @@ class People:
         self, kind: str, ref: str, member_id: str, meta: dict[str, Any], record_id: str | None
     ) -> Prepared:
         sealed = self.vault.seal_meta(ref, kind, member_id, meta)
-        body = {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
-        payload = make_payload(kind, member_id, body)
+        payload = make_payload(kind, member_id, _body(sealed))
         return Prepared(kind, record_id, payload_type_for(kind), payload, sealed.plaintext)
 
     def prepare_entry(self, member_id: str, kind: str, meta: dict[str, Any]) -> Prepared:
