@@ -12,8 +12,9 @@ from httpx import Response
 
 from credo.api.httpsig import sign_request
 from credo.ledger.dsse import sign_envelope
-from credo.ledger.entries import envelope_json
+from credo.ledger.entries import envelope_json, statement_of
 from credo.ledger.keys import MemberKey
+from credo.ledger.personal import open_statement
 from credo.services.node import DataDir
 
 NID = "ZX-9876-5432"
@@ -115,13 +116,7 @@ def sealed(
 
 def opened(node: Any, index: int) -> dict[str, Any]:
     """The sealed metadata of the personal entry at ``index``, opened by the node's vault."""
-    statement = json.loads(
-        base64.b64decode(json.loads(node.store.read_entries(index, 1)[0])["payload"])
-    )
-    body = statement["body"]
-    got = node.vault.open_meta(
-        statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
-    )
+    got = open_statement(node.vault, statement_of(node.store.read_entries(index, 1)[0]))
     assert got is not None
     assert got.plaintext is not None
     meta: dict[str, Any] = json.loads(got.plaintext)

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credo.api import create_app
+from credo.ledger.entries import statement_of
 from credo.services.node import DataDir, Node
 from credo.services.people import People
 from credo.settings import Settings
@@ -137,7 +138,7 @@ def test_a_refused_attempt_looks_the_same_for_anyone_and_the_person_sees_it(
     store = people.store
     logged = [store.read_entries(known["access_index"], 1)[0]]
     logged.append(store.read_entries(unknown["access_index"], 1)[0])
-    statements = [json.loads(base64.b64decode(json.loads(e)["payload"])) for e in logged]
+    statements = [statement_of(e) for e in logged]
     assert statements[0]["kind"] == statements[1]["kind"]
     assert _shape(statements[0]["body"]) == _shape(statements[1]["body"])
     ref = people.vault.subject_ref(NID)

@@ -5,7 +5,6 @@ the log, verifiable and unreadable."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import subprocess
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from credo.cli.demo import seed_demo
+from credo.ledger.entries import statement_of
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import PERSONAL_KINDS
 from credo.tlog import (
@@ -68,17 +68,12 @@ def _public_log(url: str) -> list[bytes]:
     return entries
 
 
-def _statement(entry: bytes) -> dict[str, object]:
-    statement: dict[str, object] = json.loads(base64.b64decode(json.loads(entry)["payload"]))
-    return statement
-
-
 def test_no_value_recurs_in_two_personal_entries_and_no_special_category_shows(
     demo: Server,
 ) -> None:
     entries = _public_log(demo.url)
-    personal = [e for e in entries if _statement(e)["kind"] in PERSONAL_KINDS]
-    kinds = {_statement(e)["kind"] for e in personal}
+    personal = [e for e in entries if statement_of(e)["kind"] in PERSONAL_KINDS]
+    kinds = {statement_of(e)["kind"] for e in personal}
     assert len(personal) >= 60
     assert {
         "record.put",
@@ -91,7 +86,7 @@ def test_no_value_recurs_in_two_personal_entries_and_no_special_category_shows(
     for n, entry in enumerate(personal):
         env = json.loads(entry)
         # everything but the signer's key id and the payload type, which name a member and a kind
-        public = json.dumps(_statement(entry)["body"]).encode()
+        public = json.dumps(statement_of(entry)["body"]).encode()
         public += b" " + " ".join(s["sig"] for s in env["signatures"]).encode()
         for token in set(TOKEN.findall(public)):
             assert token not in seen, f"{token!r} is in personal entries {seen[token]} and {n}"
@@ -104,7 +99,7 @@ def _clear(entry: bytes) -> bytes:
     """What an entry says in clear: its payload type and statement, without the values that
     are random bytes (signatures, key ids, and a personal entry's tag, seal and commitment,
     in which a short word like "sex" turns up by chance)."""
-    statement = _statement(entry)
+    statement = statement_of(entry)
     if statement["kind"] in PERSONAL_KINDS:
         body = statement["body"]
         assert isinstance(body, dict)

@@ -12,6 +12,7 @@ from credo.errors import EntryRejected, InputError, NotFound, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
 from credo.ledger.entries import statement_of
+from credo.ledger.personal import open_statement
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import Node
 from credo.services.people import PayloadTooLarge, People
@@ -182,11 +183,7 @@ def test_rebuild_reproduces_people_state(people: People, ledger: Node) -> None:
     erased = ledger.store.entries_of(ref)
     assert erased[: len(entries)] == entries  # the entries stay, verifiable, unreadable:
     for index in entries:
-        statement = statement_of(ledger.store.read_entries(index, 1)[0])
-        body = statement["body"]
-        got = ledger.vault.open_meta(
-            statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
-        )
+        got = open_statement(ledger.vault, statement_of(ledger.store.read_entries(index, 1)[0]))
         assert got is not None
         assert (got.subject, got.plaintext) == (ref, None)
     before = ledger.store.dump_state()

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from credo.ledger.entries import statement_of
 from credo.ledger.kinds import PERSONAL_KINDS
 from credo.services.people import ReadRequest
 from credo.services.programme import Programme
@@ -118,7 +119,7 @@ def _personal(prog: Programme) -> list[tuple[int, bytes, str]]:
     store = prog.store
     out = []
     for index, data in store.iter_entries():
-        statement = json.loads(base64.b64decode(json.loads(data)["payload"]))
+        statement = statement_of(data)
         if statement["kind"] in PERSONAL_KINDS:
             subject = store.tag_subject(statement["body"]["tag"])
             assert subject is not None

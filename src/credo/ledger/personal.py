@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import Field, ValidationError
 
 from credo.errors import EntryRejected, InputError, VerificationError
-from credo.ledger.registry import Context, first_error
+from credo.ledger.registry import Context, Opener, first_error
 from credo.ledger.schema import Body
 from credo.ledger.validate import Decoded
 from credo.store import WriteTx
+from credo.vault import OpenedMeta
 
 Tag = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{59}$")]
 SealedText = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=12_000)]
@@ -107,6 +108,17 @@ def resolve_tag(tx: WriteTx, index: int, entry: Decoded, ctx: Context) -> Person
     if subject is None:
         raise EntryRejected("the tag was not made by this consortium's vault", code="bad_tag")
     return Personal(body.tag, index, subject, None)
+
+
+def open_statement(opener: Opener, statement: dict[str, Any]) -> OpenedMeta | None:
+    """A stored personal entry's statement, opened as its handler opens it: None when it seals
+    nothing (``subject.erase``) or its tag is not the vault's."""
+    body = statement["body"]
+    if "sealed" not in body:
+        return None
+    return opener.open_meta(
+        statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
+    )
 
 
 def _refuse_unreadable(ctx: Context) -> None:

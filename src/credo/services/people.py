@@ -41,6 +41,7 @@ from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, re
 from credo.ledger.kinds.consent import ConsentGrantMeta, check_grant
 from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.kinds.records import record_context
+from credo.ledger.personal import open_statement
 from credo.ledger.registry import first_error
 from credo.ledger.schema import RFC3339_UTC, parse_utc, rfc3339, utc_now
 from credo.ledger.sequencer import Accepted
@@ -509,16 +510,7 @@ class People:
         out = []
         for index in self.store.entries_of(ref):
             statement = statement_of(self.store.read_entries(index, 1)[0])
-            body = statement["body"]
-            opened = None
-            if "sealed" in body:
-                opened = self.vault.open_meta(
-                    statement["kind"],
-                    statement["by"],
-                    body["tag"],
-                    body["sealed"],
-                    body["commitment"],
-                )
+            opened = open_statement(self.vault, statement)
             out.append(
                 {
                     "index": index,
