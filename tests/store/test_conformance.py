@@ -579,6 +579,7 @@ def test_tags_are_recorded_once_with_whom_they_name(store: Store) -> None:
     commit(store, lambda tx: tx.add_tag("t2", 4, "p1"), lambda tx: tx.add_tag("t1", 2, "p1"))
     commit(store, lambda tx: tx.add_tag("t3", 5, None))
     assert store.entries_of("p1") == [2, 4]
+    assert (store.is_known("p1"), store.is_known("p2")) == (True, False)
     assert (store.tag_index("t1"), store.tag_subject("t1")) == (2, "p1")
     assert (store.tag_index("t3"), store.tag_subject("t3")) == (5, None)
     assert (store.tag_index("nope"), store.tag_subject("nope")) == (None, None)

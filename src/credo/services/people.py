@@ -175,7 +175,7 @@ class People:
     def known(self, national_id: str) -> str | None:
         """The person's subject ref if an accepted entry names them, else None."""
         ref = self.vault.subject_ref(national_id)
-        if ref is None or not self.store.entries_of(ref):
+        if ref is None or not self.store.is_known(ref):
             return None
         return ref
 

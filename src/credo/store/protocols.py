@@ -85,6 +85,11 @@ class PeopleReader(Protocol):
         """Whom a recorded tag names (None: unknown tag, or recorded without the vault)."""
         ...
 
+    def is_known(self, subject: str) -> bool:
+        """Whether any accepted entry names ``subject``: ``bool(entries_of(subject))``, without
+        reading the whole list (every read and benefit question asks it)."""
+        ...
+
     def entries_of(self, subject: str) -> list[int]:
         """The log positions of every personal entry about ``subject``, in order; empty for
         a subject no accepted entry names (credo does not know them)."""

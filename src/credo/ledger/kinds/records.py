@@ -139,7 +139,7 @@ def apply_erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx:
     if p.subject is not None:
         if tx.is_subject_erased(p.subject):
             raise EntryRejected("that subject is already erased", code="already_erased")
-        if ctx.policy is not None and not tx.entries_of(p.subject):
+        if ctx.policy is not None and not tx.is_known(p.subject):
             raise EntryRejected("no entry names that subject", code="unknown_subject")
     p.mark(tx)
     if p.subject is None:

@@ -88,6 +88,11 @@ class PeopleQueries(Queries):
         row = self._one("SELECT subject FROM entry_tags WHERE tag = %s", (tag,))
         return None if row is None or row[0] is None else str(row[0])
 
+    def is_known(self, subject: str) -> bool:
+        return (
+            self._one("SELECT 1 FROM entry_tags WHERE subject = %s LIMIT 1", (subject,)) is not None
+        )
+
     def entries_of(self, subject: str) -> list[int]:
         rows = self._rows("SELECT idx FROM entry_tags WHERE subject = %s ORDER BY idx", (subject,))
         return [int(r[0]) for r in rows]
