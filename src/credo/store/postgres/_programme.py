@@ -5,34 +5,22 @@ from __future__ import annotations
 
 import json
 
-from credo.store.postgres._base import Queries, Row, insert, select
-from credo.store.rows import DisputeRow, ProposalRow, RulesRow, ScoreRow, columns
+from credo.store._encoding import DISPUTE as _DISPUTE
+from credo.store._encoding import PROGRAMME_DERIVED as PROGRAMME_DERIVED
+from credo.store._encoding import PROPOSAL as _PROPOSAL
+from credo.store._encoding import RULES as _RULES
+from credo.store._encoding import SCORE as _SCORE
+from credo.store._encoding import SCORE_TABLES as SCORE_TABLES
+from credo.store._encoding import SERVING_RULES_KEY as SERVING_RULES_KEY
+from credo.store._encoding import dispute_row as _dispute
+from credo.store._encoding import proposal_row as _proposal
+from credo.store._encoding import rules_row as _rules
+from credo.store.postgres._base import Queries, insert, select
+from credo.store.rows import DisputeRow, ProposalRow, RulesRow, ScoreRow
 
-PROGRAMME_DERIVED = ("proposals", "votes", "rules_docs", "enrolments", "disputes")
-SCORE_TABLES = ("scores", "score_history")
-# The meta key of the rules hash whose scores are served (see ProgrammeWriter.set_serving_rules).
-SERVING_RULES_KEY = "serving_rules"
 _SERVING = "(SELECT value FROM meta WHERE key = 'serving_rules')"
 
-_PROPOSAL = columns(ProposalRow)
-_RULES = columns(RulesRow)
-_DISPUTE = columns(DisputeRow)
-_SCORE = columns(ScoreRow)
 _HISTORY = ("subject", "as_of", "rules_hash", "score", "tier")
-
-
-def _proposal(r: Row) -> ProposalRow:
-    d = dict(zip(_PROPOSAL, r, strict=True))
-    return ProposalRow(**(d | {"params": json.loads(d["params"])}))
-
-
-def _rules(r: Row) -> RulesRow:
-    d = dict(zip(_RULES, r, strict=True))
-    return RulesRow(**(d | {"document": bytes(d["document"])}))
-
-
-def _dispute(r: Row) -> DisputeRow:
-    return DisputeRow(**dict(zip(_DISPUTE, r, strict=True)))
 
 
 class ProgrammeQueries(Queries):

@@ -6,46 +6,18 @@ and national ids are never stored anywhere. Mixins of `SqliteStore`, like `_prog
 
 from __future__ import annotations
 
-import json
-
-from credo.store.rows import AccessRow, ConsentRow, MandateRow, RecordRow, columns
-from credo.store.sqlite._base import Queries, Row, insert, select
-
-PEOPLE_DERIVED = ("records", "consents", "mandates", "access", "erased_subjects", "entry_tags")
-
-_RECORD = columns(RecordRow)
-_CONSENT = columns(ConsentRow)
-_MANDATE = columns(MandateRow)
-_ACCESS = columns(AccessRow)
-
-
-def _list(value: object) -> tuple[str, ...]:
-    return tuple(json.loads(str(value)))
-
-
-def _json(values: tuple[str, ...]) -> str:
-    return json.dumps(list(values), separators=(",", ":"))
-
-
-def _record(r: Row) -> RecordRow:
-    return RecordRow(**dict(zip(_RECORD, r, strict=True)))
-
-
-def _consent(r: Row) -> ConsentRow:
-    d = dict(zip(_CONSENT, r, strict=True))
-    return ConsentRow(**(d | {"categories": _list(d["categories"])}))
-
-
-def _mandate(r: Row) -> MandateRow:
-    d = dict(zip(_MANDATE, r, strict=True))
-    lists = {k: _list(d[k]) for k in ("categories", "members", "sectors")}
-    return MandateRow(**(d | lists))
-
-
-def _access(r: Row) -> AccessRow:
-    d = dict(zip(_ACCESS, r, strict=True))
-    lists = {k: _list(d[k]) for k in ("categories_requested", "categories_granted", "record_ids")}
-    return AccessRow(**(d | lists))
+from credo.store._encoding import ACCESS as _ACCESS
+from credo.store._encoding import CONSENT as _CONSENT
+from credo.store._encoding import MANDATE as _MANDATE
+from credo.store._encoding import PEOPLE_DERIVED as PEOPLE_DERIVED
+from credo.store._encoding import RECORD as _RECORD
+from credo.store._encoding import access_row as _access
+from credo.store._encoding import consent_row as _consent
+from credo.store._encoding import mandate_row as _mandate
+from credo.store._encoding import record_row as _record
+from credo.store._encoding import values as _values
+from credo.store.rows import AccessRow, ConsentRow, MandateRow, RecordRow
+from credo.store.sqlite._base import Queries, insert, select
 
 
 class PeopleQueries(Queries):
@@ -121,9 +93,3 @@ class PeopleWrites(PeopleQueries):
         )
         for table in ("records", "consents", "access", "disputes"):
             self._exec(f"DELETE FROM {table} WHERE subject = ?", (subject,))  # noqa: S608
-
-
-def _values(row: object, cols: tuple[str, ...]) -> tuple[object, ...]:
-    """A row's values in column order, each tuple of names stored as a JSON list."""
-    values = (getattr(row, c) for c in cols)
-    return tuple(_json(v) if isinstance(v, tuple) else v for v in values)
