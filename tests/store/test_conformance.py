@@ -665,6 +665,39 @@ def test_disputes_are_listed_by_subject_and_only_open_ones_are_open(store: Store
     assert store.get_dispute("d9") is None
 
 
+LATER = "2026-02-01T00:00:00Z"
+
+
+def test_programme_stats_count_what_the_consortium_page_shows(store: Store) -> None:
+    empty = store.programme_stats()
+    assert (empty.enrolled, empty.records_by_member, empty.disputes) == (0, (), ())
+    commit(
+        store,
+        lambda tx: tx.enrol("p1", 3, AT),
+        lambda tx: tx.enrol("p2", 4, AT),
+        lambda tx: tx.put_record(record("r1", "p1", 5)),
+        lambda tx: tx.put_record(record("r2", "p2", 6, member="uni")),
+        lambda tx: tx.put_record(record("r3", "p2", 7)),
+        lambda tx: tx.put_record(record("r4", "p2", 8, status="erased")),
+        lambda tx: tx.add_access(access(9, "p1")),
+        lambda tx: tx.add_access(access(10, "p2")),
+        lambda tx: tx.put_dispute(dispute("d1", "p1", 11)),
+        lambda tx: tx.put_dispute(
+            dispute(
+                "d2", "p2", 12, status="upheld", closed_idx=13, closed_at="2026-02-01T00:00:00Z"
+            )
+        ),
+    )
+    stats = store.programme_stats()
+    assert stats.enrolled == 2
+    assert stats.records_by_member == (("bank", 2), ("uni", 1))  # erased records not counted
+    assert sorted(stats.disputes) == [
+        ("open", AT, None),
+        ("upheld", AT, LATER),
+    ]
+    assert stats.reading_members == ("bank",)
+
+
 def test_scores_are_the_last_put_and_history_is_ordered_by_as_of(store: Store) -> None:
     assert store.get_score("p1") is None
     assert store.score_history("p1") == []

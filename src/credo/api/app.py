@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -32,8 +32,13 @@ from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
 from credo.settings import Settings
 
+Extension = Callable[[FastAPI], None]
 
-def create_app(settings: Settings) -> FastAPI:
+
+def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> FastAPI:
+    """The API's app; each of ``extensions`` then adds its own routes to it (the portal:
+    ``credo.cli`` wires it in, since the API must not import the portal)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         node = Node(DataDir(settings.data_dir, settings.db), workers=settings.workers)
@@ -78,4 +83,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls
         app.include_router(module.router)
+    for extend in extensions:
+        extend(app)
     return app

@@ -54,11 +54,13 @@ def serve(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Serve the log (C2SP tiles under /log/) and the API (/v1/, OpenAPI at /docs).
+    """Serve the log (C2SP tiles under /log/), the API (/v1/, OpenAPI at /docs) and the
+    person's portal (/).
 
     Client time limits and the connection bound come from CREDO_HEADER_TIMEOUT,
     CREDO_KEEP_ALIVE_TIMEOUT, CREDO_BODY_TIMEOUT and CREDO_LIMIT_CONCURRENCY.
     """
+    from credo import portal
     from credo.api import create_app, server
     from credo.settings import Settings
 
@@ -69,7 +71,8 @@ def serve(
     if log_format is not None:
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
-    server.run(create_app(settings), settings)
+    app = create_app(settings, [lambda app: portal.install(app, settings.data_dir)])
+    server.run(app, settings)
 
 
 def _open(data: Path, db: str | None = None) -> Store:

@@ -381,7 +381,7 @@ class People:
                     continue
                 raise
             disputed = self._disputed(ref) if ref is not None else set()
-            records = [self._open(ref, r, disputed) for r in rows] if ref is not None else []
+            records = [self.open_record(ref, r, disputed) for r in rows] if ref is not None else []
             return ReadResult(accepted.index, decision, records, truncated)
         raise Conflict("the person's data kept changing during the read; retry", code="retry")
 
@@ -389,7 +389,8 @@ class People:
         """The person's records under an open dispute (frozen: not scored until answered)."""
         return {d.record_id for d in self.store.disputes_of(ref) if d.status == "open"}
 
-    def _open(self, ref: str, r: RecordRow, disputed: set[str]) -> dict[str, Any]:
+    def open_record(self, ref: str, r: RecordRow, disputed: set[str]) -> dict[str, Any]:
+        """A record as its person (or a granted reader) sees it: the payload opened."""
         out: dict[str, Any] = {
             "record_id": r.record_id,
             "category": r.category,
@@ -429,6 +430,19 @@ class People:
     ) -> tuple[str, int]:
         """Record the person's consent for ``member``; returns (consent id, log index)."""
         normalize_national_id(national_id)
+        subject = self.vault.ensure_subject(national_id)
+        return self.grant_consent_for(subject, member, purpose, categories, valid_until, valid_from)
+
+    def grant_consent_for(
+        self,
+        subject: str,
+        member: str,
+        purpose: str,
+        categories: list[str],
+        valid_until: str,
+        valid_from: str | None = None,
+    ) -> tuple[str, int]:
+        """`grant_consent` for a person known by their subject ref (the portal's path)."""
         meta: dict[str, Any] = {
             "id": secrets.token_hex(16),
             "member": member,
@@ -438,9 +452,7 @@ class People:
             "valid_until": _timestamp(valid_until, "valid_until"),
         }
         check_grant(self.store, _model(ConsentGrantMeta, {"salt": "0" * 32, **meta}))
-        accepted = self.submit_personal(
-            "consent.grant", self.vault.ensure_subject(national_id), meta
-        )
+        accepted = self.submit_personal("consent.grant", subject, meta)
         return str(meta["id"]), accepted.index
 
     def revoke_consent(self, consent_id: str, reason: str = "revoked_by_person") -> int:
@@ -457,7 +469,10 @@ class People:
     def export(self, national_id: str) -> dict[str, Any]:
         """Everything held about a person, as one JSON document: records (decrypted), every
         access, every consent, with log positions a verifier can check against the log."""
-        ref = self._ref(national_id)
+        return self.export_of(self._ref(national_id))
+
+    def export_of(self, ref: str) -> dict[str, Any]:
+        """`export` for a person known by their subject ref."""
         checkpoint = self.store.latest_checkpoint()
         disputed = self._disputed(ref)
         return {
@@ -467,7 +482,7 @@ class People:
                 "origin": self.ledger.origin,
                 "checkpoint": checkpoint.decode() if checkpoint else None,
             },
-            "records": [self._open(ref, r, disputed) for r in self.store.records_of(ref)],
+            "records": [self.open_record(ref, r, disputed) for r in self.store.records_of(ref)],
             "access": [
                 {
                     "index": a.idx,
@@ -564,7 +579,10 @@ class People:
     def erase(self, national_id: str) -> dict[str, int]:
         """Forget the person: destroy their keys and payloads in the vault, then log the
         erasure of their (now unlinkable) ref so no reader or scorer uses its records again."""
-        ref = self._ref(national_id)
+        return self.erase_subject(self._ref(national_id))
+
+    def erase_subject(self, ref: str) -> dict[str, int]:
+        """`erase` for a person known by their subject ref."""
         destroyed = self.vault.erase(ref=ref)
         body = {"tag": self.vault.entry_tag(ref)}
         accepted = self.submit_as_operator("subject.erase", body, utc_now())

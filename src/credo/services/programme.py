@@ -45,14 +45,24 @@ class Programme:
 
     def withdraw(self, national_id: str) -> None:
         """Opt out: the score and its whole history are deleted."""
-        self._operator("programme.withdraw", self._ref(national_id), {})
+        self.withdraw_subject(self._ref(national_id))
+
+    def enrol_subject(self, ref: str) -> None:
+        """`enrol` for a person known by their subject ref (the portal's path)."""
+        self._operator("programme.enrol", ref, {})
+
+    def withdraw_subject(self, ref: str) -> None:
+        self._operator("programme.withdraw", ref, {})
 
     def open_dispute(self, national_id: str, record_id: str, statement: str) -> str:
+        return self.open_dispute_for(self._ref(national_id), record_id, statement)
+
+    def open_dispute_for(self, ref: str, record_id: str, statement: str) -> str:
+        """Contest one of the person's own records; returns the dispute's id."""
         if not 1 <= len(statement) <= MAX_STATEMENT:
             raise InputError(
                 f"a statement is 1 to {MAX_STATEMENT} characters", code="bad_statement"
             )
-        ref = self._ref(national_id)
         record = self.store.get_record(record_id)
         if record is None or record.subject != ref:
             raise NotFound("no such record about this person", code="unknown_record")

@@ -27,6 +27,7 @@ from credo.store.rows import (
     DisputeRow,
     MandateRow,
     MemberRow,
+    ProgrammeStats,
     ProposalRow,
     RecordRow,
     RulesRow,
@@ -135,6 +136,10 @@ class ProgrammeReader(Protocol):
     def disputes_of(self, subject: str) -> list[DisputeRow]: ...
 
     def open_disputes(self) -> list[DisputeRow]: ...
+
+    def programme_stats(self) -> ProgrammeStats:
+        """Counts for the public consortium page: enrolments, records per member, every
+        dispute's status and dates, the members whose reads are on the log."""
 
     def get_score(self, subject: str) -> ScoreRow | None:
         """The person's score under the serving rules (``serving_rules``); while none are

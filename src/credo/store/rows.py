@@ -141,6 +141,16 @@ class RulesRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ProgrammeStats:
+    """The figures the public consortium page shows, counted in the store (no person in them)."""
+
+    enrolled: int
+    records_by_member: tuple[tuple[str, int], ...]
+    disputes: tuple[tuple[str, str, str | None], ...]  # (status, opened_at, closed_at)
+    reading_members: tuple[str, ...]  # members with at least one read on the log
+
+
+@dataclass(frozen=True, slots=True)
 class DisputeRow:
     id: str
     record_id: str

@@ -16,7 +16,7 @@ from credo.store._encoding import dispute_row as _dispute
 from credo.store._encoding import proposal_row as _proposal
 from credo.store._encoding import rules_row as _rules
 from credo.store.postgres._base import Queries, insert, select
-from credo.store.rows import DisputeRow, ProposalRow, RulesRow, ScoreRow
+from credo.store.rows import DisputeRow, ProgrammeStats, ProposalRow, RulesRow, ScoreRow
 
 _SERVING = "(SELECT value FROM meta WHERE key = 'serving_rules')"
 
@@ -62,6 +62,21 @@ class ProgrammeQueries(Queries):
     def open_disputes(self) -> list[DisputeRow]:
         rows = self._rows(select("disputes", _DISPUTE, "status = 'open'", "opened_idx"))
         return [_dispute(r) for r in rows]
+
+    def programme_stats(self) -> ProgrammeStats:
+        enrolled = self._one("SELECT count(*) FROM enrolments")
+        by_member = self._rows(
+            "SELECT member, count(*) FROM records WHERE status <> 'erased' "
+            "GROUP BY member ORDER BY member"
+        )
+        disputes = self._rows("SELECT status, opened_at, closed_at FROM disputes")
+        readers = self._rows("SELECT DISTINCT member FROM access ORDER BY member")
+        return ProgrammeStats(
+            enrolled=int(enrolled[0]) if enrolled else 0,
+            records_by_member=tuple((str(m), int(n)) for m, n in by_member),
+            disputes=tuple((str(s), str(o), None if c is None else str(c)) for s, o, c in disputes),
+            reading_members=tuple(str(r[0]) for r in readers),
+        )
 
     def get_score(self, subject: str) -> ScoreRow | None:
         """The score under the serving rules; with none set yet, the latest computed."""

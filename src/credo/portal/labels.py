@@ -1,0 +1,176 @@
+"""Plain words for the codes the ledger speaks in: categories, record types, purposes,
+sectors, outcomes, reasons, entry kinds, tiers and statuses.
+
+Each label is an English message marked with ``N_`` so that Babel extracts it into the
+catalogs; the templates translate it when they show it (the ``label`` filter). A code with no
+label is shown as itself, never hidden: the page must not lie by omission.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+LABELS: dict[str, dict[str, str]] = {
+    "category": {
+        "finance": N_("Money and credit"),
+        "utilities": N_("Utility bills"),
+        "mobility": N_("Transport"),
+        "education": N_("Education"),
+        "civic": N_("Civic life"),
+        "health": N_("Health"),
+        "identity": N_("Identity"),
+    },
+    "type": {
+        "account.opened": N_("Account opened"),
+        "bill.paid_on_time": N_("Bill paid on time"),
+        "loan.opened": N_("Loan taken out"),
+        "loan.repaid": N_("Loan repaid"),
+        "savings.deposit": N_("Savings deposit"),
+        "contract.ended": N_("Contract ended"),
+        "contract.started": N_("Contract started"),
+        "bike.returned_on_time": N_("Bike returned on time"),
+        "ride.completed": N_("Ride completed"),
+        "vehicle.purchased": N_("Vehicle bought"),
+        "vehicle.serviced": N_("Vehicle serviced"),
+        "course.completed": N_("Course completed"),
+        "degree.awarded": N_("Degree awarded"),
+        "enrolment.started": N_("Studies started"),
+        "address.registered": N_("Address registered"),
+        "benefit.received": N_("Public benefit received"),
+        "library.returned": N_("Library book returned"),
+        "volunteering.completed": N_("Volunteering completed"),
+        "prescription.issued": N_("Prescription issued"),
+        "treatment.started": N_("Treatment started"),
+        "vaccination.given": N_("Vaccination given"),
+        "visit.completed": N_("Medical visit"),
+        "identity.registered": N_("Name registered"),
+    },
+    "purpose": {
+        "credit_programme": N_("Computing your civic credit score"),
+        "credit_assessment": N_("Assessing an application for credit"),
+        "service_provision": N_("Providing a service you asked for"),
+        "healthcare": N_("Treating you"),
+        "benefit_eligibility": N_("Deciding on a public benefit"),
+        "legal_obligation": N_("Complying with a law"),
+        "dispute_resolution": N_("Answering your dispute"),
+        "research": N_("Statistical research"),
+    },
+    "sector": {
+        "operator": N_("Operator"),
+        "government": N_("Government agencies"),
+        "bank": N_("Banks"),
+        "hospital": N_("Hospitals"),
+        "university": N_("Universities"),
+        "utility": N_("Energy and water"),
+        "transport": N_("Transport and bikes"),
+        "company": N_("Companies"),
+        "civil_society": N_("Civil society"),
+        "automotive": N_("Car makers"),
+        "energy": N_("Energy companies"),
+        "hotel": N_("Hotels"),
+        "retail": N_("Shops"),
+    },
+    "outcome": {
+        "granted": N_("Allowed"),
+        "refused": N_("Refused"),
+        "answered": N_("Answered"),
+    },
+    "basis": {
+        "consent": N_("Your consent"),
+        "mandate": N_("A legal mandate"),
+    },
+    "reason": {
+        "ok": N_("Within what the basis allows"),
+        "not_yet_valid": N_("The consent was not yet valid"),
+        "expired": N_("The consent had expired"),
+        "unknown_consent": N_("No such consent exists"),
+        "consent_other_member": N_("The consent was given to another member"),
+        "consent_other_subject": N_("The consent was not yours"),
+        "consent_revoked": N_("You had revoked the consent"),
+        "purpose_not_covered": N_("The purpose was not covered"),
+        "unknown_mandate": N_("No such mandate exists"),
+        "mandate_other_member": N_("The mandate does not cover this member"),
+        "mandate_repealed": N_("The mandate had been repealed"),
+        "unknown_member": N_("Not an active member"),
+        "role_not_allowed": N_("The member may not read records"),
+        "unknown_purpose": N_("An unknown purpose"),
+        "categories_not_covered": N_("The categories asked for were not covered"),
+        "special_category_refused": N_("Special categories are never shared"),
+        "not_enrolled": N_("You have not enrolled"),
+        "eligible": N_("You were eligible"),
+        "not_eligible": N_("You were not eligible"),
+    },
+    "status": {
+        "active": N_("In force"),
+        "revoked": N_("Revoked"),
+        "expired": N_("Expired"),
+        "future": N_("Not yet in force"),
+        "disputed": N_("Disputed"),
+        "retracted": N_("Retracted"),
+        "erased": N_("Erased"),
+    },
+    "dispute": {
+        "open": N_("Waiting for the member's answer"),
+        "upheld": N_("Answered: the record stands"),
+        "amended": N_("Answered: the record was corrected"),
+        "retracted": N_("Answered: the record was withdrawn"),
+        "expired": N_("Not answered in time: resolved in your favour"),
+    },
+    "tier": {
+        "member": N_("Member"),
+        "bronze": N_("Bronze"),
+        "silver": N_("Silver"),
+        "gold": N_("Gold"),
+    },
+    "kind": {
+        "record.put": N_("A record about you"),
+        "record.amend": N_("A record corrected"),
+        "record.retract": N_("A record retracted"),
+        "consent.grant": N_("Your consent"),
+        "consent.revoke": N_("Your consent revoked"),
+        "access.read": N_("A member read your records"),
+        "programme.enrol": N_("You enrolled"),
+        "programme.withdraw": N_("You withdrew"),
+        "benefit.check": N_("A provider asked about a benefit"),
+        "dispute.open": N_("You opened a dispute"),
+        "dispute.answer": N_("A member answered your dispute"),
+        "dispute.expire": N_("Your dispute was resolved for you"),
+        "subject.erase": N_("Your data erased"),
+    },
+    "benefit": {
+        "bike-deposit-free": N_("Rent a city bike without a deposit."),
+        "hotel-deposit-waiver": N_("Check in without a card deposit at participating hotels."),
+        "shopping-discount": N_("Five percent off at participating local shops."),
+    },
+}
+
+
+def label(group: str, code: str) -> str:
+    """The English message for a code (to be translated), or the code itself."""
+    return LABELS.get(group, {}).get(code, code)
+
+
+ERRORS: dict[str, str] = {
+    "unknown_record": N_("There is no such record about you."),
+    "unknown_dispute": N_("There is no such dispute of yours."),
+    "unknown_consent": N_("There is no such consent of yours."),
+    "bad_statement": N_("Write between 1 and 2,000 characters about what is wrong."),
+    "dispute_exists": N_("This record already has an open dispute."),
+    "bad_enrolment_code": N_(
+        "That enrolment code is not valid: it may be mistyped, used or expired. "
+        "Ask the registry office for a new one."
+    ),
+    "unknown_passkey": N_("This passkey is not registered here. Register with an enrolment code."),
+    "passkey_failed": N_("The passkey could not be checked. Try again."),
+    "bad_csrf": N_("This form has expired. Go back, reload the page and try again."),
+    "bad_form": N_("This form could not be read. Go back and try again."),
+    "form_too_large": N_("What you sent is too long."),
+    "not_enrolled": N_("You have not enrolled in the credit programme."),
+    "confirm_erasure": N_("Tick the box to confirm that you understand what erasure destroys."),
+    "bad_consent": N_("Choose a member, a purpose, at least one category and a period."),
+    "not_demo": N_("Demo sign-in is only available in the demo."),
+}
+"""What a person is told when a request is refused, by the refusal's code."""

@@ -1,0 +1,69 @@
+"""The person's rights over their data: download all of it, check each of their entries in
+the log from the browser, and erasure."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from credo.portal.routing import PortalRoute
+from credo.portal.session import accounts_of, clear_session_cookie, read_form, signed_in
+from credo.portal.web import render
+from credo.services.person import Person
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False)
+
+
+def _counts(person: Person) -> dict[str, int]:
+    """What erasure would destroy, counted, so the person sees it before confirming."""
+    return {
+        "records": len(person.records()),
+        "access": len(person.access()),
+        "consents": len(person.consents()),
+        "disputes": len(person.disputes()),
+    }
+
+
+@router.get("/data")
+def data_page(request: Request) -> Response:
+    person = signed_in(request)
+    return render(request, "data.html", {"counts": _counts(person), "error": None})
+
+
+@router.get("/data/export.json")
+def export(request: Request) -> Response:
+    person = signed_in(request)
+    return Response(
+        person.export_bytes(),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="credo-export.json"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.post("/data/erase")
+async def erase(request: Request) -> Response:
+    person = signed_in(request)
+    form = await read_form(request)
+    if form.get("understood") != "yes":
+        context = {"counts": _counts(person), "error": "confirm_erasure"}
+        return render(request, "data.html", context, status=400)
+    outcome = person.erase()
+    accounts_of(request).forget(person.subject)
+    request.state.session = None
+    response = render(request, "erased.html", {"outcome": outcome})
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/entries")
+def entries_page(request: Request) -> Response:
+    person = signed_in(request)
+    node = request.app.state.node
+    return render(
+        request,
+        "entries.html",
+        {"entries": person.entries(), "vkey": node.ledger.verifier_key, "origin": node.origin},
+    )

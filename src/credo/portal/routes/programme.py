@@ -1,0 +1,73 @@
+"""The score with its reasons and history, the benefits, and enrolling or withdrawing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from credo.portal import i18n
+from credo.portal.charts import score_chart
+from credo.portal.routing import PortalRoute
+from credo.portal.session import read_form, signed_in
+from credo.portal.web import language_of, portal_of, redirect, render
+from credo.services import scores
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False)
+
+
+@router.get("/score")
+def score_page(request: Request) -> Response:
+    person = signed_in(request)
+    explained = person.score()
+    chart = None
+    if explained is not None:
+        code = language_of(request)
+        env = portal_of(request).env(code)
+        date = env.filters["date"]
+        gettext = i18n.translations(code).gettext
+        rules, _ = scores.rules_in_force(person.store)
+        monthly = explained["monthly"]
+        chart = score_chart(
+            monthly,
+            explained["range"]["min"],
+            explained["range"]["max"],
+            [date(monthly[0][0], "MMM y"), date(monthly[-1][0], "MMM y")],
+            gettext("Your score over the last twelve months"),
+            [(env.filters["label"](t.name, "tier"), t.min_score) for t in rules.tiers],
+        )
+    return render(
+        request,
+        "score.html",
+        {"score": explained, "chart": chart, "enrolled": person.enrolled()},
+    )
+
+
+@router.get("/benefits")
+def benefits_page(request: Request) -> Response:
+    person = signed_in(request)
+    return render(
+        request,
+        "benefits.html",
+        {"benefits": person.benefits(), "enrolled": person.enrolled()},
+    )
+
+
+@router.get("/programme")
+def programme_page(request: Request) -> Response:
+    person = signed_in(request)
+    return render(request, "programme.html", {"enrolled": person.enrolled()})
+
+
+@router.post("/programme/enrol")
+async def enrol(request: Request) -> Response:
+    person = signed_in(request)
+    await read_form(request)
+    person.enrol()
+    return redirect("/score")
+
+
+@router.post("/programme/withdraw")
+async def withdraw(request: Request) -> Response:
+    person = signed_in(request)
+    await read_form(request)
+    person.withdraw()
+    return redirect("/programme?withdrawn=1")

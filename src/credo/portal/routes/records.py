@@ -1,0 +1,72 @@
+"""The person's records, one record, and disputing it: write what is wrong, check your
+answers, send; then a confirmation with a reference and the date the member must answer by."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from credo.portal.routing import PortalRoute
+from credo.portal.session import read_form, signed_in
+from credo.portal.web import redirect, render
+from credo.services.programme import MAX_STATEMENT
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False)
+
+
+@router.get("/records")
+def records_page(request: Request) -> Response:
+    person = signed_in(request)
+    return render(request, "records.html", {"records": person.records()})
+
+
+@router.get("/records/{record_id}")
+def record_page(request: Request, record_id: str) -> Response:
+    person = signed_in(request)
+    return render(request, "record.html", {"record": person.record(record_id)})
+
+
+@router.get("/records/{record_id}/dispute")
+def dispute_form(request: Request, record_id: str) -> Response:
+    person = signed_in(request)
+    record = person.record(record_id)
+    context = {"record": record, "statement": "", "error": None, "max": MAX_STATEMENT}
+    return render(request, "dispute_form.html", context)
+
+
+@router.post("/records/{record_id}/dispute")
+async def dispute_step(request: Request, record_id: str) -> Response:
+    """``step=check`` shows the answers back; ``step=change`` returns to the form with them;
+    ``step=send`` opens the dispute."""
+    person = signed_in(request)
+    form = await read_form(request)
+    record = person.record(record_id)
+    statement = form.get("statement").strip()
+    step = form.get("step")
+    valid = 1 <= len(statement) <= MAX_STATEMENT
+    if step == "change" or not valid:
+        context = {
+            "record": record,
+            "statement": statement[:MAX_STATEMENT],
+            "error": None if valid else "bad_statement",
+            "max": MAX_STATEMENT,
+        }
+        return render(request, "dispute_form.html", context, status=200 if valid else 400)
+    if step == "send":
+        dispute = person.open_dispute(record_id, statement)
+        return redirect(f"/disputes/{dispute['id']}?opened=1")
+    return render(request, "dispute_check.html", {"record": record, "statement": statement})
+
+
+@router.get("/disputes")
+def disputes_page(request: Request) -> Response:
+    person = signed_in(request)
+    return render(request, "disputes.html", {"disputes": person.disputes()})
+
+
+@router.get("/disputes/{dispute_id}")
+def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
+    person = signed_in(request)
+    dispute = person.dispute(dispute_id)
+    record = person.record(dispute["record_id"])
+    context = {"dispute": dispute, "record": record, "opened": bool(opened)}
+    return render(request, "dispute.html", context)

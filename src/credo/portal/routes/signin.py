@@ -1,0 +1,168 @@
+"""Signing in and out: passkeys (WebAuthn) registered with a one-time enrolment code, and in
+the demo only, a list of synthetic people to sign in as.
+
+The passkey ceremonies are JSON calls made by ``/assets/passkey.js``; they carry the page's
+CSRF token in a header. Everything else is a plain form.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from credo.errors import CredoError, InputError
+from credo.portal.routing import PortalRoute
+from credo.portal.session import (
+    BadForm,
+    accounts_of,
+    check_header_token,
+    clear_session_cookie,
+    current_session,
+    read_form,
+    set_session_cookie,
+    visitor,
+)
+from credo.portal.web import people_of, portal_of, redirect, render
+
+router = APIRouter(route_class=PortalRoute, include_in_schema=False)
+
+MAX_CEREMONY_BYTES = 64 * 1024
+
+
+def _json_refusal(status: int, code: str) -> JSONResponse:
+    return JSONResponse({"code": code}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def _ceremony_body(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_CEREMONY_BYTES:
+        raise BadForm("form_too_large")
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise BadForm("bad_form") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("ceremony"), str):
+        raise BadForm("bad_form")
+    if not isinstance(data.get("credential"), dict):
+        raise BadForm("bad_form")
+    return data
+
+
+def _signed_in(request: Request, subject: str, target: str = "/") -> JSONResponse:
+    session = accounts_of(request).start_session(subject)
+    response = JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
+    set_session_cookie(request, response, session)
+    return response
+
+
+@router.get("/signin")
+def signin_page(request: Request) -> Response:
+    if visitor(request) is not None:
+        return redirect("/")
+    return render(request, "signin.html", {"roster": portal_of(request).roster})
+
+
+@router.post("/signin/options")
+def signin_options(request: Request) -> Response:
+    visitor(request)
+    try:
+        check_header_token(request)
+    except BadForm as exc:
+        return _json_refusal(403, exc.code)
+    ceremony, options = accounts_of(request).begin_authentication()
+    return JSONResponse(
+        {"ceremony": ceremony, "options": json.loads(options)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.post("/signin/passkey")
+async def signin_passkey(request: Request) -> Response:
+    visitor(request)
+    try:
+        check_header_token(request)
+        data = await _ceremony_body(request)
+        subject = accounts_of(request).finish_authentication(
+            data["ceremony"], json.dumps(data["credential"])
+        )
+    except BadForm as exc:
+        return _json_refusal(403 if exc.code == "bad_csrf" else 400, exc.code)
+    except CredoError as exc:
+        return _json_refusal(min(exc.status, 499), exc.code)
+    return _signed_in(request, subject)
+
+
+@router.get("/register")
+def register_page(request: Request) -> Response:
+    visitor(request)
+    return render(request, "register.html", {"step": "code", "error": None, "code": ""})
+
+
+@router.post("/register")
+async def register_code(request: Request) -> Response:
+    """Step one: the enrolment code; the page then asks the browser for a new passkey."""
+    visitor(request)
+    form = await read_form(request)
+    code = form.get("code").strip().upper()
+    try:
+        if not code or len(code) > 40:
+            raise InputError("no code", code="bad_enrolment_code")
+        ceremony, options = accounts_of(request).begin_registration(code)
+    except CredoError as exc:
+        refused = {"step": "code", "error": exc.code, "code": code[:40]}
+        return render(request, "register.html", refused, status=400)
+    safe_options = options.replace("<", "\\u003c")  # inside a <script> data block
+    context = {"step": "passkey", "ceremony": ceremony, "options": safe_options, "error": None}
+    return render(request, "register.html", context)
+
+
+@router.post("/register/passkey")
+async def register_passkey(request: Request) -> Response:
+    visitor(request)
+    try:
+        check_header_token(request)
+        data = await _ceremony_body(request)
+        subject = accounts_of(request).finish_registration(
+            data["ceremony"], json.dumps(data["credential"])
+        )
+    except BadForm as exc:
+        return _json_refusal(403 if exc.code == "bad_csrf" else 400, exc.code)
+    except CredoError as exc:
+        return _json_refusal(min(exc.status, 499), exc.code)
+    return _signed_in(request, subject, "/?welcome=1")
+
+
+@router.post("/signin/demo")
+async def signin_demo(request: Request) -> Response:
+    """The demo's shortcut: sign in as one of its synthetic people, chosen from a list."""
+    visitor(request)
+    form = await read_form(request)
+    roster = portal_of(request).roster
+    if not roster:
+        raise BadForm("not_demo")
+    try:
+        chosen = roster[int(form.get("person"))]
+    except (ValueError, IndexError) as exc:
+        raise BadForm("bad_form") from exc
+    subject = people_of(request).known(chosen.national_id)
+    if subject is None:
+        raise BadForm("bad_form")
+    session = accounts_of(request).start_session(subject)
+    response = redirect("/")
+    set_session_cookie(request, response, session)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request) -> Response:
+    visitor(request)
+    await read_form(request)
+    session = current_session(request)
+    if session is not None:
+        accounts_of(request).end_session(session.token)
+    response = redirect("/")
+    clear_session_cookie(response)
+    return response

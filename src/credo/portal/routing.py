@@ -1,0 +1,53 @@
+"""The portal's routes answer in HTML: a refusal becomes a page in the person's language with
+the right status, never a JSON problem or a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from credo.errors import CredoError
+from credo.portal.labels import ERRORS
+from credo.portal.session import BadForm, SignInRequired
+from credo.portal.web import redirect, render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def refusal(request: Request, status: int, code: str) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"status": status, "code": code, "message": ERRORS.get(code)},
+        status=status,
+    )
+
+
+class PortalRoute(APIRoute):
+    """An `APIRoute` whose refusals are the portal's pages (and out of the OpenAPI)."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def portal_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                if request.method == "GET":
+                    return redirect("/signin")
+                return refusal(request, 401, "signed_out")
+            except BadForm as exc:
+                return refusal(request, 403 if exc.code == "bad_csrf" else 400, exc.code)
+            except CredoError as exc:
+                if exc.status >= 500:
+                    log.error("portal request failed: %s (%s)", exc.code, type(exc).__name__)
+                    return refusal(request, 503, "unavailable")
+                return refusal(request, exc.status, exc.code)
+
+        return portal_handler

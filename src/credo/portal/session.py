@@ -1,0 +1,125 @@
+"""Who is asking: the session cookie, the CSRF token every form carries, and form bodies.
+
+A session is a random token in an HttpOnly, SameSite=Lax cookie (Secure everywhere but
+plain-HTTP localhost), stored server-side only as a hash (`credo.services.accounts`). Every
+form carries a CSRF token: the session's own once signed in, before that a random token also
+set as a cookie (the double-submit pattern), so that another site can post nothing here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from fastapi import Request, Response
+
+from credo.portal.web import FORM_COOKIE, people_of, secure_cookies
+from credo.services.accounts import Accounts, Session
+from credo.services.person import Person
+
+SESSION_COOKIE = "credo_session"
+MAX_FORM_BYTES = 16 * 1024
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class SignInRequired(Exception):
+    """The page is for a signed-in person and the request has no live session."""
+
+
+class BadForm(Exception):
+    """A form the portal did not serve (no or a wrong CSRF token) or one it cannot read."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    values: dict[str, list[str]]
+
+    def get(self, name: str, default: str = "") -> str:
+        found = self.values.get(name)
+        return found[0] if found else default
+
+    def all(self, name: str) -> list[str]:
+        return list(self.values.get(name, []))
+
+
+def accounts_of(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+def current_session(request: Request) -> Session | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    return accounts_of(request).session(token)
+
+
+def visitor(request: Request) -> Session | None:
+    """For pages anyone may see: note the session if there is one, and the form token."""
+    session = current_session(request)
+    request.state.session = session
+    if session is not None:
+        request.state.csrf = session.csrf
+    else:
+        token = request.cookies.get(FORM_COOKIE)
+        if not token or len(token) > 100:
+            token = secrets.token_urlsafe(32)
+            request.state.new_form_token = token
+        request.state.csrf = token
+    return session
+
+
+def signed_in(request: Request) -> Person:
+    """The signed-in person, or `SignInRequired`."""
+    session = visitor(request)
+    if session is None:
+        raise SignInRequired()
+    person = Person(people_of(request), session.subject)
+    request.state.person_name = person.name()
+    return person
+
+
+async def read_form(request: Request) -> Form:
+    """The posted form, after its CSRF token is checked against this visitor's."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != FORM_TYPE:
+        raise BadForm("bad_form")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise BadForm("form_too_large")
+    try:
+        values = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadForm("bad_form") from exc
+    expected = getattr(request.state, "csrf", None)
+    given = values.get("csrf", [""])[0]
+    if not expected or not secrets.compare_digest(given.encode(), str(expected).encode()):
+        raise BadForm("bad_csrf")
+    return Form(values)
+
+
+def check_header_token(request: Request) -> None:
+    """The CSRF check for the passkey calls, which post JSON with the token in a header."""
+    expected = getattr(request.state, "csrf", None)
+    given = request.headers.get("x-csrf-token", "")
+    if not expected or not secrets.compare_digest(given.encode(), str(expected).encode()):
+        raise BadForm("bad_csrf")
+
+
+def set_session_cookie(request: Request, response: Response, session: Session) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        session.token,
+        httponly=True,
+        secure=secure_cookies(request),
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")

@@ -1,0 +1,107 @@
+// The in-browser log check: for each of the person's entries, fetch the entry with its
+// inclusion proof and the checkpoint it is proven against, then verify, with WebCrypto,
+// the checkpoint's Ed25519 signature (C2SP signed-note) under the log's key shown on the
+// page, and the RFC 9162 inclusion proof of the entry's leaf hash up to the signed root.
+"use strict";
+(function () {
+  const box = document.getElementById("proofs");
+  if (!box || !window.crypto || !crypto.subtle) return;
+  const enc = new TextEncoder();
+  const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const sha256 = async (...parts) => {
+    const len = parts.reduce((n, p) => n + p.length, 0);
+    const buf = new Uint8Array(len);
+    let at = 0;
+    parts.forEach((p) => { buf.set(p, at); at += p.length; });
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
+  };
+  const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const hex = (a) => Array.from(a, (x) => x.toString(16).padStart(2, "0")).join("");
+
+  // The log's verifier key: name+hexid+base64(0x01 || 32-byte Ed25519 key).
+  const [keyName, keyId, keyData] = box.dataset.vkey.split("+");
+  const keyBytes = b64(keyData);
+  const keyPromise = keyBytes[0] === 1 && keyBytes.length === 33
+    ? crypto.subtle.importKey("raw", keyBytes.slice(1), { name: "Ed25519" }, false, ["verify"])
+    : Promise.reject(new Error("bad key"));
+  const verified = new Map();
+
+  async function checkpointRoot(note, size) {
+    // A signed note: the text, a blank line, then signature lines "— name base64".
+    const cut = note.indexOf("\n\n");
+    if (cut < 0) throw new Error("not a signed note");
+    const text = note.slice(0, cut + 1);
+    if (!verified.has(text)) {
+      const key = await keyPromise;
+      let ok = false;
+      for (const line of note.slice(cut + 2).split("\n")) {
+        const m = line.match(/^\u2014 (\S+) (\S+)$/);
+        if (!m || m[1] !== keyName) continue;
+        const sig = b64(m[2]);
+        if (sig.length !== 68 || hex(sig.slice(0, 4)) !== keyId) continue;
+        ok = await crypto.subtle.verify({ name: "Ed25519" }, key, sig.slice(4), enc.encode(text));
+        if (ok) break;
+      }
+      verified.set(text, ok);
+    }
+    if (!verified.get(text)) throw new Error("checkpoint signature");
+    const lines = text.split("\n");
+    if (lines[0] !== box.dataset.origin || Number(lines[1]) !== size) throw new Error("checkpoint");
+    return b64(lines[2]);
+  }
+
+  async function included(index, size, leaf, proof, root) {
+    // RFC 9162 section 2.1.3.2.
+    if (index >= size) return false;
+    let fn = index, sn = size - 1, r = leaf;
+    for (const p of proof) {
+      if (sn === 0) return false;
+      if (fn % 2 === 1 || fn === sn) {
+        r = await sha256(Uint8Array.of(1), p, r);
+        while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+      } else {
+        r = await sha256(Uint8Array.of(1), r, p);
+      }
+      fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+    }
+    return sn === 0 && equal(r, root);
+  }
+
+  async function check(item) {
+    const index = Number(item.dataset.index);
+    const res = await fetch("/v1/entries/" + index, { credentials: "same-origin" });
+    if (!res.ok) throw new Error("fetch");
+    const got = await res.json();
+    if (got.index !== index) throw new Error("index");
+    const root = await checkpointRoot(got.checkpoint, got.size);
+    const leaf = await sha256(Uint8Array.of(0), b64(got.entry));
+    if (!(await included(index, got.size, leaf, got.proof.map(b64), root))) throw new Error("proof");
+  }
+
+  const button = document.getElementById("check-all");
+  const summary = document.getElementById("proof-summary");
+  document.querySelectorAll("#proofs .js-only").forEach((el) => { el.hidden = false; });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    summary.textContent = box.dataset.checking;
+    summary.className = "";
+    let bad = 0;
+    for (const item of document.querySelectorAll("li[data-index]")) {
+      const out = item.querySelector(".proof-result");
+      try {
+        await check(item);
+        out.textContent = box.dataset.ok;
+        out.className = "proof-result proof-ok";
+        item.dataset.proof = "ok";
+      } catch (err) {
+        bad += 1;
+        out.textContent = box.dataset.bad;
+        out.className = "proof-result proof-bad";
+        item.dataset.proof = "bad";
+      }
+    }
+    summary.textContent = bad ? box.dataset.someBad : box.dataset.allOk;
+    summary.className = bad ? "proof-bad" : "proof-ok";
+    button.disabled = false;
+  });
+})();

@@ -1,0 +1,297 @@
+"""What a signed-in person sees and does about themselves, by their subject ref.
+
+The portal holds a session's subject ref and nothing else: it never sees a national id. Every
+method here answers only about that subject; an identifier of anyone else's record, consent
+or dispute is answered exactly as an identifier that does not exist (`NotFound`), so a person
+cannot even learn that someone else's record exists.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from credo.errors import NotFound
+from credo.ledger.categories import SPECIAL_CATEGORIES
+from credo.scoring import score_subject
+from credo.services import scores
+from credo.services.people import People
+from credo.services.programme import Programme
+
+NAME_TYPE = "identity.registered"
+"""The registry's record that carries a person's name (its payload's ``name``)."""
+
+HISTORY_MONTHS = 12
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Person:
+    """One person's own data, through the people's-data service and the programme."""
+
+    def __init__(self, people: People, subject: str) -> None:
+        self.people = people
+        self.store = people.store
+        self.subject = subject
+        self.programme = Programme(people)
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _disputed(self) -> set[str]:
+        return {d.record_id for d in self.store.disputes_of(self.subject) if d.status == "open"}
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every record held about the person, newest first, without payloads."""
+        disputed = self._disputed()
+        rows = sorted(
+            self.store.records_of(self.subject),
+            key=lambda r: (r.effective_at, r.put_idx),
+            reverse=True,
+        )
+        return [
+            {
+                "record_id": r.record_id,
+                "category": r.category,
+                "type": r.type,
+                "effective_at": r.effective_at,
+                "recorded_at": r.put_at,
+                "member": r.member,
+                "special": r.category in SPECIAL_CATEGORIES,
+                "status": "disputed"
+                if r.status == "active" and r.record_id in disputed
+                else r.status,
+                "put_index": r.put_idx,
+            }
+            for r in rows
+        ]
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        """One of the person's records with its payload opened, and its disputes."""
+        row = self.store.get_record(record_id) if isinstance(record_id, str) else None
+        if row is None or row.subject != self.subject:
+            raise NotFound("no such record about you", code="unknown_record")
+        opened = self.people.open_record(self.subject, row, self._disputed())
+        opened["recorded_at"] = row.put_at
+        opened["special"] = row.category in SPECIAL_CATEGORIES
+        opened["disputes"] = [d for d in self.disputes() if d["record_id"] == record_id]
+        opened["disputable"] = row.status == "active" and not any(
+            d["status"] == "open" for d in opened["disputes"]
+        )
+        return opened
+
+    def name(self) -> str | None:
+        """The name the registry recorded for the person, if it did."""
+        for row in self.store.records_of(self.subject):
+            if row.type == NAME_TYPE and row.status == "active":
+                payload = self.people.open_record(self.subject, row, set()).get("payload")
+                name = payload.get("name") if isinstance(payload, dict) else None
+                if isinstance(name, str):
+                    return name
+        return None
+
+    # -- disputes --------------------------------------------------------------------------
+
+    def disputes(self) -> list[dict[str, Any]]:
+        return self.people.dispute_views(self.store.disputes_of(self.subject))
+
+    def dispute(self, dispute_id: str) -> dict[str, Any]:
+        for d in self.disputes():
+            if d["id"] == dispute_id:
+                return d
+        raise NotFound("no such dispute of yours", code="unknown_dispute")
+
+    def open_dispute(self, record_id: str, statement: str) -> dict[str, Any]:
+        """Contest one of the person's records; the dispute as the person will follow it."""
+        self.record(record_id)  # theirs, or NotFound
+        return self.dispute(self.programme.open_dispute_for(self.subject, record_id, statement))
+
+    # -- accesses and consents -------------------------------------------------------------
+
+    def access(self) -> list[dict[str, Any]]:
+        """Every access to the person's data, granted and refused, newest first, each with
+        its basis spelt out: the consent it relied on or the mandate's legal ground."""
+        out = []
+        for a in sorted(self.store.access_of(self.subject), key=lambda a: a.idx, reverse=True):
+            kind, _, basis_id = a.basis.partition(":")
+            basis: dict[str, Any] = {"type": kind, "id": basis_id, "legal_reference": None}
+            if kind == "consent":
+                consent = self.store.get_consent(basis_id)
+                basis["known"] = consent is not None and consent.subject == self.subject
+            elif kind == "mandate":
+                mandate = self.store.get_mandate(basis_id)
+                basis["known"] = mandate is not None
+                basis["legal_reference"] = None if mandate is None else mandate.legal_reference
+            out.append(
+                {
+                    "index": a.idx,
+                    "at": a.at,
+                    "member": a.member,
+                    "purpose": a.purpose,
+                    "basis": basis,
+                    "categories_requested": list(a.categories_requested),
+                    "categories_granted": list(a.categories_granted),
+                    "outcome": a.outcome,
+                    "reason": a.reason,
+                    "records": len(a.record_ids),
+                }
+            )
+        return out
+
+    def consents(self) -> list[dict[str, Any]]:
+        """The person's consents, in force first, newest first within each group."""
+        now = _stamp(datetime.now(UTC))
+        out: list[dict[str, Any]] = []
+        for c in self.store.consents_of(self.subject):
+            if c.revoked_idx is not None:
+                status = "revoked"
+            elif c.valid_until < now:
+                status = "expired"
+            elif c.valid_from > now:
+                status = "future"
+            else:
+                status = "active"
+            out.append(
+                {
+                    "id": c.id,
+                    "member": c.member,
+                    "purpose": c.purpose,
+                    "categories": list(c.categories),
+                    "valid_from": c.valid_from,
+                    "valid_until": c.valid_until,
+                    "status": status,
+                    "granted_index": c.granted_idx,
+                    "revoked_index": c.revoked_idx,
+                }
+            )
+        out.sort(key=lambda c: (c["status"] != "active", -c["granted_index"]))
+        return out
+
+    def consent(self, consent_id: str) -> dict[str, Any]:
+        for c in self.consents():
+            if c["id"] == consent_id:
+                return c
+        raise NotFound("no such consent of yours", code="unknown_consent")
+
+    def grant_consent(
+        self, member: str, purpose: str, categories: list[str], days: int
+    ) -> dict[str, Any]:
+        until = _stamp(datetime.now(UTC) + timedelta(days=days))
+        consent_id, _ = self.people.grant_consent_for(
+            self.subject, member, purpose, categories, until
+        )
+        return self.consent(consent_id)
+
+    def revoke_consent(self, consent_id: str) -> dict[str, Any]:
+        consent = self.consent(consent_id)  # theirs, or NotFound
+        if consent["status"] == "revoked":
+            return consent
+        self.people.revoke_consent(consent_id)
+        return self.consent(consent_id)
+
+    # -- the programme ---------------------------------------------------------------------
+
+    def enrolled(self) -> bool:
+        return self.store.is_enrolled(self.subject)
+
+    def enrol(self) -> None:
+        if not self.enrolled():
+            self.programme.enrol_subject(self.subject)
+            scores.rescore(self.store, self.subject)
+
+    def withdraw(self) -> None:
+        if self.enrolled():
+            self.programme.withdraw_subject(self.subject)
+
+    def score(self) -> dict[str, Any] | None:
+        """The explained score (`credo.services.scores.explain`), with what would earn more
+        and a monthly history; None when the person has not enrolled."""
+        if not self.enrolled() or self.store.current_rules() is None:
+            return None
+        explained = scores.explain(self.store, self.subject)
+        explained["improvements"] = self._improvements(explained)
+        explained["monthly"] = self._monthly()
+        return explained
+
+    def _improvements(self, explained: dict[str, Any]) -> list[dict[str, Any]]:
+        """The rule lines that would earn the person more: every line with a positive weight
+        that is not already among the four principal reasons at its cap."""
+        rules, _ = scores.rules_in_force(self.store)
+        earned = {(r["scorecard"], r["line"]): r for r in explained["reasons"]}
+        out: list[dict[str, Any]] = []
+        for card in rules.scorecards:
+            for line in card.lines:
+                if line.points <= 0 or line.category in SPECIAL_CATEGORIES:
+                    continue
+                if (card.id, line.id) in earned and line.cap is None:
+                    continue
+                out.append(
+                    {
+                        "scorecard": card.id,
+                        "category": line.category,
+                        "type": line.type,
+                        "points": line.points,
+                        "half_life_days": line.half_life_days,
+                        "cap": None if line.cap is None else line.cap.model_dump(mode="json"),
+                    }
+                )
+        out.sort(key=lambda i: -i["points"])
+        return out[:4]
+
+    def _monthly(self) -> list[tuple[str, int]]:
+        """The score at the end of each of the last twelve months and now, computed from the
+        records under the rules in force (so the line shows how the records built it up)."""
+        rules, digest = scores.rules_in_force(self.store)
+        records = scores.scoring_records(self.store, self.subject)
+        today = datetime.now(UTC)
+        first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        points = []
+        for back in range(HISTORY_MONTHS, 0, -1):
+            year, month = divmod(first.month - back - 1 + first.year * 12, 12)
+            moment = datetime(month=month + 1, year=year, day=1, tzinfo=UTC) - timedelta(seconds=1)
+            points.append(moment)
+        points.append(today)
+        return [
+            (_stamp(m), score_subject(rules, digest, records, int(m.timestamp())).score)
+            for m in points
+        ]
+
+    def benefits(self) -> list[dict[str, Any]]:
+        """Every benefit in the rules in force: whether the person has earned it, and which
+        kinds of record it looks at (the lines of its scorecard)."""
+        if self.store.current_rules() is None:
+            return []
+        rules, _ = scores.rules_in_force(self.store)
+        earned: set[str] = set()
+        explained = self.score()
+        if explained is not None:
+            earned = {b["id"] for b in explained["benefits"]}
+        cards = {c.id: c for c in rules.scorecards}
+        return [
+            {
+                "id": b.id,
+                "provider": b.provider,
+                "description": b.description,
+                "min_tier": b.min_tier,
+                "eligible": b.id in earned,
+                "looks_at": [(ln.category, ln.type) for ln in cards[b.scorecard].lines],
+            }
+            for b in rules.benefits
+        ]
+
+    # -- the person's rights ---------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return self.people.export_of(self.subject)
+
+    def export_bytes(self) -> bytes:
+        return json.dumps(self.export(), ensure_ascii=False, indent=2).encode()
+
+    def entries(self) -> list[dict[str, Any]]:
+        """Every log entry about the person, newest first, for the in-browser proof check."""
+        return sorted(self.people.own_entries(self.subject), key=lambda e: -int(e["index"]))
+
+    def erase(self) -> dict[str, int]:
+        return self.people.erase_subject(self.subject)
