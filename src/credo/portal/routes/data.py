@@ -51,7 +51,9 @@ async def erase(request: Request) -> Response:
         context = {"counts": _counts(person), "error": "confirm_erasure"}
         return render(request, "data.html", context, status=400)
     outcome = person.erase()
-    accounts_of(request).forget(person.subject)
+    accounts = accounts_of(request)
+    accounts.end_session(request.state.session.token)
+    accounts.forget(person.subject)  # passkeys, enrolment codes, every other session
     request.state.session = None
     response = render(request, "erased.html", {"outcome": outcome})
     clear_session_cookie(response)
