@@ -14,6 +14,7 @@ from typing import Any
 
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
+from credo.ledger.entries import statement_of
 from credo.scoring import score_subject
 from credo.services import scores
 from credo.services.people import People
@@ -290,8 +291,20 @@ class Person:
         return json.dumps(self.export(), ensure_ascii=False, indent=2).encode()
 
     def entries(self) -> list[dict[str, Any]]:
-        """Every log entry about the person, newest first, for the in-browser proof check."""
-        return sorted(self.people.own_entries(self.subject), key=lambda e: -int(e["index"]))
+        """Every log entry about the person, newest first, for the in-browser proof check:
+        its kind, signer and time (what is public), without opening its sealed metadata."""
+        out = []
+        for index in sorted(self.store.entries_of(self.subject), reverse=True):
+            statement = statement_of(self.store.read_entries(index, 1)[0])
+            out.append(
+                {
+                    "index": index,
+                    "kind": statement["kind"],
+                    "by": statement["by"],
+                    "at": statement["at"],
+                }
+            )
+        return out
 
     def erase(self) -> dict[str, int]:
         return self.people.erase_subject(self.subject)
