@@ -54,11 +54,12 @@ class Server:
         env: dict[str, str] | None = None,
         *,
         workers: int = 1,
+        port: int | None = None,
     ) -> None:
         """``env``: CREDO_* settings for this server, on top of the test's environment;
         ``workers``: validation processes (0 validates in the server: the fastest start)."""
         self.data = data
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
