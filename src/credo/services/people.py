@@ -179,6 +179,17 @@ class People:
             return None
         return ref
 
+    def subject_ref(self, national_id: str) -> str | None:
+        """The person's subject ref if the vault holds one (an entry or a reservation, such
+        as an enrolment code), else None; nothing is created."""
+        return self.vault.subject_ref(national_id)
+
+    def enrolment_subject(self, national_id: str) -> str:
+        """The subject ref a portal account (enrolment code, passkeys, sessions) is kept
+        under: the person's, reserved on first sight (`credo.vault.Vault.ensure_subject`).
+        Reserving is not knowledge: no entry is written, and `known` stays None."""
+        return self.vault.ensure_subject(national_id)
+
     def _ref(self, national_id: str) -> str:
         ref = self.known(national_id)
         if ref is None:
