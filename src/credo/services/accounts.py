@@ -30,7 +30,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,7 +78,7 @@ _BAD_CEREMONY = "no such sign-in or registration in progress (they last 5 minute
 class Invite:
     """A one-time enrolment code as handed to the person (``K7QF-M2XD-9RTA``)."""
 
-    code: str
+    code: str = field(repr=False)  # never in a log line by accident
     expires_at: str
 
 
@@ -87,9 +87,9 @@ class Session:
     """A signed-in person: the cookie's ``token``, the CSRF value pages must echo, and when
     the session ends unless used again (the earlier of its idle and absolute limits)."""
 
-    token: str
-    subject: str
-    csrf: str
+    token: str = field(repr=False)  # none of these in a log line by accident
+    subject: str = field(repr=False)
+    csrf: str = field(repr=False)
     expires_at: str
 
 
