@@ -90,6 +90,25 @@ def test_erase_forgets_the_persons_passkeys_and_sessions(data: Path, accounts: A
         accounts.finish_authentication(ceremony, device.get(options))
 
 
+def test_erase_of_a_person_with_only_a_code(data: Path, accounts: Accounts) -> None:
+    """Somebody enrolled on the portal whom no entry names yet: erasure forgets the sign-in
+    state and the vault's reservation, and writes nothing to the log."""
+    code, _ = invite(data)
+    device = SoftAuthenticator("localhost", "http://localhost:8000")
+    ceremony, options = accounts.begin_registration(code)
+    subject = accounts.finish_registration(ceremony, device.create(options))
+    with _people.open_people(data) as people:
+        size = people.store.tree_size()
+    done = run("person", "erase", "--data", str(data), "--national-id", NID)
+    assert "reservation" in done.stderr
+    assert accounts.credentials_of(subject) == []
+    with _people.open_people(data) as people:
+        assert people.subject_ref(NID) is None
+        assert people.store.tree_size() == size
+    again = CliRunner().invoke(app, ["person", "erase", "--data", str(data), "--national-id", NID])
+    assert again.exit_code != 0  # nothing is held any more: unknown_subject, as before
+
+
 def test_a_bad_national_id_is_a_clear_error(data: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "CREDO_MASTER_KEY"}
     done = subprocess.run(

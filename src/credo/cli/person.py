@@ -53,6 +53,12 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
                 accounts.forget(ref)  # first: the person cannot sign in while being erased
             finally:
                 accounts.close()
+            if people.drop_reservation(nid):
+                console_err.print(
+                    "erased: portal sign-in state and the vault's reservation; "
+                    "no entry about the person is on the log"
+                )
+                return
         done = people.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "

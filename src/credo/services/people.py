@@ -190,6 +190,16 @@ class People:
         Reserving is not knowledge: no entry is written, and `known` stays None."""
         return self.vault.ensure_subject(national_id)
 
+    def drop_reservation(self, national_id: str) -> bool:
+        """Erase a person credo holds a reservation for but does not know (an enrolment code
+        was issued, no entry names them): shred the vault's key and lookup row; nothing goes
+        on the log, there being nothing there. False if there is no such reservation."""
+        ref = self.vault.subject_ref(national_id)
+        if ref is None or self.store.is_known(ref):
+            return False
+        self.vault.erase(ref=ref)
+        return True
+
     def _ref(self, national_id: str) -> str:
         ref = self.known(national_id)
         if ref is None:
