@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="Most open connections (and requests in progress) at once; a request "
         "arriving beyond it is answered 503 by the HTTP server.",
     )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="The portal's public URL as people's browsers reach it (scheme://host[:port]): "
+        "its host name is the WebAuthn relying party id passkeys are bound to, and its scheme, "
+        "host and port the origin their responses must come from. Browsers allow passkeys only "
+        "on https, or on http://localhost.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="How `credo serve` logs to standard error: plain lines, or one JSON object "

@@ -136,6 +136,7 @@ OPERATIONS = [
             "/v1/consents",
             "/v1/consents/{consent_id}/revoke",
             "/v1/benefits/{benefit_id}/eligibility",
+            "/v1/people/invitations",
         ],
         "400",
         "422",
@@ -211,7 +212,7 @@ def test_signing_reached_the_routes() -> None:
         for operation in operations.values()
         if operation.get("security")
     ]
-    assert len(signed) == 7
+    assert len(signed) == 8
     for path in signed:
         answers = SIGNED_ANSWERS.get(path, Counter())
         assert set(answers) - {401, 405}, f"{path}: only {dict(answers)}"
@@ -297,6 +298,7 @@ def test_served_description(consortium: Consortium) -> None:
         "/v1/consents",
         "/v1/consents/{consent_id}/revoke",
         "/v1/benefits/{benefit_id}/eligibility",
+        "/v1/people/invitations",
     }
 
 

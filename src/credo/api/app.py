@@ -23,10 +23,12 @@ from credo.api.routes import (
     kinds,
     log,
     members,
+    people,
     proofs,
     records,
     rules,
 )
+from credo.services.accounts import Accounts, relying_party
 from credo.services.node import DataDir, Node
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
@@ -41,7 +43,14 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        node = Node(DataDir(settings.data_dir, settings.db), workers=settings.workers)
+        rp_id, origin = relying_party(settings.public_url)
+        data = DataDir(settings.data_dir, settings.db)
+        node = Node(data, workers=settings.workers)
+        try:
+            accounts = Accounts.open(data, rp_id=rp_id, origin=origin)
+        except BaseException:
+            node.close()
+            raise
         node.validator.warm_up()
         rescorer = Rescorer(node.store)
         node.sequencer.add_listener(rescorer.on_commit)
@@ -57,6 +66,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
         app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
         app.state.nonces = NonceCache()
         app.state.people = None  # opened on first use by credo.api.deps.get_people
+        app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
         try:
             yield
         finally:
@@ -65,6 +75,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             node.sequencer.close()  # no more commits, so no more rescoring work
             rescorer.close()
             witnessing.close()
+            accounts.close()
             node.close()
 
     app = CredoAPI(
@@ -81,7 +92,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
     app.include_router(operations)
     for module in (log, entries, kinds, proofs, attestations, members, rules):
         app.include_router(module.router)
-    for module in (records, access, consents, benefits):  # signed (RFC 9421) member calls
+    for module in (records, access, consents, benefits, people):  # signed (RFC 9421) member calls
         app.include_router(module.router)
     for extend in extensions:
         extend(app)

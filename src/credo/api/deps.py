@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from credo.api.auth import Authenticated, authenticate_request
 from credo.ledger import Ledger
+from credo.services.accounts import Accounts
 from credo.services.people import People
 from credo.store import Store
 
@@ -25,7 +26,14 @@ async def get_store(request: Request) -> Store:
     return store
 
 
+async def get_accounts(request: Request) -> Accounts:
+    """People's portal sign-in state (opened by the app's lifespan)."""
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 

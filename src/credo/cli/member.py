@@ -17,7 +17,7 @@ DEFAULT_ROLES = {
     "bank": ["recorder", "reader", "provider", "voter"],
     "hospital": ["recorder", "reader", "voter"],
     "university": ["issuer", "recorder", "reader", "voter"],
-    "government": ["issuer", "recorder", "reader", "voter"],
+    "government": ["issuer", "recorder", "reader", "voter", "registrar"],
     "utility": ["recorder", "reader", "voter"],
     "transport": ["recorder", "reader", "provider", "voter"],
     "company": ["recorder", "reader", "provider", "voter"],

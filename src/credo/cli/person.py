@@ -1,5 +1,6 @@
-"""credo person ...: a person's rights, carried out by the operator (export, erasure), and
-the check anyone can make of an export against the log (verify)."""
+"""credo person ...: a person's rights, carried out by the operator (export, erasure), their
+portal enrolment code (invite), and the check anyone can make of an export against the log
+(verify)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,22 @@ from credo.cli._common import DataOption, console_err
 from credo.cli._people import NationalIdOption, open_people
 from credo.client.audit import verify_export
 from credo.errors import InputError
+from credo.services.accounts import Accounts, relying_party
+from credo.services.node import DataDir
+from credo.settings import Settings
 from credo.tlog import parse_policy
 
 app = typer.Typer(
-    help="A person's rights: export everything held, erase, or verify an export.",
+    help="A person's rights: export everything held, erase, or verify an export; their "
+    "portal enrolment code.",
     no_args_is_help=True,
 )
+
+
+def _open_accounts(data: Path) -> Accounts:
+    """The data directory's portal sign-in state (the relying party from CREDO_PUBLIC_URL)."""
+    rp_id, origin = relying_party(Settings(data_dir=data).public_url)
+    return Accounts.open(DataDir(data), rp_id=rp_id, origin=origin)
 
 
 @app.command("export")
@@ -32,13 +43,42 @@ def export(data: DataOption, nid: NationalIdOption) -> None:
 
 @app.command("erase")
 def erase(data: DataOption, nid: NationalIdOption) -> None:
-    """Forget the person: destroy their keys and payloads; the log stays verifiable."""
+    """Forget the person: destroy their keys and payloads and their portal sign-in state
+    (enrolment codes, passkeys, sessions); the log stays verifiable."""
     with open_people(data) as people:
+        ref = people.subject_ref(nid)
+        if ref is not None:
+            accounts = _open_accounts(data)
+            try:
+                accounts.forget(ref)  # first: the person cannot sign in while being erased
+            finally:
+                accounts.close()
+            if people.drop_reservation(nid):
+                console_err.print(
+                    "erased: portal sign-in state and the vault's reservation; "
+                    "no entry about the person is on the log"
+                )
+                return
         done = people.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"
     )
+
+
+@app.command("invite")
+def invite(data: DataOption, nid: NationalIdOption) -> None:
+    """Issue the person a one-time enrolment code for the portal, with which they register a
+    passkey; their earlier unused codes stop working. Prints the code and its expiry."""
+    with open_people(data) as people:
+        subject = people.enrolment_subject(nid)
+        accounts = _open_accounts(data)
+        try:
+            issued = accounts.invite(subject, people.ledger.operator)
+        finally:
+            accounts.close()
+    print(issued.code)
+    print(f"expires {issued.expires_at}")
 
 
 @app.command("verify")

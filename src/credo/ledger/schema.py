@@ -28,7 +28,7 @@ SECTORS = (
     "company",
     "civil_society",
 )
-ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider")
+ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider", "registrar")
 
 
 def parse_utc(ts: str) -> datetime:

@@ -11,6 +11,8 @@ Layout of a data directory::
     DIR/keys/<member>.pem  members' private keys, for demos and tests only
     DIR/vault.db           people's payloads, encrypted per subject (credo.vault; WAL beside it)
     DIR/master.key         the vault's master key (base64, mode 0600; CREDO_MASTER_KEY overrides)
+    DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
+                           (credo.store.accounts; not derived from the log, like the vault)
 """
 
 from __future__ import annotations
@@ -73,6 +75,10 @@ class DataDir:
     @property
     def vault(self) -> Path:
         return self.root / "vault.db"
+
+    @property
+    def accounts(self) -> Path:
+        return self.root / "accounts.db"
 
     @property
     def master_key(self) -> Path:

@@ -179,6 +179,27 @@ class People:
             return None
         return ref
 
+    def subject_ref(self, national_id: str) -> str | None:
+        """The person's subject ref if the vault holds one (an entry or a reservation, such
+        as an enrolment code), else None; nothing is created."""
+        return self.vault.subject_ref(national_id)
+
+    def enrolment_subject(self, national_id: str) -> str:
+        """The subject ref a portal account (enrolment code, passkeys, sessions) is kept
+        under: the person's, reserved on first sight (`credo.vault.Vault.ensure_subject`).
+        Reserving is not knowledge: no entry is written, and `known` stays None."""
+        return self.vault.ensure_subject(national_id)
+
+    def drop_reservation(self, national_id: str) -> bool:
+        """Erase a person credo holds a reservation for but does not know (an enrolment code
+        was issued, no entry names them): shred the vault's key and lookup row; nothing goes
+        on the log, there being nothing there. False if there is no such reservation."""
+        ref = self.vault.subject_ref(national_id)
+        if ref is None or self.store.is_known(ref):
+            return False
+        self.vault.erase(ref=ref)
+        return True
+
     def _ref(self, national_id: str) -> str:
         ref = self.known(national_id)
         if ref is None:

@@ -1,0 +1,58 @@
+"""People's portal accounts, as members see them: a registrar issues a person's one-time
+enrolment code, with which the person registers a passkey on the portal
+(`credo.services.accounts`).
+
+The national id arrives in the signed body, is mapped to the person's subject ref by the
+vault, and goes no further; the code is answered once, never stored in clear, never cached.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from credo.api.auth import parse_body, require_role
+from credo.api.deps import AccountsDep, MemberDep, PeopleDep
+from credo.api.schemas import signed_body, signed_responses
+
+router = APIRouter(prefix="/v1/people", tags=["people"])
+
+
+class InvitationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"national_id": "ZX-9876-5432"}]}
+    )
+    national_id: Annotated[str, Field(max_length=64)]
+
+
+class Invitation(BaseModel):
+    code: str = Field(
+        description="The one-time enrolment code to hand the person (base32 Crockford, "
+        "e.g. K7QF-M2XD-9RTA); their earlier unused codes stop working"
+    )
+    expires_at: str = Field(description="RFC 3339 UTC; the code is refused after it")
+
+
+@router.post(
+    "/invitations",
+    status_code=201,
+    openapi_extra=signed_body(InvitationRequest),
+    responses=signed_responses(
+        403,
+        notes={
+            400: "malformed body or national id",
+            403: "the member lacks the registrar role (role_not_allowed)",
+        },
+    ),
+)
+def invite(
+    response: Response, who: MemberDep, people: PeopleDep, accounts: AccountsDep
+) -> Invitation:
+    """Issue a person's one-time enrolment code for the portal (registrars only)."""
+    require_role(who, "registrar")
+    req = parse_body(InvitationRequest, who.body)
+    issued = accounts.invite(people.enrolment_subject(req.national_id), who.member.id)
+    response.headers["Cache-Control"] = "no-store"
+    return Invitation(code=issued.code, expires_at=issued.expires_at)

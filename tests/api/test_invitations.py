@@ -1,0 +1,119 @@
+"""POST /v1/people/invitations: a registrar's signed call issues a person's enrolment code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from credo.api import create_app
+from credo.ledger.keys import MemberKey
+from credo.services.accounts import Accounts
+from credo.services.node import DataDir, Node, admit_member
+from credo.services.people import People
+from credo.settings import Settings
+from tests._authenticator import SoftAuthenticator
+from tests._people import NID, key_of, signed_post
+
+PATH = "/v1/people/invitations"
+CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+@pytest.fixture
+def api(data_dir: Path) -> Iterator[TestClient]:
+    """The test consortium with a government member holding the registrar role."""
+    node = Node(DataDir(data_dir))
+    try:
+        admit_member(node, "gov", "Test Registry", "government", ["issuer", "registrar"])
+    finally:
+        node.close()
+    settings = Settings(data_dir=data_dir, workers=0, public_url="https://portal.credo.test")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_dir: Path) -> None:
+    r = signed_post(api, key_of(data_dir, "gov"), PATH, {"national_id": NID})
+    assert r.status_code == 201, r.text
+    assert r.headers["cache-control"] == "no-store"
+    body = r.json()
+    assert set(body) == {"code", "expires_at"}
+    assert CODE.fullmatch(body["code"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires_at"])
+    assert NID not in r.text
+    accounts: Accounts = api.app.state.accounts  # type: ignore[attr-defined]
+    assert (accounts.rp_id, accounts.origin) == ("portal.credo.test", "https://portal.credo.test")
+    device = SoftAuthenticator("portal.credo.test", "https://portal.credo.test")
+    ceremony, options = accounts.begin_registration(body["code"])
+    subject = accounts.finish_registration(ceremony, device.create(options))
+    node = Node(DataDir(data_dir))
+    try:
+        people = People.open(node)
+        assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
+        assert people.known(NID) is None  # a reservation: nothing on the log says so
+    finally:
+        node.close()
+
+
+def test_a_new_code_supersedes_the_last(api: TestClient, data_dir: Path) -> None:
+    key = key_of(data_dir, "gov")
+    first = signed_post(api, key, PATH, {"national_id": NID}).json()["code"]
+    second = signed_post(api, key, PATH, {"national_id": NID.lower()}).json()["code"]
+    accounts: Accounts = api.app.state.accounts  # type: ignore[attr-defined]
+    accounts.begin_registration(second)
+    with pytest.raises(Exception, match="not valid"):
+        accounts.begin_registration(first)
+
+
+@pytest.mark.parametrize(
+    ("signer", "status", "code"),
+    [
+        (None, 401, "unauthenticated"),
+        ("stranger", 401, "unknown_member"),
+        ("bank", 403, "role_not_allowed"),
+        ("operator", 403, "role_not_allowed"),
+        ("uni", 403, "role_not_allowed"),
+    ],
+)
+def test_only_registrars_may_issue_codes(
+    api: TestClient, data_dir: Path, signer: str | None, status: int, code: str
+) -> None:
+    key = None
+    if signer == "stranger":
+        key = MemberKey.generate()
+    elif signer is not None:
+        key = key_of(data_dir, signer)
+    r = signed_post(api, key, PATH, {"national_id": NID})
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert (problem["status"], problem["code"]) == (status, code)
+    assert NID not in r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b'{"national_id": "!!"}', "bad_national_id"),
+        (b'{"national_id": 12}', "bad_request"),
+        (b'{"nid": "ZX-9876-5432"}', "bad_request"),
+        (b"not json", "bad_request"),
+    ],
+)
+def test_malformed_bodies_are_400_problems(
+    api: TestClient, data_dir: Path, body: bytes, code: str
+) -> None:
+    r = signed_post(api, key_of(data_dir, "gov"), PATH, body)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == code
+    assert "9876" not in r.text
+
+
+def test_the_invitation_is_documented(api: TestClient) -> None:
+    spec = api.get("/openapi.json").json()
+    operation = spec["paths"][PATH]["post"]
+    assert operation["security"] == [{"Signature": [], "SignatureInput": []}]
+    assert {"201", "401", "403"} <= set(operation["responses"])
