@@ -26,6 +26,7 @@ import httpx
 import pytest
 
 from credo.client.member import MemberClient
+from credo.errors import PermissionDenied
 from credo.ledger.keys import MemberKey
 from credo.portal import i18n
 from credo.services.node import DataDir
@@ -157,7 +158,7 @@ def dispute_first_record(page: Any, base: str, statement: str) -> str:
     page.locator("ul.records li a").first.click()
     page.locator('a[href$="/dispute"]').click()
     page.fill("#statement", statement)
-    page.locator("form button[type=submit]").first.click()
+    page.locator("main form button[type=submit]").first.click()
     assert statement in page.inner_text("dd.statement")
     page.locator('button[name="step"][value="send"]').click()
     page.wait_for_selector(".panel .ref")
@@ -184,7 +185,7 @@ def test_passkey_score_language_dispute_consent_and_proof_check(
 
     page.goto(f"{base}/register")
     page.fill("#code", code)
-    page.locator("form button[type=submit]").click()
+    page.locator("main form button[type=submit]").click()
     page.locator("#passkey-go").click()
     page.wait_for_url(re.compile(r"/\?welcome=1$"))
     assert page.locator("form.signout").count() == 1
@@ -209,11 +210,9 @@ def test_passkey_score_language_dispute_consent_and_proof_check(
     assert b"application/vnd.credo.dispute.open+json" in base64.b64decode(entry["entry"])
 
     revoke_first_consent(page, base)
-    with portal.member("bank") as bank:
-        read = bank.read(
-            ALICE, "credit_assessment", ("consent", portal.world.alice.consent), ["finance"]
-        )
-    assert read["outcome"] == "refused"
+    basis = ("consent", portal.world.alice.consent)
+    with portal.member("bank") as bank, pytest.raises(PermissionDenied, match="consent_revoked"):
+        bank.read(ALICE, "credit_assessment", basis, ["finance"])
     page.goto(f"{base}/access")
     assert page.locator("li.outcome-refused").count() >= 1
 
@@ -256,11 +255,9 @@ def test_the_same_flows_with_javascript_off(portal: Portal, browser: Any) -> Non
     index = dispute_first_record(page, base, "這不是我的紀錄。")
     assert int(index) > 0
     revoke_first_consent(page, base)
-    with portal.member("bank") as bank:
-        read = bank.read(
-            BOB, "credit_assessment", ("consent", portal.world.bob.consent), ["finance"]
-        )
-    assert read["outcome"] == "refused"
+    basis = ("consent", portal.world.bob.consent)
+    with portal.member("bank") as bank, pytest.raises(PermissionDenied, match="consent_revoked"):
+        bank.read(BOB, "credit_assessment", basis, ["finance"])
     page.goto(f"{base}/entries")
     assert page.locator("#check-all").is_hidden()
     page.context.close()

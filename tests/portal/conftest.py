@@ -102,10 +102,6 @@ def portal_app(root: Path) -> FastAPI:
 @contextmanager
 def portal_client(root: Path) -> Iterator[TestClient]:
     with TestClient(portal_app(root), base_url="http://localhost") as c:
-        if not hasattr(c.app.state, "accounts"):  # TEMPORARY until accounts land
-            from credo.services.accounts import Accounts
-
-            c.app.state.accounts = Accounts()
         yield c
 
 

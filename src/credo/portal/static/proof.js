@@ -19,7 +19,13 @@
   const hex = (a) => Array.from(a, (x) => x.toString(16).padStart(2, "0")).join("");
 
   // The log's verifier key: name+hexid+base64(0x01 || 32-byte Ed25519 key).
-  const [keyName, keyId, keyData] = box.dataset.vkey.split("+");
+  // The name may not hold a "+", but the base64 key may.
+  const vkey = box.dataset.vkey;
+  const cut1 = vkey.indexOf("+");
+  const cut2 = vkey.indexOf("+", cut1 + 1);
+  const keyName = vkey.slice(0, cut1);
+  const keyId = vkey.slice(cut1 + 1, cut2);
+  const keyData = vkey.slice(cut2 + 1);
   const keyBytes = b64(keyData);
   const keyPromise = keyBytes[0] === 1 && keyBytes.length === 33
     ? crypto.subtle.importKey("raw", keyBytes.slice(1), { name: "Ed25519" }, false, ["verify"])
@@ -98,6 +104,7 @@
         out.textContent = box.dataset.bad;
         out.className = "proof-result proof-bad";
         item.dataset.proof = "bad";
+        item.dataset.why = err && err.message;  // for whoever investigates
       }
     }
     summary.textContent = bad ? box.dataset.someBad : box.dataset.allOk;
