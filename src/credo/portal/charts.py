@@ -21,8 +21,11 @@ def score_chart(
     ``labels`` under the first and last points and a dashed line at each tier's threshold."""
     if not points:
         return Markup("")
-    top = max(high, *(s for _, s in points))
-    bottom = min(low, *(s for _, s in points))
+    # Zoomed to the person's own scores (with a margin, in steps of 50) so that a change of
+    # a few points is visible, never beyond the score's range.
+    values = [s for _, s in points]
+    bottom = max(low, (min(values) - 50) // 50 * 50)
+    top = min(high, -((-(max(values) + 50)) // 50) * 50)
     span = max(top - bottom, 1)
     inner_w = WIDTH - PAD_LEFT - PAD_RIGHT
     inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM
