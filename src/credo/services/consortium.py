@@ -2,8 +2,8 @@
 proposals open and their votes, the log's latest checkpoint, and the programme's figures.
 
 Nothing here concerns a person: every figure is a count over everyone. The figures are
-recomputed only when the derived state has changed (`Store.state_version`), so a busy public
-page costs one integer read per view.
+recomputed only when the log has grown (`Store.tree_size`: every change of derived state is
+an entry), so a busy public page costs one integer read per view.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Consortium:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def overview(self) -> dict[str, Any]:
-        version = self.store.state_version()
+        version = self.store.tree_size()
         with self._lock:
             if self._cache is not None and self._cache[0] == version:
                 return self._cache[1]
