@@ -6,7 +6,14 @@ from credo.portal.charts import score_chart
 def test_the_chart_draws_every_point_and_escapes_its_text() -> None:
     points = [(f"2026-{m:02d}-01T00:00:00Z", 300 + 10 * m) for m in range(1, 13)]
     svg = str(
-        score_chart(points, 0, 1000, ["Jan <2026>", "Dec"], "Score & history", [("silver", 450), ("gold", 600)])
+        score_chart(
+            points,
+            0,
+            1000,
+            ["Jan <2026>", "Dec"],
+            "Score & history",
+            [("silver", 450), ("gold", 600)],
+        )
     )
     assert svg.startswith("<svg")
     assert svg.endswith("</svg>")

@@ -1,0 +1,120 @@
+"""Registering a passkey with an enrolment code and signing in with it, through the portal's
+own pages and ceremony calls (a software authenticator stands in for the browser's), and the
+cookies that carry the session."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fastapi.testclient import TestClient
+
+from tests._authenticator import SoftAuthenticator
+from tests.portal.conftest import World, csrf_of, node_of
+
+ORIGIN = "http://localhost"
+
+
+def register(client: TestClient, world: World, device: SoftAuthenticator) -> None:
+    code = client.app.state.accounts.invite(world.alice.subject, "operator").code  # type: ignore[attr-defined]
+    page = client.get("/register")
+    token = csrf_of(page.text)
+    step = client.post("/register", data={"csrf": token, "code": code.lower()})
+    assert step.status_code == 200
+    options = re.search(
+        r'<script type="application/json" id="passkey-options">(.*?)</script>', step.text, re.S
+    )
+    ceremony = re.search(r'data-ceremony="([^"]+)"', step.text)
+    assert options
+    assert ceremony
+    credential = json.loads(device.create(options.group(1)))
+    done = client.post(
+        "/register/passkey",
+        json={"ceremony": ceremony.group(1), "credential": credential},
+        headers={"x-csrf-token": token},
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {"next": "/?welcome=1"}
+
+
+def test_register_then_sign_out_and_in_with_the_passkey(
+    fresh: tuple[World, TestClient],
+) -> None:
+    world, client = fresh
+    device = SoftAuthenticator("localhost", ORIGIN)
+    register(client, world, device)
+    cookie = client.cookies.get("credo_session")
+    assert cookie
+    home = client.get("/")
+    assert "form" in home.text
+    assert 'action="/signout"' in home.text
+    client.post("/signout", data={"csrf": csrf_of(home.text)})
+    assert client.get("/score", follow_redirects=False).status_code == 303
+    # the old cookie is dead on the server too, not only deleted in this browser
+    client.cookies.set("credo_session", cookie)
+    assert client.get("/score", follow_redirects=False).status_code == 303
+    client.cookies.clear()
+
+    token = re.search(r'data-csrf="([^"]+)"', client.get("/signin").text).group(1)  # type: ignore[union-attr]
+    refused = client.post("/signin/options", headers={"x-csrf-token": "forged"})
+    assert refused.status_code == 403
+    begun = client.post("/signin/options", headers={"x-csrf-token": token}).json()
+    assertion = json.loads(device.get(json.dumps(begun["options"])))
+    signed = client.post(
+        "/signin/passkey",
+        json={"ceremony": begun["ceremony"], "credential": assertion},
+        headers={"x-csrf-token": token},
+    )
+    assert signed.status_code == 200, signed.text
+    set_cookie = signed.headers["set-cookie"].lower()
+    assert "httponly" in set_cookie
+    assert "samesite=lax" in set_cookie
+    assert "secure" not in set_cookie  # plain HTTP on localhost only
+    assert client.get("/score").status_code == 200
+    client.cookies.delete("credo_session")  # signed out here; the form token still holds
+    replay = client.post(
+        "/signin/passkey",
+        json={"ceremony": begun["ceremony"], "credential": assertion},
+        headers={"x-csrf-token": token},
+    )
+    assert replay.status_code == 404
+    assert replay.json() == {"code": "unknown_ceremony"}
+    assert node_of(client).store.is_known(world.alice.subject)
+
+
+def test_a_passkey_made_for_another_origin_and_a_garbled_body_are_refused(fresh: tuple[World, TestClient]) -> None:
+    world, client = fresh
+    device = SoftAuthenticator("localhost", "http://evil.example")
+    code = client.app.state.accounts.invite(world.alice.subject, "operator").code  # type: ignore[attr-defined]
+    token = csrf_of(client.get("/register").text)
+    step = client.post("/register", data={"csrf": token, "code": code})
+    options = re.search(r'id="passkey-options">(.*?)</script>', step.text, re.S)
+    ceremony = re.search(r'data-ceremony="([^"]+)"', step.text)
+    assert options
+    assert ceremony
+    bad = client.post(
+        "/register/passkey",
+        json={
+            "ceremony": ceremony.group(1),
+            "credential": json.loads(device.create(options.group(1))),
+        },
+        headers={"x-csrf-token": token},
+    )
+    assert bad.status_code == 422
+    assert bad.json() == {"code": "passkey_not_verified"}
+    assert client.cookies.get("credo_session") is None
+    garbage = client.post(
+        "/register/passkey", content=b"{not json", headers={"x-csrf-token": token}
+    )
+    assert garbage.status_code == 400
+
+
+def test_cookies_are_secure_off_localhost(world: World) -> None:
+    from tests.portal.conftest import portal_app
+
+    with TestClient(portal_app(world.root), base_url="https://credo.example") as client:
+        r = client.get("/register")
+        assert r.status_code == 200
+        assert "secure" in r.headers["set-cookie"].lower()
+        assert "httponly" in r.headers["set-cookie"].lower()
+        assert "samesite=strict" in r.headers["set-cookie"].lower()
