@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -572,3 +573,27 @@ def test_a_public_url_that_is_not_one_is_refused(url: str) -> None:
     with pytest.raises(InputError) as err:
         relying_party(url)
     assert err.value.code == "bad_public_url"
+
+
+def test_threads_share_the_service(accounts: Accounts) -> None:
+    """One store, one connection, a lock: sessions started, read and ended from 8 threads at
+    once. (Here rather than in tests/store: a thread started before the store conformance
+    test's Hypothesis run makes it report its random entries as flaky.)"""
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(25):
+                session = accounts.start_session(ALICE)
+                assert accounts.session(session.token) is not None
+                accounts.end_session(session.token)
+                assert accounts.session(session.token) is None
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,24 +168,3 @@ def test_forget_deletes_every_row_of_the_subject_and_no_other(
     finally:
         conn.close()
     assert store.forget(ALICE) == 0
-
-
-def test_threads_share_the_store(store: AccountStore) -> None:
-    errors: list[BaseException] = []
-
-    def work(n: int) -> None:
-        try:
-            for i in range(50):
-                token = f"t{n}-{i}"
-                store.add_session(SessionRow(token, ALICE, "csrf", 0, 0, 1000))
-                assert store.touch_session(token, 1, 300) is not None
-                store.end_session(token)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
