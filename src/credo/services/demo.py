@@ -25,12 +25,15 @@ People are generated from a seed, so a seed gives the same people, records and c
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import multiprocessing
 import random
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -38,11 +41,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from credo.errors import InputError
-from credo.ledger.dsse import sign_envelope
+from credo.errors import EntryRejected, InputError
+from credo.ledger.dsse import encode_envelope, sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
 from credo.ledger.schema import rfc3339
+from credo.ledger.sequencer import Outcome
 from credo.scoring import DEFAULT_RULES_BYTES
 from credo.scoring.rules import load_rules
 from credo.services import scores
@@ -69,8 +73,8 @@ DAY = 86_400
 HISTORY_DAYS = 730
 STEPS = 24
 """The two years are written a month (730/24 days) at a time."""
-SCORED_EVERY = 3
-"""Everyone enrolled is rescored in batch every third month, and at the end."""
+SCORED_EVERY = 6
+"""Everyone enrolled is scored in batch every sixth month, and at the end."""
 
 MEMBER_ROLES: dict[str, list[str]] = {
     "bank": ["recorder", "reader", "provider", "voter"],
@@ -287,9 +291,9 @@ class _Planner:
         p = _Person(national_id, _name(rng, locale), locale)
         p.records.append(_identity(p, rng.randint(t.start - 30 * 365 * DAY, t.start)))
         bank = "first-bank" if rng.random() < 0.3 else rng.choice(BANKS)
-        if rng.random() < 0.7:
+        if rng.random() < 0.5:
             self.record(p, bank, "finance", "account.opened", self.when(), product="savings")
-        if rng.random() < 0.35:
+        if rng.random() < 0.25:
             opened = self.when()
             amount = rng.choice([20_000, 50_000, 120_000, 300_000])
             self.record(p, bank, "finance", "loan.opened", opened, amount=amount, currency="THB")
@@ -302,31 +306,31 @@ class _Planner:
                 amount=amount,
                 currency="THB",
             )
-        if rng.random() < 0.2:
+        if rng.random() < 0.12:
             moment = self.when(t.start)
             while moment < t.end:
                 amount = rng.randint(500, 15_000)
                 self.record(p, bank, "finance", "bill.paid_on_time", moment, amount=amount)
-                moment += rng.randint(90, 200) * DAY
-        if rng.random() < 0.45:
+                moment += rng.randint(150, 250) * DAY
+        if rng.random() < 0.35:
             utility = rng.choice(UTILITIES)
             moment = self.when()
             self.record(p, utility, "utilities", "contract.started", moment, tariff="home")
-            moment = max(moment, t.start) + rng.randint(30, 200) * DAY
+            moment = max(moment, t.start) + rng.randint(30, 300) * DAY
             while moment < t.end:
                 amount = rng.randint(300, 4_000)
                 self.record(p, utility, "utilities", "bill.paid_on_time", moment, amount=amount)
-                moment += rng.randint(150, 250) * DAY
-        if rng.random() < 0.12:
+                moment += rng.randint(200, 300) * DAY
+        if rng.random() < 0.1:
             school = rng.choice(UNIVERSITIES)
             degree = rng.choice(DEGREES)
             self.record(p, school, "education", "degree.awarded", self.when(), degree=degree)
-        if rng.random() < 0.15:
+        if rng.random() < 0.1:
             school = rng.choice(UNIVERSITIES)
             for _ in range(rng.randint(1, 3)):
                 course = rng.choice(COURSES)
                 self.record(p, school, "education", "course.completed", self.when(), course=course)
-        if rng.random() < 0.25:
+        if rng.random() < 0.2:
             bikes = rng.choice(BIKES)
             first = self.when(t.start)
             for _ in range(rng.randint(1, 3)):
@@ -334,7 +338,7 @@ class _Planner:
                 minutes = rng.randint(5, 60)
                 self.record(p, bikes, "mobility", "ride.completed", moment, minutes=minutes)
                 self.record(p, bikes, "mobility", "bike.returned_on_time", moment + 60 * minutes)
-        if rng.random() < 0.08:
+        if rng.random() < 0.06:
             maker = rng.choice(CAR_MAKERS)
             bought = self.when()
             model = rng.choice(["sedan", "pickup", "EV hatchback", "scooter"])
@@ -343,19 +347,19 @@ class _Planner:
             while moment < t.end:
                 self.record(p, maker, "mobility", "vehicle.serviced", moment)
                 moment += rng.randint(300, 400) * DAY
-        if rng.random() < 0.2:
-            self.record(p, REGISTRY, "civic", "address.registered", self.when())
         if rng.random() < 0.15:
+            self.record(p, REGISTRY, "civic", "address.registered", self.when())
+        if rng.random() < 0.12:
             for _ in range(rng.randint(1, 3)):
                 self.record(p, "city-library", "civic", "library.returned", self.when(t.start))
-        if rng.random() < 0.1:
+        if rng.random() < 0.08:
             for _ in range(rng.randint(1, 3)):
                 hours = rng.randint(2, 8)
                 moment = self.when(t.start)
                 self.record(
                     p, "volunteer-bureau", "civic", "volunteering.completed", moment, hours=hours
                 )
-        if rng.random() < 0.25:
+        if rng.random() < 0.2:
             hospital = rng.choice(HOSPITALS)
             for _ in range(rng.randint(1, 2)):
                 self.record(p, hospital, "health", "visit.completed", self.when(t.start))
@@ -368,12 +372,12 @@ class _Planner:
         if rng.random() < 0.85:
             p.enrol_step = min(rng.randint(0, STEPS - 1), rng.randint(0, STEPS - 1))
         finance = next((r for r in p.records if r.category == "finance"), None)
-        if finance is not None and rng.random() < 0.4:
+        if finance is not None and rng.random() < 0.35:
             self.consent(p, finance.member, "credit_assessment", ["finance", "utilities"])
         bikes = next((r for r in p.records if r.category == "mobility"), None)
         if bikes is not None and bikes.member in BIKES and rng.random() < 0.5:
             self.consent(p, bikes.member, "service_provision", ["mobility"])
-        if rng.random() < 0.12:
+        if rng.random() < 0.08:
             self.consent(p, rng.choice(HOTELS), "service_provision", ["finance"])
         if rng.random() < 0.02:
             p.bogus_read_step = rng.randint(1, STEPS)
@@ -408,7 +412,7 @@ class _Planner:
         consent = _Consent(step, member, purpose, categories, days)
         if rng.random() < 0.1 and step < STEPS:
             consent.revoke_step = rng.randint(step + 1, STEPS)
-        if rng.random() < 0.6:
+        if rng.random() < 0.5:
             consent.read_step = min(STEPS, step + rng.randint(0, 6))
         p.consents.append(consent)
 
@@ -526,7 +530,9 @@ class _Seeder:
     def ref(self, national_id: str) -> str:
         ref = self.refs.get(national_id)
         if ref is None:
-            ref = self.refs[national_id] = self.people.vault.ensure_subject(national_id)
+            vault = self.people.vault  # a read first: a write would wait for the members'
+            ref = vault.subject_ref(national_id) or vault.ensure_subject(national_id)
+            self.refs[national_id] = ref
         return ref
 
     # -- the consortium --------------------------------------------------------------------
@@ -604,32 +610,51 @@ class _Seeder:
                 by_step[r.step].append((p, r))
         context = multiprocessing.get_context("spawn")
         root = str(self.node.data.root)
-        with ProcessPoolExecutor(1, context, _worker_open, (root,)) as pool:
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(target=loop.run_forever, name="demo-submit", daemon=True)
+        thread.start()
+        try:
+            with ProcessPoolExecutor(1, context, _worker_open, (root,)) as pool:
 
-            def ahead(step: int) -> list[Future[list[tuple[str | None, dict[str, Any]]]]]:
-                if step > STEPS:
-                    return []
-                due, at = by_step[step], rfc3339(self.t.at(step) + 60)
-                return [
-                    pool.submit(_prepare_records, [_spec(p, r) for p, r in due[i : i + BATCH]], at)
-                    for i in range(0, len(due), BATCH)
-                ]
+                def ahead(step: int) -> list[Future[tuple[list[str | None], bytes]]]:
+                    if step > STEPS:
+                        return []
+                    due, at = by_step[step], rfc3339(self.t.at(step) + 60)
+                    return [
+                        pool.submit(
+                            _prepare_records, [_spec(p, r) for p, r in due[i : i + BATCH]], at
+                        )
+                        for i in range(0, len(due), BATCH)
+                    ]
 
-            done = 0
-            pending = ahead(0)
-            for step in range(STEPS + 1):
-                current, pending = pending, []
-                self.move_to(step, 60)
-                for n, future in enumerate(current):
-                    if n == 0:
-                        pending = ahead(step + 1)  # the next month's, while this one's go in
-                    chunk = by_step[step][n * BATCH : (n + 1) * BATCH]
-                    done += self._records(chunk, future.result())
-                if not current:
-                    pending = ahead(step + 1)
-                done += self.month(step, people)
-                total = max(total, done)  # overdue disputes expire beyond the plan's count
-                self.progress("records", done, total)
+                done = 0
+                pending = ahead(0)
+                for step in range(STEPS + 1):
+                    current, pending = pending, []
+                    self.move_to(step, 60)
+                    inflight: deque[Future[list[Outcome]]] = deque()
+                    for n, future in enumerate(current):
+                        if n == 0:
+                            pending = ahead(step + 1)  # next month's, while this one's go in
+                        record_ids, body = future.result()
+                        chunk = by_step[step][n * BATCH : (n + 1) * BATCH]
+                        for (_, r), record_id in zip(chunk, record_ids, strict=True):
+                            r.record_id = record_id
+                        submitted = self.node.ledger.submit_body(body)
+                        inflight.append(asyncio.run_coroutine_threadsafe(submitted, loop))
+                        while len(inflight) > 1:
+                            done += _accepted(inflight.popleft().result())
+                    while inflight:
+                        done += _accepted(inflight.popleft().result())
+                    if not current:
+                        pending = ahead(step + 1)
+                    done += self.month(step, people)
+                    total = max(total, done)  # overdue disputes expire beyond the plan's count
+                    self.progress("records", done, total)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
 
     def month(self, step: int, people: list[_Person]) -> int:
         """Everything of month ``step`` after its records: enrolments, consents and
@@ -791,20 +816,30 @@ def _worker_open(root: str) -> None:
     _WORKER.update(node=node, people=People.open(node), keys={})
 
 
-def _prepare_records(specs: list[RecordSpec], at: str) -> list[tuple[str | None, dict[str, Any]]]:
+def _prepare_records(specs: list[RecordSpec], at: str) -> tuple[list[str | None], bytes]:
     """Seal the records (`People.prepare_records`: the vault's one transaction) and sign each
-    with its member's key, as the member would: (record id, envelope) each."""
+    with its member's key, as the member would: the record ids, and the signed envelopes as
+    the body of a ``POST /v1/entries``."""
     node: Node = _WORKER["node"]
     people: People = _WORKER["people"]
     keys: dict[str, MemberKey] = _WORKER["keys"]
-    out = []
+    record_ids: list[str | None] = []
+    envelopes: list[bytes] = []
     for spec, entry in zip(specs, people.prepare_records(specs, at), strict=True):
         key = keys.get(spec.member_id)
         if key is None:
             key = keys[spec.member_id] = MemberKey.load(node.data.member_key(spec.member_id))
-        signed = sign_envelope(entry.payload_type, entry.payload, [key])
-        out.append((entry.record_id, envelope_json(signed)))
-    return out
+        record_ids.append(entry.record_id)
+        envelopes.append(encode_envelope(sign_envelope(entry.payload_type, entry.payload, [key])))
+    return record_ids, b'{"entries":[' + b",".join(envelopes) + b"]}"
+
+
+def _accepted(outcomes: list[Outcome]) -> int:
+    """How many were accepted; raise the first refusal (every outcome is checked)."""
+    for outcome in outcomes:
+        if isinstance(outcome, EntryRejected):
+            raise outcome
+    return len(outcomes)
 
 
 def _entries(p: _Person) -> int:
@@ -947,7 +982,7 @@ def seed_demo(
     timeline = _Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
     init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
-    node = Node(DataDir(root), clock=clock)
+    node = Node(DataDir(root), workers=1, clock=clock)  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
         seeder.members()

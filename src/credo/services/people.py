@@ -565,7 +565,9 @@ class People:
             "valid_until": _timestamp(valid_until, "valid_until"),
         }
         check_grant(self.store, _model(ConsentGrantMeta, {"salt": "0" * 32, **meta}))
-        return self.vault.ensure_subject(national_id), meta
+        # a read first: a write transaction would wait for any other writer of the vault
+        ref = self.vault.subject_ref(national_id) or self.vault.ensure_subject(national_id)
+        return ref, meta
 
     def revoke_consent(self, consent_id: str, reason: str = "revoked_by_person") -> int:
         if not isinstance(consent_id, str) or not _HEX32.match(consent_id):
