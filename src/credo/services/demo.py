@@ -73,6 +73,9 @@ DAY = 86_400
 HISTORY_DAYS = 730
 STEPS = 24
 """The two years are written a month (730/24 days) at a time."""
+ACTIVE_SHARE, ACTIVE_FACTOR, QUIET_FACTOR = 0.25, 1.8, 0.45
+"""A quarter of the people are active: each kind of record is 1.8 times as likely for them,
+0.45 times for the rest."""
 SCORED_EVERY = 6
 """Everyone enrolled is scored in batch every sixth month, and at the end."""
 
@@ -291,9 +294,16 @@ class _Planner:
         p = _Person(national_id, _name(rng, locale), locale)
         p.records.append(_identity(p, rng.randint(t.start - 30 * 365 * DAY, t.start)))
         bank = "first-bank" if rng.random() < 0.3 else rng.choice(BANKS)
-        if rng.random() < 0.5:
+        # A quarter of the people are active (most of the log's records are theirs); the rest
+        # have a few records each, as most people in a pilot would.
+        factor = ACTIVE_FACTOR if rng.random() < ACTIVE_SHARE else QUIET_FACTOR
+
+        def chance(odds: float) -> bool:
+            return rng.random() < min(0.95, odds * factor)
+
+        if chance(0.5):
             self.record(p, bank, "finance", "account.opened", self.when(), product="savings")
-        if rng.random() < 0.25:
+        if chance(0.25):
             opened = self.when()
             amount = rng.choice([20_000, 50_000, 120_000, 300_000])
             self.record(p, bank, "finance", "loan.opened", opened, amount=amount, currency="THB")
@@ -306,13 +316,13 @@ class _Planner:
                 amount=amount,
                 currency="THB",
             )
-        if rng.random() < 0.12:
+        if chance(0.12):
             moment = self.when(t.start)
             while moment < t.end:
                 amount = rng.randint(500, 15_000)
                 self.record(p, bank, "finance", "bill.paid_on_time", moment, amount=amount)
                 moment += rng.randint(150, 250) * DAY
-        if rng.random() < 0.35:
+        if chance(0.35):
             utility = rng.choice(UTILITIES)
             moment = self.when()
             self.record(p, utility, "utilities", "contract.started", moment, tariff="home")
@@ -321,16 +331,16 @@ class _Planner:
                 amount = rng.randint(300, 4_000)
                 self.record(p, utility, "utilities", "bill.paid_on_time", moment, amount=amount)
                 moment += rng.randint(200, 300) * DAY
-        if rng.random() < 0.1:
+        if chance(0.1):
             school = rng.choice(UNIVERSITIES)
             degree = rng.choice(DEGREES)
             self.record(p, school, "education", "degree.awarded", self.when(), degree=degree)
-        if rng.random() < 0.1:
+        if chance(0.1):
             school = rng.choice(UNIVERSITIES)
             for _ in range(rng.randint(1, 3)):
                 course = rng.choice(COURSES)
                 self.record(p, school, "education", "course.completed", self.when(), course=course)
-        if rng.random() < 0.2:
+        if chance(0.2):
             bikes = rng.choice(BIKES)
             first = self.when(t.start)
             for _ in range(rng.randint(1, 3)):
@@ -338,7 +348,7 @@ class _Planner:
                 minutes = rng.randint(5, 60)
                 self.record(p, bikes, "mobility", "ride.completed", moment, minutes=minutes)
                 self.record(p, bikes, "mobility", "bike.returned_on_time", moment + 60 * minutes)
-        if rng.random() < 0.06:
+        if chance(0.06):
             maker = rng.choice(CAR_MAKERS)
             bought = self.when()
             model = rng.choice(["sedan", "pickup", "EV hatchback", "scooter"])
@@ -347,19 +357,19 @@ class _Planner:
             while moment < t.end:
                 self.record(p, maker, "mobility", "vehicle.serviced", moment)
                 moment += rng.randint(300, 400) * DAY
-        if rng.random() < 0.15:
+        if chance(0.15):
             self.record(p, REGISTRY, "civic", "address.registered", self.when())
-        if rng.random() < 0.12:
+        if chance(0.12):
             for _ in range(rng.randint(1, 3)):
                 self.record(p, "city-library", "civic", "library.returned", self.when(t.start))
-        if rng.random() < 0.08:
+        if chance(0.08):
             for _ in range(rng.randint(1, 3)):
                 hours = rng.randint(2, 8)
                 moment = self.when(t.start)
                 self.record(
                     p, "volunteer-bureau", "civic", "volunteering.completed", moment, hours=hours
                 )
-        if rng.random() < 0.2:
+        if chance(0.2):
             hospital = rng.choice(HOSPITALS)
             for _ in range(rng.randint(1, 2)):
                 self.record(p, hospital, "health", "visit.completed", self.when(t.start))
