@@ -125,6 +125,8 @@ Progress = Callable[[str, int, int], None]
 personal entry, month by month) and ``scoring`` (batch rescorings)."""
 
 PHASES = ("members", "people", "records", "scoring")
+FATES = ("answered", "expired", "open")
+"""What becomes of a dispute: the member answers it, nobody does in time, or it is new."""
 
 
 def _no_progress(phase: str, done: int, total: int) -> None:
@@ -275,6 +277,7 @@ class _Planner:
     def __init__(self, rng: random.Random, timeline: _Timeline) -> None:
         self.rng = rng
         self.t = timeline
+        self.disputes: list[str] = []  # the fates of the disputes planned so far
 
     def record(
         self, p: _Person, member: str, category: str, type_: str, when: float, **payload: Any
@@ -396,10 +399,18 @@ class _Planner:
             for n, r in enumerate(p.records)
             if r.category in ("finance", "utilities", "mobility", "civic", "education")
         ]
-        if p.enrol_step is not None and scorable and rng.random() < 0.03:
+        # The first three disputes are one of each fate, so that even a small demo has them.
+        wanted = FATES[len(self.disputes)] if len(self.disputes) < len(FATES) else None
+        if p.enrol_step is not None and scorable and (wanted or rng.random() < 0.03):
             n = rng.choice(scorable)
-            step = rng.randint(max(p.records[n].step, p.enrol_step), STEPS)
-            fate = "open" if step == STEPS else rng.choice(["answered", "answered", "expired"])
+            earliest = max(p.records[n].step, p.enrol_step)
+            if wanted == "open":
+                step = STEPS
+            elif wanted is not None and earliest < STEPS:
+                step = rng.randint(earliest, STEPS - 1)
+            else:
+                step = rng.randint(earliest, STEPS)
+            fate = "open" if step == STEPS else wanted or rng.choice(FATES[:2] + FATES[:1])
             outcome = rng.choice(["upheld", "upheld", "retracted"])
             statement = rng.choice(
                 [
@@ -410,6 +421,7 @@ class _Planner:
                 ]
             )
             p.dispute = _Dispute(step, n, fate, statement, outcome)
+            self.disputes.append(fate)
         if p.enrol_step is not None and rng.random() < 0.06:
             p.benefit_checks.append(
                 rng.choice(["bike-deposit-free", "hotel-deposit-waiver", "shopping-discount"])
@@ -626,21 +638,34 @@ class _Seeder:
         try:
             with ProcessPoolExecutor(1, context, _worker_open, (root,)) as pool:
 
-                def ahead(step: int) -> list[Future[tuple[list[str | None], bytes]]]:
+                def ahead(step: int) -> _Ahead:
+                    """Month ``step``'s records, enrolments and consents, given to the
+                    members' process to seal and sign."""
                     if step > STEPS:
-                        return []
+                        return [], None, []
                     due, at = by_step[step], rfc3339(self.t.at(step) + 60)
-                    return [
+                    records = [
                         pool.submit(
                             _prepare_records, [_spec(p, r) for p, r in due[i : i + BATCH]], at
                         )
                         for i in range(0, len(due), BATCH)
                     ]
+                    granted = [c for p in people for c in p.consents if c.step == step]
+                    items = [
+                        *((p.national_id, None) for p in people if p.enrol_step == step),
+                        *(
+                            (p.national_id, _grant(c, self.t.at(step) + c.days * DAY))
+                            for p in people
+                            for c in p.consents
+                            if c.step == step
+                        ),
+                    ]
+                    return records, pool.submit(_prepare_operator, items, at), granted
 
                 done = 0
                 pending = ahead(0)
                 for step in range(STEPS + 1):
-                    current, pending = pending, []
+                    (current, operator, granted), pending = pending, ([], None, [])
                     self.move_to(step, 60)
                     inflight: deque[Future[list[Outcome]]] = deque()
                     for n, future in enumerate(current):
@@ -658,6 +683,14 @@ class _Seeder:
                         done += _accepted(inflight.popleft().result())
                     if not current:
                         pending = ahead(step + 1)
+                    if operator is not None:
+                        consent_ids, body = operator.result()
+                        for consent, consent_id in zip(granted, consent_ids, strict=True):
+                            consent.consent_id = consent_id
+                        if body:
+                            submitted = self.node.ledger.submit_body(body)
+                            future_outcomes = asyncio.run_coroutine_threadsafe(submitted, loop)
+                            done += _accepted(future_outcomes.result())
                     done += self.month(step, people)
                     total = max(total, done)  # overdue disputes expire beyond the plan's count
                     self.progress("records", done, total)
@@ -667,30 +700,14 @@ class _Seeder:
             loop.close()
 
     def month(self, step: int, people: list[_Person]) -> int:
-        """Everything of month ``step`` after its records: enrolments, consents and
+        """Everything of month ``step`` after its records, enrolments and consents:
         revocations; then reads and disputes; then members' answers; then overdue disputes
         expire. At the end, scoring and providers' benefit questions."""
         at = self.move_to(step, 60)
         written = 0
         first: list[dict[str, Any]] = []
         for p in people:
-            if p.enrol_step == step:
-                first.append(
-                    self.people.operator_envelope(
-                        "programme.enrol", self.ref(p.national_id), {}, at
-                    )
-                )
             for c in p.consents:
-                if c.step == step:
-                    c.consent_id, env = self.people.consent_envelope(
-                        p.national_id,
-                        c.member,
-                        c.purpose,
-                        c.categories,
-                        rfc3339(self.t.at(step) + c.days * DAY),
-                        at=at,
-                    )
-                    first.append(env)
                 if c.revoke_step == step and c.consent_id is not None:
                     meta = {"id": c.consent_id, "reason": "revoked_by_person"}
                     first.append(
@@ -842,6 +859,44 @@ def _prepare_records(specs: list[RecordSpec], at: str) -> tuple[list[str | None]
         record_ids.append(entry.record_id)
         envelopes.append(encode_envelope(sign_envelope(entry.payload_type, entry.payload, [key])))
     return record_ids, b'{"entries":[' + b",".join(envelopes) + b"]}"
+
+
+_Grant = tuple[str, str, list[str], str]
+"""A consent to prepare: member, purpose, categories, valid until."""
+_Ahead = tuple[
+    list[Future[tuple[list[str | None], bytes]]],
+    Future[tuple[list[str | None], bytes]] | None,
+    list[_Consent],
+]
+
+
+def _grant(c: _Consent, until: float) -> _Grant:
+    return c.member, c.purpose, c.categories, rfc3339(until)
+
+
+def _prepare_operator(
+    items: list[tuple[str, _Grant | None]], at: str
+) -> tuple[list[str | None], bytes]:
+    """Enrolments (no grant) and consent grants, sealed and signed as the operator (the
+    consent manager) would: the consent ids, in order, and the envelopes as a body."""
+    people: People = _WORKER["people"]
+    vault = people.vault
+    consent_ids: list[str | None] = []
+    envelopes = []
+    for national_id, grant in items:
+        if grant is None:
+            ref = vault.subject_ref(national_id) or vault.ensure_subject(national_id)
+            envelopes.append(people.operator_envelope("programme.enrol", ref, {}, at))
+        else:
+            member, purpose, categories, until = grant
+            consent_id, envelope = people.consent_envelope(
+                national_id, member, purpose, categories, until, at=at
+            )
+            consent_ids.append(consent_id)
+            envelopes.append(envelope)
+    if not envelopes:
+        return consent_ids, b""
+    return consent_ids, json.dumps({"entries": envelopes}, separators=(",", ":")).encode()
 
 
 def _accepted(outcomes: list[Outcome]) -> int:
