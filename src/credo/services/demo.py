@@ -10,8 +10,8 @@ registered name is a record of the city registry (`identity.registered`), sealed
 vault like every payload. Most people enrol; many grant consents to banks, bike operators
 and hotels, which read under them (some reads are refused: a consent revoked, expired, or
 never given); providers ask about benefits; some people dispute a record (answered by the
-member, expired unanswered, or still open). Everyone enrolled is scored in batch, every
-quarter of the two years, so each score has a history.
+member, expired unanswered, or still open). Everyone enrolled is scored in batch, for every
+sixth month of the two years and now, so each score has a history.
 
 Nothing is written around the log: every entry is sealed by the vault, signed by its member
 (or by the operator as consent manager), validated and sequenced like any other, a thousand
@@ -622,9 +622,10 @@ class _Seeder:
     # -- the people, month by month --------------------------------------------------------
 
     def people_entries(self, people: list[_Person]) -> None:
-        """Month by month. Each month's records are sealed and signed by a second process
-        (the members' side: `_prepare_records`) a month ahead, while this one validates and
-        sequences: two cores, one log."""
+        """Month by month. Each month's records, enrolments and consent grants are sealed and
+        signed by a second process (the members' side, `_prepare_records`, and the consent
+        manager's, `_prepare_operator`) a month ahead, while this one has them validated on
+        a worker and sequences them: two cores, one log."""
         total = sum(_entries(p) for p in people)
         by_step: list[list[tuple[_Person, _Record]]] = [[] for _ in range(STEPS + 1)]
         for p in people:
