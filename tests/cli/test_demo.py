@@ -1,27 +1,38 @@
-"""`credo demo`'s seed: a consortium a newcomer can explore, which verifies end to end."""
+"""`credo demo`: creates the synthetic consortium once, with a roster, and reuses it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from credo.cli.demo import DEMO_MEMBERS, seed_demo
-from credo.ledger.replay import verify_store
-from credo.services import scores as service
-from credo.services.people import People
+from typer.testing import CliRunner
+
+from credo.cli import app
+from credo.services.node import init_consortium
 
 
-def test_demo_seed_verifies_and_shows_a_benefit(tmp_path: Path) -> None:
-    ledger = seed_demo(tmp_path / "demo")
-    people = People.open(ledger)
-    try:
-        summary = verify_store(ledger.store, opener=ledger.vault)
-        assert summary.members == len(DEMO_MEMBERS) + 1  # and the operator
-        assert ledger.store.current_rules() is not None  # adopted by a governance vote
-        cyclist = people.vault.subject_ref("CN-110101199003077777")
-        assert cyclist is not None
-        explained = service.explain(ledger.store, cyclist)
-        assert [b["id"] for b in explained["benefits"]] == ["bike-deposit-free"]
-        assert len(ledger.store.open_disputes()) == 1
-    finally:
-        people.close()
-        ledger.close()
+def test_demo_creates_once_then_reuses(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    runner = CliRunner()
+    created = runner.invoke(app, ["demo", "--data", str(root), "--people", "50", "--no-serve"])
+    assert created.exit_code == 0, created.output
+    assert "created the demo consortium" in created.output
+    roster = json.loads((root / "demo-people.json").read_text(encoding="utf-8"))["people"]
+    assert "TH-1103700012345" in created.output  # the roster hint
+    assert len(roster) >= 8
+    assert json.loads((root / "config.json").read_text())["demo"] is True
+    size = (root / "ledger.db").stat().st_size
+    again = runner.invoke(app, ["demo", "--data", str(root), "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert "reusing the demo consortium" in again.output
+    assert (root / "ledger.db").stat().st_size == size
+
+
+def test_demo_refuses_bad_input_and_other_consortia(tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = runner.invoke(app, ["demo", "--data", str(tmp_path / "x"), "--people", "-1"])
+    assert bad.exit_code == 2
+    assert not (tmp_path / "x").exists()
+    init_consortium(tmp_path / "plain", "credo.example/plain").close()
+    other = runner.invoke(app, ["demo", "--data", str(tmp_path / "plain"), "--no-serve"])
+    assert other.exit_code != 0

@@ -97,6 +97,8 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         {"national_id": BOB, "name": "王建国", "locale": "zh", "profile": "disputing"},
     ]
     (root / "demo-people.json").write_text(json.dumps({"people": roster}, ensure_ascii=False))
+    config = DataDir(root).read_config()  # a demo directory: the portal lists the roster
+    DataDir(root).config.write_text(json.dumps({**config, "demo": True}))
     port = free_port()
     env = {"CREDO_PUBLIC_URL": f"http://localhost:{port}"}
     server = Server(root, root.parent / "serve.log", env, workers=0, port=port)

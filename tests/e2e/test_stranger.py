@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from credo.cli.demo import seed_demo
 from credo.ledger.entries import statement_of
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import PERSONAL_KINDS
+from credo.services.demo import seed_demo
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,
@@ -42,7 +42,7 @@ PERSON = "TH-1103700012345"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("stranger") / "demo"
-    seed_demo(root).close()
+    seed_demo(root, people=100).close()
     server = Server(root, root.parent / "server.log", workers=0)
     try:
         server.wait_ready()

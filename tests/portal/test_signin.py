@@ -82,7 +82,9 @@ def test_register_then_sign_out_and_in_with_the_passkey(
     assert node_of(client).store.is_known(world.alice.subject)
 
 
-def test_a_passkey_made_for_another_origin_and_a_garbled_body_are_refused(fresh: tuple[World, TestClient]) -> None:
+def test_a_passkey_made_for_another_origin_and_a_garbled_body_are_refused(
+    fresh: tuple[World, TestClient],
+) -> None:
     world, client = fresh
     device = SoftAuthenticator("localhost", "http://evil.example")
     code = client.app.state.accounts.invite(world.alice.subject, "operator").code  # type: ignore[attr-defined]

@@ -22,6 +22,10 @@ DEFAULT_ROLES = {
     "transport": ["recorder", "reader", "provider", "voter"],
     "company": ["recorder", "reader", "provider", "voter"],
     "civil_society": ["voter", "witness"],
+    "automotive": ["recorder", "reader", "provider", "voter"],
+    "energy": ["recorder", "reader", "voter"],
+    "hotel": ["reader", "provider", "voter"],
+    "retail": ["reader", "provider", "voter"],
 }
 
 

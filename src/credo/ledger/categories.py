@@ -60,10 +60,14 @@ CATEGORIES: dict[str, Category] = {
                 "savings.deposit",
             },
         ),
-        _cat("utilities", {"utility"}, {"bill.paid_on_time", "contract.started", "contract.ended"}),
+        _cat(
+            "utilities",
+            {"utility", "energy"},
+            {"bill.paid_on_time", "contract.started", "contract.ended"},
+        ),
         _cat(
             "mobility",
-            {"transport", "company"},
+            {"transport", "company", "automotive"},
             {"bike.returned_on_time", "ride.completed", "vehicle.serviced", "vehicle.purchased"},
         ),
         _cat(
@@ -81,6 +85,9 @@ CATEGORIES: dict[str, Category] = {
                 "benefit.received",
             },
         ),
+        # A civil registry's record of who a person is: their registered name, as the
+        # registry spells it (payload {"name", "locale"}). Not scored; shared only by consent.
+        _cat("identity", {"government"}, {"identity.registered"}),
         _cat(
             "health",
             {"hospital"},

@@ -27,7 +27,12 @@ SECTORS = (
     "transport",
     "company",
     "civil_society",
+    "automotive",
+    "energy",
+    "hotel",
+    "retail",
 )
+"""Sectors are only ever added (a member's sector is on the log): the last four since 2026-12."""
 ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider", "registrar")
 
 

@@ -29,6 +29,7 @@ from credo.errors import Conflict, EntryRejected, InputError
 from credo.ledger import Ledger, Policy, Registry, standard_kinds
 from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
+from credo.ledger.schema import rfc3339
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.services.policy import StandardPolicy
 from credo.store import Store, open_store, without_password
@@ -205,10 +206,18 @@ def check_entry_format(store: Store, root: Path) -> None:
 
 
 def init_consortium(
-    root: Path, origin: str, operator: str = "operator", *, store_url: str | None = None
+    root: Path,
+    origin: str,
+    operator: str = "operator",
+    *,
+    store_url: str | None = None,
+    clock: Callable[[], float] = time.time,
+    extra_config: dict[str, Any] | None = None,
 ) -> Node:
     """Create a data directory: log key, operator key, genesis entry (and its checkpoint);
-    the store at ``store_url`` (an empty PostgreSQL database) if given, else DIR/ledger.db."""
+    the store at ``store_url`` (an empty PostgreSQL database) if given, else DIR/ledger.db.
+    The node's sequencer runs on ``clock`` (the demo writes a history on a moving one);
+    ``extra_config`` adds keys to config.json (the demo's ``"demo": true``)."""
     data = DataDir(root, store_url)
     if data.config.exists() or (store_url is None and data.db.exists()):
         raise Conflict(f"{root} already holds a consortium", code="already_initialised")
@@ -227,11 +236,11 @@ def init_consortium(
         generate_master_key_file(data.master_key)  # the demo's key; operators may supply theirs
     log_key.save(data.log_key)
     op_key.save(data.member_key(operator))
-    config = {"origin": origin, "operator": operator}
+    config: dict[str, Any] = {**(extra_config or {}), "origin": origin, "operator": operator}
     if store_url is not None:
         config["store"] = without_password(store_url)  # the password stays with the operator
     data.config.write_text(json.dumps(config, indent=2) + "\n")
-    node = Node(data)
+    node = Node(data, clock=clock)
     genesis = {
         "origin": origin,
         "log_key": signer.verifier_key(),
@@ -243,7 +252,7 @@ def init_consortium(
             "roles": ["admin", "issuer", "voter"],
         },
     }
-    node.submit_one("genesis", operator, genesis)
+    node.submit_one("genesis", operator, genesis, at=rfc3339(clock()))
     return node
 
 
@@ -268,3 +277,40 @@ def admit_member(node: Node, member_id: str, name: str, sector: str, roles: list
     node.submit_one("member.admit", node.operator, body)
     key.save(path)
     return key
+
+
+def admit_members(
+    node: Node, members: list[tuple[str, str, str, list[str]]], at: str | None = None
+) -> dict[str, MemberKey]:
+    """`admit_member` for many ``(id, name, sector, roles)`` at once: the operator's
+    ``member.admit`` entries go through one `Node.submit`, each outcome checked, and each new
+    key is written into DIR/keys once its entry is accepted."""
+    op_key = MemberKey.load(node.data.member_key(node.operator))
+    keys: dict[str, MemberKey] = {}
+    envelopes = []
+    for member_id, name, sector, roles in members:
+        path = node.data.member_key(member_id)
+        if path == node.data.log_key:
+            raise InputError(f"{member_id!r} is reserved", code="reserved_member_id")
+        if member_id in keys or path.exists() or node.store.get_member(member_id) is not None:
+            raise Conflict(f"member {member_id!r} already exists", code="member_exists")
+        key = keys[member_id] = MemberKey.generate()
+        body = {
+            "id": member_id,
+            "name": name,
+            "sector": sector,
+            "public_key": public_key_b64(key),
+            "roles": roles,
+        }
+        envelopes.append(
+            envelope_json(make_envelope("member.admit", node.operator, body, [op_key], at=at))
+        )
+    refused: EntryRejected | None = None
+    for (member_id, *_), outcome in zip(members, node.submit(envelopes), strict=True):
+        if isinstance(outcome, EntryRejected):
+            refused = refused or outcome
+        else:  # every accepted member gets its key file, whatever was refused beside it
+            keys[member_id].save(node.data.member_key(member_id))
+    if refused is not None:
+        raise refused
+    return keys

@@ -34,7 +34,7 @@ from credo.errors import (
 from credo.ledger.categories import check_categories, check_purpose, check_recordable
 from credo.ledger.categories import refuse_biometric as _refuse_biometric
 from credo.ledger.dsse import payload_type_for, sign_envelope
-from credo.ledger.entries import envelope_json, make_payload, statement_of
+from credo.ledger.entries import envelope_json, make_envelope, make_payload, statement_of
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import SEALED
 from credo.ledger.kinds.access import MAX_RECORDS_PER_READ, Decision, decide, readable_records
@@ -72,6 +72,22 @@ class Prepared:
     metadata: bytes
     """The sealed metadata's plaintext: the member checks the entry's commitment against it
     before signing what it cannot read."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSpec:
+    """One record for `People.prepare_records`: what `prepare_record` takes, as data."""
+
+    member_id: str
+    national_id: str
+    category: str
+    type: str
+    payload: Any
+    effective_at: str | None = None
+
+
+BATCH = 1000
+"""Entries per `Node.submit` call in `People.submit_batch`."""
 
 
 MEMBER_PREPARED = ("record.retract", "dispute.answer")
@@ -283,13 +299,75 @@ class People:
         return self._prepared(kind, ref, member_id, meta, record_id)
 
     def _prepared(
-        self, kind: str, ref: str, member_id: str, meta: dict[str, Any], record_id: str | None
+        self,
+        kind: str,
+        ref: str,
+        member_id: str,
+        meta: dict[str, Any],
+        record_id: str | None,
+        at: str | None = None,
     ) -> Prepared:
         sealed = self.vault.seal_meta(ref, kind, member_id, meta)
-        payload = make_payload(kind, member_id, _body(sealed))
+        payload = make_payload(kind, member_id, _body(sealed), at)
         return Prepared(kind, record_id, payload_type_for(kind), payload, sealed.plaintext)
 
-    def prepare_entry(self, member_id: str, kind: str, meta: dict[str, Any]) -> Prepared:
+    def prepare_records(self, specs: list[RecordSpec], at: str | None = None) -> list[Prepared]:
+        """`prepare_record` for many new records (no amendments), the payloads sealed in one
+        vault transaction: every check first, then the same sealing and the same entries.
+        ``at`` is the entries' time (default now)."""
+        checked: list[tuple[RecordSpec, str, bytes]] = []
+        sectors: dict[str, str] = {}
+        for spec in specs:
+            sector = sectors.get(spec.member_id)
+            if sector is None:
+                sector = sectors[spec.member_id] = self._member(spec.member_id, "recorder").sector
+            check_recordable(spec.category, spec.type, sector)
+            data = encode_payload(spec.payload)
+            when = _timestamp(spec.effective_at, "effective_at")
+            checked.append((spec, when, data))
+        sealed = self.vault.seal_many(
+            [
+                (spec.national_id, data, record_context(spec.category, spec.member_id))
+                for spec, _, data in checked
+            ]
+        )
+        out = []
+        for (spec, when, _), (ref, payload) in zip(checked, sealed, strict=True):
+            record_id = secrets.token_hex(16)
+            meta = {
+                "type": spec.type,
+                "effective_at": when,
+                "commitment": payload.commitment,
+                "vault_key": payload.record_key,
+                "record_id": record_id,
+                "category": spec.category,
+            }
+            out.append(self._prepared("record.put", ref, spec.member_id, meta, record_id, at))
+        return out
+
+    def operator_envelope(
+        self, kind: str, subject: str | None, meta: dict[str, Any], at: str | None = None
+    ) -> dict[str, Any]:
+        """`submit_personal`'s entry, sealed and signed by the operator but not submitted
+        (for `submit_batch`)."""
+        body = self.sealed_body(subject, kind, self.ledger.operator, meta)
+        env = make_envelope(kind, self.ledger.operator, body, [self._operator()], at=at or _now())
+        return envelope_json(env)
+
+    def submit_batch(self, envelopes: list[dict[str, Any]], batch: int = BATCH) -> list[Accepted]:
+        """Sequence signed entries through `Node.submit`, ``batch`` at a time (one group
+        commit each), and raise the first refusal: every outcome is checked."""
+        accepted: list[Accepted] = []
+        for start in range(0, len(envelopes), batch):
+            for outcome in self.ledger.submit(envelopes[start : start + batch]):
+                if isinstance(outcome, EntryRejected):
+                    raise outcome
+                accepted.append(outcome)
+        return accepted
+
+    def prepare_entry(
+        self, member_id: str, kind: str, meta: dict[str, Any], at: str | None = None
+    ) -> Prepared:
         """Seal a member's retraction of its record or answer to a dispute about one.
 
         The subject is the record's; only the record's submitting member may ask, so nobody
@@ -314,7 +392,7 @@ class People:
         )
         if record is None or record.member != member_id:
             raise NotFound("no such record of this member", code="unknown_record")
-        return self._prepared(kind, record.subject, member_id, meta, record.record_id)
+        return self._prepared(kind, record.subject, member_id, meta, record.record_id, at)
 
     def _own_record(self, member_id: str, record_id: str, category: str) -> RecordRow:
         record = self.store.get_record(_hex32(record_id, "record id", "bad_record_id"))
@@ -366,35 +444,10 @@ class People:
         Malformed requests (unknown purpose or category, a bad national id) are refused with
         a 4xx before anything is written; every well-formed read leaves an access entry.
         """
-        check_purpose(req.purpose)
-        check_categories(req.categories)
-        if not req.categories:
-            raise InputError("name at least one category", code="bad_request")
-        if req.basis[0] not in ("consent", "mandate"):
-            raise InputError("basis type is consent or mandate", code="bad_basis")
-        normalize_national_id(req.national_id)
-        ref = self.known(req.national_id)
+        ref = self._check_read(req)
         for _ in range(3):
             at = utc_now()
-            decision = decide(
-                self.store, req.member, ref, req.purpose, req.basis, req.categories, at
-            )
-            rows: list[RecordRow] = []
-            if ref is not None and decision.granted:
-                rows = readable_records(self.store.records_of(ref), decision.granted)
-            truncated = len(rows) > MAX_RECORDS_PER_READ
-            rows = rows[:MAX_RECORDS_PER_READ]
-            meta = {
-                "member": req.member,
-                "purpose": req.purpose,
-                "basis": {"type": req.basis[0], "id": req.basis[1]},
-                "categories_requested": list(req.categories),
-                "categories_granted": list(decision.granted),
-                "outcome": decision.outcome,
-                "reason": decision.reason,
-                "record_ids": [r.record_id for r in rows],
-                "request_digest": req.request_digest,
-            }
+            decision, rows, truncated, meta = self._judge(req, ref, at)
             try:
                 accepted = self.submit_personal("access.read", ref, meta, at)
             except EntryRejected as exc:
@@ -405,6 +458,50 @@ class People:
             records = [self.open_record(ref, r, disputed) for r in rows] if ref is not None else []
             return ReadResult(accepted.index, decision, records, truncated)
         raise Conflict("the person's data kept changing during the read; retry", code="retry")
+
+    def read_envelope(self, req: ReadRequest, at: str | None = None) -> dict[str, Any]:
+        """`read`'s access entry (granted or refused), judged now and sealed and signed by
+        the operator but neither submitted nor decrypted: for writing many reads in one
+        `submit_batch` (whose handler judges each again)."""
+        when = at or utc_now()
+        ref = self._check_read(req)
+        meta = self._judge(req, ref, when)[3]
+        return self.operator_envelope("access.read", ref, meta, when)
+
+    def _check_read(self, req: ReadRequest) -> str | None:
+        """Refuse a malformed read before anything is written; the person's ref if known."""
+        check_purpose(req.purpose)
+        check_categories(req.categories)
+        if not req.categories:
+            raise InputError("name at least one category", code="bad_request")
+        if req.basis[0] not in ("consent", "mandate"):
+            raise InputError("basis type is consent or mandate", code="bad_basis")
+        normalize_national_id(req.national_id)
+        return self.known(req.national_id)
+
+    def _judge(
+        self, req: ReadRequest, ref: str | None, at: str
+    ) -> tuple[Decision, list[RecordRow], bool, dict[str, Any]]:
+        """The decision on a read at ``at``, the records it opens, whether they were cut
+        to the limit, and the access entry's metadata."""
+        decision = decide(self.store, req.member, ref, req.purpose, req.basis, req.categories, at)
+        rows: list[RecordRow] = []
+        if ref is not None and decision.granted:
+            rows = readable_records(self.store.records_of(ref), decision.granted)
+        truncated = len(rows) > MAX_RECORDS_PER_READ
+        rows = rows[:MAX_RECORDS_PER_READ]
+        meta = {
+            "member": req.member,
+            "purpose": req.purpose,
+            "basis": {"type": req.basis[0], "id": req.basis[1]},
+            "categories_requested": list(req.categories),
+            "categories_granted": list(decision.granted),
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "record_ids": [r.record_id for r in rows],
+            "request_digest": req.request_digest,
+        }
+        return decision, rows, truncated, meta
 
     def _disputed(self, ref: str) -> set[str]:
         """The person's records under an open dispute (frozen: not scored until answered)."""
@@ -450,9 +547,61 @@ class People:
         valid_from: str | None = None,
     ) -> tuple[str, int]:
         """Record the person's consent for ``member``; returns (consent id, log index)."""
+        ref, meta = self._consent(national_id, member, purpose, categories, valid_until, valid_from)
+        accepted = self.submit_personal("consent.grant", ref, meta)
+        return str(meta["id"]), accepted.index
+
+    def consent_envelope(
+        self,
+        national_id: str,
+        member: str,
+        purpose: str,
+        categories: list[str],
+        valid_until: str,
+        valid_from: str | None = None,
+        at: str | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        """`grant_consent`'s entry, checked, sealed and signed but not submitted (for
+        `submit_batch`): (consent id, envelope)."""
+        ref, meta = self._consent(
+            national_id, member, purpose, categories, valid_until, valid_from or at
+        )
+        return str(meta["id"]), self.operator_envelope("consent.grant", ref, meta, at)
+
+    def _consent(
+        self,
+        national_id: str,
+        member: str,
+        purpose: str,
+        categories: list[str],
+        valid_until: str,
+        valid_from: str | None,
+    ) -> tuple[str, dict[str, Any]]:
         normalize_national_id(national_id)
-        subject = self.vault.ensure_subject(national_id)
-        return self.grant_consent_for(subject, member, purpose, categories, valid_until, valid_from)
+        meta = self._consent_meta(member, purpose, categories, valid_until, valid_from)
+        # a read first: a write transaction would wait for any other writer of the vault
+        ref = self.vault.subject_ref(national_id) or self.vault.ensure_subject(national_id)
+        return ref, meta
+
+    def _consent_meta(
+        self,
+        member: str,
+        purpose: str,
+        categories: list[str],
+        valid_until: str,
+        valid_from: str | None,
+    ) -> dict[str, Any]:
+        """A consent's sealed metadata, checked against the members and purposes."""
+        meta: dict[str, Any] = {
+            "id": secrets.token_hex(16),
+            "member": member,
+            "purpose": purpose,
+            "categories": list(categories),
+            "valid_from": _timestamp(valid_from, "valid_from"),
+            "valid_until": _timestamp(valid_until, "valid_until"),
+        }
+        check_grant(self.store, _model(ConsentGrantMeta, {"salt": "0" * 32, **meta}))
+        return meta
 
     def grant_consent_for(
         self,
@@ -464,15 +613,7 @@ class People:
         valid_from: str | None = None,
     ) -> tuple[str, int]:
         """`grant_consent` for a person known by their subject ref (the portal's path)."""
-        meta: dict[str, Any] = {
-            "id": secrets.token_hex(16),
-            "member": member,
-            "purpose": purpose,
-            "categories": list(categories),
-            "valid_from": _timestamp(valid_from, "valid_from"),
-            "valid_until": _timestamp(valid_until, "valid_until"),
-        }
-        check_grant(self.store, _model(ConsentGrantMeta, {"salt": "0" * 32, **meta}))
+        meta = self._consent_meta(member, purpose, categories, valid_until, valid_from)
         accepted = self.submit_personal("consent.grant", subject, meta)
         return str(meta["id"]), accepted.index
 

@@ -59,6 +59,20 @@ class Programme:
 
     def open_dispute_for(self, ref: str, record_id: str, statement: str) -> str:
         """Contest one of the person's own records; returns the dispute's id."""
+        dispute_id, meta = self._dispute(ref, record_id, statement)
+        self._operator("dispute.open", ref, meta)
+        return dispute_id
+
+    def dispute_envelope(
+        self, national_id: str, record_id: str, statement: str, at: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """`open_dispute`'s entry, sealed and signed but not submitted (for
+        `People.submit_batch`): (dispute id, envelope)."""
+        ref = self._ref(national_id)
+        dispute_id, meta = self._dispute(ref, record_id, statement)
+        return dispute_id, self.people.operator_envelope("dispute.open", ref, meta, at)
+
+    def _dispute(self, ref: str, record_id: str, statement: str) -> tuple[str, dict[str, Any]]:
         if not 1 <= len(statement) <= MAX_STATEMENT:
             raise InputError(
                 f"a statement is 1 to {MAX_STATEMENT} characters", code="bad_statement"
@@ -68,9 +82,11 @@ class Programme:
             raise NotFound("no such record about this person", code="unknown_record")
         sealed = self.people.vault.seal(ref, statement.encode(), b"dispute-statement")
         dispute_id = secrets.token_hex(16)
-        meta = {"id": dispute_id, "record_id": record_id, "statement": sealed.commitment}
-        self._operator("dispute.open", ref, meta)
-        return dispute_id
+        return dispute_id, {
+            "id": dispute_id,
+            "record_id": record_id,
+            "statement": sealed.commitment,
+        }
 
     def disputes(self, national_id: str | None = None) -> list[dict[str, Any]]:
         """A person's disputes, open and closed; without a national id, every open one."""
@@ -93,7 +109,29 @@ class Programme:
     ) -> int:
         """Write the provider's question on the log before it gets its answer (``ref`` None:
         nobody credo knows, logged as a decoy)."""
-        meta = {
+        meta = self._benefit_meta(member, benefit, context, answered, reason, request_digest)
+        return self._operator("benefit.check", ref, meta).index
+
+    def benefit_check_envelope(
+        self,
+        member: str,
+        ref: str | None,
+        benefit: str,
+        context: str,
+        answered: bool,
+        reason: str,
+        request_digest: str,
+        at: str | None = None,
+    ) -> dict[str, Any]:
+        """`log_benefit_check`'s entry, sealed and signed but not submitted."""
+        meta = self._benefit_meta(member, benefit, context, answered, reason, request_digest)
+        return self.people.operator_envelope("benefit.check", ref, meta, at)
+
+    @staticmethod
+    def _benefit_meta(
+        member: str, benefit: str, context: str, answered: bool, reason: str, request_digest: str
+    ) -> dict[str, Any]:
+        return {
             "member": member,
             "benefit": benefit,
             "context": context,
@@ -101,12 +139,13 @@ class Programme:
             "reason": reason,
             "request_digest": request_digest,
         }
-        return self._operator("benefit.check", ref, meta).index
 
-    def answer(self, member: str, dispute_id: str, outcome: str, evidence: str) -> Accepted:
+    def answer(
+        self, member: str, dispute_id: str, outcome: str, evidence: str, at: str | None = None
+    ) -> Accepted:
         """The submitting member answers (signed with its own key from DIR/keys)."""
         meta = {"id": dispute_id, "outcome": outcome, "evidence": evidence}
-        prepared = self.people.prepare_entry(member, "dispute.answer", meta)
+        prepared = self.people.prepare_entry(member, "dispute.answer", meta, at)
         key = MemberKey.load(self.people.ledger.data.member_key(member))
         return self.people.sign_and_submit(prepared, key)
 

@@ -195,8 +195,20 @@ def batch_scores(
     progress: Phased | None = None,
 ) -> dict[str, Score]:
     """Every enrolled person's score under ``rules`` by DuckDB; stores nothing."""
+    return batch_scores_at(store, rules, digest, [as_of], progress)[0]
+
+
+def batch_scores_at(
+    store: Store,
+    rules: RulesDocument,
+    digest: str,
+    moments: list[int],
+    progress: Phased | None = None,
+) -> list[dict[str, Score]]:
+    """`batch_scores` at each of ``moments``, from ONE read of the store (the records as
+    they stand now, each moment counting those effective by then); stores nothing."""
     enrolled = store.list_enrolled()
-    scores: dict[str, Score] = {}
+    out: list[dict[str, Score]] = [{} for _ in moments]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "records.csv"
         _export_records(store, enrolled, path, _phase(progress, "reading"))
@@ -208,17 +220,21 @@ def batch_scores(
                 "'effective_at':'BIGINT','frozen':'BOOLEAN'})",
                 [str(path)],
             )
-            out = score_batch(rules, digest, "records", as_of, con, _phase(progress, "scoring"))
-            for subject, score in iter_scores(con, rules, digest, as_of, out):
-                scores[str(subject)] = score
+            for as_of, scores in zip(moments, out, strict=True):
+                done = score_batch(
+                    rules, digest, "records", as_of, con, _phase(progress, "scoring")
+                )
+                for subject, score in iter_scores(con, rules, digest, as_of, done):
+                    scores[str(subject)] = score
         except duckdb.Error as exc:
             raise InputError(f"batch rescoring failed: {exc}", code="batch_failed") from exc
         finally:
             con.close()
-    base = score_subject(rules, digest, [], as_of)
-    for subject in enrolled:  # enrolled people with no scorable records sit at the base
-        scores.setdefault(subject, base)
-    return scores
+    for as_of, scores in zip(moments, out, strict=True):
+        base = score_subject(rules, digest, [], as_of)
+        for subject in enrolled:  # enrolled people with no scorable records sit at the base
+            scores.setdefault(subject, base)
+    return out
 
 
 SWITCH_CHUNK = 5_000

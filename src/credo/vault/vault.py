@@ -314,6 +314,25 @@ class Vault:
             ref = self._ensure(conn, lookup)
             return ref, self._seal(conn, ref, payload, context)
 
+    def seal_many(self, items: list[tuple[str, bytes, bytes]]) -> list[tuple[str, Sealed]]:
+        """`seal_for` for many ``(national_id, payload, context)`` in ONE transaction (one
+        wait for the disk, not one per payload): each person's ref and their new payload's
+        place, in order. Nothing is stored unless every item is sealed."""
+        lookups = []
+        for national_id, payload, context in items:
+            lookups.append(self._master.lookup(normalize_national_id(national_id)))
+            _check_payload(payload)
+            _check_context(context)
+        out: list[tuple[str, Sealed]] = []
+        refs: dict[bytes, str] = {}
+        with self._transaction("sealing records") as conn:
+            for lookup, (_, payload, context) in zip(lookups, items, strict=True):
+                ref = refs.get(lookup)
+                if ref is None:
+                    ref = refs[lookup] = self._ensure(conn, lookup)
+                out.append((ref, self._seal(conn, ref, payload, context)))
+        return out
+
     def _seal(self, conn: sqlite3.Connection, ref: str, payload: bytes, context: bytes) -> Sealed:
         record_key = secrets.token_hex(16)
         data_key = self._data_key(conn, ref)
