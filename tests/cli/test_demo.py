@@ -36,3 +36,12 @@ def test_demo_refuses_bad_input_and_other_consortia(tmp_path: Path) -> None:
     init_consortium(tmp_path / "plain", "credo.example/plain").close()
     other = runner.invoke(app, ["demo", "--data", str(tmp_path / "plain"), "--no-serve"])
     assert other.exit_code != 0
+
+
+def test_the_demo_gives_each_sector_the_roles_credo_member_add_would() -> None:
+    from credo.cli.member import DEFAULT_ROLES
+    from credo.ledger.schema import SECTORS
+    from credo.services.demo import MEMBER_ROLES
+
+    assert MEMBER_ROLES == DEFAULT_ROLES
+    assert set(DEFAULT_ROLES) == set(SECTORS) - {"operator"}

@@ -133,3 +133,32 @@ def test_a_seed_gives_the_same_people() -> None:
     ]
     assert [p.national_id for p in first[3:]] != [p.national_id for p in other[3:]]
     assert len({p.national_id for p in first}) == 53
+
+
+def test_scoring_several_moments_from_one_read_matches_one_at_a_time(
+    seeded: tuple[Node, People],
+) -> None:
+    ledger, _ = seeded
+    rules, digest = service.adopted_rules(ledger.store)
+    now = int(time.time())
+    moments = [now - 400 * 86_400, now]
+    together = service.batch_scores_at(ledger.store, rules, digest, moments)
+    for moment, scores in zip(moments, together, strict=True):
+        assert scores == service.batch_scores(ledger.store, rules, digest, moment)
+
+
+def test_a_batch_of_records_is_checked_before_anything_is_sealed(
+    seeded: tuple[Node, People],
+) -> None:
+    from credo.errors import EntryRejected
+    from credo.services.people import RecordSpec
+
+    _, people = seeded
+    specs = [
+        RecordSpec("first-bank", "TH-9999999999991", "finance", "loan.repaid", {"amount": 1}),
+        RecordSpec("first-bank", "TH-9999999999992", "health", "visit.completed", {}),
+    ]
+    with pytest.raises(EntryRejected) as refused:
+        people.prepare_records(specs)
+    assert refused.value.code == "sector_not_allowed"
+    assert people.vault.subject_ref("TH-9999999999991") is None  # nothing was sealed
