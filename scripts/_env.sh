@@ -6,10 +6,14 @@ command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-stamp=.venv/.credo-installed
+# CREDO_EXTRAS: the optional dependencies to install too ("test" unless set; the demo sets it
+# empty, so a newcomer's first command installs only what runs credo).
+extras=${CREDO_EXTRAS-test}
+stamp=.venv/.credo-installed${extras:+-$extras}
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[${CREDO_EXTRAS:-test}]"
+  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
   touch "$stamp"
+  [ -n "$extras" ] && touch .venv/.credo-installed  # what runs credo is installed too
 fi
 export PATH="$PWD/.venv/bin:$PATH"
