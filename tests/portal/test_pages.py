@@ -250,3 +250,17 @@ def test_signed_out_forms_carry_a_token_bound_to_a_cookie(client: TestClient) ->
     r = client.post("/register", data={"csrf": token, "code": "AAAA-BBBB-CCCC"})
     assert r.status_code == 400
     assert "not valid" in r.text
+
+
+def test_the_log_check_lists_entries_a_page_at_a_time(client: TestClient, world: World) -> None:
+    from credo.portal.routes.data import ENTRIES_PER_PAGE
+
+    sign_in(client, world.alice.subject)
+    total = len(node_of(client).store.entries_of(world.alice.subject))
+    first = client.get("/entries")
+    shown = re.findall(r'<li data-index="(\d+)"', first.text)
+    assert len(shown) == min(total, ENTRIES_PER_PAGE)
+    assert shown == sorted(shown, key=int, reverse=True)  # newest first
+    beyond = client.get("/entries", params={"page": 99})
+    assert beyond.status_code == 200
+    assert client.get("/entries", params={"page": 0}).status_code == 422

@@ -290,11 +290,14 @@ class Person:
     def export_bytes(self) -> bytes:
         return json.dumps(self.export(), ensure_ascii=False, indent=2).encode()
 
-    def entries(self) -> list[dict[str, Any]]:
-        """Every log entry about the person, newest first, for the in-browser proof check:
-        its kind, signer and time (what is public), without opening its sealed metadata."""
+    def entries(self, start: int = 0, count: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """The log entries about the person, newest first (``count`` of them from the
+        ``start``-th), and how many there are in all, for the in-browser proof check: each
+        entry's kind, signer and time (what is public), its sealed metadata left unopened."""
+        indices = sorted(self.store.entries_of(self.subject), reverse=True)
+        chosen = indices[start:] if count is None else indices[start : start + count]
         out = []
-        for index in sorted(self.store.entries_of(self.subject), reverse=True):
+        for index in chosen:
             statement = statement_of(self.store.read_entries(index, 1)[0])
             out.append(
                 {
@@ -304,7 +307,7 @@ class Person:
                     "at": statement["at"],
                 }
             )
-        return out
+        return out, len(indices)
 
     def erase(self) -> dict[str, int]:
         return self.people.erase_subject(self.subject)

@@ -3,7 +3,7 @@ the log from the browser, and erasure."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from credo.portal.routing import PortalRoute
 from credo.portal.session import accounts_of, clear_session_cookie, read_form, signed_in
@@ -60,12 +60,22 @@ async def erase(request: Request) -> Response:
     return response
 
 
+ENTRIES_PER_PAGE = 25
+"""A page of entries to check: light on a cheap phone, and each check is a request."""
+
+
 @router.get("/entries")
-def entries_page(request: Request) -> Response:
+def entries_page(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Response:
     person = signed_in(request)
     node = request.app.state.node
-    return render(
-        request,
-        "entries.html",
-        {"entries": person.entries(), "vkey": node.ledger.verifier_key, "origin": node.origin},
-    )
+    entries, total = person.entries((page - 1) * ENTRIES_PER_PAGE, ENTRIES_PER_PAGE)
+    pages = max(1, -(-total // ENTRIES_PER_PAGE))
+    context = {
+        "entries": entries,
+        "total": total,
+        "page": min(page, pages),
+        "pages": pages,
+        "vkey": node.ledger.verifier_key,
+        "origin": node.origin,
+    }
+    return render(request, "entries.html", context)
