@@ -285,7 +285,16 @@ def test_every_page_in_every_language_screenshotted_and_accessible(
         page.locator('button.person[value="0"]').click()
         page.wait_for_url(f"{portal.url}/")
         record = portal.world.alice.records[-1]
-        signed_in = {**SIGNED_IN_PAGES, "record": f"/records/{record}"}
+        page.goto(f"{portal.url}/disputes")
+        disputes = page.locator("main ul.rows a")
+        dispute = disputes.first.get_attribute("href") if disputes.count() else "/disputes"
+        signed_in = {
+            **SIGNED_IN_PAGES,
+            "record": f"/records/{record}",
+            "dispute-form": f"/records/{record}/dispute",
+            "dispute": dispute,
+            "consent": f"/consents/{portal.world.alice.consent}",
+        }
         for name, path in signed_in.items():
             page.goto(f"{portal.url}{path}")
             assert page.get_attribute("html", "lang") == language.tag
@@ -293,6 +302,14 @@ def test_every_page_in_every_language_screenshotted_and_accessible(
             problems += serious(axe.run(page).response, code, path)
         page.context.close()
     assert problems == []
+
+
+def test_no_national_id_reached_the_server_log(portal: Portal) -> None:
+    """Whatever `credo serve` wrote while the flows above ran (its own INFO lines and any
+    warning; request lines are not logged) names nobody."""
+    logged = portal.server.log_path.read_text(errors="replace")
+    for nid in (ALICE, BOB):
+        assert nid not in logged
 
 
 def serious(response: dict[str, Any], code: str, path: str) -> list[str]:
