@@ -38,10 +38,9 @@ def test_demo_refuses_bad_input_and_other_consortia(tmp_path: Path) -> None:
     assert other.exit_code != 0
 
 
-def test_the_demo_gives_each_sector_the_roles_credo_member_add_would() -> None:
-    from credo.cli.member import DEFAULT_ROLES
-    from credo.ledger.schema import SECTORS
-    from credo.services.demo import MEMBER_ROLES
+def test_every_sector_but_the_operator_has_default_roles() -> None:
+    from credo.ledger.schema import ROLES, SECTORS
+    from credo.services.node import DEFAULT_ROLES
 
-    assert MEMBER_ROLES == DEFAULT_ROLES
     assert set(DEFAULT_ROLES) == set(SECTORS) - {"operator"}
+    assert {r for roles in DEFAULT_ROLES.values() for r in roles} <= set(ROLES)

@@ -9,24 +9,9 @@ from rich.markup import escape
 
 from credo.cli._common import DataOption, console
 from credo.ledger.schema import ROLES, SECTORS
-from credo.services.node import DataDir, Node, admit_member
+from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_member
 
 app = typer.Typer(help="Manage consortium members.", no_args_is_help=True)
-
-DEFAULT_ROLES = {
-    "bank": ["recorder", "reader", "provider", "voter"],
-    "hospital": ["recorder", "reader", "voter"],
-    "university": ["issuer", "recorder", "reader", "voter"],
-    "government": ["issuer", "recorder", "reader", "voter", "registrar"],
-    "utility": ["recorder", "reader", "voter"],
-    "transport": ["recorder", "reader", "provider", "voter"],
-    "company": ["recorder", "reader", "provider", "voter"],
-    "civil_society": ["voter", "witness"],
-    "automotive": ["recorder", "reader", "provider", "voter"],
-    "energy": ["recorder", "reader", "voter"],
-    "hotel": ["reader", "provider", "voter"],
-    "retail": ["reader", "provider", "voter"],
-}
 
 
 @app.command("add")

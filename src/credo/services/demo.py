@@ -59,7 +59,7 @@ from credo.services._demo_data import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
-from credo.services.node import DataDir, Node, admit_members, init_consortium
+from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
 
@@ -78,22 +78,6 @@ ACTIVE_SHARE, ACTIVE_FACTOR, QUIET_FACTOR = 0.25, 1.8, 0.45
 0.45 times for the rest."""
 SCORED_EVERY = 6
 """Everyone enrolled is scored in batch every sixth month, and at the end."""
-
-MEMBER_ROLES: dict[str, list[str]] = {
-    "bank": ["recorder", "reader", "provider", "voter"],
-    "hospital": ["recorder", "reader", "voter"],
-    "university": ["issuer", "recorder", "reader", "voter"],
-    "government": ["issuer", "recorder", "reader", "voter"],
-    "utility": ["recorder", "reader", "voter"],
-    "energy": ["recorder", "reader", "voter"],
-    "transport": ["recorder", "reader", "provider", "voter"],
-    "automotive": ["recorder", "reader", "provider", "voter"],
-    "hotel": ["reader", "provider", "voter"],
-    "retail": ["reader", "provider", "voter"],
-    "company": ["recorder", "reader", "provider", "voter"],
-    "civil_society": ["voter", "witness"],
-}
-"""What each sector's members may do (`credo member add`'s defaults)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,7 +548,7 @@ class _Seeder:
         chunk = 41
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
-            specs = [(m.id, m.name, m.sector, MEMBER_ROLES[m.sector]) for m in batch]
+            specs = [(m.id, m.name, m.sector, DEFAULT_ROLES[m.sector]) for m in batch]
             self.keys |= admit_members(self.node, specs, at)
             self.progress("members", start + len(batch), len(MEMBERS))
         diplomas = []

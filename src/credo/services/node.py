@@ -37,6 +37,24 @@ from credo.tlog import NoteSigner
 from credo.vault import Vault, generate_master_key_file, load_master_key
 from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
 
+DEFAULT_ROLES: dict[str, list[str]] = {
+    "bank": ["recorder", "reader", "provider", "voter"],
+    "hospital": ["recorder", "reader", "voter"],
+    "university": ["issuer", "recorder", "reader", "voter"],
+    "government": ["issuer", "recorder", "reader", "voter", "registrar"],
+    "utility": ["recorder", "reader", "voter"],
+    "transport": ["recorder", "reader", "provider", "voter"],
+    "company": ["recorder", "reader", "provider", "voter"],
+    "civil_society": ["voter", "witness"],
+    "automotive": ["recorder", "reader", "provider", "voter"],
+    "energy": ["recorder", "reader", "voter"],
+    "hotel": ["reader", "provider", "voter"],
+    "retail": ["reader", "provider", "voter"],
+}
+"""The roles a member of each sector gets unless told otherwise (`credo member add`, the
+demo): what the sector records, reads and offers, and a vote; civil society votes and
+witnesses."""
+
 
 @dataclass(frozen=True)
 class DataDir:
