@@ -69,7 +69,7 @@ def api(data_dir: Path) -> Iterator[Api]:
         revocable = grant(client, data_dir, "bank", purpose="legal_obligation")
         keys = {m: key_of(data_dir, m) for m in ("operator", "bank", "uni", "watch")}
         yield Api(client, data_dir, consent, revocable, keys)
-    store = open_store(DataDir(data_dir).db)
+    store = open_store(DataDir(data_dir).store_location)
     try:
         assert verify_store(store).entries == store.tree_size()
     finally:
