@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from credo.errors import NotFound
 from credo.portal import i18n
 from credo.portal.charts import score_chart
 from credo.portal.routing import PortalRoute
@@ -57,17 +58,15 @@ def programme_page(request: Request) -> Response:
     return render(request, "programme.html", {"enrolled": person.enrolled()})
 
 
-@router.post("/programme/enrol")
-async def enrol(request: Request) -> Response:
+@router.post("/programme/{choice}")
+async def enrol_or_withdraw(request: Request, choice: str) -> Response:
+    """``enrol`` or ``withdraw``: each is a form with nothing in it but its token."""
     person = signed_in(request)
     await read_form(request)
-    person.enrol()
-    return redirect("/score")
-
-
-@router.post("/programme/withdraw")
-async def withdraw(request: Request) -> Response:
-    person = signed_in(request)
-    await read_form(request)
-    person.withdraw()
-    return redirect("/programme?withdrawn=1")
+    if choice == "enrol":
+        person.enrol()
+        return redirect("/score")
+    if choice == "withdraw":
+        person.withdraw()
+        return redirect("/programme?withdrawn=1")
+    raise NotFound("no such choice", code="not_found")

@@ -8,6 +8,7 @@ CSRF token in a header. Everything else is a plain form.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -51,7 +52,7 @@ async def _ceremony_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _signed_in(request: Request, subject: str, target: str = "/") -> JSONResponse:
+def _signed_in(request: Request, subject: str, target: str) -> JSONResponse:
     session = accounts_of(request).start_session(subject)
     response = JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
     set_session_cookie(request, response, session)
@@ -79,20 +80,27 @@ def signin_options(request: Request) -> Response:
     )
 
 
-@router.post("/signin/passkey")
-async def signin_passkey(request: Request) -> Response:
+Finish = Callable[[str, str], str]
+
+
+async def _finish_ceremony(request: Request, finish: Finish, target: str) -> Response:
+    """Check the page's token and the browser's credential (``finish``: the accounts'
+    registration or sign-in), then start a session; refusals are JSON for passkey.js."""
     visitor(request)
     try:
         check_header_token(request)
         data = await _ceremony_body(request)
-        subject = accounts_of(request).finish_authentication(
-            data["ceremony"], json.dumps(data["credential"])
-        )
+        subject = finish(data["ceremony"], json.dumps(data["credential"]))
     except BadForm as exc:
         return _json_refusal(403 if exc.code == "bad_csrf" else 400, exc.code)
     except CredoError as exc:
         return _json_refusal(min(exc.status, 499), exc.code)
-    return _signed_in(request, subject)
+    return _signed_in(request, subject, target)
+
+
+@router.post("/signin/passkey")
+async def signin_passkey(request: Request) -> Response:
+    return await _finish_ceremony(request, accounts_of(request).finish_authentication, "/")
 
 
 @router.get("/register")
@@ -121,18 +129,8 @@ async def register_code(request: Request) -> Response:
 
 @router.post("/register/passkey")
 async def register_passkey(request: Request) -> Response:
-    visitor(request)
-    try:
-        check_header_token(request)
-        data = await _ceremony_body(request)
-        subject = accounts_of(request).finish_registration(
-            data["ceremony"], json.dumps(data["credential"])
-        )
-    except BadForm as exc:
-        return _json_refusal(403 if exc.code == "bad_csrf" else 400, exc.code)
-    except CredoError as exc:
-        return _json_refusal(min(exc.status, 499), exc.code)
-    return _signed_in(request, subject, "/?welcome=1")
+    finish = accounts_of(request).finish_registration
+    return await _finish_ceremony(request, finish, "/?welcome=1")
 
 
 @router.post("/signin/demo")
