@@ -99,9 +99,7 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown_purpose": N_("An unknown purpose"),
         "categories_not_covered": N_("The categories asked for were not covered"),
         "special_category_refused": N_("Special categories are never shared"),
-        "not_enrolled": N_("You have not enrolled"),
-        "eligible": N_("You were eligible"),
-        "not_eligible": N_("You were not eligible"),
+        "not_provider": N_("The member does not offer this benefit"),
     },
     "status": {
         "active": N_("In force"),
