@@ -79,6 +79,11 @@ def signed_in(request: Request) -> Person:
     session = visitor(request)
     if session is None:
         raise SignInRequired()
+    return person_of(request, session)
+
+
+def person_of(request: Request, session: Session) -> Person:
+    """The person a live session is for, with their name noted for the page's header."""
     person = Person(people_of(request), session.subject)
     request.state.person_name = person.name()
     return person

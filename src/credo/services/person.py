@@ -207,13 +207,13 @@ class Person:
             self.programme.withdraw_subject(self.subject)
 
     def score(self) -> dict[str, Any] | None:
-        """The explained score (`credo.services.scores.explain`), with what would earn more
-        and a monthly history; None when the person has not enrolled."""
+        """The explained score (`credo.services.scores.explain`), with what would earn more;
+        None when the person has not enrolled. `monthly` is its history, apart: only the
+        score page draws it, and it costs a scoring a month."""
         if not self.enrolled() or self.store.current_rules() is None:
             return None
         explained = scores.explain(self.store, self.subject)
         explained["improvements"] = self._improvements(explained)
-        explained["monthly"] = self._monthly()
         return explained
 
     def _improvements(self, explained: dict[str, Any]) -> list[dict[str, Any]]:
@@ -241,7 +241,7 @@ class Person:
         out.sort(key=lambda i: -i["points"])
         return out[:4]
 
-    def _monthly(self) -> list[tuple[str, int]]:
+    def monthly(self) -> list[tuple[str, int]]:
         """The score at the end of each of the last twelve months and now, computed from the
         records under the rules in force (so the line shows how the records built it up)."""
         rules, digest = scores.rules_in_force(self.store)

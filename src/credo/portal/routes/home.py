@@ -6,9 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from credo.portal import i18n
 from credo.portal.routing import PortalRoute
-from credo.portal.session import visitor
-from credo.portal.web import LANG_COOKIE, local_path, people_of, portal_of, redirect, render
-from credo.services.person import Person
+from credo.portal.session import person_of, visitor
+from credo.portal.web import LANG_COOKIE, local_path, portal_of, redirect, render
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -20,8 +19,7 @@ def home(request: Request) -> Response:
     session = visitor(request)
     if session is None:
         return render(request, "home.html", {"roster": portal_of(request).roster}, private=False)
-    person = Person(people_of(request), session.subject)
-    request.state.person_name = person.name()
+    person = person_of(request, session)
     score = person.score()
     return render(
         request,

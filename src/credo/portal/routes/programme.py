@@ -20,13 +20,14 @@ def score_page(request: Request) -> Response:
     person = signed_in(request)
     explained = person.score()
     chart = None
+    monthly: list[tuple[str, int]] = []
     if explained is not None:
         code = language_of(request)
         env = portal_of(request).env(code)
         date = env.filters["date"]
         gettext = i18n.translations(code).gettext
         rules, _ = scores.rules_in_force(person.store)
-        monthly = explained["monthly"]
+        monthly = person.monthly()
         chart = score_chart(
             monthly,
             explained["range"]["min"],
@@ -38,7 +39,7 @@ def score_page(request: Request) -> Response:
     return render(
         request,
         "score.html",
-        {"score": explained, "chart": chart, "enrolled": person.enrolled()},
+        {"score": explained, "chart": chart, "monthly": monthly, "enrolled": person.enrolled()},
     )
 
 
