@@ -9,13 +9,15 @@ processes are tests/e2e/test_multihost.py)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
-from credo.errors import NotSequencer
+from credo.errors import NotSequencer, Unavailable
 from credo.ledger import sequencer as sequencer_module
 from credo.ledger.lease import Lease, Role
 from credo.ledger.sequencer import Accepted, Outcome, Sequencer
@@ -85,6 +87,37 @@ def test_the_standby_takes_over_when_the_sequencer_lets_go(nodes: dict[str, Node
     outcomes = b.sequencer.append_now(_decoded(b, 10))
     assert outcomes == [Accepted(start, outcomes[0].leaf_hash)]  # type: ignore[union-attr]
     assert b.sequencer.stats.forwarded == 0
+
+
+def test_a_standby_stops_waiting_on_a_frozen_sequencer_once_its_lease_moves(
+    nodes: dict[str, Node],
+) -> None:
+    """The sequencer froze holding a forwarded group (its answer never comes): when the
+    lease passes on, here to the standby itself, the group's submitters get 503
+    forward_unknown at once, not after the forwarding timeout, and the new sequencer takes
+    the next submission itself."""
+    a, b = nodes["http://a.test"], nodes["http://b.test"]
+    frozen, thawed = threading.Event(), threading.Event()
+
+    def freeze(url: str, entries: list[Decoded]) -> list[Outcome]:
+        frozen.set()
+        thawed.wait(60)
+        raise AssertionError("a frozen sequencer's answer was waited for")
+
+    b.sequencer.forward = freeze
+    waiting = b.sequencer.submit(_decoded(b, 50))
+    assert frozen.wait(30)
+    a.sequencer.close()  # the lease is free: b's next claim takes it, at a new epoch
+    assert b.sequencer.lease is not None
+    assert b.sequencer.lease.refresh().active
+    try:
+        with pytest.raises(Unavailable) as unknown:
+            waiting.result(timeout=10)
+        assert unknown.value.code == "forward_unknown"
+    finally:
+        thawed.set()
+    start = b.store.tree_size()
+    assert b.sequencer.append_now(_decoded(b, 51))[0] == Accepted(start, ANY)
 
 
 def test_a_submission_forwarded_to_a_standby_is_refused_not_sent_on(

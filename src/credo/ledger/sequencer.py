@@ -14,7 +14,10 @@ one outcome each), and each commit of the active one is fenced with its lease
 (`WriteTx.fence`). While the lease changes hands a group is tried again for up to
 `HANDOVER_SECONDS`, but only after a failure that proves nothing was written: an answer
 that may have been lost after the entries were sequenced is an error, never a retry, so an
-entry is neither lost once acknowledged nor sequenced twice by a retry.
+entry is neither lost once acknowledged nor sequenced twice by a retry. A forwarded group is
+waited for only while the lease stays where it was: a sequencer that froze with the group
+(SIGSTOP) loses its lease, and this process, perhaps its successor, stops waiting at once
+rather than for the forwarding timeout.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from credo.errors import (
@@ -154,6 +158,9 @@ class Sequencer:
         self.store = store
         self.lease = lease
         self.forward = forward
+        # Forwarding waits on a thread of its own, so that a request to a frozen sequencer
+        # can be given up (its thread lingers until the HTTP timeout, its answer unread).
+        self._forwarding = ThreadPoolExecutor(max_workers=8, thread_name_prefix="credo-forward")
         self.signer = signer
         self.origin = origin
         self.context = context
@@ -204,6 +211,7 @@ class Sequencer:
             self._queue.put(None)
             self._thread.join()
             self._listeners.close()
+            self._forwarding.shutdown(wait=False, cancel_futures=True)
             if self.lease is not None:
                 self.lease.close()
 
@@ -282,7 +290,7 @@ class Sequencer:
                     return group, [], False
                 if self.forward is None or role.active_url in (None, self.lease.url):
                     raise NotSequencer("no other process holds the sequencer's lease")
-                return group, self._forwarded(role.active_url, group), False
+                return group, self._forwarded(role.active_url, role.epoch, group), False
             except NotSequencer as exc:
                 if time.monotonic() >= deadline:
                     raise NotSequencer(
@@ -293,10 +301,26 @@ class Sequencer:
                     self.lease.refresh()
                 time.sleep(0.05)
 
-    def _forwarded(self, url: str, group: list[_Pending]) -> list[list[Outcome]]:
+    def _forwarded(self, url: str, epoch: int | None, group: list[_Pending]) -> list[list[Outcome]]:
+        """The group's outcomes from the sequencer at ``url``, which held the lease at
+        ``epoch``; given up (an unknown outcome) as soon as the lease has moved on."""
         assert self.forward is not None
-        answers = iter(self.forward(url, [e for p in group for e in p.entries]))
-        self.stats.forwarded += sum(len(p.entries) for p in group)
+        assert self.lease is not None
+        entries = [e for p in group for e in p.entries]
+        sent = self._forwarding.submit(self.forward, url, entries)
+        while True:
+            try:
+                answers = iter(sent.result(timeout=0.05))
+                break
+            except FutureTimeout:
+                if self.lease.role().epoch != epoch:
+                    raise Unavailable(
+                        f"the sequencer at {url} lost its lease while it had {len(entries)} "
+                        "forwarded entries: they may or may not be on the log; look them up "
+                        "before resending",
+                        code="forward_unknown",
+                    ) from None
+        self.stats.forwarded += len(entries)
         return [[next(answers) for _ in p.entries] for p in group]
 
     def _window(self) -> tuple[str, str]:
