@@ -6,82 +6,27 @@ quorum returns. Every wait polls with a generous deadline: nothing here measures
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from credo.client import MemberClient
 from credo.client.audit import verify_export
 from credo.errors import VerificationError
-from credo.ledger.keys import MemberKey
-from credo.services.node import DataDir
-from credo.tlog import Checkpoint, parse_note, parse_policy
-from tests.conftest import ORIGIN
-from tests.e2e._server import Server, free_port, make_consortium, post_entries, signed_attestations
-
-DEADLINE = 120.0
-QUORUM = "credo-witness-quorum"
-
-
-class WitnessProcess:
-    """One `credo witness` on a fixed port, which may be stopped and started again."""
-
-    def __init__(self, root: Path, name: str, log_vkey: str) -> None:
-        self.data = root / name
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_option = f"{ORIGIN}={log_vkey}"
-        shown = subprocess.run(
-            ["credo", "witness", "--data", str(self.data), "--name", name, "--show-key"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        self.vkey = shown.stdout.strip()
-        self.log_path = root / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    *("credo", "witness", "--data", str(self.data)),
-                    *("--port", str(self.port), "--log", self.log_option),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        until(self._answers, f"{self.name} did not start")
-
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        assert self.proc.poll() is None, self.log_path.read_text()
-        try:
-            return httpx.get(f"{self.url}/evidence", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        self.proc = None
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+from credo.tlog import parse_policy
+from tests.e2e._server import Server, make_consortium
+from tests.e2e._witness import (
+    WitnessProcess,
+    append,
+    export,
+    gauge,
+    governance,
+    reader,
+    served,
+    until,
+    verify,
+)
 
 
 @pytest.fixture
@@ -108,63 +53,6 @@ def witnesses(tmp_path: Path, log: Server) -> Iterator[list[WitnessProcess]]:
     finally:
         for w in started:
             w.stop()
-
-
-def governance(log: Server, policy: str) -> None:
-    """The operator proposes the witness policy; the two voters adopt it."""
-    data = DataDir(log.data)
-
-    def member(member_id: str) -> MemberClient:
-        return MemberClient(log.url, member_id, MemberKey.load(data.member_key(member_id)))
-
-    with member("operator") as op:
-        op.submit(
-            "governance.propose",
-            {"id": "witnesses-1", "action": "adopt_witness_policy", "params": {"policy": policy}},
-        )
-    for voter in ("operator", "watch"):
-        with member(voter) as m:
-            m.submit("governance.vote", {"proposal": "witnesses-1", "vote": "yes"})
-
-
-def served(log: Server) -> tuple[int, str | None]:
-    """The size of the checkpoint /log/checkpoint serves, and its quorum header."""
-    r = httpx.get(f"{log.url}/log/checkpoint", timeout=10)
-    size = Checkpoint.from_text(parse_note(r.content).text).size
-    return size, r.headers.get(QUORUM)
-
-
-def gauge(log: Server) -> str:
-    text = httpx.get(f"{log.url}/metrics", timeout=10).text
-    return next(line for line in text.splitlines() if line.startswith("credo_witness_quorum_met "))
-
-
-def verify(log: Server, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["credo", "verify", "--url", log.url, *extra],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def append(log: Server, tag: str) -> int:
-    """Submit two entries (accepted, whatever the witnesses do); the log's size after."""
-    key = MemberKey.load(DataDir(log.data).member_key("uni"))
-    with httpx.Client() as http:
-        indexes = post_entries(
-            http, log.url, [e for e, _ in signed_attestations(key, "uni", tag, 2)]
-        )
-    return indexes[-1] + 1
-
-
-def export(index: int) -> dict[str, object]:
-    """The least export `verify_export` checks: one entry and its kind, no metadata."""
-    return {"entries": [{"index": index, "kind": "attestation.issue"}]}
-
-
-def reader(log: Server) -> MemberClient:
-    return MemberClient(log.url, "uni", MemberKey.load(DataDir(log.data).member_key("uni")))
 
 
 @pytest.mark.slow
