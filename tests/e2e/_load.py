@@ -59,6 +59,7 @@ class Load:
         self._numbers = itertools.count()
         self.acks: list[Ack] = []
         self.outcomes: dict[str, Counter[str]] = {url: Counter() for url in urls}
+        self._waiting: Counter[str] = Counter()
         self._threads = [
             threading.Thread(target=self._submit, args=(url,), daemon=True, name=f"load {url}")
             for url in urls
@@ -85,6 +86,11 @@ class Load:
         with self._lock:
             return self.outcomes[url]["accepted"]
 
+    def in_flight(self, url: str) -> int:
+        """Submissions sent to ``url`` and not answered yet."""
+        with self._lock:
+            return self._waiting[url]
+
     def _envelope(self) -> tuple[dict[str, object], bytes]:
         n = next(self._numbers)
         digest = hashlib.sha256(f"failover load {self._tag} {n}".encode()).hexdigest()
@@ -96,6 +102,7 @@ class Load:
         with httpx.Client(timeout=SUBMIT_TIMEOUT) as http:
             while not self._stop.is_set():
                 submitted, stored = self._envelope()
+                self._count(url, None, waiting=1)
                 try:
                     r = http.post(f"{url}/v1/entries", json={"entries": [submitted]})
                 except httpx.TransportError as exc:
@@ -111,9 +118,12 @@ class Load:
                     self._count(url, str(r.status_code))
                     self._stop.wait(0.05)
 
-    def _count(self, url: str, outcome: str) -> None:
+    def _count(self, url: str, outcome: str | None, waiting: int = -1) -> None:
+        """Count an answer to a submission (``outcome``), or one more waiting for its own."""
         with self._lock:
-            self.outcomes[url][outcome] += 1
+            self._waiting[url] += waiting
+            if outcome is not None:
+                self.outcomes[url][outcome] += 1
 
 
 class CheckpointWatcher:
