@@ -99,3 +99,18 @@ class DeferredConflict(Conflict):
 class StoreError(CredoError):
     code = "store_error"
     status = 503
+
+
+class Unavailable(CredoError):
+    """Not now, through no fault of the request: try again shortly."""
+
+    code = "unavailable"
+    status = 503
+
+
+class NotSequencer(Unavailable):
+    """This process may not write the log now: another holds the sequencer's lease, or its
+    own expired (`credo.ledger.lease`). Nothing was written; the submission may be sent to
+    the active sequencer, or again once this process holds the lease."""
+
+    code = "not_sequencer"

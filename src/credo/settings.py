@@ -29,11 +29,33 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `credo serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port `credo serve` uses.")
+    advertise: str | None = Field(
+        default=None,
+        description="The URL other credo processes sharing this store reach this one at, to "
+        "forward submissions to it while it is the sequencer (`credo serve --advertise`); "
+        "default http://HOST:PORT, with 127.0.0.1 for a wildcard HOST.",
+    )
+    lease_seconds: float = Field(
+        default=2.0,
+        ge=0.5,
+        le=60,
+        description="How long the sequencer's lease lasts unrenewed: when the sequencer dies, "
+        "another process sharing the store takes over within about this plus a quarter.",
+    )
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         ge=0,
         description="Validation worker processes; 0 validates inside the server process.",
     )
+
+    def advertised_url(self) -> str:
+        """`advertise`, else this server's own address."""
+        if self.advertise:
+            return self.advertise.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
 
     # -- what `credo serve` allows each client (issue: no stranger can break it for others) --
     header_timeout: float = Field(

@@ -9,6 +9,7 @@ behaviour (pragmas, the old entries table) is in test_sqlite.py.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credo.errors import Conflict, CredoError, DeferredConflict, StoreError
+from credo.errors import Conflict, CredoError, DeferredConflict, NotSequencer, StoreError
 from credo.store import (
     AccessRow,
     AttestationRow,
@@ -262,15 +263,85 @@ def test_tiles_round_trip_and_a_partial_tile_is_overwritten(store: Store) -> Non
 def test_checkpoints_come_back_in_the_order_added(store: Store) -> None:
     assert store.latest_checkpoint() is None
     assert list(store.iter_checkpoints()) == []
-    notes = [(1, b"one\n"), (5, b"five \x00\xff\n"), (5, b"five again\n"), (9, b"nine\n")]
+    notes = [(1, b"one\n", 0), (5, b"five \x00\xff\n", 1), (6, b"six\n", 5), (9, b"nine\n", 6)]
     commit(store, lambda tx: tx.add_checkpoint(*notes[0]))
     assert store.latest_checkpoint() == notes[0][1]
     commit(store, *(lambda tx, n=n: tx.add_checkpoint(*n) for n in notes[1:]))
     assert store.latest_checkpoint() == b"nine\n"
     stored = list(store.iter_checkpoints())
-    assert [(c.size, c.note) for c in stored] == notes
+    assert [(c.size, c.note) for c in stored] == [n[:2] for n in notes]
     seqs = [c.seq for c in stored]
     assert seqs == sorted(set(seqs))
+
+
+@pytest.mark.parametrize(
+    ("size", "previous"),
+    [(9, 9), (10, 5), (10, 0), (9, 8), (8, 9), (5, 9)],
+    ids=["same-size", "stale-previous", "as-if-first", "previous-behind", "shrinks", "goes-back"],
+)
+def test_a_checkpoint_is_a_compare_and_swap_on_the_latest(
+    store: Store, size: int, previous: int
+) -> None:
+    commit(store, lambda tx: tx.add_checkpoint(9, b"nine\n", 0))
+    with pytest.raises(StoreError) as refused:
+        commit(store, lambda tx: tx.add_checkpoint(size, b"other\n", previous))
+    assert refused.value.code == "checkpoint_race"
+    assert [(c.size, c.note) for c in store.iter_checkpoints()] == [(9, b"nine\n")]
+
+
+# --- the sequencer's lease -------------------------------------------------------------------
+
+
+def test_a_lease_is_taken_renewed_and_refused_to_others(store: Store) -> None:
+    assert store.current_lease() is None
+    first = store.claim_lease("a", "http://a", 30)
+    assert (first.holder, first.url, first.epoch) == ("a", "http://a", 1)
+    assert 0 < first.expires_in <= 30
+    renewed = store.claim_lease("a", "http://a", 30)
+    assert (renewed.holder, renewed.epoch) == ("a", 1)
+    other = store.claim_lease("b", "http://b", 30)
+    assert (other.holder, other.url, other.epoch) == ("a", "http://a", 1)  # still a's
+    current = store.current_lease()
+    assert current is not None and (current.holder, current.epoch) == ("a", 1)
+
+
+def test_an_expired_or_released_lease_goes_to_the_next_with_a_higher_epoch(store: Store) -> None:
+    store.claim_lease("a", "http://a", 0.05)
+    time.sleep(0.1)
+    taken = store.claim_lease("b", "http://b", 30)
+    assert (taken.holder, taken.epoch) == ("b", 2)
+    store.release_lease("a")  # no longer a's: changes nothing
+    assert store.claim_lease("a", "http://a", 30).holder == "b"
+    store.release_lease("b")
+    released = store.current_lease()
+    assert released is not None and released.expires_in < 0 and released.epoch == 2
+    assert store.claim_lease("a", "http://a", 30).epoch == 3
+
+
+def test_a_restart_on_the_same_address_takes_the_lease_at_once(store: Store) -> None:
+    store.claim_lease("before-restart", "http://h:8000", 30)
+    after = store.claim_lease("after-restart", "http://h:8000", 30)
+    assert (after.holder, after.epoch) == ("after-restart", 2)
+
+
+def test_a_fenced_write_commits_only_under_the_holders_unexpired_lease(store: Store) -> None:
+    epoch = store.claim_lease("a", "http://a", 30).epoch
+    commit(store, lambda tx: tx.fence("a", epoch), lambda tx: tx.set_meta("m", "a wrote"))
+    for holder, at in (("a", epoch + 1), ("b", epoch)):
+        with pytest.raises(NotSequencer):
+            commit(
+                store, lambda tx, h=holder, e=at: tx.fence(h, e), lambda tx: tx.set_meta("m", "x")
+            )
+    store.release_lease("a")
+    with pytest.raises(NotSequencer):
+        commit(store, lambda tx: tx.fence("a", epoch), lambda tx: tx.set_meta("m", "late"))
+    assert store.get_meta("m") == "a wrote"
+
+
+def test_a_store_without_a_lease_fences_every_write(store: Store) -> None:
+    with pytest.raises(NotSequencer):
+        commit(store, lambda tx: tx.fence("a", 1), lambda tx: tx.set_meta("m", "x"))
+    assert store.get_meta("m") is None
 
 
 def test_cosignatures_are_kept_per_size_and_witness_and_replaced(store: Store) -> None:
@@ -314,7 +385,7 @@ def test_a_write_that_raises_is_rolled_back_entirely(store: Store) -> None:
         with store.write() as tx:
             tx.append_entries(1, [b"lost"] * 300)
             tx.put_tiles({(0, 0): b"h" * 32})
-            tx.add_checkpoint(301, b"lost\n")
+            tx.add_checkpoint(301, b"lost\n", 0)
             tx.set_meta("m", "lost")
             tx.bump_state_version()
             for w in SAMPLE:
@@ -786,7 +857,7 @@ def test_reset_state_empties_derived_state_but_keeps_the_log(store: Store) -> No
         store,
         lambda tx: tx.append_entries(0, entries),
         lambda tx: tx.put_tiles({(0, 0): b"h" * 32 * 256, (0, 1): b"i" * 32}),
-        lambda tx: tx.add_checkpoint(300, b"checkpoint\n"),
+        lambda tx: tx.add_checkpoint(300, b"checkpoint\n", 0),
         lambda tx: tx.bump_state_version(),
         lambda tx: tx.set_meta("witness_policy", "quorum none\n"),
         lambda tx: tx.put_cosignature(300, "w", b"line\n"),

@@ -45,7 +45,12 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rp_id, origin = relying_party(settings.public_url)
         data = DataDir(settings.data_dir, settings.db)
-        node = Node(data, workers=settings.workers)
+        node = Node(
+            data,
+            workers=settings.workers,
+            advertise=settings.advertised_url(),
+            lease_seconds=settings.lease_seconds,
+        )
         try:
             accounts = Accounts.open(data, rp_id=rp_id, origin=origin)
         except BaseException:
@@ -59,6 +64,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             node.ledger.verifier,
             timeout=settings.witness_timeout,
             retry=settings.witness_retry,
+            active=node.is_sequencer,
         )
         node.sequencer.add_listener(witnessing.on_commit)
         app.state.node = node

@@ -67,6 +67,23 @@ class CredoCollector(Collector):
             "Time from taking a group to its durable commit and checkpoint.",
             stats.commit_seconds,
         )
+        forwarded = CounterMetricFamily(
+            "credo_entries_forwarded",
+            "Entries this process handed to the active sequencer (it was standing by).",
+        )
+        forwarded.add_metric([], stats.forwarded)
+        yield forwarded
+        lease = self.ledger.sequencer.lease
+        role = None if lease is None else lease.role()
+        yield _gauge(
+            "credo_sequencer_active",
+            "1 while this process is the log's sequencer (holds the lease), else 0.",
+            1 if role is None or role.active else 0,
+        )
+        if role is not None and role.epoch is not None:
+            yield _gauge(
+                "credo_sequencer_epoch", "The sequencer lease's epoch as last seen.", role.epoch
+            )
         yield _gauge(
             "credo_sequencer_queue_depth",
             "Submissions waiting for the next group commit.",
@@ -181,6 +198,26 @@ def metrics_registry(
 def metrics(request: Request) -> Response:
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+
+
+def sequencer_role(ledger: Ledger) -> dict[str, object]:
+    """This process's part in sequencing: ``active`` (it writes the log) or ``standby`` (it
+    forwards to ``active``, the URL of the one that does, if known); the lease's epoch."""
+    lease = ledger.sequencer.lease
+    if lease is None:
+        return {"role": "active", "epoch": None, "active": None}
+    role = lease.role()
+    return {
+        "role": "active" if role.active else "standby",
+        "epoch": role.epoch,
+        "active": role.active_url,
+    }
+
+
+@router.get("/v1/sequencer")
+def sequencer(request: Request) -> dict[str, object]:
+    """Which process sequences: for operators, load balancers and the failover tests."""
+    return sequencer_role(request.app.state.node.ledger)
 
 
 @router.get("/healthz")

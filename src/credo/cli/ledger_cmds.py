@@ -53,9 +53,20 @@ def serve(
         LogFormat | None, typer.Option(help="text, or json: one JSON object per line")
     ] = None,
     db: DbOption = None,
+    advertise: Annotated[
+        str | None,
+        typer.Option(
+            help="URL the other processes sharing --db reach this one at, to forward to it "
+            "while it sequences (default http://HOST:PORT)"
+        ),
+    ] = None,
 ) -> None:
     """Serve the log (C2SP tiles under /log/), the API (/v1/, OpenAPI at /docs) and the
     person's portal (/).
+
+    Several processes may serve one store (--db): one of them sequences (it holds a lease
+    in the database, CREDO_LEASE_SECONDS long), the others forward submissions to it, and
+    one takes over when it stops.
 
     Client time limits and the connection bound come from CREDO_HEADER_TIMEOUT,
     CREDO_KEEP_ALIVE_TIMEOUT, CREDO_BODY_TIMEOUT and CREDO_LIMIT_CONCURRENCY.
@@ -66,6 +77,8 @@ def serve(
 
     _open(data, db).close()  # refuse a data directory it cannot serve before the server starts
     given: dict[str, Any] = {"data_dir": data, "host": host, "port": port, "db": db}
+    if advertise is not None:
+        given["advertise"] = advertise
     if workers is not None:
         given["workers"] = workers
     if log_format is not None:

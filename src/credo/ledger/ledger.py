@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from credo.errors import EntryRejected
+from credo.ledger.lease import Lease
 from credo.ledger.pool import Result, Validator
 from credo.ledger.registry import Context, Opener, Policy, Registry
-from credo.ledger.sequencer import Outcome, Sequencer
+from credo.ledger.sequencer import Forward, Outcome, Sequencer
 from credo.store import Store
 from credo.tlog import NoteSigner, NoteVerifier
 
@@ -31,15 +32,25 @@ class Ledger:
         workers: int = 0,
         clock: Callable[[], float] = time.time,
         opener: Opener | None = None,
+        lease: Lease | None = None,
+        forward: Forward | None = None,
     ) -> None:
         """``clock`` is the time new entries' ``at`` is judged against (tests move it);
-        ``opener`` (the vault) reads personal entries: without it they are all refused."""
+        ``opener`` (the vault) reads personal entries: without it they are all refused;
+        ``lease`` and ``forward``: this process sequences only while it holds the lease,
+        and forwards to the holder otherwise (`credo.ledger.lease`)."""
         self.store = store
         self.signer = signer
         self.origin = signer.name
         self.kinds = kinds
         self.sequencer = Sequencer(
-            store, signer, self.origin, Context(kinds, policy, opener), clock
+            store,
+            signer,
+            self.origin,
+            Context(kinds, policy, opener),
+            clock,
+            lease=lease,
+            forward=forward,
         )
         self.validator = Validator(store, kinds, workers)
 
@@ -57,11 +68,13 @@ class Ledger:
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
         return self._counted(_merge(checked, self.sequencer.append_now(valid)))
 
-    async def submit_body(self, body: bytes) -> list[Outcome]:
-        """Validate a ``POST /v1/entries`` body (on the workers) and sequence what passed."""
+    async def submit_body(self, body: bytes, *, forwardable: bool = True) -> list[Outcome]:
+        """Validate a ``POST /v1/entries`` body (on the workers) and sequence what passed;
+        ``forwardable=False`` for a body another process forwarded here."""
         checked = await self.validator.validate_body(body)
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
-        done: list[Outcome] = await asyncio.wrap_future(self.sequencer.submit(valid))
+        submitted = self.sequencer.submit(valid, forwardable=forwardable)
+        done: list[Outcome] = await asyncio.wrap_future(submitted)
         return self._counted(_merge(checked, done))
 
     def _counted(self, outcomes: list[Outcome]) -> list[Outcome]:

@@ -7,6 +7,14 @@ already covered by a published checkpoint.
 
 Listeners (rescoring) hear about accepted entries on a thread of their own: a listener that
 is slow or raises never holds up or stops the writer.
+
+Where several processes share one store, a `Lease` says which of them sequences: the others
+hand each group to ``forward`` (the active sequencer's address and the entries; it answers
+one outcome each), and each commit of the active one is fenced with its lease
+(`WriteTx.fence`). While the lease changes hands a group is tried again for up to
+`HANDOVER_SECONDS`, but only after a failure that proves nothing was written: an answer
+that may have been lost after the entries were sequenced is an error, never a retry, so an
+entry is neither lost once acknowledged nor sequenced twice by a retry.
 """
 
 from __future__ import annotations
@@ -19,7 +27,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from credo.errors import CredoError, DeferredConflict, EntryRejected, StoreError
+from credo.errors import (
+    CredoError,
+    DeferredConflict,
+    EntryRejected,
+    NotSequencer,
+    StoreError,
+    Unavailable,
+)
+from credo.ledger.lease import Lease
 from credo.ledger.registry import Context
 from credo.ledger.state import apply
 from credo.ledger.stats import LogStats
@@ -51,6 +67,14 @@ class Accepted:
 
 Outcome = Accepted | EntryRejected
 Listener = Callable[[list[Decoded]], None]
+Forward = Callable[[str, list[Decoded]], list[Outcome]]
+"""Send entries to the active sequencer at a URL; one outcome each. Raises `NotSequencer`
+when they were certainly not sequenced there (refused as not the sequencer, or never
+sent), any other `CredoError` when that is not known."""
+
+HANDOVER_SECONDS = 10.0
+"""How long a group waits for a sequencer (this process, or one to forward to) before its
+submitters are answered 503: longer than a lease takes to expire and be taken over."""
 
 
 class _Redo(Exception):
@@ -68,6 +92,8 @@ class _Pending:
     """One submission: its entries are sequenced in order and answered together."""
 
     entries: list[Decoded]
+    forwardable: bool = True
+    """False for entries another process forwarded here: sent on again, they could go round."""
     future: Future[list[Outcome]] = field(default_factory=Future)
 
 
@@ -118,8 +144,16 @@ class Sequencer:
         origin: str,
         context: Context,
         clock: Callable[[], float] = time.time,
+        *,
+        lease: Lease | None = None,
+        forward: Forward | None = None,
     ) -> None:
+        """Without ``lease`` this sequencer writes whenever it is given entries, serialised
+        with any other writer by the store's lock (the CLI, tests); with one, only while it
+        holds the lease, forwarding to the holder otherwise."""
         self.store = store
+        self.lease = lease
+        self.forward = forward
         self.signer = signer
         self.origin = origin
         self.context = context
@@ -137,11 +171,13 @@ class Sequencer:
         imports them."""
         self._listeners.add(listener)
 
-    def submit(self, entries: list[Decoded]) -> Future[list[Outcome]]:
-        """Queue entries for the next group commit; the future gives one outcome per entry."""
+    def submit(self, entries: list[Decoded], *, forwardable: bool = True) -> Future[list[Outcome]]:
+        """Queue entries for the next group commit; the future gives one outcome per entry.
+        ``forwardable=False``: sequence them here or refuse them (`NotSequencer`), never
+        forward them (they were forwarded here)."""
         if self._stopped.is_set():
-            raise CredoError("the sequencer is stopped", code="unavailable")
-        pending = _Pending(entries)
+            raise Unavailable("the sequencer is stopped")
+        pending = _Pending(entries, forwardable)
         if not entries:
             pending.future.set_result([])
         else:
@@ -168,6 +204,8 @@ class Sequencer:
             self._queue.put(None)
             self._thread.join()
             self._listeners.close()
+            if self.lease is not None:
+                self.lease.close()
 
     def _run(self) -> None:
         while True:
@@ -191,12 +229,13 @@ class Sequencer:
     def _commit_group(self, group: list[_Pending]) -> None:
         started = time.perf_counter()
         try:
-            outcomes = self._write(group)
+            group, outcomes, here = self._place(group)
         except CredoError as exc:
             self.stats.failed_groups += 1
             log.error("group commit of %d submissions failed: %s", len(group), exc.code)
             for p in group:
-                p.future.set_exception(exc)
+                if not p.future.done():
+                    p.future.set_exception(exc)
             return
         except Exception as exc:
             # A bug must fail this group's submitters (the transaction rolled back), not kill
@@ -204,7 +243,12 @@ class Sequencer:
             self.stats.failed_groups += 1
             log.exception("group commit of %d submissions failed unexpectedly", len(group))
             for p in group:
-                p.future.set_exception(CredoError(f"internal error: {type(exc).__name__}"))
+                if not p.future.done():
+                    p.future.set_exception(CredoError(f"internal error: {type(exc).__name__}"))
+            return
+        if not here:  # forwarded: the active sequencer's own listeners hear of them
+            for p, answer in zip(group, outcomes, strict=True):
+                p.future.set_result(answer)
             return
         elapsed = time.perf_counter() - started
         self.stats.group(sum(len(p.entries) for p in group), elapsed, time.time())
@@ -220,13 +264,48 @@ class Sequencer:
             self._listeners.notify(accepted)
         log.debug("committed %d submissions in %.1f ms", len(group), 1e3 * elapsed)
 
+    def _place(self, group: list[_Pending]) -> tuple[list[_Pending], list[list[Outcome]], bool]:
+        """Sequence the group here, or forward it to the active sequencer; waits for one
+        while the lease changes hands. The submissions answered (those that may not be
+        forwarded are refused when this process is not the sequencer), their outcomes, and
+        whether they were sequenced here."""
+        deadline = time.monotonic() + HANDOVER_SECONDS
+        while True:
+            try:
+                if self.lease is None:
+                    return group, self._write(group, None), True
+                role = self.lease.role()
+                if role.active and role.epoch is not None:
+                    return group, self._write(group, (self.lease.holder, role.epoch)), True
+                group = _refuse_unforwardable(group)
+                if not group:
+                    return group, [], False
+                if self.forward is None or role.active_url in (None, self.lease.url):
+                    raise NotSequencer("no other process holds the sequencer's lease")
+                return group, self._forwarded(role.active_url, group), False
+            except NotSequencer as exc:
+                if time.monotonic() >= deadline:
+                    raise NotSequencer(
+                        f"no sequencer took the entries within {HANDOVER_SECONDS:.0f} s: "
+                        f"{exc.message}"
+                    ) from exc
+                if self.lease is not None:
+                    self.lease.refresh()
+                time.sleep(0.05)
+
+    def _forwarded(self, url: str, group: list[_Pending]) -> list[list[Outcome]]:
+        assert self.forward is not None
+        answers = iter(self.forward(url, [e for p in group for e in p.entries]))
+        self.stats.forwarded += sum(len(p.entries) for p in group)
+        return [[next(answers) for _ in p.entries] for p in group]
+
     def _window(self) -> tuple[str, str]:
         """The earliest and latest ``at`` accepted now, to the second, in the form ``at``
         starts with (RFC 3339 UTC strings of one format compare as their times do)."""
         now = self.clock()
         return _stamp(now - MAX_PAST_SECONDS), _stamp(now + MAX_FUTURE_SECONDS)
 
-    def _write(self, group: list[_Pending]) -> list[list[Outcome]]:
+    def _write(self, group: list[_Pending], fence: tuple[str, int] | None) -> list[list[Outcome]]:
         """Sequence the group in one transaction whose new attestations are checked for
         duplicates together at commit (`Store.write`, ``deferred``). When that check fails,
         some digest in the group was attested before; the group is sequenced again with each
@@ -240,7 +319,10 @@ class Sequencer:
         while True:
             try:
                 with self.store.write(deferred=deferred) as tx:
-                    return self._sequence(tx, group, refused)
+                    outcomes = self._sequence(tx, group, refused)
+                    if fence is not None:
+                        tx.fence(*fence)  # last, just before COMMIT
+                    return outcomes
             except DeferredConflict:
                 deferred = False
             except _Redo as redo:
@@ -299,6 +381,15 @@ class Sequencer:
         return outcomes
 
 
+def _refuse_unforwardable(group: list[_Pending]) -> list[_Pending]:
+    """Answer the submissions forwarded here with `NotSequencer` (their sender tries again
+    with the sequencer it finds); the others, which may be forwarded."""
+    for p in group:
+        if not p.forwardable:
+            p.future.set_exception(NotSequencer("this process is not the sequencer"))
+    return [p for p in group if p.forwardable]
+
+
 def _stamp(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
@@ -324,5 +415,5 @@ def publish_checkpoint(
     size = start + len(leaves)
     root = tree_root(size, TileHashReader(read_tile))
     note = sign_checkpoint(Checkpoint(origin, size, root), [signer])
-    tx.add_checkpoint(size, note)
+    tx.add_checkpoint(size, note, start)
     return note

@@ -48,6 +48,8 @@ class LogStats:
     accepted: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     failed_groups: int = 0
+    forwarded: int = 0
+    """Entries handed to the active sequencer because this process was not it."""
     group_entries: Histogram = field(default_factory=lambda: Histogram(GROUP_ENTRIES))
     commit_seconds: Histogram = field(default_factory=lambda: Histogram(COMMIT_SECONDS))
     last_commit: float | None = None

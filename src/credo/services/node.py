@@ -29,8 +29,11 @@ from credo.errors import Conflict, EntryRejected, InputError
 from credo.ledger import Ledger, Policy, Registry, standard_kinds
 from credo.ledger.entries import envelope_json, make_envelope, public_key_b64
 from credo.ledger.keys import MemberKey
+from credo.ledger.lease import DEFAULT_SECONDS as DEFAULT_LEASE_SECONDS
+from credo.ledger.lease import Lease
 from credo.ledger.schema import rfc3339
 from credo.ledger.sequencer import Accepted, Outcome
+from credo.services.forwarding import Forwarder
 from credo.services.policy import StandardPolicy
 from credo.store import Store, open_store, without_password
 from credo.tlog import NoteSigner
@@ -130,7 +133,12 @@ class Node:
         kinds: Registry | None = None,
         policy: Policy | None = None,
         clock: Callable[[], float] = time.time,
+        advertise: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
+        """``advertise``: this process serves at that URL and sequences only while it holds
+        the store's sequencer lease, forwarding to the holder otherwise (`credo serve`);
+        without it, it writes whenever asked (the CLI)."""
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
@@ -149,6 +157,13 @@ class Node:
         except BaseException:
             store.close()
             raise
+        self.forwarder = Forwarder() if advertise else None
+        try:
+            lease = None if advertise is None else Lease(store, advertise, lease_seconds)
+        except BaseException:
+            store.close()
+            self.vault.close()
+            raise
         self.ledger = Ledger(
             store,
             signer,
@@ -157,6 +172,8 @@ class Node:
             workers=workers,
             clock=clock,
             opener=self.vault,
+            lease=lease,
+            forward=self.forwarder,
         )
         self.store = store
         self.origin = self.ledger.origin
@@ -167,6 +184,11 @@ class Node:
     @property
     def verifier_key(self) -> str:
         return self.ledger.verifier_key
+
+    def is_sequencer(self) -> bool:
+        """This process writes the log now (it holds the lease, or needs none)."""
+        lease = self.sequencer.lease
+        return lease is None or lease.role().active
 
     def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
         return self.ledger.submit(envelopes)
@@ -192,6 +214,8 @@ class Node:
     def close(self) -> None:
         self.ledger.close()
         self.vault.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
 
 
 ENTRY_FORMAT = "2"

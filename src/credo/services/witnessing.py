@@ -26,6 +26,7 @@ import base64
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -107,8 +108,12 @@ class Witnessing:
         timeout: float = TIMEOUT_SECONDS,
         retry: float = RETRY_SECONDS,
         transport: httpx.BaseTransport | None = None,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
+        """``active``: whether this process is the sequencer; only the sequencer offers
+        checkpoints to witnesses, so they see one log client, not one per process."""
         self.store = store
+        self.active = active
         self.log_verifier = log_verifier
         self.retry = retry
         self.stats = WitnessingStats()
@@ -161,6 +166,8 @@ class Witnessing:
             return self._witness_latest()
 
     def _witness_latest(self) -> bool | None:
+        if not self.active():
+            return False  # looked at again after ``retry``: this process may take over
         policy = adopted_policy(self.store)
         note = self.store.latest_checkpoint()
         if policy is None or note is None:

@@ -25,6 +25,7 @@ from credo.store.rows import (
     CheckpointRow,
     ConsentRow,
     DisputeRow,
+    LeaseRow,
     MandateRow,
     MemberRow,
     ProgrammeStats,
@@ -197,7 +198,18 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 
     def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None: ...
 
-    def add_checkpoint(self, size: int, note: bytes) -> None: ...
+    def add_checkpoint(self, size: int, note: bytes, previous: int) -> None:
+        """Publish ``note``, the checkpoint of ``size``, as a compare-and-swap on the latest
+        one: raise `StoreError` (``checkpoint_race``) unless the latest stored checkpoint is
+        of size ``previous`` (0: none yet) and ``size`` is above it. So no two checkpoints of
+        one size are ever kept, whoever writes."""
+        ...
+
+    def fence(self, holder: str, epoch: int) -> None:
+        """Raise `NotSequencer` unless ``holder`` holds the sequencer's lease at ``epoch`` and
+        it has not expired by the store's clock: the sequencer's last statement before
+        COMMIT, so a paused or cut-off former sequencer can never publish."""
+        ...
 
     def put_cosignature(self, size: int, witness: str, line: bytes) -> None:
         """Keep a witness's cosignature line (``— name base64`` and a newline) of the
@@ -246,6 +258,21 @@ class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
         ...
 
     def latest_checkpoint(self) -> bytes | None: ...
+
+    def claim_lease(self, holder: str, url: str, seconds: float) -> LeaseRow:
+        """Take the sequencer's lease for ``holder`` (reachable at ``url``) for ``seconds``,
+        or renew it, atomically: taken when none is held, when it expired (by the store's
+        clock, never the caller's), or when its holder had the same ``url`` (a restart on the
+        same address); a new holder gets the next epoch. The lease as it stands after, held
+        by ``holder`` or by another."""
+        ...
+
+    def release_lease(self, holder: str) -> None:
+        """Let the lease expire now, if ``holder`` holds it (a clean shutdown): another
+        process takes over at once. The epoch is kept, so the next holder's is higher."""
+        ...
+
+    def current_lease(self) -> LeaseRow | None: ...
 
     def cosignatures(self, size: int) -> list[bytes]:
         """The cosignature lines kept for the checkpoint of ``size``, by witness name."""

@@ -55,6 +55,18 @@ class AttestationRow:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaseRow:
+    """The sequencer's lease as the store holds it: who may write the log, the address other
+    processes forward submissions to, the epoch its writes are fenced with, and how many
+    seconds it has left by the store's clock (negative: expired)."""
+
+    holder: str
+    url: str
+    epoch: int
+    expires_in: float
+
+
+@dataclass(frozen=True, slots=True)
 class CheckpointRow:
     seq: int
     size: int

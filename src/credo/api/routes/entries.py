@@ -17,6 +17,7 @@ from credo.errors import EntryRejected
 from credo.ledger import proofs
 from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES
+from credo.services.forwarding import FORWARDED_HEADER
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
@@ -132,7 +133,8 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
     The answer carries that checkpoint, so a submitter needs no second request to learn it.
     """
     body = await request.body()  # at most MAX_BATCH_BYTES: credo.api.limits counts it in
-    outcomes = await ledger.submit_body(body)
+    forwarded = FORWARDED_HEADER in request.headers  # from another credo process: no further
+    outcomes = await ledger.submit_body(body, forwardable=not forwarded)
     refusals = [o for o in outcomes if isinstance(o, EntryRejected)]
     accepted = len(outcomes) - len(refusals)
     status = 200 if not refusals else 422 if accepted == 0 else 207

@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from credo.errors import Conflict, DeferredConflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
+from credo.store._fencing import check_fence, check_swap, lease_row, lease_sql
 from credo.store.postgres._base import Connection, Queries, Row, insert, select, translate
 from credo.store.postgres._programme import (
     PROGRAMME_DERIVED,
@@ -34,7 +35,14 @@ from credo.store.postgres._programme import (
     ProgrammeWrites,
 )
 from credo.store.postgres._records import PEOPLE_DERIVED, PeopleQueries, PeopleWrites
-from credo.store.rows import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow, columns
+from credo.store.rows import (
+    CORRUPT_LOG,
+    AttestationRow,
+    CheckpointRow,
+    LeaseRow,
+    MemberRow,
+    columns,
+)
 from credo.tlog import TILE_WIDTH
 
 DERIVED_TABLES: tuple[str, ...] = (
@@ -75,6 +83,14 @@ _ADD_CHECKPOINT = (
     "INSERT INTO checkpoints (seq, size, note) "
     "SELECT COALESCE(MAX(seq), 0) + 1, %s, %s FROM checkpoints"
 )
+_LATEST_SIZE = "SELECT size FROM checkpoints ORDER BY seq DESC LIMIT 1"
+# clock_timestamp(), not now(): now() is the transaction's start, and a fence is checked
+# at its end.
+_LEASE = lease_sql("%s", "extract(epoch FROM clock_timestamp())::float8")
+IDLE_IN_WRITE_MS = 3000
+"""How long a write transaction may sit idle between statements before the server ends it,
+releasing the writer's lock: a sequencer stopped (SIGSTOP) or cut off mid-commit cannot hold
+up its successor for longer. No healthy commit pauses this long between two statements."""
 
 _MAX_INT = 1 << 62  # far past any real index; PostgreSQL's bigint stops at 2**63 - 1
 _LOCK_CLASS = 0x63726564  # "cred": the advisory lock's first key; the second names the schema
@@ -235,8 +251,14 @@ class PostgresWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
     def put_tiles(self, tiles: dict[tuple[int, int], bytes]) -> None:
         self._exec_many(_PUT_TILE, ((lvl, idx, h) for (lvl, idx), h in tiles.items()))
 
-    def add_checkpoint(self, size: int, note: bytes) -> None:
+    def add_checkpoint(self, size: int, note: bytes, previous: int) -> None:
+        # Read and insert under the writer's advisory lock: no other writer comes between.
+        row = self._one(_LATEST_SIZE)
+        check_swap(0 if row is None else int(row[0]), previous, size)
         self._exec(_ADD_CHECKPOINT, (size, note))
+
+    def fence(self, holder: str, epoch: int) -> None:
+        check_fence(self._one(_LEASE.read), holder, epoch)
 
     def set_meta(self, key: str, value: str) -> None:
         self._exec(_SET_META, (key, value))
@@ -358,7 +380,11 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
         in just before COMMIT, where a digest already stored raises `DeferredConflict`;
         otherwise it is checked at each insert (see `Store.write`).
         """
-        begin = ["BEGIN", self._lock_sql()]
+        begin = [
+            "BEGIN",
+            f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_WRITE_MS}",
+            self._lock_sql(),
+        ]
         if not durable:
             begin.append("SET LOCAL synchronous_commit = off")
         if not deferred:
@@ -405,6 +431,24 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1")
         return None if row is None else bytes(row[0])
+
+    def claim_lease(self, holder: str, url: str, seconds: float) -> LeaseRow:
+        # One autocommitted upsert, outside the writer's lock: a successor can claim while
+        # a stopped sequencer's transaction still holds that lock.
+        with self._connection() as conn:
+            try:
+                conn.execute(_LEASE.claim, (holder, url, seconds))
+                lease = lease_row(conn.execute(_LEASE.read).fetchone())
+            except psycopg.Error as exc:
+                raise translate(exc, "write") from exc
+        assert lease is not None  # the upsert always leaves the row
+        return lease
+
+    def release_lease(self, holder: str) -> None:
+        self._exec(_LEASE.release, (holder,))
+
+    def current_lease(self) -> LeaseRow | None:
+        return lease_row(self._one(_LEASE.read))
 
     def iter_checkpoints(self) -> Iterator[CheckpointRow]:
         after = 0

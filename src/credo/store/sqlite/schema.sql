@@ -30,6 +30,21 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     note         BLOB NOT NULL
 );
 
+-- No two checkpoints of one size, whoever writes (`WriteTx.add_checkpoint` is also a
+-- compare-and-swap on the latest).
+CREATE UNIQUE INDEX IF NOT EXISTS checkpoints_size ON checkpoints (size);
+
+-- The sequencer's lease (credo.ledger.lease): the one process that may write the log until
+-- expires_at (seconds since 1970 by the database's clock), where the others forward to, and
+-- the epoch its writes are fenced with. One row; not derived, not the log's truth.
+CREATE TABLE IF NOT EXISTS sequencer_lease (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    holder     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    epoch      INTEGER NOT NULL,
+    expires_at REAL NOT NULL
+);
+
 -- Witnesses' cosignature lines of the checkpoint of each size (C2SP tlog-cosignature), as
 -- credo.services.witnessing collected them. Not derived (a replay cannot ask witnesses to
 -- cosign the past again), and not the log's truth either: a client checks each line.

@@ -18,7 +18,15 @@ from typing import Any
 
 from credo.errors import Conflict, DeferredConflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
-from credo.store.rows import CORRUPT_LOG, AttestationRow, CheckpointRow, MemberRow, columns
+from credo.store._fencing import check_fence, check_swap, lease_row, lease_sql
+from credo.store.rows import (
+    CORRUPT_LOG,
+    AttestationRow,
+    CheckpointRow,
+    LeaseRow,
+    MemberRow,
+    columns,
+)
 from credo.store.sqlite._base import Queries, Row, insert, select, translate
 from credo.store.sqlite._programme import (
     PROGRAMME_DERIVED,
@@ -54,6 +62,9 @@ _UPSERT_MEMBER = (
 )
 
 
+_LATEST_SIZE = "SELECT size FROM checkpoints ORDER BY seq DESC LIMIT 1"
+# The database's clock in seconds since 1970, to the millisecond.
+_LEASE = lease_sql("?", "((julianday('now') - 2440587.5) * 86400.0)")
 _MAX_INT = 1 << 62  # far past any real index; SQLite binds at most 2**63 - 1
 CACHE_KIB = 256 * 1024
 WAL_CHECKPOINT_PAGES = 16 * 1024
@@ -277,8 +288,14 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
             ((lvl, idx, h) for (lvl, idx), h in tiles.items()),
         )
 
-    def add_checkpoint(self, size: int, note: bytes) -> None:
+    def add_checkpoint(self, size: int, note: bytes, previous: int) -> None:
+        # Read and insert under BEGIN IMMEDIATE: no other writer can come in between.
+        row = self._one(_LATEST_SIZE)
+        check_swap(0 if row is None else int(row[0]), previous, size)
         self._exec("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+    def fence(self, holder: str, epoch: int) -> None:
+        check_fence(self._one(_LEASE.read), holder, epoch)
 
     def put_cosignature(self, size: int, witness: str, line: bytes) -> None:
         self._exec(
@@ -435,6 +452,20 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
     def latest_checkpoint(self) -> bytes | None:
         row = self._one("SELECT note FROM checkpoints ORDER BY seq DESC LIMIT 1", ())
         return None if row is None else bytes(row[0])
+
+    def claim_lease(self, holder: str, url: str, seconds: float) -> LeaseRow:
+        with self.write(durable=False) as tx:  # losing a lease to a power cut loses nothing
+            tx._exec(_LEASE.claim, (holder, url, seconds))
+            lease = lease_row(tx._one(_LEASE.read))
+        assert lease is not None  # the upsert always leaves the row
+        return lease
+
+    def release_lease(self, holder: str) -> None:
+        with self.write(durable=False) as tx:
+            tx._exec(_LEASE.release, (holder,))
+
+    def current_lease(self) -> LeaseRow | None:
+        return lease_row(self._one(_LEASE.read))
 
     def cosignatures(self, size: int) -> list[bytes]:
         if not 0 <= size < _MAX_INT:

@@ -1,0 +1,128 @@
+"""A standby process's submissions, sent to the active sequencer (`credo.ledger.lease`).
+
+The entries have passed this process's validation, but the sequencer trusts no one: they go
+to its public ``POST /v1/entries`` exactly as a member would send them (their DSSE envelopes,
+in at most `MAX_BATCH_ENTRIES` and `MAX_BATCH_BYTES` a request), where they are validated
+again. `FORWARDED_HEADER` tells it not to forward them on, so a submission can never go
+round between two processes that each think the other is the sequencer.
+
+What may be retried is decided here, by what is certain: a connection that was never made,
+or a sequencer that answers that it is not one (503 ``not_sequencer``), wrote nothing, and
+`NotSequencer` says so; a lost answer (a timeout or a reset after the request was sent) may
+follow a commit, so it is an error the submitter sees, and the entries are not sent again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+
+from credo.errors import EntryRejected, NotSequencer, Unavailable
+from credo.ledger.sequencer import Accepted, Outcome
+from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
+
+FORWARDED_HEADER = "Credo-Forwarded"
+TIMEOUT_SECONDS = 30.0
+"""How long the active sequencer may take to answer one forwarded request: a group commit
+under load, not a dead host (a dead host refuses the connection, or the lease says so)."""
+_CONNECT_SECONDS = 2.0
+
+
+class Forwarder:
+    """`credo.ledger.sequencer.Forward` over HTTP."""
+
+    def __init__(
+        self, *, timeout: float = TIMEOUT_SECONDS, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=_CONNECT_SECONDS),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def __call__(self, url: str, entries: list[Decoded]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for sent, chunk in enumerate(_requests(entries)):
+            try:
+                outcomes += self._send(url, chunk)
+            except NotSequencer:
+                if sent:  # earlier requests were sequenced: the rest must not be retried alone
+                    raise Unavailable(
+                        f"the active sequencer at {url} took {len(outcomes)} of "
+                        f"{len(entries)} forwarded entries, then stopped answering",
+                        code="forward_incomplete",
+                    ) from None
+                raise
+        return outcomes
+
+    def _send(self, url: str, chunk: list[Decoded]) -> list[Outcome]:
+        body = b'{"entries":[' + b",".join(e.stored for e in chunk) + b"]}"
+        headers = {"Content-Type": "application/json", FORWARDED_HEADER: "1"}
+        try:
+            answer = self._http.post(f"{url.rstrip('/')}/v1/entries", content=body, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise NotSequencer(f"the sequencer at {url} cannot be reached: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise Unavailable(
+                f"no answer from the active sequencer at {url} ({type(exc).__name__}); the "
+                "entries may or may not have been sequenced: look them up before resending",
+                code="forward_unknown",
+            ) from exc
+        doc = _json(answer)
+        if answer.status_code == 503 and doc.get("code") == "not_sequencer":
+            raise NotSequencer(f"{url} is no longer the sequencer")
+        results = doc.get("results")
+        if answer.status_code not in (200, 207, 422) or not isinstance(results, list):
+            raise Unavailable(
+                f"the active sequencer at {url} answered HTTP {answer.status_code} "
+                f"({doc.get('code', 'no problem code')})",
+                code="forward_failed",
+            )
+        if len(results) != len(chunk):
+            raise Unavailable(
+                f"the active sequencer at {url} answered {len(results)} results for "
+                f"{len(chunk)} entries",
+                code="forward_failed",
+            )
+        return [_outcome(entry, result) for entry, result in zip(chunk, results, strict=True)]
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _requests(entries: list[Decoded]) -> Iterator[list[Decoded]]:
+    """The entries in order, in as few requests as the API's limits allow."""
+    chunk: list[Decoded] = []
+    size = 0
+    for entry in entries:
+        if chunk and (
+            len(chunk) == MAX_BATCH_ENTRIES or size + len(entry.stored) + 64 > MAX_BATCH_BYTES
+        ):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(entry)
+        size += len(entry.stored) + 1
+    if chunk:
+        yield chunk
+
+
+def _json(answer: httpx.Response) -> dict[str, object]:
+    try:
+        doc = json.loads(answer.content)
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _outcome(entry: Decoded, result: object) -> Outcome:
+    if isinstance(result, dict) and result.get("status") == "accepted":
+        index = result.get("index")
+        if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
+            return Accepted(index, entry.leaf_hash)
+    if isinstance(result, dict) and result.get("status") == "rejected":
+        return EntryRejected(
+            str(result.get("reason", "")), code=str(result.get("code", "rejected"))
+        )
+    raise Unavailable(f"the active sequencer answered an unreadable result: {result!r:.200}")

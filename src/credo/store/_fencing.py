@@ -1,0 +1,73 @@
+"""What keeps two writers from publishing two histories, shared by both backends: the
+sequencer lease's SQL, and the compare-and-swap every checkpoint is published with.
+
+The lease's SQL is one text: the backends differ only in the parameter marker and the
+expression for the database's clock, which every expiry is judged by (never a caller's
+clock, so two hosts whose clocks disagree still agree on who holds it)."""
+
+# S608: the SQL is built from the two fixed strings each backend passes, never from input.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credo.errors import NotSequencer, StoreError
+from credo.store.rows import LeaseRow
+
+Row = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseSql:
+    claim: str
+    """Parameters: holder, url, seconds."""
+    read: str
+    release: str
+    """Parameter: holder."""
+
+
+def lease_sql(param: str, now: str) -> LeaseSql:
+    """``param``: the driver's parameter marker; ``now``: seconds since 1970, as a float."""
+    p = param
+    return LeaseSql(
+        claim=(
+            "INSERT INTO sequencer_lease AS l (id, holder, url, epoch, expires_at) "
+            f"VALUES (1, {p}, {p}, 1, {now} + {p}) "
+            "ON CONFLICT (id) DO UPDATE SET "
+            "epoch = CASE WHEN l.holder = excluded.holder THEN l.epoch ELSE l.epoch + 1 END, "
+            "holder = excluded.holder, url = excluded.url, expires_at = excluded.expires_at "
+            f"WHERE l.holder = excluded.holder OR l.url = excluded.url OR l.expires_at < {now}"
+        ),
+        read=f"SELECT holder, url, epoch, expires_at - {now} FROM sequencer_lease WHERE id = 1",
+        release=f"UPDATE sequencer_lease SET expires_at = {now} - 1 WHERE holder = {p}",
+    )
+
+
+def lease_row(row: Row | None) -> LeaseRow | None:
+    if row is None:
+        return None
+    holder, url, epoch, left = row
+    return LeaseRow(str(holder), str(url), int(str(epoch)), float(str(left)))
+
+
+def check_fence(row: Row | None, holder: str, epoch: int) -> None:
+    """Raise `NotSequencer` unless the lease read in the write transaction is ``holder``'s,
+    at ``epoch``, and unexpired."""
+    lease = lease_row(row)
+    if lease is None or lease.holder != holder or lease.epoch != epoch:
+        held = "no one" if lease is None else f"epoch {lease.epoch}"
+        raise NotSequencer(f"this process no longer holds the sequencer's lease ({held} does)")
+    if lease.expires_in <= 0:
+        raise NotSequencer("this process's sequencer lease expired before it could commit")
+
+
+def check_swap(latest: int, previous: int, size: int) -> None:
+    """A checkpoint of ``size`` may follow one of ``previous`` only if that is the latest
+    stored (0: none) and it grows the tree."""
+    if latest != previous or size <= previous:
+        raise StoreError(
+            f"a checkpoint of size {size} was to follow size {previous}, but the latest "
+            f"published is of size {latest}: another writer published first",
+            code="checkpoint_race",
+        )
