@@ -302,7 +302,8 @@ def test_a_lease_is_taken_renewed_and_refused_to_others(store: Store) -> None:
     other = store.claim_lease("b", "http://b", 30)
     assert (other.holder, other.url, other.epoch) == ("a", "http://a", 1)  # still a's
     current = store.current_lease()
-    assert current is not None and (current.holder, current.epoch) == ("a", 1)
+    assert current is not None
+    assert (current.holder, current.epoch) == ("a", 1)
 
 
 def test_an_expired_or_released_lease_goes_to_the_next_with_a_higher_epoch(store: Store) -> None:
@@ -314,7 +315,9 @@ def test_an_expired_or_released_lease_goes_to_the_next_with_a_higher_epoch(store
     assert store.claim_lease("a", "http://a", 30).holder == "b"
     store.release_lease("b")
     released = store.current_lease()
-    assert released is not None and released.expires_in < 0 and released.epoch == 2
+    assert released is not None
+    assert released.expires_in < 0
+    assert released.epoch == 2
     assert store.claim_lease("a", "http://a", 30).epoch == 3
 
 

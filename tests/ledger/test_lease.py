@@ -1,0 +1,190 @@
+"""One sequencer among processes sharing a store: the lease decides which, the others
+forward to it, a former sequencer that still believes it holds the lease (the "zombie")
+publishes nothing, and no two checkpoints of one size ever exist.
+
+Processes are `Node`s in this process on one data directory (so on one store, SQLite or the
+PostgreSQL of CREDO_TEST_STORE); forwarding goes straight to the target node's sequencer
+instead of over HTTP (the HTTP side is tests/services/test_forwarding.py, and whole
+processes are tests/e2e/test_multihost.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from credo.errors import NotSequencer
+from credo.ledger import sequencer as sequencer_module
+from credo.ledger.lease import Lease, Role
+from credo.ledger.sequencer import Accepted, Outcome, Sequencer
+from credo.ledger.validate import Decoded
+from credo.services.node import DataDir, Node
+from credo.tlog import Checkpoint, parse_note
+from tests.conftest import attestation
+
+
+def _decoded(node: Node, first: int, count: int = 1) -> list[Decoded]:
+    checked = node.validator.validate_entries(
+        [attestation(node.data.root, n) for n in range(first, first + count)]
+    )
+    assert all(isinstance(c, Decoded) for c in checked)
+    return checked  # type: ignore[return-value]
+
+
+def _sizes(node: Node) -> list[int]:
+    return [c.size for c in node.store.iter_checkpoints()]
+
+
+def _checkpoint_signed_after(node: Node, size: int) -> bool:
+    return any(c.size > size for c in node.store.iter_checkpoints())
+
+
+@pytest.fixture
+def nodes(data_dir: Path) -> Iterator[dict[str, Node]]:
+    """Two serving processes, ``a`` (started first: the sequencer) and ``b``, each
+    forwarding to the other in-process."""
+    made = {
+        url: Node(DataDir(data_dir), advertise=url, lease_seconds=30)
+        for url in ("http://a.test", "http://b.test")
+    }
+
+    def forward_to(url: str, entries: list[Decoded]) -> list[Outcome]:
+        return made[url].sequencer.submit(entries, forwardable=False).result()
+
+    for node in made.values():
+        node.sequencer.forward = forward_to
+    yield made
+    for node in made.values():
+        node.close()
+
+
+def test_exactly_one_sequences_and_the_other_forwards_to_it(nodes: dict[str, Node]) -> None:
+    a, b = nodes["http://a.test"], nodes["http://b.test"]
+    assert (a.is_sequencer(), b.is_sequencer()) == (True, False)
+    assert b.sequencer.lease is not None
+    assert b.sequencer.lease.role().active_url == "http://a.test"
+    start = a.store.tree_size()
+    outcomes = b.sequencer.append_now(_decoded(b, 1, 3))
+    assert [o.index for o in outcomes if isinstance(o, Accepted)] == [start, start + 1, start + 2]
+    assert b.sequencer.stats.forwarded == 3
+    assert a.store.tree_size() == start + 3
+    sizes = _sizes(a)
+    assert len(sizes) == len(set(sizes))
+
+
+def test_the_standby_takes_over_when_the_sequencer_lets_go(nodes: dict[str, Node]) -> None:
+    a, b = nodes["http://a.test"], nodes["http://b.test"]
+    a.sequencer.close()  # a clean stop releases the lease at once
+    assert b.sequencer.lease is not None
+    role = b.sequencer.lease.refresh()
+    assert role.active
+    assert role.epoch == 2
+    start = b.store.tree_size()
+    outcomes = b.sequencer.append_now(_decoded(b, 10))
+    assert outcomes == [Accepted(start, outcomes[0].leaf_hash)]  # type: ignore[union-attr]
+    assert b.sequencer.stats.forwarded == 0
+
+
+def test_a_submission_forwarded_to_a_standby_is_refused_not_sent_on(
+    nodes: dict[str, Node],
+) -> None:
+    b = nodes["http://b.test"]
+    with pytest.raises(NotSequencer):
+        b.sequencer.submit(_decoded(b, 20), forwardable=False).result(timeout=30)
+
+
+@dataclass
+class BelievedLease:
+    """A lease as a paused process remembers it: active at an epoch the store has moved
+    past. `refresh` is the process waking up and asking the store."""
+
+    store_node: Node
+    holder: str = "zombie"
+    url: str = "http://zombie.test"
+    believed: Role = field(
+        default_factory=lambda: Role(active=True, epoch=1, active_url="http://zombie.test")
+    )
+    refreshes: int = 0
+
+    def role(self) -> Role:
+        return self.believed
+
+    def refresh(self) -> Role:
+        self.refreshes += 1
+        lease = self.store_node.store.current_lease()
+        assert lease is not None
+        self.believed = Role(active=False, epoch=lease.epoch, active_url=lease.url)
+        return self.believed
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_zombie_sequencer_publishes_nothing_and_forwards_instead(ledger: Node) -> None:
+    """The store's lease went to another process while this one was paused; its commit is
+    fenced (rolled back whole), then it learns who sequences and forwards there."""
+    store = ledger.store
+    store.claim_lease("zombie", "http://zombie.test", 30)  # epoch 1: the zombie's, once
+    store.release_lease("zombie")
+    successor = store.claim_lease("successor", "http://successor.test", 30)
+    assert successor.epoch == 2
+    before = store.tree_size()
+    sent: list[tuple[str, int]] = []
+
+    def forward(url: str, entries: list[Decoded]) -> list[Outcome]:
+        sent.append((url, len(entries)))
+        return ledger.sequencer.append_now(entries)  # the successor's sequencing, unleased
+
+    lease = BelievedLease(ledger)
+    zombie = Sequencer(
+        store,
+        ledger.ledger.signer,
+        ledger.origin,
+        ledger.sequencer.context,
+        lease=lease,  # type: ignore[arg-type]
+        forward=forward,
+    )
+    try:
+        outcomes = zombie.append_now(_decoded(ledger, 30, 2))
+    finally:
+        zombie.close()
+    assert lease.refreshes == 1
+    assert sent == [("http://successor.test", 2)]
+    assert [o.index for o in outcomes if isinstance(o, Accepted)] == [before, before + 1]
+    assert zombie.stats.accepted == 0
+    assert zombie.stats.forwarded == 2
+    assert store.tree_size() == before + 2
+    latest = store.latest_checkpoint()
+    assert latest is not None
+    assert Checkpoint.from_text(parse_note(latest).text).size == before + 2
+    sizes = _sizes(ledger)
+    assert len(sizes) == len(set(sizes))
+
+
+def test_with_no_sequencer_to_be_found_a_group_is_refused_in_time(
+    ledger: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every process standing by and none holding the lease (its holder is gone and has not
+    expired yet): the submitters get 503 not_sequencer once HANDOVER_SECONDS pass."""
+    monkeypatch.setattr(sequencer_module, "HANDOVER_SECONDS", 0.3)
+    ledger.store.claim_lease("gone", "http://gone.test", 60)
+    lease = Lease(ledger.store, "http://me.test", seconds=60)
+    seq = Sequencer(
+        ledger.store,
+        ledger.ledger.signer,
+        ledger.origin,
+        ledger.sequencer.context,
+        lease=lease,
+        forward=None,
+    )
+    before = ledger.store.tree_size()
+    try:
+        assert not lease.role().active
+        with pytest.raises(NotSequencer, match="no sequencer took the entries"):
+            seq.append_now(_decoded(ledger, 40))
+    finally:
+        seq.close()
+    assert ledger.store.tree_size() == before
+    assert not _checkpoint_signed_after(ledger, before)

@@ -1,0 +1,166 @@
+"""A standby's forwarding over HTTP (`credo.services.forwarding`): what is sent, how answers
+become outcomes, and which failures may be retried (only those that prove nothing was
+written)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from credo.errors import EntryRejected, NotSequencer, Unavailable
+from credo.ledger import validate
+from credo.ledger.sequencer import Accepted
+from credo.ledger.validate import Decoded
+from credo.services import forwarding
+from credo.services.forwarding import FORWARDED_HEADER, Forwarder
+from credo.services.node import Node
+from tests.conftest import attestation
+
+URL = "http://sequencer.test:8000"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def _entries(ledger: Node, count: int) -> list[Decoded]:
+    checked = ledger.validator.validate_entries(
+        [attestation(ledger.data.root, n) for n in range(count)]
+    )
+    assert all(isinstance(c, Decoded) for c in checked)
+    return checked  # type: ignore[return-value]
+
+
+def _forwarder(handler: Handler) -> Forwarder:
+    return Forwarder(transport=httpx.MockTransport(handler))
+
+
+def _sequencer_at(start: int, seen: list[httpx.Request]) -> Handler:
+    """Accepts every entry but the second of each request, numbering from ``start``."""
+    next_index = [start]
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        results = []
+        for i, _ in enumerate(json.loads(request.content)["entries"]):
+            if i == 1:
+                results.append({"status": "rejected", "code": "duplicate", "reason": "seen"})
+            else:
+                results.append({"status": "accepted", "index": next_index[0]})
+                next_index[0] += 1
+        return httpx.Response(207, json={"accepted": 0, "rejected": 1, "results": results})
+
+    return handle
+
+
+def test_entries_go_as_their_envelopes_and_come_back_as_outcomes(ledger: Node) -> None:
+    entries = _entries(ledger, 3)
+    seen: list[httpx.Request] = []
+    outcomes = _forwarder(_sequencer_at(7, seen))(URL + "/", entries)
+    assert [str(r.url) for r in seen] == [f"{URL}/v1/entries"]
+    assert seen[0].headers[FORWARDED_HEADER] == "1"
+    sent = json.loads(seen[0].content)["entries"]
+    assert [json.dumps(e, separators=(",", ":")).encode() for e in sent] == [
+        e.stored for e in entries
+    ]
+    assert outcomes[0] == Accepted(7, entries[0].leaf_hash)
+    assert isinstance(outcomes[1], EntryRejected)
+    assert outcomes[1].code == "duplicate"
+    assert outcomes[2] == Accepted(8, entries[2].leaf_hash)
+
+
+def test_a_large_group_goes_in_requests_within_the_apis_limits(
+    ledger: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forwarding, "MAX_BATCH_ENTRIES", 2)
+    entries = _entries(ledger, 5)
+    seen: list[httpx.Request] = []
+    outcomes = _forwarder(_sequencer_at(0, seen))(URL, entries)
+    assert [len(json.loads(r.content)["entries"]) for r in seen] == [2, 2, 1]
+    assert len(outcomes) == 5
+    assert all(len(r.content) <= validate.MAX_BATCH_BYTES for r in seen)
+
+
+def test_a_connection_never_made_may_be_retried(ledger: Node) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(NotSequencer, match="cannot be reached"):
+        _forwarder(refuse)(URL, _entries(ledger, 1))
+
+
+def test_a_sequencer_that_is_one_no_more_may_be_retried(ledger: Node) -> None:
+    def stood_down(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"code": "not_sequencer", "status": 503})
+
+    with pytest.raises(NotSequencer):
+        _forwarder(stood_down)(URL, _entries(ledger, 1))
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (httpx.ReadTimeout, "forward_unknown"),
+        (httpx.RemoteProtocolError, "forward_unknown"),
+        (httpx.Response(500, text="oops"), "forward_failed"),
+        (httpx.Response(503, json={"code": "store_error"}), "forward_failed"),
+        (httpx.Response(200, json={"results": []}), "forward_failed"),
+        (
+            httpx.Response(200, json={"results": [{"status": "accepted", "index": -1}]}),
+            "unavailable",
+        ),
+    ],
+    ids=["timeout", "reset", "500", "store-down", "too-few-results", "bad-index"],
+)
+def test_an_answer_that_may_follow_a_commit_is_an_error_never_a_retry(
+    ledger: Node, answer: type[httpx.HTTPError] | httpx.Response, code: str
+) -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, httpx.Response):
+            return answer
+        raise answer("lost", request=request)
+
+    with pytest.raises(Unavailable) as failed:
+        _forwarder(handle)(URL, _entries(ledger, 1))
+    assert not isinstance(failed.value, NotSequencer)
+    assert failed.value.code == code
+    assert failed.value.status == 503
+
+
+def test_a_failure_after_a_first_request_was_taken_is_not_retried(
+    ledger: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forwarding, "MAX_BATCH_ENTRIES", 1)
+    seen: list[httpx.Request] = []
+    accept = _sequencer_at(0, seen)
+
+    def once(request: httpx.Request) -> httpx.Response:
+        if seen:
+            raise httpx.ConnectError("gone", request=request)
+        return accept(request)
+
+    with pytest.raises(Unavailable) as failed:
+        _forwarder(once)(URL, _entries(ledger, 2))
+    assert failed.value.code == "forward_incomplete"
+    assert not isinstance(failed.value, NotSequencer)
+
+
+def test_forwarded_submissions_are_not_forwarded_again(client: TestClient) -> None:
+    """The API hands a body marked as forwarded to the sequencer as not forwardable: a
+    process that is not the sequencer answers 503 not_sequencer rather than send it on."""
+    node = client.app.state.node  # type: ignore[attr-defined]
+    lease = node.sequencer.lease
+    assert lease is not None
+    assert lease.role().active
+    node.store.release_lease(lease.holder)
+    node.store.claim_lease("another", "http://another.test", 60)
+    lease.refresh()
+    body = json.dumps({"entries": [attestation(node.data.root, 1)]})
+    answer = client.post(
+        "/v1/entries",
+        content=body,
+        headers={"Content-Type": "application/json", FORWARDED_HEADER: "1"},
+    )
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "not_sequencer"
