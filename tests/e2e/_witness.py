@@ -30,11 +30,14 @@ DEADLINE = 120.0
 """How long any wait polls before it fails: generous, since nothing here measures time."""
 
 
-def until(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) -> None:
-    """Poll ``condition`` every 0.1 s until it holds; fail with ``what`` past ``deadline``."""
+def until(
+    condition: Callable[[], bool], what: str | Callable[[], str], deadline: float = DEADLINE
+) -> None:
+    """Poll ``condition`` every 0.1 s until it holds; fail with ``what`` past ``deadline``
+    (a callable is asked then, so the message tells the state at the failure)."""
     end = time.monotonic() + deadline
     while not condition():
-        assert time.monotonic() < end, what
+        assert time.monotonic() < end, what() if callable(what) else what
         time.sleep(0.1)
 
 
@@ -72,6 +75,11 @@ class WitnessProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer (`wait_ready`)."""
         with self.log_path.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
@@ -83,6 +91,8 @@ class WitnessProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_ready(self) -> None:
         until(self._answers, f"{self.name} did not start")
 
     def _answers(self) -> bool:
