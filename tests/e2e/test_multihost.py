@@ -39,7 +39,7 @@ from tests import _postgres
 from tests.e2e._load import CheckpointWatcher, Load, check_log
 from tests.e2e._netns import Network, unavailable_reason
 from tests.e2e._server import Server, fetch_all_entries, fetch_checkpoint, make_consortium
-from tests.e2e._witness import (
+from tests.e2e._witnesses import (
     WitnessProcess,
     append,
     export,
@@ -47,6 +47,7 @@ from tests.e2e._witness import (
     governance,
     reader,
     served,
+    two_of_three,
     until,
     verify,
 )
@@ -189,8 +190,7 @@ def test_two_of_three_witnesses_on_their_own_hosts(
     network: Network, apis: list[Api], witnesses: list[WitnessProcess], tmp_path: Path
 ) -> None:
     servers = [api.server for api in apis if api.server is not None]
-    lines = [f"witness W{i} {w.vkey} {w.url}" for i, w in enumerate(witnesses)]
-    policy = "\n".join([*lines, "group two-of-three 2 W0 W1 W2", "quorum two-of-three", ""])
+    policy = two_of_three(witnesses)
     pinned = tmp_path / "witnesses.policy"
     pinned.write_text(policy)
     governance(servers[0], policy)

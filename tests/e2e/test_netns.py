@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e._netns import PREFIX, Network, unavailable_reason
-from tests.e2e._witness import until
+from tests.e2e._witnesses import until
 
 PORT = 8000
 SERVE = [sys.executable, "-m", "http.server", "--bind"]

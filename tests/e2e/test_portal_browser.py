@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,14 +29,13 @@ from credo.errors import PermissionDenied
 from credo.ledger.keys import MemberKey
 from credo.portal import i18n
 from credo.services.node import DataDir
+from tests.e2e._browser import demo_world, new_page
 from tests.e2e._server import Server, free_port
-from tests.portal.conftest import ALICE, BOB, World, _seed
+from tests.portal.conftest import ALICE, BOB, World
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(
     os.environ.get("CREDO_SCREENSHOTS", Path(__file__).parents[2] / "build/portal-screenshots")
 )
-VIEWPORT = {"width": 360, "height": 740}
 pytestmark = pytest.mark.slow
 
 SIGNED_IN_PAGES = {
@@ -91,14 +89,7 @@ class Portal:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     root = tmp_path_factory.mktemp("browser") / "data"
-    world = _seed(root)
-    roster = [
-        {"national_id": ALICE, "name": "สมหญิง ใจดี", "locale": "th", "profile": "scored"},
-        {"national_id": BOB, "name": "王建国", "locale": "zh", "profile": "disputing"},
-    ]
-    (root / "demo-people.json").write_text(json.dumps({"people": roster}, ensure_ascii=False))
-    config = DataDir(root).read_config()  # a demo directory: the portal lists the roster
-    DataDir(root).config.write_text(json.dumps({**config, "demo": True}))
+    world = demo_world(root)  # a demo directory: the portal lists the roster
     port = free_port()
     env = {"CREDO_PUBLIC_URL": f"http://localhost:{port}"}
     server = Server(root, root.parent / "serve.log", env, workers=0, port=port)
@@ -107,25 +98,6 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         yield Portal(world, server)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def new_page(browser: Any, *, locale: str = "th-TH", javascript: bool = True) -> Any:
-    context = browser.new_context(
-        viewport=VIEWPORT, locale=locale, java_script_enabled=javascript, device_scale_factor=1
-    )
-    return context.new_page()
 
 
 def add_authenticator(page: Any) -> Any:

@@ -16,14 +16,16 @@ from credo.client.audit import verify_export
 from credo.errors import VerificationError
 from credo.tlog import parse_policy
 from tests.e2e._server import Server, make_consortium
-from tests.e2e._witness import (
+from tests.e2e._witnesses import (
     WitnessProcess,
     append,
     export,
     gauge,
     governance,
     reader,
+    running_witnesses,
     served,
+    two_of_three,
     until,
     verify,
 )
@@ -44,23 +46,15 @@ def log(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def witnesses(tmp_path: Path, log: Server) -> Iterator[list[WitnessProcess]]:
-    vkey = httpx.get(f"{log.url}/log/vkey", timeout=10).text.strip()
-    started = [WitnessProcess(tmp_path, f"w{i}.test", vkey) for i in range(3)]
-    try:
-        for w in started:
-            w.start()
+    with running_witnesses(tmp_path, log.url) as started:
         yield started
-    finally:
-        for w in started:
-            w.stop()
 
 
 @pytest.mark.slow
 def test_two_of_three_quorum_survives_one_witness_not_two_and_returns(
     log: Server, witnesses: list[WitnessProcess], tmp_path: Path
 ) -> None:
-    lines = [f"witness W{i} {w.vkey} {w.url}" for i, w in enumerate(witnesses)]
-    policy = "\n".join([*lines, "group two-of-three 2 W0 W1 W2", "quorum two-of-three", ""])
+    policy = two_of_three(witnesses)
     pinned = tmp_path / "witnesses.policy"
     pinned.write_text(policy)
     assert served(log)[1] is None  # no policy yet: served as before

@@ -3,12 +3,17 @@ the log from the browser, and erasure."""
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 from fastapi import APIRouter, Query, Request, Response
 
 from credo.portal.routing import PortalRoute
 from credo.portal.session import accounts_of, clear_session_cookie, read_form, signed_in
 from credo.portal.web import render
 from credo.services.person import Person
+from credo.services.witnessing import adopted_policy
+from credo.tlog import Policy
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -64,6 +69,31 @@ ENTRIES_PER_PAGE = 25
 """A page of entries to check: light on a cheap phone, and each check is a request."""
 
 
+def witness_policy(policy: Policy | None) -> dict[str, Any] | None:
+    """The adopted witness policy as proof.js reads it, so the browser needs no policy parser:
+    each witness's policy name with its cosignature key's name, key ID (hex) and raw Ed25519
+    key (base64), the groups (threshold and members, each defined before it is used) and the
+    quorum (a witness or group name, or ``none``). None when no policy is adopted."""
+    if policy is None:
+        return None
+    return {
+        "quorum": policy.quorum,
+        "witnesses": [
+            {
+                "name": w.name,
+                "key_name": w.verifier.name,
+                "key_id": w.verifier.key_id.hex(),
+                "key": base64.b64encode(w.verifier.public_key).decode("ascii"),
+            }
+            for w in policy.witnesses.values()
+        ],
+        "groups": [
+            {"name": g.name, "threshold": g.threshold, "members": list(g.members)}
+            for g in policy.groups.values()
+        ],
+    }
+
+
 @router.get("/entries")
 def entries_page(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Response:
     person = signed_in(request)
@@ -77,5 +107,6 @@ def entries_page(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Re
         "pages": pages,
         "vkey": node.ledger.verifier_key,
         "origin": node.origin,
+        "witness_policy": witness_policy(adopted_policy(node.store)),
     }
     return render(request, "entries.html", context)

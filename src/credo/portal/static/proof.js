@@ -2,6 +2,9 @@
 // inclusion proof and the checkpoint it is proven against, then verify, with WebCrypto,
 // the checkpoint's Ed25519 signature (C2SP signed-note) under the log's key shown on the
 // page, and the RFC 9162 inclusion proof of the entry's leaf hash up to the signed root.
+// Once the consortium has adopted a witness policy (rendered by the server into the page as
+// JSON: no policy parser here), the checkpoint must also carry the quorum of C2SP
+// tlog-cosignature v1 cosignatures, counted as credo.tlog.policy.Policy.satisfied does.
 "use strict";
 (function () {
   const box = document.getElementById("proofs");
@@ -32,6 +35,17 @@
     : Promise.reject(new Error("bad key"));
   const verified = new Map();
 
+  const policyData = document.getElementById("witness-policy");
+  const policy = policyData ? JSON.parse(policyData.textContent) : null;
+  const witnesses = (policy ? policy.witnesses : []).map((w) => {
+    let key = null;
+    const load = () => key || (key = crypto.subtle.importKey(
+      "raw", b64(w.key), { name: "Ed25519" }, false, ["verify"]));
+    return { name: w.name, keyName: w.key_name, keyId: w.key_id, load };
+  });
+  const quorums = new Map();
+  class Unconfirmed extends Error {}
+
   async function checkpointRoot(note, size) {
     // A signed note: the text, a blank line, then signature lines "— name base64".
     const cut = note.indexOf("\n\n");
@@ -54,6 +68,48 @@
     const lines = text.split("\n");
     if (lines[0] !== box.dataset.origin || Number(lines[1]) !== size) throw new Error("checkpoint");
     return b64(lines[2]);
+  }
+
+  // The policy names of the distinct witnesses whose cosignature of the note's text verifies.
+  // A line by a listed witness's key (name and key ID) that does not verify fails the check,
+  // as credo.tlog.cosignature.verify_cosignatures refuses it; other keys' lines are ignored.
+  async function cosigners(note) {
+    const cut = note.indexOf("\n\n");
+    const text = note.slice(0, cut + 1);
+    const names = new Set();
+    for (const line of note.slice(cut + 2).split("\n")) {
+      const m = line.match(/^\u2014 (\S+) (\S+)$/);
+      if (!m) continue;
+      const sig = b64(m[2]);
+      const w = witnesses.find((x) => x.keyName === m[1] && x.keyId === hex(sig.slice(0, 4)));
+      if (!w) continue;
+      if (sig.length !== 4 + 8 + 64) throw new Error("cosignature");
+      const time = new DataView(sig.buffer, 4, 8).getBigUint64(0);  // big-endian
+      if (time > 2n ** 63n - 1n) throw new Error("cosignature");
+      const signed = enc.encode("cosignature/v1\ntime " + time + "\n" + text);
+      const key = await w.load();
+      if (!(await crypto.subtle.verify({ name: "Ed25519" }, key, sig.slice(12), signed))) {
+        throw new Error("cosignature");
+      }
+      names.add(w.name);
+    }
+    return names;
+  }
+
+  // Whether those witnesses meet the quorum: a witness by cosigning, a group when at least
+  // its threshold of members do, "none" always.
+  function satisfied(names) {
+    if (policy.quorum === "none") return true;
+    const groups = new Map(policy.groups.map((g) => [g.name, g]));
+    const memo = new Map();
+    const ok = (name) => {
+      if (!memo.has(name)) {
+        const g = groups.get(name);
+        memo.set(name, g ? g.members.filter(ok).length >= g.threshold : names.has(name));
+      }
+      return memo.get(name);
+    };
+    return ok(policy.quorum);
   }
 
   async function included(index, size, leaf, proof, root) {
@@ -82,6 +138,11 @@
     const root = await checkpointRoot(got.checkpoint, got.size);
     const leaf = await sha256(Uint8Array.of(0), b64(got.entry));
     if (!(await included(index, got.size, leaf, got.proof.map(b64), root))) throw new Error("proof");
+    if (!policy) return;
+    if (!quorums.has(got.checkpoint)) {
+      quorums.set(got.checkpoint, cosigners(got.checkpoint).then(satisfied));
+    }
+    if (!(await quorums.get(got.checkpoint))) throw new Unconfirmed("quorum");
   }
 
   const button = document.getElementById("check-all");
@@ -91,7 +152,7 @@
     button.disabled = true;
     summary.textContent = box.dataset.checking;
     summary.className = "";
-    let bad = 0;
+    let bad = 0, unconfirmed = 0;
     for (const item of document.querySelectorAll("li[data-index]")) {
       const out = item.querySelector(".proof-result");
       try {
@@ -100,6 +161,13 @@
         out.className = "proof-result proof-ok";
         item.dataset.proof = "ok";
       } catch (err) {
+        if (err instanceof Unconfirmed) {  // a sound proof, but the witnesses have not (yet)
+          unconfirmed += 1;
+          out.textContent = box.dataset.unconfirmed;
+          out.className = "proof-result proof-unconfirmed";
+          item.dataset.proof = "unconfirmed";
+          continue;
+        }
         bad += 1;
         out.textContent = box.dataset.bad;
         out.className = "proof-result proof-bad";
@@ -107,8 +175,9 @@
         item.dataset.why = err && err.message;  // for whoever investigates
       }
     }
-    summary.textContent = bad ? box.dataset.someBad : box.dataset.allOk;
-    summary.className = bad ? "proof-bad" : "proof-ok";
+    summary.textContent = bad ? box.dataset.someBad
+      : unconfirmed ? box.dataset.someUnconfirmed : box.dataset.allOk;
+    summary.className = bad ? "proof-bad" : unconfirmed ? "proof-unconfirmed" : "proof-ok";
     button.disabled = false;
   });
 })();

@@ -14,6 +14,7 @@ entry bundles as one pipelined ``executemany``, a group commit's new attestation
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
@@ -52,6 +53,7 @@ DERIVED_TABLES: tuple[str, ...] = (
     *PEOPLE_DERIVED,
 )
 _STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
+log = logging.getLogger(__name__)
 _SCHEMA = "\n".join(
     resources.files("credo.store.postgres").joinpath(name).read_text()
     for name in ("schema.sql", "programme_schema.sql", "records_schema.sql")
@@ -88,9 +90,25 @@ _LATEST_SIZE = "SELECT size FROM checkpoints ORDER BY seq DESC LIMIT 1"
 # at its end.
 _LEASE = lease_sql("%s", "extract(epoch FROM clock_timestamp())::float8")
 IDLE_IN_WRITE_MS = 3000
-"""How long a write transaction may sit idle between statements before the server ends it,
+"""How long a write transaction may sit idle between statements before it is ended,
 releasing the writer's lock: a sequencer stopped (SIGSTOP) or cut off mid-commit cannot hold
-up its successor for longer. No healthy commit pauses this long between two statements."""
+up its successor for longer. No healthy commit pauses this long between two statements.
+
+The server's ``idle_in_transaction_session_timeout`` does it only sometimes: its timer is
+armed when a Sync is answered, and psycopg ends a pipeline (``executemany``) with a Flush
+after the Sync, which disarms it until the next statement (tests/store/
+test_postgres_frozen_writer.py). So a writer that waits this long for the lock also ends,
+itself, every holder of it idle in its transaction for this long (`_END_STALLED_WRITERS`)."""
+# The sessions holding this store's writer lock that have sat idle inside their transaction
+# for IDLE_IN_WRITE_MS: pg_terminate_backend needs no superuser for sessions of one's own role.
+_END_STALLED_WRITERS = (
+    "SELECT pg_terminate_backend(a.pid) FROM pg_locks AS l "
+    "JOIN pg_stat_activity AS a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
+    "AND l.objsubid = 2 AND a.pid <> pg_backend_pid() "
+    "AND a.state IN ('idle in transaction', 'idle in transaction (aborted)') "
+    "AND a.state_change < clock_timestamp() - make_interval(secs => %s)"
+)
 
 _MAX_INT = 1 << 62  # far past any real index; PostgreSQL's bigint stops at 2**63 - 1
 _LOCK_CLASS = 0x63726564  # "cred": the advisory lock's first key; the second names the schema
@@ -383,7 +401,9 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
         begin = [
             "BEGIN",
             f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_WRITE_MS}",
+            f"SET LOCAL lock_timeout = {IDLE_IN_WRITE_MS}",
             self._lock_sql(),
+            "SET LOCAL lock_timeout TO DEFAULT",
         ]
         if not durable:
             begin.append("SET LOCAL synchronous_commit = off")
@@ -395,11 +415,7 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
             except psycopg.Error as exc:
                 raise translate(exc, "begin") from exc
             try:
-                try:
-                    conn.execute("; ".join(begin))
-                except psycopg.Error as exc:
-                    _rollback(conn)
-                    raise translate(exc, "begin") from exc
+                self._begin(conn, "; ".join(begin))
                 try:
                     tx = PostgresWriteTx(conn, deferred=deferred)
                     yield tx
@@ -421,6 +437,28 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
                     raise translate(exc, "commit") from exc
             finally:
                 self._pool.putconn(conn)
+
+    def _begin(self, conn: Connection, begin: str) -> None:
+        """Begin a write transaction holding the writer's lock, waiting as long as it takes
+        for a live writer and ending, every `IDLE_IN_WRITE_MS`, a stalled one."""
+        while True:
+            try:
+                conn.execute(begin)
+                return
+            except psycopg.errors.LockNotAvailable:
+                _rollback(conn)
+            except psycopg.Error as exc:
+                _rollback(conn)
+                raise translate(exc, "begin") from exc
+            try:
+                ended = conn.execute(
+                    _END_STALLED_WRITERS,
+                    (_LOCK_CLASS, self._lock_key & 0xFFFFFFFF, IDLE_IN_WRITE_MS / 1000),
+                ).fetchall()
+            except psycopg.Error as exc:
+                raise translate(exc, "begin") from exc
+            if ended:
+                log.warning("ended %d writer(s) stalled in their transaction", len(ended))
 
     def cosignatures(self, size: int) -> list[bytes]:
         if not 0 <= size < 2**63:

@@ -1,11 +1,8 @@
-"""Real `credo witness` processes for end-to-end tests, the polling wait they share, and
-what the quorum tests ask a log: adopt a policy, append, the served checkpoint's quorum
-header, `credo verify --url`.
-
-A witness listens on a fixed port so that it can be stopped and started again at the same
-URL, the one the consortium's witness policy names (tests/e2e/test_quorum.py); on a host of
-its own (tests/e2e/test_multihost.py) it listens on that host's address instead.
-"""
+"""Real `credo witness` processes for end-to-end tests, the governance that adopts them, and
+what the quorum tests ask a log (its served checkpoint's quorum header, `credo verify --url`,
+a member's client): shared by the quorum test (tests/e2e/test_quorum.py), the portal's
+browser check of it (tests/e2e/test_portal_quorum.py) and the multi-host tests
+(tests/e2e/test_multihost.py), where each witness listens on a host of its own."""
 
 from __future__ import annotations
 
@@ -13,7 +10,8 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -25,20 +23,9 @@ from credo.tlog import Checkpoint, parse_note
 from tests.conftest import ORIGIN
 from tests.e2e._server import Server, free_port, post_entries, signed_attestations
 
-QUORUM = "credo-witness-quorum"
 DEADLINE = 120.0
 """How long any wait polls before it fails: generous, since nothing here measures time."""
-
-
-def until(
-    condition: Callable[[], bool], what: str | Callable[[], str], deadline: float = DEADLINE
-) -> None:
-    """Poll ``condition`` every 0.1 s until it holds; fail with ``what`` past ``deadline``
-    (a callable is asked then, so the message tells the state at the failure)."""
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, what() if callable(what) else what
-        time.sleep(0.1)
+QUORUM = "credo-witness-quorum"
 
 
 class WitnessProcess:
@@ -108,6 +95,38 @@ class WitnessProcess:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout=30)
         self.proc = None
+
+
+@contextmanager
+def running_witnesses(root: Path, log_url: str, count: int = 3) -> Iterator[list[WitnessProcess]]:
+    """``count`` witnesses of the log at ``log_url`` (named w0.test, w1.test, ...), started,
+    and all stopped on the way out."""
+    vkey = httpx.get(f"{log_url}/log/vkey", timeout=10).text.strip()
+    started = [WitnessProcess(root, f"w{i}.test", vkey) for i in range(count)]
+    try:
+        for w in started:
+            w.start()
+        yield started
+    finally:
+        for w in started:
+            w.stop()
+
+
+def until(
+    condition: Callable[[], bool], what: str | Callable[[], str], deadline: float = DEADLINE
+) -> None:
+    """Poll ``condition`` every 0.1 s until it holds; fail with ``what`` past ``deadline``
+    (a callable is asked then, so the message tells the state at the failure)."""
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, what() if callable(what) else what
+        time.sleep(0.1)
+
+
+def two_of_three(witnesses: Sequence[WitnessProcess]) -> str:
+    """A C2SP tlog-policy: the witnesses as W0, W1, W2 and a quorum of any two of them."""
+    lines = [f"witness W{i} {w.vkey} {w.url}" for i, w in enumerate(witnesses)]
+    return "\n".join([*lines, "group two-of-three 2 W0 W1 W2", "quorum two-of-three", ""])
 
 
 def governance(log: Server, policy: str) -> None:
