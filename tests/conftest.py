@@ -32,13 +32,7 @@ MEMBERS = [
 def postgres() -> Iterator[_postgres.Server]:
     """A throwaway PostgreSQL server for the session (tests/_postgres.py). Without Debian's
     PostgreSQL installed this fails in CI (CI=true) and skips elsewhere."""
-    bindir = _postgres.find_bin()
-    if bindir is None:
-        message = f"PostgreSQL's initdb and pg_ctl are not installed: {_postgres.INSTALL_HINT}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = _postgres.Server(bindir)
+    server = _postgres.Server(_postgres.require_bin())
     try:
         server.start()
         yield server

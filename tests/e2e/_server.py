@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 
@@ -33,9 +34,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def make_consortium(root: Path) -> Path:
-    """The same consortium as the shared ``data_dir`` fixture, at ``root``."""
-    ledger = init_consortium(root, ORIGIN)
+def make_consortium(root: Path, store_url: str | None = None) -> Path:
+    """The same consortium as the shared ``data_dir`` fixture, at ``root`` (its store at
+    ``store_url``, a PostgreSQL URL, if given)."""
+    ledger = init_consortium(root, ORIGIN, store_url=store_url)
     try:
         for member_id, name, sector, roles in MEMBERS:
             admit_member(ledger, member_id, name, sector, roles)
@@ -55,23 +57,23 @@ class Server:
         *,
         workers: int = 1,
         port: int | None = None,
+        host: str = "127.0.0.1",
+        prefix: Sequence[str] = (),
+        args: Sequence[str] = (),
     ) -> None:
         """``env``: CREDO_* settings for this server, on top of the test's environment;
-        ``workers``: validation processes (0 validates in the server: the fastest start)."""
+        ``workers``: validation processes (0 validates in the server: the fastest start);
+        ``host``: the address to listen on; ``prefix``: put before the command (``ip netns
+        exec NS`` runs it on another host, tests/e2e/_netns.py); ``args``: more options."""
         self.data = data
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
             [
-                "credo",
-                "serve",
-                "--data",
-                str(data),
-                "--workers",
-                str(workers),
-                "--port",
-                str(self.port),
+                *prefix,
+                *("credo", "serve", "--data", str(data), "--workers", str(workers)),
+                *("--host", host, "--port", str(self.port), *args),
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -106,10 +108,20 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=30)
 
+    def pause(self) -> None:
+        """SIGSTOP the server's group: frozen, as by a long pause of its machine, with its
+        sockets and database connections still open."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT a paused server: it carries on from where it was frozen."""
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, signal.SIGCONT)  # a paused server hears it too
                 self.proc.wait(timeout=15)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 self.kill()

@@ -6,27 +6,28 @@ quorum returns. Every wait polls with a generous deadline: nothing here measures
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from credo.client import MemberClient
 from credo.client.audit import verify_export
 from credo.errors import VerificationError
-from credo.ledger.keys import MemberKey
-from credo.services.node import DataDir
 from credo.tlog import parse_policy
-from tests.e2e._server import Server, make_consortium, post_entries, signed_attestations
+from tests.e2e._server import Server, make_consortium
 from tests.e2e._witnesses import (
     WitnessProcess,
+    append,
+    export,
+    gauge,
     governance,
+    reader,
     running_witnesses,
     served,
     two_of_three,
     until,
+    verify,
 )
 
 
@@ -47,39 +48,6 @@ def log(tmp_path: Path) -> Iterator[Server]:
 def witnesses(tmp_path: Path, log: Server) -> Iterator[list[WitnessProcess]]:
     with running_witnesses(tmp_path, log.url) as started:
         yield started
-
-
-def gauge(log: Server) -> str:
-    text = httpx.get(f"{log.url}/metrics", timeout=10).text
-    return next(line for line in text.splitlines() if line.startswith("credo_witness_quorum_met "))
-
-
-def verify(log: Server, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["credo", "verify", "--url", log.url, *extra],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def append(log: Server, tag: str) -> int:
-    """Submit two entries (accepted, whatever the witnesses do); the log's size after."""
-    key = MemberKey.load(DataDir(log.data).member_key("uni"))
-    with httpx.Client() as http:
-        indexes = post_entries(
-            http, log.url, [e for e, _ in signed_attestations(key, "uni", tag, 2)]
-        )
-    return indexes[-1] + 1
-
-
-def export(index: int) -> dict[str, object]:
-    """The least export `verify_export` checks: one entry and its kind, no metadata."""
-    return {"entries": [{"index": index, "kind": "attestation.issue"}]}
-
-
-def reader(log: Server) -> MemberClient:
-    return MemberClient(log.url, "uni", MemberKey.load(DataDir(log.data).member_key("uni")))
 
 
 @pytest.mark.slow
