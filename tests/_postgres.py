@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for the tests: Debian's binaries, a temporary directory, a
 Unix socket and no TCP port; each store gets a fresh schema of its own.
 
-Started once a session by the ``postgres`` fixture (tests/conftest.py) and removed after.
+Started once a session by the ``postgres`` fixture (tests/conftest.py) and removed after;
+bench/bench_log.py starts a durable one (``durable=True``) to measure against.
 As root, the server runs as the ``postgres`` user (initdb refuses root).
 """
 
@@ -33,10 +34,14 @@ def find_bin() -> Path | None:
 
 
 class Server:
-    """One running server; `fresh_url` hands out an empty schema's location."""
+    """One running server; `fresh_url` hands out an empty schema's location.
 
-    def __init__(self, bindir: Path) -> None:
+    ``durable``: fsync, full-page writes and synchronous commit on, as in production (a
+    benchmark's); otherwise off, which the tests need only for speed."""
+
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
         self.bindir = bindir
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="credo-pg-"))
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -65,12 +70,14 @@ class Server:
             "-E",
             "UTF8",
             "--locale=C",
-            "--no-sync",
+            *(() if self.durable else ("--no-sync",)),
         )
-        options = (
-            f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
-            "-c max_connections=400"
+        sync = (
+            "-c fsync=on -c full_page_writes=on -c synchronous_commit=on"
+            if self.durable
+            else "-c fsync=off -c full_page_writes=off"
         )
+        options = f"-k {self.root} -c listen_addresses='' {sync} -c max_connections=400"
         self._run(
             str(self.bindir / "pg_ctl"),
             "-D",

@@ -6,11 +6,8 @@ quorum returns. Every wait polls with a generous deadline: nothing here measures
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,66 +19,16 @@ from credo.errors import VerificationError
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir
 from credo.tlog import Checkpoint, parse_note, parse_policy
-from tests.conftest import ORIGIN
-from tests.e2e._server import Server, free_port, make_consortium, post_entries, signed_attestations
+from tests.e2e._server import Server, make_consortium, post_entries, signed_attestations
+from tests.e2e._witnesses import (
+    WitnessProcess,
+    governance,
+    start_witnesses,
+    two_of_three,
+    until,
+)
 
-DEADLINE = 120.0
 QUORUM = "credo-witness-quorum"
-
-
-class WitnessProcess:
-    """One `credo witness` on a fixed port, which may be stopped and started again."""
-
-    def __init__(self, root: Path, name: str, log_vkey: str) -> None:
-        self.data = root / name
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_option = f"{ORIGIN}={log_vkey}"
-        shown = subprocess.run(
-            ["credo", "witness", "--data", str(self.data), "--name", name, "--show-key"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        self.vkey = shown.stdout.strip()
-        self.log_path = root / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [
-                    *("credo", "witness", "--data", str(self.data)),
-                    *("--port", str(self.port), "--log", self.log_option),
-                ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        until(self._answers, f"{self.name} did not start")
-
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        assert self.proc.poll() is None, self.log_path.read_text()
-        try:
-            return httpx.get(f"{self.url}/evidence", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-        self.proc = None
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -99,32 +46,12 @@ def log(tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def witnesses(tmp_path: Path, log: Server) -> Iterator[list[WitnessProcess]]:
-    vkey = httpx.get(f"{log.url}/log/vkey", timeout=10).text.strip()
-    started = [WitnessProcess(tmp_path, f"w{i}.test", vkey) for i in range(3)]
+    started = start_witnesses(tmp_path, log)
     try:
-        for w in started:
-            w.start()
         yield started
     finally:
         for w in started:
             w.stop()
-
-
-def governance(log: Server, policy: str) -> None:
-    """The operator proposes the witness policy; the two voters adopt it."""
-    data = DataDir(log.data)
-
-    def member(member_id: str) -> MemberClient:
-        return MemberClient(log.url, member_id, MemberKey.load(data.member_key(member_id)))
-
-    with member("operator") as op:
-        op.submit(
-            "governance.propose",
-            {"id": "witnesses-1", "action": "adopt_witness_policy", "params": {"policy": policy}},
-        )
-    for voter in ("operator", "watch"):
-        with member(voter) as m:
-            m.submit("governance.vote", {"proposal": "witnesses-1", "vote": "yes"})
 
 
 def served(log: Server) -> tuple[int, str | None]:
@@ -171,8 +98,7 @@ def reader(log: Server) -> MemberClient:
 def test_two_of_three_quorum_survives_one_witness_not_two_and_returns(
     log: Server, witnesses: list[WitnessProcess], tmp_path: Path
 ) -> None:
-    lines = [f"witness W{i} {w.vkey} {w.url}" for i, w in enumerate(witnesses)]
-    policy = "\n".join([*lines, "group two-of-three 2 W0 W1 W2", "quorum two-of-three", ""])
+    policy = two_of_three(witnesses)
     pinned = tmp_path / "witnesses.policy"
     pinned.write_text(policy)
     assert served(log)[1] is None  # no policy yet: served as before
