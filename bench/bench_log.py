@@ -15,10 +15,12 @@ printed per build:
     python bench/bench_log.py --runs 6 --src /tmp/before/src --src src
 
 To compare stores (issue 16), name each with ``--store``; runs alternate between them the
-same way (with ``--src`` too, over every build and store), and the PostgreSQL/SQLite ratio
-of the median entries/s is printed:
+same way (with ``--src`` too, over every build and store), and PostgreSQL's figures over
+SQLite's are printed: of the median entries/s, of the median ratio to the Ed25519 ceiling,
+and of each pair of neighbouring runs (the k-th of each store), which the machine's drift
+over minutes moves least:
 
-    python bench/bench_log.py --runs 4 --store sqlite --store postgres
+    python bench/bench_log.py --runs 6 --store sqlite --store postgres
 
 For ``postgres`` the bench starts one throwaway PostgreSQL server (tests/_postgres.py's, on a
 Unix socket in a temporary directory, as the ``postgres`` user when run as root) on this
@@ -49,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/_postgres.
 
 FIGURES = ("entries_per_s", "ratio_to_ceiling", "ack_p50_ms", "ack_p99_ms", "checkpoint_p99_ms")
 STORES = ("sqlite", "postgres")
+RATIOS = ("entries_per_s", "ratio_to_ceiling")  # PostgreSQL's over SQLite's, as medians
 
 
 def _free_port() -> int:
@@ -164,16 +167,24 @@ def main() -> None:
     for build in builds:
         sqlite, pg = by_variant.get((build, "sqlite")), by_variant.get((build, "postgres"))
         if sqlite and pg:
-            ratio = _median_rate(pg) / _median_rate(sqlite)
-            print(f"== {build or 'installed'}: PostgreSQL/SQLite entries/s {ratio:.2f}")
+            rate, share = (_median(pg, k) / _median(sqlite, k) for k in RATIOS)
+            pairs = [
+                p["entries_per_s"] / s["entries_per_s"] for s, p in zip(sqlite, pg, strict=False)
+            ]
+            print(
+                f"== {build or 'installed'}: PostgreSQL/SQLite median entries/s {rate:.2f}, "
+                f"median ratio to the Ed25519 ceiling {share:.2f}; entries/s of each "
+                f"PostgreSQL run over the k-th SQLite run {[round(r, 2) for r in pairs]}, "
+                f"median {statistics.median(pairs):.2f}"
+            )
 
 
 def _name(build: str | None, store: str) -> str:
     return f"{build or 'installed'}, {store}"
 
 
-def _median_rate(runs: list[dict[str, Any]]) -> float:
-    return float(statistics.median(r["entries_per_s"] for r in runs))
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in runs))
 
 
 def _summary(runs: list[dict[str, Any]]) -> None:
