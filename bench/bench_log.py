@@ -13,6 +13,23 @@ printed per build:
 
     git worktree add /tmp/before HEAD~1
     python bench/bench_log.py --runs 6 --src /tmp/before/src --src src
+
+To compare stores (issue 16), name each with ``--store``; runs alternate between them the
+same way (with ``--src`` too, over every build and store), and PostgreSQL's figures over
+SQLite's are printed: of the median entries/s, of the median ratio to the Ed25519 ceiling,
+and of each pair of neighbouring runs (the k-th of each store), which the machine's drift
+over minutes moves least:
+
+    python bench/bench_log.py --runs 6 --store sqlite --store postgres
+
+For ``postgres`` the bench starts one throwaway PostgreSQL server (tests/_postgres.py's, on a
+Unix socket in a temporary directory, as the ``postgres`` user when run as root) on this
+machine, so on the same cores as `credo serve` and the bench client, with ``fsync``,
+``full_page_writes`` and ``synchronous_commit`` on: each commit waits for its WAL flush,
+as SQLite's ``synchronous=FULL`` commits wait for theirs, which makes the two comparable.
+Each run gets a fresh schema: `credo init --db URL`, `credo serve --db URL`. Each run's
+figures carry the 1-minute load average at its end (``load_1m``): other work on a shared
+machine moves the figures.
 """
 
 from __future__ import annotations
@@ -30,7 +47,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-FIGURES = ("entries_per_s", "ratio_to_ceiling", "ack_p99_ms", "checkpoint_p99_ms")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/_postgres.py
+
+FIGURES = ("entries_per_s", "ratio_to_ceiling", "ack_p50_ms", "ack_p99_ms", "checkpoint_p99_ms")
+STORES = ("sqlite", "postgres")
+RATIOS = ("entries_per_s", "ratio_to_ceiling")  # PostgreSQL's over SQLite's, as medians
 
 
 def _free_port() -> int:
@@ -60,12 +81,17 @@ def _credo(src: str | None) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", "from credo.cli import main; main()"], env
 
 
-def one_run(entries: int, batch: int, concurrency: int, src: str | None = None) -> dict[str, Any]:
+def one_run(
+    entries: int, batch: int, concurrency: int, src: str | None = None, db: str | None = None
+) -> dict[str, Any]:
+    """One fresh consortium, served and benched; ``db``: its store's PostgreSQL URL (else
+    DIR/ledger.db)."""
     credo, env = _credo(src)
+    on_db = [] if db is None else ["--db", db]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         subprocess.run(
-            [*credo, "init", "--data", str(data), "--origin", "bench.example/log"],
+            [*credo, "init", "--data", str(data), "--origin", "bench.example/log", *on_db],
             check=True,
             capture_output=True,
             env=env,
@@ -73,7 +99,7 @@ def one_run(entries: int, batch: int, concurrency: int, src: str | None = None) 
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [*credo, "serve", "--data", str(data), "--port", str(port)],
+            [*credo, "serve", "--data", str(data), "--port", str(port), *on_db],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=env,
@@ -90,7 +116,20 @@ def one_run(entries: int, batch: int, concurrency: int, src: str | None = None) 
             server.terminate()
             server.wait(timeout=60)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["load_1m"] = round(os.getloadavg()[0], 2)
     return figures
+
+
+def _postgres_server() -> Any:
+    """A durable throwaway PostgreSQL server (see the module's docstring); stop() it."""
+    from tests import _postgres
+
+    bindir = _postgres.find_bin()
+    if bindir is None:
+        sys.exit(f"--store postgres needs PostgreSQL's initdb and pg_ctl: {_postgres.INSTALL_HINT}")
+    server = _postgres.Server(bindir, durable=True)
+    server.start()
+    return server
 
 
 def main() -> None:
@@ -102,18 +141,50 @@ def main() -> None:
     parser.add_argument(
         "--src", action="append", help="a build's source tree (repeat to compare builds)"
     )
+    parser.add_argument(
+        "--store", action="append", choices=STORES, help="the log's store (repeat to compare)"
+    )
     args = parser.parse_args()
     builds: list[str | None] = args.src or [None]
-    by_build: dict[str | None, list[dict[str, Any]]] = {b: [] for b in builds}
-    for n in range(args.runs):
-        build = builds[n % len(builds)]
-        figures = one_run(args.entries, args.batch, args.concurrency, build)
-        by_build[build].append(figures)
-        print(f"run {n + 1} ({build or 'installed'}): {json.dumps(figures)}", flush=True)
-    for build, runs in by_build.items():
+    stores: list[str] = args.store or ["sqlite"]
+    variants = [(b, s) for b in builds for s in stores]
+    by_variant: dict[tuple[str | None, str], list[dict[str, Any]]] = {v: [] for v in variants}
+    postgres = _postgres_server() if "postgres" in stores else None
+    try:
+        for n in range(args.runs):
+            build, store = variants[n % len(variants)]
+            db = postgres.fresh_url() if store == "postgres" else None
+            figures = one_run(args.entries, args.batch, args.concurrency, build, db)
+            by_variant[build, store].append(figures)
+            print(f"run {n + 1} ({_name(build, store)}): {json.dumps(figures)}", flush=True)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+    for (build, store), runs in by_variant.items():
         if runs:
-            print(f"== {build or 'installed'}")
+            print(f"== {_name(build, store)}")
             _summary(runs)
+    for build in builds:
+        sqlite, pg = by_variant.get((build, "sqlite")), by_variant.get((build, "postgres"))
+        if sqlite and pg:
+            rate, share = (_median(pg, k) / _median(sqlite, k) for k in RATIOS)
+            pairs = [
+                p["entries_per_s"] / s["entries_per_s"] for s, p in zip(sqlite, pg, strict=False)
+            ]
+            print(
+                f"== {build or 'installed'}: PostgreSQL/SQLite median entries/s {rate:.2f}, "
+                f"median ratio to the Ed25519 ceiling {share:.2f}; entries/s of each "
+                f"PostgreSQL run over the k-th SQLite run {[round(r, 2) for r in pairs]}, "
+                f"median {statistics.median(pairs):.2f}"
+            )
+
+
+def _name(build: str | None, store: str) -> str:
+    return f"{build or 'installed'}, {store}"
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in runs))
 
 
 def _summary(runs: list[dict[str, Any]]) -> None:
@@ -123,7 +194,7 @@ def _summary(runs: list[dict[str, Any]]) -> None:
             "median": statistics.median(r[key] for r in runs),
             "max": max(r[key] for r in runs),
         }
-        for key in FIGURES
+        for key in (*FIGURES, "load_1m")
     }
     targets = {
         "entries_per_s >= 10000": sum(r["entries_per_s"] >= 10_000 for r in runs),

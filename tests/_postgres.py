@@ -1,7 +1,8 @@
 """A throwaway PostgreSQL server for the tests: Debian's binaries, a temporary directory, a
 Unix socket and no TCP port; each store gets a fresh schema of its own.
 
-Started once a session by the ``postgres`` fixture (tests/conftest.py) and removed after.
+Started once a session by the ``postgres`` fixture (tests/conftest.py) and removed after;
+bench/bench_log.py starts a durable one (``durable=True``) to measure against.
 As root, the server runs as the ``postgres`` user (initdb refuses root).
 
 The multi-host tests start one on a host of their own (tests/e2e/_netns.py): ``prefix`` runs
@@ -60,14 +61,25 @@ class Tcp:
 
 
 class Server:
-    """One running server; `fresh_url` hands out an empty schema's location."""
+    """One running server; `fresh_url` hands out an empty schema's location.
 
-    def __init__(self, bindir: Path, *, prefix: Sequence[str] = (), tcp: Tcp | None = None) -> None:
-        """``prefix``: put before each command (``ip netns exec NS``); ``tcp``: listen there
-        (and trust only its subnet) instead of on a Unix socket only."""
+    ``prefix``: put before each command (``ip netns exec NS``); ``tcp``: listen there (and
+    trust only its subnet) instead of on a Unix socket only; ``durable``: fsync, full-page
+    writes and synchronous commit on, as in production (a benchmark's); otherwise off, which
+    the tests need only for speed."""
+
+    def __init__(
+        self,
+        bindir: Path,
+        *,
+        prefix: Sequence[str] = (),
+        tcp: Tcp | None = None,
+        durable: bool = False,
+    ) -> None:
         self.bindir = bindir
         self.prefix = list(prefix)
         self.tcp = tcp
+        self.durable = durable
         self.root = Path(tempfile.mkdtemp(prefix="credo-pg-"))
         self._as: list[str] = []
         if os.geteuid() == 0:
@@ -100,7 +112,7 @@ class Server:
             "-E",
             "UTF8",
             "--locale=C",
-            "--no-sync",
+            *(() if self.durable else ("--no-sync",)),
         )
         listen = ""
         if self.tcp is not None:
@@ -110,10 +122,12 @@ class Server:
             (self.data / "pg_hba.conf").write_text(hba)
             if self._as:
                 shutil.chown(self.data / "pg_hba.conf", "postgres", "postgres")
-        options = (
-            f"-k {self.root} -c listen_addresses='{listen}' -c fsync=off "
-            "-c full_page_writes=off -c max_connections=400"
+        sync = (
+            "-c fsync=on -c full_page_writes=on -c synchronous_commit=on"
+            if self.durable
+            else "-c fsync=off -c full_page_writes=off"
         )
+        options = f"-k {self.root} -c listen_addresses='{listen}' {sync} -c max_connections=400"
         if self.tcp is not None:
             options += f" -p {self.tcp.port}"
         self._run(
