@@ -1,0 +1,36 @@
+"""Fixtures of the end-to-end tests: the Go tlog client, built once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+GOCLIENT = Path(__file__).parent / "goclient"
+GOPATH = "/usr/share/gocode"  # Debian's golang-golang-x-mod-dev
+
+
+@pytest.fixture(scope="session")
+def goclient(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Go client, built in GOPATH mode against the system's golang.org/x/mod."""
+    out = tmp_path_factory.mktemp("goclient")
+    env = {
+        **os.environ,
+        "GO111MODULE": "off",
+        "GOPATH": GOPATH,
+        "GOFLAGS": "-mod=mod",
+        "GOCACHE": str(out / "cache"),
+    }
+    binary = out / "goclient"
+    done = subprocess.run(
+        ["go", "build", "-o", str(binary), "main.go"],
+        cwd=GOCLIENT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"go build failed:\n{done.stderr}"
+    return binary
