@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 
-from credo.api.routes.log import MAX_TILE_PATH
+from credo.api.tiles import MAX_TILE_PATH
 from credo.tlog import (
     Checkpoint,
     CosignatureSigner,

@@ -43,6 +43,16 @@ def test_slow_clients_serve_hands_the_settings_to_uvicorn(
     assert got["http"].header_timeout == 3.5
 
 
+def test_slow_clients_a_server_made_to_be_stopped_has_the_same_bounds(tmp_path: Path) -> None:
+    """`make_server` (what `credo mirror` serves with) is configured as `run` is."""
+    settings = Settings(data_dir=tmp_path, port=8124, header_timeout=2.5, limit_concurrency=9)
+    config = server.make_server(hello, settings).config
+    assert (config.port, config.limit_concurrency, config.timeout_keep_alive) == (8124, 9, 5)
+    assert isinstance(config.http, type)
+    assert issubclass(config.http, H11Protocol)
+    assert config.http.header_timeout == 2.5  # type: ignore[attr-defined]
+
+
 async def _trickle_after_one_request(header_timeout: float, steps: int) -> tuple[bytes, bool]:
     """Serve ``hello``; one client sends a request, then ``steps`` bytes of its next head, one
     per 50 ms. Returns the first answer and whether the server closed the connection."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -36,34 +35,8 @@ pytestmark = pytest.mark.skipif(
     shutil.which("go") is None, reason="needs the Go toolchain (scripts/test installs golang-go)"
 )
 
-GOCLIENT = Path(__file__).parent / "goclient"
-GOPATH = "/usr/share/gocode"  # Debian's golang-golang-x-mod-dev
 SIZE_A = 300  # checkpoint A: the second level-0 tile is partial (width 44)
 SIZE_B = 777  # checkpoint B: three full level-0 tiles, a partial one of 9; level 1 partial
-
-
-@pytest.fixture(scope="module")
-def goclient(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Go client, built in GOPATH mode against the system's golang.org/x/mod."""
-    out = tmp_path_factory.mktemp("goclient")
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": GOPATH,
-        "GOFLAGS": "-mod=mod",
-        "GOCACHE": str(out / "cache"),
-    }
-    binary = out / "goclient"
-    done = subprocess.run(
-        ["go", "build", "-o", str(binary), "main.go"],
-        cwd=GOCLIENT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, f"go build failed:\n{done.stderr}"
-    return binary
 
 
 @dataclass

@@ -28,6 +28,7 @@ from credo.tlog.tiles import (
     entries_path,
     parse_tile_path,
     tile_path,
+    tile_root,
 )
 
 Tiles = dict[tuple[int, int], bytes]
@@ -275,3 +276,12 @@ def test_matches_go_sumdb_tlog() -> None:
     assert tree_root(70_000, TileHashReader(_reader_of(tiles))).hex() == (
         "339ecf3ae716405fdc28cef164e45a785cade0d5bc3e1400a7a4d70d0b2dec9b"
     )
+
+
+def test_tile_root_is_the_hash_the_level_above_holds() -> None:
+    leaves = [leaf_hash(b"%d" % i) for i in range(TILE_WIDTH * 2 + 3)]
+    tiles = append_leaves(0, leaves, lambda *_: b"")
+    for index in (0, 1):
+        assert tile_root(tiles[(0, index)]) == tiles[(1, 0)][32 * index : 32 * (index + 1)]
+    with pytest.raises(InputError):
+        tile_root(tiles[(0, 2)])  # a partial tile stands for no node of the level above

@@ -11,7 +11,10 @@ body's own stall timeout is the application's (`credo.api.limits`), where it can
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
+from typing import Any
 
 import h11
 import uvicorn
@@ -22,6 +25,7 @@ from credo.api.logs import log_config
 from credo.settings import Settings
 
 log = logging.getLogger(__name__)
+STARTUP_FAILURE = 3  # uvicorn.main's exit status when the server could not start
 
 
 class HeadTimeoutProtocol(H11Protocol):
@@ -73,15 +77,34 @@ def protocol_for(settings: Settings) -> type[HeadTimeoutProtocol]:
     )
 
 
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        "log_config": log_config(settings.log_format),
+        "http": protocol_for(settings),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        "limit_concurrency": settings.limit_concurrency,
+    }
+
+
 def run(app: ASGIApp, settings: Settings) -> None:
     """Serve ``app`` on the settings' address until interrupted."""
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        log_config=log_config(settings.log_format),
-        http=protocol_for(settings),
-        timeout_keep_alive=settings.keep_alive_timeout,
-        limit_concurrency=settings.limit_concurrency,
-    )
+    uvicorn.run(app, **_options(settings))
+
+
+def make_server(app: ASGIApp, settings: Settings) -> uvicorn.Server:
+    """The server `run` runs, for a caller that must stop it from another thread (set its
+    ``should_exit``; start it with `serve`): `credo mirror` does, when its copy of the log
+    stops verifying."""
+    return uvicorn.Server(uvicorn.Config(app, **_options(settings)))
+
+
+def serve(server: uvicorn.Server) -> None:
+    """Run ``server`` until it is told to exit or interrupted; exit 3 (uvicorn's startup
+    failure) if it never started, as `uvicorn.run` does (say, the port is taken)."""
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

@@ -15,6 +15,7 @@ from credo.cli import (
     ledger_cmds,
     member,
     member_cmds,
+    mirror,
     person,
     programme,
     record,
@@ -44,6 +45,7 @@ app.add_typer(consent.app, name="consent")
 demo.register(app)
 member_cmds.register(app)
 witness.register(app)
+mirror.register(app)
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from credo.tlog.tiles import (
     entries_path,
     parse_tile_path,
     tile_path,
+    tile_root,
 )
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "sign_note",
     "split_vkey",
     "tile_path",
+    "tile_root",
     "tree_root",
     "verify_consistency",
     "verify_cosignatures",

@@ -139,6 +139,14 @@ def _perfect_root(hashes: Sequence[bytes]) -> bytes:
     return row[0]
 
 
+def tile_root(data: bytes) -> bytes:
+    """The hash a full tile stands for one level up: the root of its 256 hashes (C2SP
+    tlog-tiles: tile L's hashes are the roots of the full tiles of level L - 1)."""
+    if len(data) != TILE_WIDTH * HASH_SIZE:
+        raise InputError(f"a full tile is {TILE_WIDTH * HASH_SIZE} bytes, got {len(data)}")
+    return _perfect_root(_split_hashes(data))
+
+
 class TileHashReader(HashReader):
     """A ``HashReader`` over stored tiles: any perfect subtree from at most one tile.
 

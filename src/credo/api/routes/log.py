@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
 from credo.api.deps import LedgerDep, StoreDep
 from credo.api.problems import problem_responses
-from credo.errors import InputError, NotFound
+from credo.api.tiles import IMMUTABLE, TEXT, TilePath, tile_body, tile_response
+from credo.errors import NotFound
 from credo.ledger import Ledger, proofs
 from credo.ledger.kinds.governance import WITNESS_POLICY_META
 from credo.services.witnessing import QUORUM_HEADER, quorum_met
-from credo.tlog import (
-    HASH_SIZE,
-    TILE_HEIGHT,
-    TILE_WIDTH,
-    encode_entry_bundle,
-    entries_path,
-    parse_tile_path,
-)
+from credo.store import Store
+from credo.tlog import TILE_WIDTH, encode_entry_bundle
 
 router = APIRouter(prefix="/log", tags=["log"])
-
-IMMUTABLE = "public, max-age=31536000, immutable"
-TEXT = "text/plain; charset=utf-8"
-# No tile of a log of up to 2**64 entries has a longer path; parsing a longer one (thousands
-# of index elements into one huge integer) would only cost CPU.
-MAX_TILE_PATH = len(entries_path(2**64 - 1, TILE_WIDTH - 1))
-# The canonical tile paths (C2SP tlog-tiles) after ``tile/``, as `parse_tile_path` accepts them:
-# a level 0-63 or ``entries``; the index in 3-digit groups, every one but the last prefixed
-# ``x`` and the first of several not 000; a partial width 1-255. Documented only: the route
-# answers anything else with its own 400 (`parse_tile_path` says what is wrong).
-TILE_PATH = (
-    r"^(entries|[0-9]|[1-5][0-9]|6[0-3])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/)*)?"
-    r"[0-9]{3}(\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$"
-)
-TilePath = Annotated[
-    str,
-    Path(
-        description="`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, canonically encoded",
-        json_schema_extra={"pattern": TILE_PATH, "maxLength": MAX_TILE_PATH - len("tile/")},
-    ),
-]
 
 
 # async: clients poll this, and its one-row read is quicker than a hop to the thread pool.
@@ -128,26 +102,12 @@ def tile(path: TilePath, store: StoreDep) -> Response:
     Both are immutable once they exist (a partial tile's first W hashes never change), so
     they are served with a year-long cache lifetime.
     """
-    full = f"tile/{path}"
-    if len(full) > MAX_TILE_PATH:
-        raise InputError(f"a tile path is at most {MAX_TILE_PATH} characters")
-    level, index, width = parse_tile_path(full)
-    # A tile past the tree's right edge does not exist, whatever its index (one past 2**63
-    # would not even fit the store's integers): answered before the store is asked.
-    hashes = store.tree_size() >> (0 if level == "entries" else TILE_HEIGHT * int(level))
-    if index * TILE_WIDTH + width > hashes:
-        kind = "entry bundle" if level == "entries" else "tile"
-        raise NotFound(f"{kind} {path} does not exist yet", code="no_tile")
-    if level == "entries":
+    return tile_response(tile_body(path, store.tree_size(), store.read_tile, _bundle(store)))
+
+
+def _bundle(store: Store) -> Callable[[int, int], bytes | None]:
+    def read(index: int, width: int) -> bytes | None:
         entries = store.read_entries(index * TILE_WIDTH, width)
-        if len(entries) != width:
-            raise NotFound(f"entry bundle {path} does not exist yet", code="no_tile")
-        body = encode_entry_bundle(entries)
-    else:
-        stored = store.read_tile(int(level), index)
-        if len(stored) < width * HASH_SIZE:
-            raise NotFound(f"tile {path} does not exist yet", code="no_tile")
-        body = stored[: width * HASH_SIZE]
-    return Response(
-        body, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE}
-    )
+        return encode_entry_bundle(entries) if len(entries) == width else None
+
+    return read
