@@ -89,7 +89,7 @@ _LATEST_SIZE = "SELECT size FROM checkpoints ORDER BY seq DESC LIMIT 1"
 # clock_timestamp(), not now(): now() is the transaction's start, and a fence is checked
 # at its end.
 _LEASE = lease_sql("%s", "extract(epoch FROM clock_timestamp())::float8")
-IDLE_IN_WRITE_MS = 3000
+IDLE_IN_WRITE_MS = 2000
 """How long a write transaction may sit idle between statements before it is ended,
 releasing the writer's lock: a sequencer stopped (SIGSTOP) or cut off mid-commit cannot hold
 up its successor for longer. No healthy commit pauses this long between two statements.
@@ -98,7 +98,13 @@ The server's ``idle_in_transaction_session_timeout`` does it only sometimes: its
 armed when a Sync is answered, and psycopg ends a pipeline (``executemany``) with a Flush
 after the Sync, which disarms it until the next statement (tests/store/
 test_postgres_frozen_writer.py). So a writer that waits this long for the lock also ends,
-itself, every holder of it idle in its transaction for this long (`_END_STALLED_WRITERS`)."""
+itself, every holder of it idle in its transaction for this long (`_END_STALLED_WRITERS`),
+looking every `LOCK_WAIT_MS`."""
+LOCK_WAIT_MS = 250
+"""How long a writer waits for the lock before it looks again for a stalled holder. With the
+wait as long as `IDLE_IN_WRITE_MS`, a successor that began waiting just after its frozen
+predecessor's last statement ended it only about two `IDLE_IN_WRITE_MS` later: the first
+entry after a SIGSTOP failover was acknowledged 5.3 s after the freeze in one CI run."""
 # The sessions holding this store's writer lock that have sat idle inside their transaction
 # for IDLE_IN_WRITE_MS: pg_terminate_backend needs no superuser for sessions of one's own role.
 _END_STALLED_WRITERS = (
@@ -401,7 +407,7 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
         begin = [
             "BEGIN",
             f"SET LOCAL idle_in_transaction_session_timeout = {IDLE_IN_WRITE_MS}",
-            f"SET LOCAL lock_timeout = {IDLE_IN_WRITE_MS}",
+            f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}",
             self._lock_sql(),
             "SET LOCAL lock_timeout TO DEFAULT",
         ]
@@ -440,7 +446,7 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
 
     def _begin(self, conn: Connection, begin: str) -> None:
         """Begin a write transaction holding the writer's lock, waiting as long as it takes
-        for a live writer and ending, every `IDLE_IN_WRITE_MS`, a stalled one."""
+        for a live writer and ending, every `LOCK_WAIT_MS`, a stalled one."""
         while True:
             try:
                 conn.execute(begin)
