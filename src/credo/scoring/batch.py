@@ -34,6 +34,7 @@ from credo.scoring._sql import (
     kind_codes,
     lanes,
     output_columns,
+    packed_counts,
     plan,
     quote,
     unpacked_sql,
@@ -49,10 +50,6 @@ __all__ = ["DEFAULT_CHUNK_ROWS", "iter_scores", "kind_codes", "score_batch"]
 # hundreds of millions of records in one pass (the aggregate holds a few words a subject)
 # and smaller values only bound memory and make the progress callback move.
 DEFAULT_CHUNK_ROWS = 250_000_000
-# Group-bys whose integer subject range needs at most this many bits use DuckDB's perfect
-# hash aggregate (an array indexed by subject, one per thread): about twice as fast as
-# hashing. 2**24 slots of a list state is ~0.5 GB a thread.
-_PERFECT_HASH_BITS = 24
 # DuckDB's default of handing memory back to the OS after every task above 128 MiB made a
 # quarter of a 100M-record run kernel time (page faults). Set for the run only, restored.
 _ALLOCATOR = {
@@ -134,11 +131,6 @@ class _Stats:
             if bounds[i] < bounds[i + 1]
         ]
 
-    def subject_bits(self, chunks: int) -> int:
-        if not self.numeric or self.total == 0:
-            return 64
-        return ((int(self.high) - int(self.low)) // chunks + 1).bit_length() + 1
-
 
 def score_batch(
     rules: RulesDocument,
@@ -174,10 +166,7 @@ def score_batch(
         out = quote(output)
         con.execute(f"CREATE OR REPLACE TABLE {out} ({output_columns(rules, cols['subject'])})")
         chunks = stats.chunks(chunk_rows)
-        settings = dict(_ALLOCATOR)
-        if stats.subject_bits(len(chunks) or 1) <= _PERFECT_HASH_BITS:
-            settings["perfect_ht_threshold"] = str(_PERFECT_HASH_BITS)
-        saved = _apply(con, settings)
+        saved = _apply(con, _ALLOCATOR)
         temps.append(f"credo_suspects_{tag}")
         for done, where in enumerate(chunks, start=1):
             _score_chunk(con, rules, p, ln, source, where, out, tag)
@@ -223,7 +212,7 @@ def _score_chunk(
     replace the placeholder rows of the suspect subjects (``exact`` NULL) with their exact
     scores. Nothing per subject is materialised in between but the suspects."""
     lanes_rows = unpacked_sql(p, ln, words_sql(p, ln, source, where))
-    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows)}")
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows, packed=packed_counts(ln))}")
     suspects = f"credo_suspects_{tag}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {out} WHERE exact IS NULL"
