@@ -270,6 +270,49 @@ def test_integer_coded_table_matches_text_table_and_reference() -> None:
     assert any(len(score.reasons) == 4 for score in got.values())
 
 
+def test_kind_codes_outside_the_rules_score_nothing_and_break_nothing() -> None:
+    """Negative, huge and NULL kind codes match no line: the packed per-slot constants are
+    read with a shift by ``slot * width``, which must stay in range for any such code."""
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE coded (subject BIGINT, record_id BIGINT, kind BIGINT, "
+        "effective_at BIGINT, frozen BOOLEAN)"
+    )
+    odd = [-1, -(2**62), 2**62, None, len(kind_codes(DEFAULT_RULES))]
+    con.executemany(
+        "INSERT INTO coded VALUES (?, ?, ?, ?, false)",
+        [(i, i, kind, AS_OF - DAY) for i, kind in enumerate(odd)] + [(0, 99, 0, AS_OF - DAY)],
+    )
+    out = score_batch(DEFAULT_RULES, DEFAULT_RULES_HASH, "coded", AS_OF, con)
+    got = dict(iter_scores(con, DEFAULT_RULES, DEFAULT_RULES_HASH, AS_OF, out))
+    base = DEFAULT_RULES.score.base
+    assert [got[i].score for i in range(1, len(odd))] == [base] * (len(odd) - 1)
+    assert got[0].score > base  # its one record of kind 0
+    assert len(got[0].reasons) == 1
+
+
+def test_unvetted_rules_still_clamp_to_the_range() -> None:
+    """Vetted rules cannot score below the range, so the batch leaves that clamp out; a
+    document that skipped vetting (a base below the range) keeps it, as the engine does."""
+    raw = json.loads(DEFAULT_RULES.model_dump_json(by_alias=True))
+    raw["score"]["base"] = raw["score"]["min"] - 40
+    rules = RulesDocument.model_validate(raw)
+    h = "sha256:" + "0" * 64
+    rows = [
+        (1, "r1", "civic", "library.returned", AS_OF - DAY, False),
+        (2, "r2", "x", "y", 0, False),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t (subject BIGINT, record_id VARCHAR, category VARCHAR, type VARCHAR, "
+        "effective_at BIGINT, frozen BOOLEAN)"
+    )
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", rows)
+    got = dict(iter_scores(con, rules, h, AS_OF, score_batch(rules, h, "t", AS_OF, con)))
+    assert got == _reference(rules, h, rows, AS_OF)
+    assert got[2].score == rules.score.min
+
+
 def test_relation_input_varchar_subjects_and_progress() -> None:
     con = duckdb.connect()
     con.execute(
