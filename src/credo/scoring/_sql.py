@@ -145,10 +145,9 @@ class Lane:
     offset: int
     bits: int
 
-    def read(self, prefix: str) -> str:
-        """The lane's value from the HUGEINT word columns ``{prefix}w<j>``."""
-        word = f"{prefix}w{self.word}"
-        return f"CAST((({word} >> {self.offset}) & {(1 << self.bits) - 1}) AS BIGINT)"
+    def read(self) -> str:
+        """The lane's value from the BIGINT word columns ``b<j>`` (`unpacked_sql`)."""
+        return f"((b{self.word} >> {self.offset}) & {(1 << self.bits) - 1})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,18 +305,15 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
     ) GROUP BY subject"""
 
 
-def suspect_sql(p: Plan, ln: Lanes, words: str) -> str:
-    """A condition on ``words_sql`` columns: true where the lanes may not hold engine.py's
+def suspect_sql(p: Plan, ln: Lanes) -> str:
+    """A condition on `unpacked_sql`'s words: true where the lanes may not hold engine.py's
     result, so the subject is rescored exactly. That is a subject with 2**COUNT_BITS records
     or more (a lane could overflow), or one with a capped line that has more relevant records
     than the cap keeps, or a decayed record near enough to share a bucket with a live one;
     otherwise no bucket exceeds its cap and the uncapped sums are the capped ones."""
-    guard = f"({words}w{ln.guard.word} >> {ln.guard.offset})"
-    parts = [f"{guard} >= {1 << COUNT_BITS}"]
+    parts = [f"guard >= {1 << COUNT_BITS}"]
     parts += [
-        f"{ln.live[line.rank].read(words)} > {line.cap_n}"
-        for line in p.lines
-        if line.cap_n is not None
+        f"{ln.live[line.rank].read()} > {line.cap_n}" for line in p.lines if line.cap_n is not None
     ]
     return "(" + " OR ".join(parts) + ")"
 
@@ -335,14 +331,20 @@ def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     """(subject, m<rank>, c<rank>, exact) from the query ``words`` (``words_sql``): each
     line's milli-points and live-record count read from the lanes, and ``exact`` false, or
     NULL for a suspect subject, whose row is a placeholder to be replaced by the exact path.
-    With `packed_counts`, also ``counts``: the word of live counts as a BIGINT (its top bit,
-    set only for a suspect, dropped)."""
-    cols = [f"{ln.points[line.rank].read('')} AS m{line.rank}" for line in p.lines]
-    cols += [f"{ln.live[line.rank].read('')} AS c{line.rank}" for line in p.lines]
+    With `packed_counts`, also ``counts``: the word of live counts.
+
+    The HUGEINT words are cut to BIGINT once (``b<j>``, and ``guard`` from the top of its
+    word), and the lanes are read from those: 0.12 s less for 10M people than reading every
+    lane from the HUGEINTs. Only a suspect's words can reach bit 63, and its row is replaced."""
+    low = (1 << _WORD_BITS) - 1
+    guard = f"CAST(w{ln.guard.word} >> {ln.guard.offset} AS BIGINT) AS guard"
+    cut = ", ".join([*(f"CAST(w{j} & {low} AS BIGINT) AS b{j}" for j in range(ln.n_words)), guard])
+    cols = [f"{ln.points[line.rank].read()} AS m{line.rank}" for line in p.lines]
+    cols += [f"{ln.live[line.rank].read()} AS c{line.rank}" for line in p.lines]
     if packed_counts(ln):
-        cols.append(f"CAST(w{ln.live[0].word} & {(1 << _WORD_BITS) - 1} AS BIGINT) AS counts")
-    flag = f"CASE WHEN {suspect_sql(p, ln, '')} THEN NULL ELSE false END AS exact"
-    return f"SELECT subject, {', '.join(cols)}, {flag} FROM ({words})"
+        cols.append(f"b{ln.live[0].word} AS counts")
+    flag = f"CASE WHEN {suspect_sql(p, ln)} THEN NULL ELSE false END AS exact"
+    return f"SELECT subject, {', '.join(cols)}, {flag} FROM (SELECT subject, {cut} FROM ({words}))"
 
 
 def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
@@ -397,8 +399,9 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, packed: bool = Fa
     Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
     the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
     a chain of GREATEST (keys are distinct; a product, not a CASE, drops the keys already
-    taken); a reason is its line rank ``r<i>`` (NULL when
-    there are fewer reasons), its milli-points ``p<i>`` and its record count ``n<i>``.
+    taken); a reason is its line rank ``r<i>`` (NULL when there are fewer reasons), its
+    milli-points ``p<i>`` and its record count ``n<i>``. (Shifts and masks in place of
+    ``* L``, ``// L`` and ``% L`` were no faster: DuckDB checks every shift for overflow.)
     """
     rng = rules.score
     n_lines = len(p.lines)
