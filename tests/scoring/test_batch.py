@@ -313,6 +313,54 @@ def test_unvetted_rules_still_clamp_to_the_range() -> None:
     assert got[2].score == rules.score.min
 
 
+def _one_capped_line() -> tuple[RulesDocument, str]:
+    """1 point, a half-life of 1 day (so 0 points from day 10 on), at most one record per
+    30-day bucket."""
+    line = {"id": "l", "category": "civic", "type": "a.done", "points": 1, "half_life_days": 1}
+    line["cap"] = {"period_days": 30, "max_points": 1}
+    doc = {
+        "version": 1,
+        "score": {"min": 0, "max": 1000, "base": 300},
+        "tiers": [{"name": "t0", "min_score": 300}, {"name": "t1", "min_score": 320}],
+        "contexts": {"ctx": ["civic"]},
+        "scorecards": [{"id": "card0", "context": "ctx", "lines": [line]}],
+        "benefits": [
+            {
+                "id": "b",
+                "provider": "m",
+                "context": "ctx",
+                "scorecard": "card0",
+                "min_tier": "t1",
+                "description": "a reward",
+            }
+        ],
+    }
+    text = json.dumps(doc).encode()
+    return load_rules(text), rules_hash(text)
+
+
+@pytest.mark.parametrize("decayed", [1, 15, 16, 40])
+def test_decayed_records_that_take_a_cap_place_send_the_subject_to_the_exact_path(
+    decayed: int,
+) -> None:
+    """Records worth 0 points still take their bucket's cap places, oldest first, so the one
+    live record in the bucket earns nothing. The lanes alone would give it its points: the
+    subject must be a suspect, with one such record (the flagged lane), with 16 (which wrap
+    that 4-bit lane) and with more."""
+    rules, h = _one_capped_line()
+    as_of = 1_000 * 30 * DAY + 20 * DAY  # day 20 of a 30-day bucket
+    rows = [(1, "live", "civic", "a.done", as_of - 5 * DAY, False)]
+    rows += [(1, f"old{i}", "civic", "a.done", as_of - 11 * DAY - i, False) for i in range(decayed)]
+    rows += [(2, "alone", "civic", "a.done", as_of - 5 * DAY, False)]
+    con = duckdb.connect()
+    _table(con, rows, as_of)
+    got = dict(iter_scores(con, rules, h, as_of, score_batch(rules, h, "recs", as_of, con)))
+    assert got == _reference(rules, h, rows, as_of)
+    assert got[1].score == 300  # the live record lost its place to a decayed one
+    assert got[2].score == 300  # 31 milli-points: under one point
+    assert got[2].reasons[0].milli_points == 31
+
+
 def test_relation_input_varchar_subjects_and_progress() -> None:
     con = duckdb.connect()
     con.execute(
@@ -359,17 +407,19 @@ def test_missing_columns_are_an_input_error() -> None:
 def test_lanes_never_overlap_and_one_rows_addition_is_a_bigint(
     rules: tuple[RulesDocument, str],
 ) -> None:
-    from credo.scoring._sql import COUNT_BITS, lanes, plan
+    from credo.scoring._sql import COUNT_BITS, FLAG_BITS, lanes, plan
 
     p = plan(rules[0], AS_OF)
     ln = lanes(p)
     bits: dict[int, set[int]] = defaultdict(set)
-    for lane in (*ln.points, *ln.live):
+    for lane in (*ln.points, *ln.live, ln.flagged):
         taken = set(range(lane.offset, lane.offset + lane.bits))
         assert not taken & bits[lane.word]
         bits[lane.word] |= taken
         assert lane.offset + lane.bits <= 63
     assert not bits[ln.guard.word] & set(range(ln.guard.offset, 64))
+    assert ln.flagged.word == ln.guard.word  # a flagged count too large carries into the guard
+    assert ln.flagged.offset + FLAG_BITS == ln.guard.offset
     assert ((1 << COUNT_BITS) + 1) << ln.guard.offset < 1 << 63
     for line in p.lines:  # a points lane holds 2**COUNT_BITS - 1 undecayed records
         assert ((1 << COUNT_BITS) - 1) * line.milli < 1 << ln.points[line.rank].bits

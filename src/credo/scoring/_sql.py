@@ -31,6 +31,7 @@ from credo.scoring.rules import RulesDocument
 
 __all__ = [
     "COUNT_BITS",
+    "FLAG_BITS",
     "Lane",
     "Lanes",
     "Plan",
@@ -150,22 +151,28 @@ class Lane:
         return f"((b{self.word} >> {self.offset}) & {(1 << self.bits) - 1})"
 
 
+FLAG_BITS = 4
+"""Width of the lane counting a subject's flagged records (below), just under the guard."""
+
+
 @dataclass(frozen=True, slots=True)
 class Lanes:
     """Where each line's points and live-record count sit in a few summed BIGINT words.
 
     A row adds ``earned << points[rank].offset`` and, if it earned anything,
-    ``1 << live[rank].offset`` to its words; every row adds one to the guard lane, and an
-    eligible record on a capped line that earns nothing yet could share a cap bucket with one
-    that does (``live_days <= age < relevant_days``) adds ``2**COUNT_BITS`` more, so that the
-    guard alone marks every subject the lanes may get wrong.
+    ``1 << live[rank].offset`` to its words, and every row adds one to the guard lane, which
+    so counts the subject's records. An eligible record on a capped line that earns nothing
+    yet could share a cap bucket with one that does (``live_days <= age < relevant_days``)
+    is *flagged*: it adds one to the ``flagged`` lane, FLAG_BITS wide, just under the guard.
     ``sum`` over BIGINT is a HUGEINT, so the guard lane, the top of its word, never
-    overflows; the others are exact while the guard is below ``2**COUNT_BITS``, because a
-    points lane has room for that many records' undecayed points.
+    overflows, and a flagged count of 2**FLAG_BITS or more carries into it; the others are
+    exact while the guard is below ``2**COUNT_BITS``, because a points lane has room for that
+    many records' undecayed points. `suspect_sql` says when the lanes may be wrong.
     """
 
     points: tuple[Lane, ...]  # by line rank
     live: tuple[Lane, ...]  # by line rank
+    flagged: Lane
     guard: Lane
     n_words: int
 
@@ -173,9 +180,10 @@ class Lanes:
 def lanes(p: Plan) -> Lanes:
     """First-fit decreasing packing of every lane into as few 63-bit words as it can.
 
-    The guard is packed as a lane of COUNT_BITS + 1 bits, the most one row adds to it, and
-    then moved to the top of its word, where its sum may grow past bit 63."""
-    guard_bits = COUNT_BITS + 1
+    The flagged lane and the guard are packed as one lane of FLAG_BITS + COUNT_BITS + 1
+    bits, the most one row adds to them, and then moved to the top of its word, where the
+    guard's sum may grow past bit 63."""
+    guard_bits = FLAG_BITS + COUNT_BITS + 1
     wanted: list[tuple[int, str, int]] = [(guard_bits, "guard", 0)]
     for line in p.lines:
         most = ((1 << COUNT_BITS) - 1) * line.milli  # the most a lane holds below the guard
@@ -195,12 +203,17 @@ def lanes(p: Plan) -> Lanes:
     for word, items in enumerate(members):
         offset = 0
         for bits, kind, rank in sorted(items, key=lambda w: w[1] == "guard"):
-            placed[(kind, rank)] = Lane(word, offset, 64 if kind == "guard" else bits)
+            if kind == "guard":
+                placed[("flagged", 0)] = Lane(word, offset, FLAG_BITS)
+                placed[("guard", 0)] = Lane(word, offset + FLAG_BITS, 64)
+            else:
+                placed[(kind, rank)] = Lane(word, offset, bits)
             offset += bits
     n = len(p.lines)
     return Lanes(
         points=tuple(placed[("points", r)] for r in range(n)),
         live=tuple(placed[("live", r)] for r in range(n)),
+        flagged=placed[("flagged", 0)],
         guard=placed[("guard", 0)],
         n_words=len(used),
     )
@@ -285,10 +298,10 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
         elif j in live_words:
             terms.append(f"CASE WHEN lw = {j} AND earned > 0 THEN {one} << lo ELSE 0 END")
         if ln.guard.word == j:
-            flagged = ((1 << COUNT_BITS) + 1) << ln.guard.offset
+            row, flagged = 1 << ln.guard.offset, 1 << ln.flagged.offset
             terms.append(
-                f"CASE WHEN flag THEN CAST({flagged} AS BIGINT) "
-                f"ELSE CAST({1 << ln.guard.offset} AS BIGINT) END"
+                f"CASE WHEN flag THEN CAST({row + flagged} AS BIGINT) "
+                f"ELSE CAST({row} AS BIGINT) END"
             )
         sums.append(f"sum({' + '.join(terms) or '0'}) AS w{j}")
     rows = _earned_rows(p, _eligible_rows(p, source, where))
@@ -306,14 +319,21 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
 
 
 def suspect_sql(p: Plan, ln: Lanes) -> str:
-    """A condition on `unpacked_sql`'s words: true where the lanes may not hold engine.py's
-    result, so the subject is rescored exactly. That is a subject with 2**COUNT_BITS records
-    or more (a lane could overflow), or one with a capped line that has more relevant records
-    than the cap keeps, or a decayed record near enough to share a bucket with a live one;
-    otherwise no bucket exceeds its cap and the uncapped sums are the capped ones."""
-    parts = [f"guard >= {1 << COUNT_BITS}"]
+    """A condition on `unpacked_sql`'s columns: true where the lanes may not hold engine.py's
+    result, so the subject is rescored exactly.
+
+    * 2**COUNT_BITS records or more (``guard``): a lane could overflow. Below that, every
+      lane is exact, and ``guard`` less the live records bounds the flagged count, which is
+      exact while that bound is below 2**FLAG_BITS; otherwise the subject is a suspect too.
+    * A capped line whose live records and flagged records (all of the subject's, at worst
+      on this line) are more than the cap keeps: a bucket might hold more. Otherwise no
+      bucket exceeds its cap (a bucket with a live record holds only live and flagged ones,
+      since a bucket spans less than ``period_days``), and the uncapped sums are the capped
+      ones."""
+    live = " + ".join(f"c{line.rank}" for line in p.lines) or "0"
+    parts = [f"guard >= {1 << COUNT_BITS}", f"guard - ({live}) >= {1 << FLAG_BITS}"]
     parts += [
-        f"{ln.live[line.rank].read()} > {line.cap_n}" for line in p.lines if line.cap_n is not None
+        f"c{line.rank} + flagged > {line.cap_n}" for line in p.lines if line.cap_n is not None
     ]
     return "(" + " OR ".join(parts) + ")"
 
@@ -334,8 +354,9 @@ def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     With `packed_counts`, also ``counts``: the word of live counts.
 
     The HUGEINT words are cut to BIGINT once (``b<j>``, and ``guard`` from the top of its
-    word), and the lanes are read from those: 0.12 s less for 10M people than reading every
-    lane from the HUGEINTs. Only a suspect's words can reach bit 63, and its row is replaced."""
+    word), and the lanes (``flagged`` too, for `suspect_sql`) are read from those: 0.12 s
+    less for 10M people than reading every lane from the HUGEINTs. Only a suspect's words can
+    reach bit 63, and its row is replaced."""
     low = (1 << _WORD_BITS) - 1
     guard = f"CAST(w{ln.guard.word} >> {ln.guard.offset} AS BIGINT) AS guard"
     cut = ", ".join([*(f"CAST(w{j} & {low} AS BIGINT) AS b{j}" for j in range(ln.n_words)), guard])
@@ -343,8 +364,12 @@ def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     cols += [f"{ln.live[line.rank].read()} AS c{line.rank}" for line in p.lines]
     if packed_counts(ln):
         cols.append(f"b{ln.live[0].word} AS counts")
+    read = f"SELECT subject, {', '.join(cols)}, guard, {ln.flagged.read()} AS flagged"
     flag = f"CASE WHEN {suspect_sql(p, ln)} THEN NULL ELSE false END AS exact"
-    return f"SELECT subject, {', '.join(cols)}, {flag} FROM (SELECT subject, {cut} FROM ({words}))"
+    return (
+        f"SELECT * EXCLUDE (guard, flagged), {flag} "
+        f"FROM ({read} FROM (SELECT subject, {cut} FROM ({words})))"
+    )
 
 
 def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
