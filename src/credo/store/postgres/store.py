@@ -89,7 +89,7 @@ _LATEST_SIZE = "SELECT size FROM checkpoints ORDER BY seq DESC LIMIT 1"
 # clock_timestamp(), not now(): now() is the transaction's start, and a fence is checked
 # at its end.
 _LEASE = lease_sql("%s", "extract(epoch FROM clock_timestamp())::float8")
-IDLE_IN_WRITE_MS = 2000
+IDLE_IN_WRITE_MS = 3000
 """How long a write transaction may sit idle between statements before it is ended,
 releasing the writer's lock: a sequencer stopped (SIGSTOP) or cut off mid-commit cannot hold
 up its successor for longer. No healthy commit pauses this long between two statements.
