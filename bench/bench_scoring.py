@@ -159,6 +159,8 @@ def main() -> None:
         "their medians: one run's timings of the same statement differ by up to 20%%",
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     con = duckdb.connect(args.database)
     con.execute(f"SET threads = {args.threads}")

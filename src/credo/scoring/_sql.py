@@ -312,7 +312,7 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
                {_slot_value(p, lambda line: ln.points[line.rank].offset)} AS po,
                {_slot_value(p, lambda line: ln.live[line.rank].word)} AS lw,
                {_slot_value(p, lambda line: ln.live[line.rank].offset)} AS lo,
-               earned = 0 AND ok AND age < {_by_slot(p, lambda line: line.relevant_days)}[slot + 1]
+               earned = 0 AND ok AND age < {_slot_value(p, lambda line: line.relevant_days)}
                    AS flag
         FROM ({rows})
     ) GROUP BY subject"""
