@@ -98,7 +98,8 @@ def rules_documents(draw: st.DrawFn) -> tuple[RulesDocument, str]:
 AS_OF = 1_700_000_000
 records_st = st.lists(
     st.tuples(
-        st.integers(0, 2),  # subject
+        # subjects: two dense ones (which take the exact path) and sparse ones (the lanes)
+        st.one_of(st.just(0), st.just(1), st.integers(2, 14)),
         st.sampled_from([*CATEGORIES, "health"]),
         st.sampled_from([*TYPES, "x.other"]),
         st.one_of(st.integers(-40 * DAY, 40 * DAY), st.integers(-3000 * DAY, 10 * DAY)),
@@ -412,7 +413,7 @@ def test_lanes_never_overlap_and_one_rows_addition_is_a_bigint(
     p = plan(rules[0], AS_OF)
     ln = lanes(p)
     bits: dict[int, set[int]] = defaultdict(set)
-    for lane in (*ln.points, *ln.live, ln.flagged):
+    for lane in (*ln.lines, ln.flagged):
         taken = set(range(lane.offset, lane.offset + lane.bits))
         assert not taken & bits[lane.word]
         bits[lane.word] |= taken
@@ -420,6 +421,31 @@ def test_lanes_never_overlap_and_one_rows_addition_is_a_bigint(
     assert not bits[ln.guard.word] & set(range(ln.guard.offset, 64))
     assert ln.flagged.word == ln.guard.word  # a flagged count too large carries into the guard
     assert ln.flagged.offset + FLAG_BITS == ln.guard.offset
-    assert ((1 << COUNT_BITS) + 1) << ln.guard.offset < 1 << 63
-    for line in p.lines:  # a points lane holds 2**COUNT_BITS - 1 undecayed records
-        assert ((1 << COUNT_BITS) - 1) * line.milli < 1 << ln.points[line.rank].bits
+    assert (1 << ln.guard.offset) + (1 << ln.flagged.offset) < 1 << 63
+    most = (1 << COUNT_BITS) - 1
+    for line in p.lines:  # a lane holds 2**COUNT_BITS - 1 undecayed records and their count
+        lane = ln.lines[line.rank]
+        assert (most * line.milli) << COUNT_BITS | most < 1 << lane.bits
+        assert (line.milli << COUNT_BITS | 1) << lane.offset < 1 << 63
+    assert ln.n_words == max(lane.word for lane in (*ln.lines, ln.flagged)) + 1
+
+
+def test_the_default_rules_fill_three_words() -> None:
+    """First-fit decreasing needs four words for the default rules' lanes; the search finds
+    three, one sum fewer per subject."""
+    from credo.scoring._sql import lanes, plan
+
+    assert lanes(plan(DEFAULT_RULES, AS_OF)).n_words == 3
+
+
+@pytest.mark.parametrize("lines", [1, 9, 40])
+def test_lane_packing_terminates_for_many_lines(lines: int) -> None:
+    from credo.scoring._sql import _pack
+
+    sizes = [17 + i % 7 for i in range(lines)] + [5]
+    words = _pack(sizes)
+    fill: dict[int, int] = defaultdict(int)
+    for size, word in zip(sizes, words, strict=True):
+        fill[word] += size
+    assert max(fill.values()) <= 63
+    assert sorted(fill) == list(range(len(fill)))

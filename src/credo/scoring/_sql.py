@@ -37,10 +37,10 @@ __all__ = [
     "Plan",
     "exact_sql",
     "final_sql",
+    "flag_limit",
     "kind_codes",
     "lanes",
     "output_columns",
-    "packed_counts",
     "plan",
     "quote",
     "suspect_sql",
@@ -74,20 +74,6 @@ class _Line:
     half_life_days: int
     cap_n: int | None
     period_secs: int | None
-
-    @property
-    def live_days(self) -> int:
-        """Age in days from which the line's decayed points are 0: ``milli >> shift`` is
-        positive exactly while ``shift = age // half_life`` is below ``milli.bit_length()``."""
-        return self.half_life_days * self.milli.bit_length()
-
-    @property
-    def relevant_days(self) -> int:
-        """Age in days below which a record can share a cap bucket with a live one: a
-        bucket spans less than ``period_days``. Uncapped lines: ``live_days``."""
-        if self.period_secs is None:
-            return self.live_days
-        return self.live_days + self.period_secs // DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +120,9 @@ def plan(rules: RulesDocument, as_of: int) -> Plan:
     return Plan(lines=lines, n_kinds=len(codes), one_to_one=one_to_one, as_of=int(as_of))
 
 
-# Lanes are counted exactly while no line of a subject has 2**COUNT_BITS records or more; the
-# guard lane catches the subjects with that many records, which take the exact path.
-COUNT_BITS = 7
+# A subject's lanes are exact while it has fewer than 2**COUNT_BITS relevant records (live or
+# flagged, below); the guard lane counts them, and the subjects with more take the exact path.
+COUNT_BITS = 4
 _WORD_BITS = 63  # one row's value in a word is a non-negative BIGINT
 
 
@@ -150,6 +136,14 @@ class Lane:
         """The lane's value from the BIGINT word columns ``b<j>`` (`unpacked_sql`)."""
         return f"((b{self.word} >> {self.offset}) & {(1 << self.bits) - 1})"
 
+    def points(self) -> str:
+        """A line lane's milli-points: the bits above its record count."""
+        return Lane(self.word, self.offset + COUNT_BITS, self.bits - COUNT_BITS).read()
+
+    def count(self) -> str:
+        """A line lane's live-record count: its low COUNT_BITS bits."""
+        return Lane(self.word, self.offset, COUNT_BITS).read()
+
 
 FLAG_BITS = 4
 """Width of the lane counting a subject's flagged records (below), just under the guard."""
@@ -159,64 +153,103 @@ FLAG_BITS = 4
 class Lanes:
     """Where each line's points and live-record count sit in a few summed BIGINT words.
 
-    A row adds ``earned << points[rank].offset`` and, if it earned anything,
-    ``1 << live[rank].offset`` to its words, and every row adds one to the guard lane, which
-    so counts the subject's records. An eligible record on a capped line that earns nothing
-    yet could share a cap bucket with one that does (``live_days <= age < relevant_days``)
-    is *flagged*: it adds one to the ``flagged`` lane, FLAG_BITS wide, just under the guard.
-    ``sum`` over BIGINT is a HUGEINT, so the guard lane, the top of its word, never
-    overflows, and a flagged count of 2**FLAG_BITS or more carries into it; the others are
-    exact while the guard is below ``2**COUNT_BITS``, because a points lane has room for that
-    many records' undecayed points. `suspect_sql` says when the lanes may be wrong.
+    Each line has one lane: its live-record count in the low COUNT_BITS bits and its decayed
+    milli-points above them, wide enough for 2**COUNT_BITS - 1 undecayed records. A row that
+    earns adds ``(earned * 2**COUNT_BITS + 1) << offset`` to its line's word: one sum serves
+    both. An eligible record on a capped line that earns nothing yet may share a cap bucket
+    with one that does is *flagged* (`flag_limit`). Every relevant row, live or flagged, adds
+    one to the guard lane, the top of its word; a flagged one also adds one to the
+    ``flagged`` lane, FLAG_BITS wide, just under the guard. ``sum`` over BIGINT is a HUGEINT,
+    so the guard never overflows; while it is below ``2**COUNT_BITS`` no line has more records
+    than its lane holds and no lane carries into another. `suspect_sql` says when the lanes
+    may be wrong.
     """
 
-    points: tuple[Lane, ...]  # by line rank
-    live: tuple[Lane, ...]  # by line rank
+    lines: tuple[Lane, ...]  # by line rank
     flagged: Lane
     guard: Lane
     n_words: int
 
 
-def lanes(p: Plan) -> Lanes:
-    """First-fit decreasing packing of every lane into as few 63-bit words as it can.
-
-    The flagged lane and the guard are packed as one lane of FLAG_BITS + COUNT_BITS + 1
-    bits, the most one row adds to them, and then moved to the top of its word, where the
-    guard's sum may grow past bit 63."""
-    guard_bits = FLAG_BITS + COUNT_BITS + 1
-    wanted: list[tuple[int, str, int]] = [(guard_bits, "guard", 0)]
-    for line in p.lines:
-        most = ((1 << COUNT_BITS) - 1) * line.milli  # the most a lane holds below the guard
-        wanted.append((most.bit_length(), "points", line.rank))
-        wanted.append((COUNT_BITS, "live", line.rank))
-    wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
+def _pack(sizes: list[int], budget: int = 20_000) -> list[int]:
+    """A word for each item, all words at most _WORD_BITS full, in as few words as can be
+    found: first-fit decreasing, then, if that is above the lower bound, a depth-first
+    search for the bound (``budget`` steps at most; the default rules' lanes fill three
+    words to within four bits, which first-fit decreasing misses)."""
+    order = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    best: list[int] = [0] * len(sizes)
     used: list[int] = []
-    members: list[list[tuple[int, str, int]]] = []
-    for item in wanted:
-        word = next((j for j, u in enumerate(used) if u + item[0] <= _WORD_BITS), len(used))
+    for i in order:
+        word = next((j for j, u in enumerate(used) if u + sizes[i] <= _WORD_BITS), len(used))
         if word == len(used):
             used.append(0)
-            members.append([])
-        used[word] += item[0]
-        members[word].append(item)
-    placed: dict[tuple[str, int], Lane] = {}
-    for word, items in enumerate(members):
-        offset = 0
-        for bits, kind, rank in sorted(items, key=lambda w: w[1] == "guard"):
-            if kind == "guard":
-                placed[("flagged", 0)] = Lane(word, offset, FLAG_BITS)
-                placed[("guard", 0)] = Lane(word, offset + FLAG_BITS, 64)
-            else:
-                placed[(kind, rank)] = Lane(word, offset, bits)
-            offset += bits
-    n = len(p.lines)
+        used[word] += sizes[i]
+        best[i] = word
+    bound = -(-sum(sizes) // _WORD_BITS)
+    if len(used) == bound:
+        return best
+    fill, where, steps = [0] * bound, [0] * len(sizes), [budget]
+
+    def place(n: int) -> bool:
+        if n == len(order):
+            return True
+        i, tried = order[n], set()
+        for word in range(bound):
+            if fill[word] in tried or fill[word] + sizes[i] > _WORD_BITS or steps[0] <= 0:
+                continue
+            tried.add(fill[word])  # words as full as one tried already are the same choice
+            steps[0] -= 1
+            fill[word] += sizes[i]
+            where[i] = word
+            if place(n + 1):
+                return True
+            fill[word] -= sizes[i]
+        return False
+
+    return where if place(0) else best
+
+
+def lanes(p: Plan) -> Lanes:
+    """Every line's lane, and the flagged and guard lanes packed as one item of
+    FLAG_BITS + 1 bits at the top of its word (the guard's sum grows past bit 63 there)."""
+    most = (1 << COUNT_BITS) - 1
+    sizes = [COUNT_BITS + (most * line.milli).bit_length() for line in p.lines]
+    words = _pack([*sizes, FLAG_BITS + 1])
+    top = words.pop()
+    filled = [0] * (max([top, *words]) + 1)
+    placed = []
+    for bits, word in zip(sizes, words, strict=True):
+        placed.append(Lane(word, filled[word], bits))
+        filled[word] += bits
+    flagged = Lane(top, filled[top], FLAG_BITS)  # on top of the lines in its word
     return Lanes(
-        points=tuple(placed[("points", r)] for r in range(n)),
-        live=tuple(placed[("live", r)] for r in range(n)),
-        flagged=placed[("flagged", 0)],
-        guard=placed[("guard", 0)],
-        n_words=len(used),
+        lines=tuple(placed),
+        flagged=flagged,
+        guard=Lane(top, flagged.offset + FLAG_BITS, 64),
+        n_words=len(filled),
     )
+
+
+_NO_SHIFT = 1 << 62
+"""The decay shift of a row that is not ``ok``: above every flag limit and every age in days
+(BIGINT seconds), and ``>>`` by it gives 0."""
+
+
+def flag_limit(line: _Line) -> int:
+    """The decay shift below which a record on ``line`` that earns nothing is flagged: 0 for
+    an uncapped line.
+
+    A record earns nothing from ``age // half_life == milli.bit_length()`` on, and can share
+    a cap bucket with one that earns while its age is below ``half_life * bit_length +
+    period_days``; every such age has a shift below ``bit_length + ceil(period_days /
+    half_life)``, so the flag takes in at most one half-life more, which can only add
+    suspects. Comparing the shift, a small number, rather than the age lets the limits of
+    every line be packed into one constant (`_slot_value`): the age's limits needed a
+    BIGINT[] lookup, 0.9 s of CPU per 100M records in bench/bench_scoring.py."""
+    if line.period_secs is None:
+        return 0
+    half_lives = -(-(line.period_secs // DAY) // line.half_life_days)
+    return min(line.milli.bit_length() + half_lives, _NO_SHIFT)
 
 
 def _eligible_rows(p: Plan, source: str, where: str) -> str:
@@ -254,13 +287,12 @@ def _slot_value(p: Plan, value: Callable[[_Line], int]) -> str:
 
     Small values are packed into one BIGINT constant and read with a shift and a mask:
     in bench/bench_scoring.py's 100M records one such read costs 0.06 s, a BIGINT[] literal
-    lookup (``_by_slot``) 0.36 s, and the lane aggregate reads five per record. Values too wide
-    to pack fall back to the lookup, which gives NULL outside the slots."""
+    lookup (``_by_slot``) 0.36 s. Values too wide to pack fall back to the lookup."""
     by_slot = p.by_slot()
     values = [value(by_slot[s]) for s in range(p.slots)]
     width = max(1, max(values, default=0).bit_length())
     if min(values, default=0) < 0 or width * p.slots > _WORD_BITS:
-        return f"{_by_slot(p, value)}[slot + 1]"
+        return f"COALESCE({_by_slot(p, value)}[slot + 1], 0)"
     packed = sum(v << (width * s) for s, v in enumerate(values))
     # A slot at or past p.slots shifts the constant by >= 64 bits or onto its zero top bits,
     # and a negative slot by a negative count: DuckDB's >> gives 0 for both.
@@ -268,17 +300,19 @@ def _slot_value(p: Plan, value: Callable[[_Line], int]) -> str:
 
 
 def _earned_rows(p: Plan, rows: str) -> str:
-    """(subject, slot, ok, age, earned) from eligible rows: ``earned`` is engine.py's decayed
-    milli-points, 0 for a record that is not ``ok``. A shift of 64 or more gives 0 in DuckDB
-    as in Python, so the shift needs no bound (``LEAST`` cost 0.43 s per 100M records)."""
+    """(subject, slot, shift, earned) from eligible rows: ``earned`` is engine.py's decayed
+    milli-points, 0 for a record that is not ``ok``, whose ``shift`` is _NO_SHIFT. A shift of
+    64 or more gives 0 in DuckDB as in Python, so the shift needs no bound (``LEAST`` cost
+    0.43 s per 100M records)."""
     milli = _by_slot(p, lambda line: line.milli)
     half = _by_slot(p, lambda line: line.half_life_days)
     return f"""
-        SELECT subject, slot, ok, age,
-               CASE WHEN ok THEN {milli}[slot + 1] >> (age // {half}[slot + 1])
-                    ELSE 0 END AS earned
-        FROM (SELECT subject, record_id, slot, effective_at, ok,
-                     ({p.as_of} - effective_at) // {DAY} AS age FROM ({rows}))"""
+        SELECT subject, slot, shift,
+               CASE WHEN ok THEN {milli}[slot + 1] >> shift ELSE 0 END AS earned
+        FROM (SELECT subject, slot, ok,
+                     CASE WHEN ok THEN ({p.as_of} - effective_at) // {DAY} // {half}[slot + 1]
+                          ELSE {_NO_SHIFT} END AS shift
+              FROM ({rows}))"""
 
 
 def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
@@ -286,72 +320,54 @@ def words_sql(p: Plan, ln: Lanes, source: str, where: str) -> str:
 
     No per-record state survives the aggregate: reasons are ranked from the per-line sums and
     counts alone, and the records behind them are resolved per person on demand."""
-    one = "CAST(1 AS BIGINT)"
-    live_words = {lane.word for lane in ln.live}
+    lane = f"((earned * {1 << COUNT_BITS} + CAST(earned > 0 AS BIGINT)) << lane_at)"
+    guard, flagged = 1 << ln.guard.offset, 1 << ln.flagged.offset
     sums = []
     for j in range(ln.n_words):
-        terms = []
-        if any(lane.word == j for lane in ln.points):
-            terms.append(f"CASE WHEN pw = {j} THEN earned << po ELSE 0 END")
-        if live_words == {j}:  # every count in this word: no test of the word needed
-            terms.append("(CAST(earned > 0 AS BIGINT) << lo)")
-        elif j in live_words:
-            terms.append(f"CASE WHEN lw = {j} AND earned > 0 THEN {one} << lo ELSE 0 END")
+        term = lane if ln.n_words == 1 else f"CASE WHEN lane_word = {j} THEN {lane} ELSE 0 END"
         if ln.guard.word == j:
-            row, flagged = 1 << ln.guard.offset, 1 << ln.flagged.offset
-            terms.append(
-                f"CASE WHEN flag THEN CAST({row + flagged} AS BIGINT) "
-                f"ELSE CAST({row} AS BIGINT) END"
+            term += (
+                f" + CASE WHEN earned > 0 THEN CAST({guard} AS BIGINT) "
+                f"WHEN shift < flag_limit THEN CAST({guard + flagged} AS BIGINT) ELSE 0 END"
             )
-        sums.append(f"sum({' + '.join(terms) or '0'}) AS w{j}")
+        sums.append(f"sum({term}) AS w{j}")
     rows = _earned_rows(p, _eligible_rows(p, source, where))
     return f"""
     SELECT subject, {", ".join(sums)} FROM (
-        SELECT subject, earned,
-               {_slot_value(p, lambda line: ln.points[line.rank].word)} AS pw,
-               {_slot_value(p, lambda line: ln.points[line.rank].offset)} AS po,
-               {_slot_value(p, lambda line: ln.live[line.rank].word)} AS lw,
-               {_slot_value(p, lambda line: ln.live[line.rank].offset)} AS lo,
-               earned = 0 AND ok AND age < {_slot_value(p, lambda line: line.relevant_days)}
-                   AS flag
+        SELECT subject, earned, shift,
+               {_slot_value(p, lambda line: ln.lines[line.rank].word)} AS lane_word,
+               {_slot_value(p, lambda line: ln.lines[line.rank].offset)} AS lane_at,
+               {_slot_value(p, flag_limit)} AS flag_limit
         FROM ({rows})
     ) GROUP BY subject"""
 
 
-def suspect_sql(p: Plan, ln: Lanes) -> str:
+def suspect_sql(p: Plan) -> str:
     """A condition on `unpacked_sql`'s columns: true where the lanes may not hold engine.py's
     result, so the subject is rescored exactly.
 
-    * 2**COUNT_BITS records or more (``guard``): a lane could overflow. Below that, every
-      lane is exact, and ``guard`` less the live records bounds the flagged count, which is
-      exact while that bound is below 2**FLAG_BITS; otherwise the subject is a suspect too.
+    * 2**COUNT_BITS relevant records or more (``guard``): a lane could overflow. Below that,
+      every lane is exact, the flagged count too.
     * A capped line whose live records and flagged records (all of the subject's, at worst
       on this line) are more than the cap keeps: a bucket might hold more. Otherwise no
       bucket exceeds its cap (a bucket with a live record holds only live and flagged ones,
       since a bucket spans less than ``period_days``), and the uncapped sums are the capped
-      ones."""
-    live = " + ".join(f"c{line.rank}" for line in p.lines) or "0"
-    parts = [f"guard >= {1 << COUNT_BITS}", f"guard - ({live}) >= {1 << FLAG_BITS}"]
+      ones. A cap of 2**COUNT_BITS - 1 or more cannot bite below the guard, which counts
+      the live and the flagged records."""
+    most = (1 << COUNT_BITS) - 1
+    parts = [f"guard >= {1 << COUNT_BITS}"]
     parts += [
-        f"c{line.rank} + flagged > {line.cap_n}" for line in p.lines if line.cap_n is not None
+        f"c{line.rank} + flagged > {line.cap_n}"
+        for line in p.lines
+        if line.cap_n is not None and line.cap_n < most
     ]
     return "(" + " OR ".join(parts) + ")"
-
-
-def packed_counts(ln: Lanes) -> bool:
-    """Whether every live count sits in one word at ``COUNT_BITS * rank`` (at most nine
-    lines), so that a reason's count is one shift of that word (``final_sql``)."""
-    return bool(ln.live) and all(
-        lane.word == ln.live[0].word and lane.offset == COUNT_BITS * rank
-        for rank, lane in enumerate(ln.live)
-    )
 
 
 def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     """(subject, m<rank>, c<rank>, exact) from the query ``words`` (``words_sql``): each
     line's milli-points and live-record count read from the lanes, and ``exact`` false, or
     NULL for a suspect subject, whose row is a placeholder to be replaced by the exact path.
-    With `packed_counts`, also ``counts``: the word of live counts.
 
     The HUGEINT words are cut to BIGINT once (``b<j>``, and ``guard`` from the top of its
     word), and the lanes (``flagged`` too, for `suspect_sql`) are read from those: 0.12 s
@@ -360,12 +376,10 @@ def unpacked_sql(p: Plan, ln: Lanes, words: str) -> str:
     low = (1 << _WORD_BITS) - 1
     guard = f"CAST(w{ln.guard.word} >> {ln.guard.offset} AS BIGINT) AS guard"
     cut = ", ".join([*(f"CAST(w{j} & {low} AS BIGINT) AS b{j}" for j in range(ln.n_words)), guard])
-    cols = [f"{ln.points[line.rank].read()} AS m{line.rank}" for line in p.lines]
-    cols += [f"{ln.live[line.rank].read()} AS c{line.rank}" for line in p.lines]
-    if packed_counts(ln):
-        cols.append(f"b{ln.live[0].word} AS counts")
+    cols = [f"{ln.lines[line.rank].points()} AS m{line.rank}" for line in p.lines]
+    cols += [f"{ln.lines[line.rank].count()} AS c{line.rank}" for line in p.lines]
     read = f"SELECT subject, {', '.join(cols)}, guard, {ln.flagged.read()} AS flagged"
-    flag = f"CASE WHEN {suspect_sql(p, ln)} THEN NULL ELSE false END AS exact"
+    flag = f"CASE WHEN {suspect_sql(p)} THEN NULL ELSE false END AS exact"
     return (
         f"SELECT * EXCLUDE (guard, flagged), {flag} "
         f"FROM ({read} FROM (SELECT subject, {cut} FROM ({words})))"
@@ -413,23 +427,25 @@ def _tier_index(rules: RulesDocument, column: str) -> str:
     return f"CASE {arms} ELSE 1 END"
 
 
-def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, packed: bool = False) -> str:
+def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, small_counts: bool = False) -> str:
     """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>, exact)
     rows, as flat integer columns (``output_columns``): names are attached when rows are
     read; ``exact`` (whether the subject took the exact path) is passed through.
-    ``packed``: the rows also have ``counts`` (`unpacked_sql`), from which a reason's record
-    count is one shift; otherwise it is picked from a list of the c<rank>, which cost 0.25 s
-    more for 10M people in bench/bench_scoring.py.
 
     Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
     the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
     a chain of GREATEST (keys are distinct; a product, not a CASE, drops the keys already
     taken); a reason is its line rank ``r<i>`` (NULL when there are fewer reasons), its
-    milli-points ``p<i>`` and its record count ``n<i>``. (Shifts and masks in place of
-    ``* L``, ``// L`` and ``% L`` were no faster: DuckDB checks every shift for overflow.)
+    milli-points ``p<i>`` and its record count ``n<i>``. With ``small_counts`` (every count
+    below 2**COUNT_BITS, as the lanes guarantee) the count rides in the key's low bits, below
+    the order; otherwise it is picked from a list of the c<rank>, which cost 0.25 s more for
+    10M people in bench/bench_scoring.py. (Shifts and masks in place of the products,
+    quotients and remainders were no faster: DuckDB checks every shift.)
     """
     rng = rules.score
     n_lines = len(p.lines)
+    unit = 1 << COUNT_BITS if small_counts else 1  # the count's room in a key
+    step = n_lines * unit  # one milli-point in a key
 
     # Vetted rules grant only positive points from a base inside the range, so no score can
     # fall below the range's floor and the GREATEST (0.04 s for each of the five clamps of
@@ -448,31 +464,43 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, packed: bool = Fa
         + f" AS s{c}"
         for c in range(len(rules.scorecards))
     )
-    # Every key is distinct and at least 0; a line with no points has a key below L, so it
-    # ranks under every line with points and never becomes a reason.
-    keys = ", ".join(f"m{n} * {n_lines} + {n_lines - 1 - n} AS k{n}" for n in range(n_lines))
+    # Every key is distinct and at least 0; a line with no points has a key below `step`,
+    # so it ranks under every line with points and never becomes a reason.
+    keys = ", ".join(
+        f"m{n} * {step} + "
+        + (f"(c{n} + {(n_lines - 1 - n) * unit})" if small_counts else f"{n_lines - 1 - n}")
+        + f" AS k{n}"
+        for n in range(n_lines)
+    )
     top = range(1, MAX_REASONS + 1)
     levels = [f"GREATEST({', '.join(f'k{n}' for n in range(n_lines))}) AS t1"]
     for r in top[1:]:
         below = ", ".join(f"k{n} * CAST(k{n} < t{r - 1} AS BIGINT)" for n in range(n_lines))
         levels.append(f"GREATEST({below}) AS t{r}")
+
+    def line_of(r: int) -> str:
+        return f"(t{r} // {unit}) % {n_lines}" if small_counts else f"t{r} % {n_lines}"
+
     picks = ", ".join(
-        f"CASE WHEN t{r} >= {n_lines} THEN CAST({n_lines - 1} - t{r} % {n_lines} AS INTEGER) "
-        f"END AS r{r}"
+        f"CASE WHEN t{r} >= {step} THEN CAST({n_lines - 1} - {line_of(r)} AS INTEGER) END AS r{r}"
         for r in top
     )
-    if packed:
-        mask = (1 << COUNT_BITS) - 1
-        counts, count_of = "counts", f"(counts >> (r{{r}} * {COUNT_BITS})) & {mask}"
+    if small_counts:
+        counts = ""
+
+        def count_of(r: int) -> str:
+            return f"CASE WHEN t{r} >= {step} THEN t{r} % {unit} END"
     else:
-        counts = "[" + ", ".join(f"c{n}" for n in range(n_lines)) + "] AS counts"
-        count_of = "counts[r{r} + 1]"
+        counts = ", [" + ", ".join(f"c{n}" for n in range(n_lines)) + "] AS counts"
+
+        def count_of(r: int) -> str:
+            return f"counts[r{r} + 1]"
+
     reasons = ", ".join(
-        f"r{r}, CAST(t{r} // {n_lines} AS BIGINT) AS p{r}, {count_of.format(r=r)} AS n{r}"
-        for r in top
+        f"r{r}, CAST(t{r} // {step} AS BIGINT) AS p{r}, {count_of(r)} AS n{r}" for r in top
     )
     names = ", ".join(f"m{n}" for n in range(n_lines))
-    nested = f"SELECT subject, exact, {names}, {counts}, {keys} FROM ({per_line})"
+    nested = f"SELECT subject, exact, {names}{counts}, {keys} FROM ({per_line})"
     for level in [*levels, picks]:
         nested = f"SELECT *, {level} FROM ({nested})"
     return f"""

@@ -34,7 +34,6 @@ from credo.scoring._sql import (
     kind_codes,
     lanes,
     output_columns,
-    packed_counts,
     plan,
     quote,
     unpacked_sql,
@@ -212,7 +211,7 @@ def _score_chunk(
     replace the placeholder rows of the suspect subjects (``exact`` NULL) with their exact
     scores. Nothing per subject is materialised in between but the suspects."""
     lanes_rows = unpacked_sql(p, ln, words_sql(p, ln, source, where))
-    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows, packed=packed_counts(ln))}")
+    con.execute(f"INSERT INTO {out} {final_sql(rules, p, lanes_rows, small_counts=True)}")
     suspects = f"credo_suspects_{tag}"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {suspects} AS SELECT subject FROM {out} WHERE exact IS NULL"
