@@ -419,33 +419,46 @@ def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
     ) AS e ON s.subject = e.subject"""
 
 
-def _tier_index(rules: RulesDocument, column: str) -> str:
-    arms = " ".join(
-        f"WHEN {column} >= {tier.min_score} THEN {i + 1}"
-        for i, tier in reversed(list(enumerate(rules.tiers)))
-    )
-    return f"CASE {arms} ELSE 1 END"
+def _top_keys(keys: list[str], carry: list[str]) -> list[str]:
+    """SELECT levels (innermost first) that leave the four largest of the distinct,
+    non-negative ``keys`` columns in t1 > t2 > t3 > t4 (0 where there are fewer), passing
+    ``carry`` columns along: an insertion into a sorted four, one key a level, each a CASE.
+    In bench/bench_scoring.py this ranked 10M people in 1.33 s where a chain of four
+    GREATEST over all keys, each dropping the keys taken (a product or a CASE a key) took
+    1.5 s; DuckDB's n-ary GREATEST costs about three CASEs, list_sort 2.5 times as much."""
+
+    def kept(later: list[str]) -> str:
+        return ", ".join([*carry, *later])
+
+    first, *rest = keys
+    levels = [f"SELECT {kept(rest)}, {first} AS t1, -1 AS t2, -1 AS t3, -1 AS t4"]
+    for n, x in enumerate(rest, start=1):
+        levels.append(
+            f"SELECT {kept(rest[n:])}, CASE WHEN {x} > t1 THEN {x} ELSE t1 END AS t1, "
+            f"CASE WHEN {x} > t1 THEN t1 WHEN {x} > t2 THEN {x} ELSE t2 END AS t2, "
+            f"CASE WHEN {x} > t2 THEN t2 WHEN {x} > t3 THEN {x} ELSE t3 END AS t3, "
+            f"CASE WHEN {x} > t3 THEN t3 WHEN {x} > t4 THEN {x} ELSE t4 END AS t4"
+        )
+    return levels
 
 
 def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, small_counts: bool = False) -> str:
-    """Score, tier, context scores and ranked reasons from (subject, m<rank>, c<rank>, exact)
-    rows, as flat integer columns (``output_columns``): names are attached when rows are
-    read; ``exact`` (whether the subject took the exact path) is passed through.
+    """Score, context scores and ranked reasons from (subject, m<rank>, c<rank>, exact) rows,
+    as flat integer columns (``output_columns``): ``exact`` (whether the subject took the
+    exact path) is passed through; the tier and names are attached when rows are read.
 
     Lines are ranked on one integer key, milli * L + (L - 1 - rank): more points first, then
-    the smaller rank, which is the (line id, scorecard id) order. The top four keys come from
-    a chain of GREATEST (keys are distinct; a product, not a CASE, drops the keys already
-    taken); a reason is its line rank ``r<i>`` (NULL when there are fewer reasons), its
-    milli-points ``p<i>`` and its record count ``n<i>``. With ``small_counts`` (every count
-    below 2**COUNT_BITS, as the lanes guarantee) the count rides in the key's low bits, below
-    the order; otherwise it is picked from a list of the c<rank>, which cost 0.25 s more for
-    10M people in bench/bench_scoring.py. (Shifts and masks in place of the products,
-    quotients and remainders were no faster: DuckDB checks every shift.)
+    the smaller rank, which is the (line id, scorecard id) order (`_top_keys`). Reason i is
+    that key, ``reason<i>`` (NULL when there are fewer reasons, and every line with points
+    ranks above every line without), and its record count ``count<i>``. With
+    ``small_counts`` (every count below 2**COUNT_BITS, as the lanes guarantee) the count
+    rides in the ranking key's low bits, below the order, and is split off at the end;
+    otherwise it is picked from a list of the c<rank> by the reason's line.
     """
     rng = rules.score
     n_lines = len(p.lines)
-    unit = 1 << COUNT_BITS if small_counts else 1  # the count's room in a key
-    step = n_lines * unit  # one milli-point in a key
+    unit = 1 << COUNT_BITS if small_counts else 1  # the count's room in a ranking key
+    step = n_lines * unit  # one milli-point in a ranking key
 
     # Vetted rules grant only positive points from a base inside the range, so no score can
     # fall below the range's floor and the GREATEST (0.04 s for each of the five clamps of
@@ -458,63 +471,43 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, small_counts: boo
             raised = f"GREATEST({raised}, {rng.min})"
         return f"CAST(LEAST({raised}, {rng.max}) AS INTEGER)"
 
-    total = " + ".join(f"m{line.rank}" for line in p.lines)
-    cards = ", ".join(
-        clamp(" + ".join(f"m{line.rank}" for line in p.lines if line.card_no == c) or "0")
-        + f" AS s{c}"
-        for c in range(len(rules.scorecards))
-    )
-    # Every key is distinct and at least 0; a line with no points has a key below `step`,
-    # so it ranks under every line with points and never becomes a reason.
-    keys = ", ".join(
+    n_cards = len(rules.scorecards)
+    card_sums = [
+        " + ".join(f"m{line.rank}" for line in p.lines if line.card_no == c) or "0"
+        for c in range(n_cards)
+    ]
+    # Every line is on one scorecard, so the total is the sum of the scorecards' sums.
+    scores = [clamp(" + ".join(f"g{c}" for c in range(n_cards))) + " AS score"]
+    scores += [f"{clamp(f'g{c}')} AS s{c}" for c in range(n_cards)]
+    keys = [
         f"m{n} * {step} + "
         + (f"(c{n} + {(n_lines - 1 - n) * unit})" if small_counts else f"{n_lines - 1 - n}")
-        + f" AS k{n}"
         for n in range(n_lines)
-    )
-    top = range(1, MAX_REASONS + 1)
-    levels = [f"GREATEST({', '.join(f'k{n}' for n in range(n_lines))}) AS t1"]
-    for r in top[1:]:
-        below = ", ".join(f"k{n} * CAST(k{n} < t{r - 1} AS BIGINT)" for n in range(n_lines))
-        levels.append(f"GREATEST({below}) AS t{r}")
-
-    def line_of(r: int) -> str:
-        return f"(t{r} // {unit}) % {n_lines}" if small_counts else f"t{r} % {n_lines}"
-
-    picks = ", ".join(
-        f"CASE WHEN t{r} >= {step} THEN CAST({n_lines - 1} - {line_of(r)} AS INTEGER) END AS r{r}"
-        for r in top
-    )
-    if small_counts:
-        counts = ""
-
-        def count_of(r: int) -> str:
-            return f"CASE WHEN t{r} >= {step} THEN t{r} % {unit} END"
-    else:
-        counts = ", [" + ", ".join(f"c{n}" for n in range(n_lines)) + "] AS counts"
-
-        def count_of(r: int) -> str:
-            return f"counts[r{r} + 1]"
-
-    reasons = ", ".join(
-        f"r{r}, CAST(t{r} // {step} AS BIGINT) AS p{r}, {count_of(r)} AS n{r}" for r in top
-    )
-    names = ", ".join(f"m{n}" for n in range(n_lines))
-    nested = f"SELECT subject, exact, {names}{counts}, {keys} FROM ({per_line})"
-    for level in [*levels, picks]:
-        nested = f"SELECT *, {level} FROM ({nested})"
-    return f"""
-    SELECT subject, score, CAST({_tier_index(rules, "score")} - 1 AS INTEGER) AS tier,
-           {", ".join(f"s{c}" for c in range(len(rules.scorecards)))}, {reasons}, exact
-    FROM (
-        SELECT *, {clamp(total)} AS score, {cards} FROM ({nested})
-    )"""
+    ]
+    carry = ["subject", "exact", *(f"g{c}" for c in range(n_cards))]
+    base = [*(f"{s} AS g{c}" for c, s in enumerate(card_sums))]
+    base += [f"{k} AS k{n}" for n, k in enumerate(keys)]
+    if not small_counts:
+        carry.append("counts")
+        base.append("[" + ", ".join(f"c{n}" for n in range(n_lines)) + "] AS counts")
+    nested = f"SELECT *, {', '.join(base)} FROM ({per_line})"
+    for level in _top_keys([f"k{n}" for n in range(n_lines)], carry):
+        nested = f"{level} FROM ({nested})"
+    reasons = []
+    for r in range(1, MAX_REASONS + 1):
+        if small_counts:
+            key, count = f"t{r} // {unit}", f"t{r} % {unit}"
+        else:
+            key, count = f"t{r}", f"counts[{n_lines} - t{r} % {n_lines}]"
+        reasons.append(f"CASE WHEN t{r} >= {step} THEN {key} END AS reason{r}")
+        reasons.append(f"CASE WHEN t{r} >= {step} THEN {count} END AS count{r}")
+    return f"SELECT subject, {', '.join(scores)}, {', '.join(reasons)}, exact FROM ({nested})"
 
 
 def output_columns(rules: RulesDocument, subject_type: str) -> str:
     """The column list of a batch's output table (see ``final_sql``)."""
-    cols = [f"subject {subject_type}", "score INTEGER", "tier INTEGER"]
+    cols = [f"subject {subject_type}", "score INTEGER"]
     cols += [f"s{c} INTEGER" for c in range(len(rules.scorecards))]
     for r in range(1, MAX_REASONS + 1):
-        cols += [f"r{r} INTEGER", f"p{r} BIGINT", f"n{r} BIGINT"]
+        cols += [f"reason{r} BIGINT", f"count{r} BIGINT"]
     return ", ".join([*cols, "exact BOOLEAN"])

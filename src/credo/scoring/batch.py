@@ -144,13 +144,13 @@ def score_batch(
 ) -> str:
     """Score every subject of ``records_table`` into table ``output``, whose name is returned.
 
-    ``output`` columns (``_sql.output_columns``): subject, score, tier (an index into
-    rules.tiers), s<c> each scorecard's context score in rules order, and for reasons i = 1..4
-    r<i> the line (an index into the lines sorted by line id then scorecard id; NULL past the
-    last reason), p<i> its milli-points and n<i> its record count; ``exact`` says whether
-    the subject went through the exact cap path. ``progress(done, total)`` is called after
-    each chunk of subjects. ``rules_hash`` is not stored per row; ``iter_scores`` attaches
-    it, and the names, to each ``Score``.
+    ``output`` columns (``_sql.output_columns``): subject, score, s<c> each scorecard's
+    context score in rules order, and for reasons i = 1..4 ``reason<i>``, the reason's key
+    milli * L + (L - 1 - line) with line an index into the L lines sorted by line id then
+    scorecard id (NULL past the last reason), and ``count<i>`` its record count; ``exact``
+    says whether the subject went through the exact cap path. ``progress(done, total)`` is
+    called after each chunk of subjects. ``rules_hash`` is not stored per row;
+    ``iter_scores`` attaches it, the tier and the names to each ``Score``.
     """
     del rules_hash  # every row of one run shares it; the caller records it once
     tag = uuid.uuid4().hex[:12]
@@ -232,25 +232,27 @@ def iter_scores(
     output: str = "credo_scores",
 ) -> Iterator[tuple[Any, Score]]:
     """(subject, Score) for each row of a batch result, in subject order, for comparison with
-    ``score_subject`` and for handing single scores to the API."""
+    ``score_subject`` and for handing single scores to the API: the tier from the score, and
+    each reason's line and milli-points from its key (``_sql.final_sql``)."""
     cards = [card.id for card in rules.scorecards]
-    tiers = [tier.name for tier in rules.tiers]
     by_rank = sorted((line.id, card.id) for card in rules.scorecards for line in card.lines)
+    n_lines = len(by_rank)
     cols = ", ".join(f"s{c}" for c in range(len(cards)))
-    reasons = ", ".join(f"r{r}, p{r}, n{r}" for r in range(1, MAX_REASONS + 1))
+    reasons = ", ".join(f"reason{r}, count{r}" for r in range(1, MAX_REASONS + 1))
     cursor = con.execute(
-        f"SELECT subject, score, tier, {cols}, {reasons} FROM {quote(output)} ORDER BY subject"
+        f"SELECT subject, score, {cols}, {reasons} FROM {quote(output)} ORDER BY subject"
     )
     n_cards = len(cards)
     while batch := cursor.fetchmany(10_000):
-        for subject, score, tier, *rest in batch:
+        for subject, score, *rest in batch:
             picked = rest[n_cards:]
             ranked = []
             for rank in range(1, MAX_REASONS + 1):
-                line_rank, milli, count = picked[3 * rank - 3 : 3 * rank]
-                if line_rank is None:
+                key, count = picked[2 * rank - 2 : 2 * rank]
+                if key is None:
                     break
-                line_id, card_id = by_rank[line_rank]
+                milli, place = divmod(key, n_lines)
+                line_id, card_id = by_rank[n_lines - 1 - place]
                 ranked.append(
                     Reason(
                         rank=rank,
@@ -267,7 +269,7 @@ def iter_scores(
                     rules_hash=rules_hash,
                     as_of=as_of,
                     score=score,
-                    tier=tiers[tier],
+                    tier=rules.tier_for(score),
                     context_scores=dict(zip(cards, rest[:n_cards], strict=True)),
                     reasons=tuple(ranked),
                 ),
