@@ -11,10 +11,10 @@ The shape is chosen for DuckDB's cost model, measured in bench/bench_scoring.py:
   decayed milli-points and its count of live records sit in bit lanes of those words
   (``Lanes``). Every further aggregate state costs about as much as a bare group-by, so the
   state is as small as ranking reasons allows; no record id survives the aggregate.
-* Lanes are exact while every line of a subject has fewer than 2**COUNT_BITS records and no
-  cap can bite; a guard lane and the live counts find the subjects where that fails, and
-  only those are rescored through engine.py's exact cap window (``exact_sql``).
-* Ranking, scores and tiers are then per subject, on plain columns (``final_sql``).
+* Lanes are exact while a subject has fewer than 2**COUNT_BITS relevant records and no cap
+  can bite; a guard lane and the live counts find the subjects where that fails, and only
+  those are rescored through engine.py's exact cap window (``exact_sql``).
+* Ranking and scores are then per subject, on plain columns (``final_sql``).
 """
 
 # S608: SQL here is built from quote()d identifiers and integers derived from validated
@@ -421,7 +421,7 @@ def exact_sql(p: Plan, source: str, where: str, suspects: str) -> str:
 
 def _top_keys(keys: list[str], carry: list[str]) -> list[str]:
     """SELECT levels (innermost first) that leave the four largest of the distinct,
-    non-negative ``keys`` columns in t1 > t2 > t3 > t4 (0 where there are fewer), passing
+    non-negative ``keys`` columns in t1 > t2 > t3 > t4 (-1 where there are fewer), passing
     ``carry`` columns along: an insertion into a sorted four, one key a level, each a CASE.
     In bench/bench_scoring.py this ranked 10M people in 1.33 s where a chain of four
     GREATEST over all keys, each dropping the keys taken (a product or a CASE a key) took
