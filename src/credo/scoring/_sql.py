@@ -43,6 +43,7 @@ __all__ = [
     "output_columns",
     "plan",
     "quote",
+    "reason_of",
     "suspect_sql",
     "unpacked_sql",
     "words_sql",
@@ -502,6 +503,12 @@ def final_sql(rules: RulesDocument, p: Plan, per_line: str, *, small_counts: boo
         reasons.append(f"CASE WHEN t{r} >= {step} THEN {key} END AS reason{r}")
         reasons.append(f"CASE WHEN t{r} >= {step} THEN {count} END AS count{r}")
     return f"SELECT subject, {', '.join(scores)}, {', '.join(reasons)}, exact FROM ({nested})"
+
+
+def reason_of(key: int, n_lines: int) -> tuple[int, int]:
+    """(line rank, milli-points) of a ``reason<i>`` key written by ``final_sql``."""
+    milli, place = divmod(key, n_lines)
+    return n_lines - 1 - place, milli
 
 
 def output_columns(rules: RulesDocument, subject_type: str) -> str:

@@ -36,6 +36,7 @@ from credo.scoring._sql import (
     output_columns,
     plan,
     quote,
+    reason_of,
     unpacked_sql,
     words_sql,
 )
@@ -251,8 +252,8 @@ def iter_scores(
                 key, count = picked[2 * rank - 2 : 2 * rank]
                 if key is None:
                     break
-                milli, place = divmod(key, n_lines)
-                line_id, card_id = by_rank[n_lines - 1 - place]
+                line_rank, milli = reason_of(key, n_lines)
+                line_id, card_id = by_rank[line_rank]
                 ranked.append(
                     Reason(
                         rank=rank,
