@@ -59,9 +59,17 @@ from credo.services._demo_data import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
-from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
+from credo.services.node import (
+    DEFAULT_ROLES,
+    DataDir,
+    Node,
+    admit_members,
+    init_consortium,
+    write_private,
+)
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
+from credo.vault.hsm import Pkcs11Config
 
 DEMO_ORIGIN = "credo.example/demo"
 ROSTER_FILE = "demo-people.json"
@@ -990,7 +998,7 @@ def write_roster(data: DataDir, people: list[DemoPerson]) -> Path:
             for p in people
         ]
     }
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return path
 
 
@@ -1023,15 +1031,17 @@ def seed_demo(
     people: int = DEFAULT_PEOPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    hsm: Pkcs11Config | None = None,
 ) -> Node:
     """Create the demo consortium in ``root`` (which must not hold one) and return its node,
-    whose clock is the real one again."""
+    whose clock is the real one again. With ``hsm`` its vault's key is generated in that
+    PKCS#11 token (`credo demo --hsm`) instead of DIR/master.key."""
     if not 0 <= people <= 1_000_000:
         raise InputError("the demo has 0 to 1,000,000 people", code="bad_people")
     report = progress or _no_progress
     timeline = _Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
-    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
+    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}, hsm=hsm).close()
     node = Node(DataDir(root), workers=1, clock=clock)  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)

@@ -27,7 +27,7 @@ from types import TracebackType
 from credo.errors import InputError, NotFound, StoreError, VerificationError
 from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
-from credo.vault.keys import KEY_BYTES, MasterKey
+from credo.vault.keys import KEY_BYTES, VaultKey
 
 __all__ = [
     "MAX_CONTEXT_BYTES",
@@ -117,7 +117,7 @@ class Vault:
     lock, so seal, ensure and erase are serialized (datasette's single-writer habit).
     """
 
-    def __init__(self, conn: sqlite3.Connection, master: MasterKey, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, master: VaultKey, path: Path) -> None:
         self._conn: sqlite3.Connection | None = conn
         self._master = master
         self.path = path
@@ -126,7 +126,7 @@ class Vault:
     # -- lifecycle -------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, master: MasterKey) -> Vault:
+    def open(cls, path: Path, master: VaultKey) -> Vault:
         """Open or create the vault at ``path``; refuse a master key other than the first one."""
         _create_private(path)
         with _store_errors(f"opening {path}"):
@@ -135,7 +135,7 @@ class Vault:
         try:
             vault._setup()
         except BaseException:
-            conn.close()
+            vault.close()
             raise
         return vault
 
@@ -167,12 +167,14 @@ class Vault:
                 )
 
     def close(self) -> None:
-        """Close the connection; SQLite then checkpoints and removes the -wal and -shm files."""
+        """Close the connection (SQLite then checkpoints and removes the -wal and -shm files)
+        and let go of the key (an HSM session), which the vault owns once opened with it."""
         with self._lock:
             if self._conn is not None:
                 with _store_errors("closing"):
                     self._conn.close()
                 self._conn = None
+                self._master.close()
 
     def __enter__(self) -> Vault:
         return self

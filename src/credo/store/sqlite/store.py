@@ -7,6 +7,7 @@ error by `credo.store.sqlite._base.translate`."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tempfile
 import threading
@@ -94,6 +95,18 @@ def _connect(path: str, *, readonly: bool = False, sync: str = "FULL") -> sqlite
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open SQLite database {path}: {exc}", code=_code(exc)) from exc
     return conn
+
+
+def _create_private(path: str) -> None:
+    """Create the database file owner-only (0600) before SQLite does: it holds people's
+    derived metadata, and SQLite gives its -wal and -shm files the database file's mode."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot create SQLite database {path}: {exc}") from exc
+    os.close(fd)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -388,6 +401,7 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         self._write_lock = threading.Lock()
         self._local = threading.local()
         if not readonly:
+            _create_private(self.path)
             init = _connect(self.path, sync=self._sync)
             try:
                 init.execute("PRAGMA journal_mode = WAL")
