@@ -28,6 +28,9 @@ from tests._softhsm import MODULE, make_token, use_token_dir
 NID = "HSM-4242-0001"
 PAYLOAD = {"amount": 7311, "note": "hsm-payload-marker"}
 
+READ = ["--purpose", "subject_access", "--basis", "request:t-1"]
+"""The operator's reads name a purpose and a basis; the person sees each."""
+
 
 def test_keys_are_generated_in_the_token_and_never_leave_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -203,12 +206,12 @@ def test_demo_runs_on_the_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert made.returncode == 0, made.stderr
     assert not (tmp_path / "demo" / "master.key").exists()
     nid = made.stdout.split("people to sign in as (synthetic national ids):")[1].split()[0]
-    exported = _credo("person", "export", "--data", d, "--national-id", nid)
+    exported = _credo("person", "export", "--data", d, "--national-id", nid, *READ)
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["records"]
     assert _credo("verify", "--data", d).returncode == 0
     monkeypatch.delenv(PIN_ENV)
-    refused = _credo("person", "export", "--data", d, "--national-id", nid)
+    refused = _credo("person", "export", "--data", d, "--national-id", nid, *READ)
     assert refused.returncode != 0
     assert "CREDO_HSM_PIN" in refused.stderr
 

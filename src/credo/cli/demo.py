@@ -111,8 +111,13 @@ def demo(
             )
     example = roster[0].national_id if roster else "TH-1103700012345"
     console.print(f"  verify:       credo verify --data {shown}")
-    console.print(f"  a score:      credo score --data {shown} --national-id {example} --explain")
-    console.print(f"  an export:    credo person export --data {shown} --national-id {example}")
+    asked = "--purpose subject_access --basis request:demo-1"  # logged: the person sees it
+    console.print(
+        f"  a score:      credo score --data {shown} --national-id {example} --explain {asked}"
+    )
+    console.print(
+        f"  an export:    credo person export --data {shown} --national-id {example} {asked}"
+    )
     if no_serve:
         return
     base = escape(f"http://localhost:{port}")

@@ -11,7 +11,14 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, progress_bar, require_member
-from credo.cli._people import NationalIdOption, OptionalNationalIdOption, read_national_id
+from credo.cli._people import (
+    BasisOption,
+    NationalIdOption,
+    OptionalNationalIdOption,
+    PurposeOption,
+    logged_read,
+    read_national_id,
+)
 from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.errors import InputError
 from credo.services import scores as service
@@ -47,9 +54,12 @@ def score(
             "--status", help="Which rules are served, and how far a change of rules has got"
         ),
     ] = False,
+    purpose: PurposeOption = None,
+    basis: BasisOption = None,
 ) -> None:
     """A person's score (with --explain, everything behind it), everyone's with --all, or
-    with --status the rules served and the progress of a change of rules (JSON)."""
+    with --status the rules served and the progress of a change of rules (JSON). Reading a
+    person's score is logged first as an access they see: name --purpose and --basis."""
     if all_ + status + (national_id is not None) != 1:
         raise InputError("give one of --national-id X, --all or --status", code="bad_input")
     with _programme(data) as prog:
@@ -68,6 +78,8 @@ def score(
             console.print(f"rescored {len(scores)} enrolled people")
             return
         assert national_id is not None
+        command = "score --explain" if explain else "score"
+        logged_read(prog.people, national_id, command, purpose, basis)
         ref = prog.people.known(national_id)
         if ref is None:
             raise InputError("no data is held about that person", code="unknown_subject")
@@ -146,10 +158,15 @@ def list_disputes(
             callback=read_national_id,
         ),
     ] = None,
+    purpose: PurposeOption = None,
+    basis: BasisOption = None,
 ) -> None:
     """A person's disputes (--national-id), else every open one: one JSON object a line,
-    with the member that must answer and the date it must answer by."""
+    with the member that must answer and the date it must answer by. A person's are read
+    under --purpose and --basis, logged first as an access they see."""
     with _programme(data) as prog:
+        if national_id is not None:
+            logged_read(prog.people, national_id, "dispute list", purpose, basis)
         found = prog.disputes(national_id)
     for dispute in found:
         print(json.dumps(dispute, ensure_ascii=False))

@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "legal_obligation": N_("Complying with a law"),
         "dispute_resolution": N_("Answering your dispute"),
         "research": N_("Statistical research"),
+        "subject_access": N_("Giving you your own data, as you asked"),
     },
     "sector": {
         "operator": N_("Operator"),
@@ -81,6 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
     "basis": {
         "consent": N_("Your consent"),
         "mandate": N_("A legal mandate"),
+        "request": N_("Your own request to the operator"),
     },
     "reason": {
         "ok": N_("Within what the basis allows"),
@@ -100,6 +102,7 @@ LABELS: dict[str, dict[str, str]] = {
         "categories_not_covered": N_("The categories asked for were not covered"),
         "special_category_refused": N_("Special categories are never shared"),
         "not_provider": N_("The member does not offer this benefit"),
+        "request_not_operator": N_("Only the operator acts on your own requests"),
     },
     "status": {
         "active": N_("In force"),

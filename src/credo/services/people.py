@@ -100,7 +100,7 @@ class ReadRequest:
     member: str
     national_id: str
     purpose: str
-    basis: tuple[str, str]  # ("consent" | "mandate", id)
+    basis: tuple[str, str]  # ("consent" | "mandate" | "request", id)
     categories: tuple[str, ...]
     request_digest: str  # "sha256:<hex>" of the member's signed request
 
@@ -474,8 +474,8 @@ class People:
         check_categories(req.categories)
         if not req.categories:
             raise InputError("name at least one category", code="bad_request")
-        if req.basis[0] not in ("consent", "mandate"):
-            raise InputError("basis type is consent or mandate", code="bad_basis")
+        if req.basis[0] not in ("consent", "mandate", "request"):
+            raise InputError("basis type is consent, mandate or request", code="bad_basis")
         normalize_national_id(req.national_id)
         return self.known(req.national_id)
 
