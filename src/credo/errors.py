@@ -12,6 +12,7 @@ The hierarchy (httpx's habit: one module, the tree drawn here)::
     ├── NotFound               the thing asked for does not exist (HTTP 404)
     ├── Conflict               the request contradicts current state (HTTP 409)
     │   └── DeferredConflict   a uniqueness check deferred to commit failed; nothing was written
+    ├── RateLimited            too many of these from this caller, or about this person (HTTP 429)
     └── StoreError             the storage backend failed; the library error is its __cause__
 
 Library and database exceptions are converted at the layer boundary with ``raise ... from exc``.
@@ -99,6 +100,18 @@ class DeferredConflict(Conflict):
 class StoreError(CredoError):
     code = "store_error"
     status = 503
+
+
+class RateLimited(CredoError):
+    """Too many requests of one kind from one caller (or about one person) in a window:
+    nothing was done; ``retry_after`` says in how many seconds one more is allowed."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class Unavailable(CredoError):

@@ -30,6 +30,7 @@ from credo.api.routes import (
 )
 from credo.services.accounts import Accounts, relying_party
 from credo.services.node import DataDir, Node
+from credo.services.ratelimit import Limits
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
 from credo.settings import Settings
@@ -71,6 +72,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
         app.state.witnessing = witnessing
         app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
         app.state.nonces = NonceCache()
+        app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
         app.state.people = None  # opened on first use by credo.api.deps.get_people
         app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
         try:

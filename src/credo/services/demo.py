@@ -56,6 +56,7 @@ from credo.services._demo_data import (
     ENGLISH_FAMILY,
     ENGLISH_GIVEN,
     MEMBERS_BY_SECTOR,
+    REGISTRY_OFFICES,
     THAI_FAMILY,
     THAI_GIVEN,
 )
@@ -556,7 +557,7 @@ class _Seeder:
         chunk = 41
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
-            specs = [(m.id, m.name, m.sector, DEFAULT_ROLES[m.sector]) for m in batch]
+            specs = [(m.id, m.name, m.sector, _roles(m.id, m.sector)) for m in batch]
             self.keys |= admit_members(self.node, specs, at)
             self.progress("members", start + len(batch), len(MEMBERS))
         diplomas = []
@@ -988,6 +989,12 @@ def _roster(seeder: _Seeder, plan: list[_Person]) -> list[DemoPerson]:
         "an English name in the programme",
     )
     return picked
+
+
+def _roles(member_id: str, sector: str) -> list[str]:
+    """A demo member's roles: its sector's, and registrar for a registry office only."""
+    extra = ["registrar"] if member_id in REGISTRY_OFFICES else []
+    return DEFAULT_ROLES[sector] + extra
 
 
 def write_roster(data: DataDir, people: list[DemoPerson]) -> Path:

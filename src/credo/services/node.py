@@ -50,7 +50,7 @@ DEFAULT_ROLES: dict[str, list[str]] = {
     "bank": ["recorder", "reader", "provider", "voter"],
     "hospital": ["recorder", "reader", "voter"],
     "university": ["issuer", "recorder", "reader", "voter"],
-    "government": ["issuer", "recorder", "reader", "voter", "registrar"],
+    "government": ["issuer", "recorder", "reader", "voter"],
     "utility": ["recorder", "reader", "voter"],
     "transport": ["recorder", "reader", "provider", "voter"],
     "company": ["recorder", "reader", "provider", "voter"],
@@ -62,7 +62,8 @@ DEFAULT_ROLES: dict[str, list[str]] = {
 }
 """The roles a member of each sector gets unless told otherwise (`credo member add`, the
 demo): what the sector records, reads and offers, and a vote; civil society votes and
-witnesses."""
+witnesses. No sector is a registrar by default: issuing enrolment codes is given to a member
+by name (`credo member add --role registrar`), to registry offices only."""
 
 
 @dataclass(frozen=True)

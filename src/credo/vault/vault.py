@@ -211,6 +211,39 @@ class Vault:
         with self._transaction("creating a subject") as conn:
             return self._ensure(conn, lookup)
 
+    def reserve_subject(self, national_id: str) -> str:
+        """`ensure_subject` doing the same work whether the vault knows the person or not,
+        so that its time says nothing about which (an enrolment code's issuer must not learn
+        whether a national id is on file).
+
+        Both paths compute the lookup, read its row, unwrap one data key, wrap one, and
+        commit one written row: a new person's fresh key is wrapped, checked by unwrapping
+        and inserted; a known person's key is unwrapped and re-wrapped under a fresh nonce,
+        and its row rewritten (lookup and wrapped key, as an insert writes them).
+        """
+        lookup = self._master.lookup(normalize_national_id(national_id))
+        fresh_ref, fresh_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
+        with self._transaction("reserving a subject") as conn:
+            row = conn.execute(
+                "SELECT ref, wrapped_key FROM subjects WHERE lookup = ?", (lookup,)
+            ).fetchone()
+            if row is None:
+                ref, wrapped = fresh_ref, self._master.wrap_data_key(fresh_ref, fresh_key)
+                self._master.unwrap_data_key(ref, wrapped)
+                conn.execute(
+                    "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
+                    (ref, lookup, wrapped),
+                )
+            else:
+                ref = str(row[0])
+                data_key = self._master.unwrap_data_key(ref, bytes(row[1]))
+                wrapped = self._master.wrap_data_key(ref, data_key)
+                conn.execute(
+                    "UPDATE subjects SET lookup = ?, wrapped_key = ? WHERE ref = ?",
+                    (lookup, wrapped, ref),
+                )
+            return ref
+
     def _ensure(self, conn: sqlite3.Connection, lookup: bytes) -> str:
         row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
         if row is not None:
