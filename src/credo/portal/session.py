@@ -19,7 +19,12 @@ from credo.services.accounts import Accounts, Session
 from credo.services.person import Person
 
 SESSION_COOKIE = "credo_session"
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_CHARS = 16 * 1024
+"""A form's limit, in characters of its decoded values: a Thai or Chinese statement is as long
+as it reads, not three times that in UTF-8 bytes (nine, percent-encoded)."""
+MAX_FORM_BYTES = 64 * 1024
+"""The raw body's bound, the API's own (`credo.api.limits`): room for MAX_FORM_CHARS of
+three-byte characters percent-encoded, read before the characters are counted."""
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -97,9 +102,16 @@ async def read_form(request: Request) -> Form:
     if len(body) > MAX_FORM_BYTES:
         raise BadForm("form_too_large")
     try:
-        values = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
+        values = parse_qs(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=200,
+            errors="strict",
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadForm("bad_form") from exc
+    if sum(len(k) + sum(map(len, v)) for k, v in values.items()) > MAX_FORM_CHARS:
+        raise BadForm("form_too_large")
     expected = getattr(request.state, "csrf", None)
     given = values.get("csrf", [""])[0]
     if not expected or not secrets.compare_digest(given.encode(), str(expected).encode()):

@@ -45,6 +45,7 @@ from credo.ledger.personal import open_statement
 from credo.ledger.registry import first_error
 from credo.ledger.schema import RFC3339_UTC, parse_utc, rfc3339, utc_now
 from credo.ledger.sequencer import Accepted
+from credo.ledger.text import check_json_values
 from credo.services.node import Node
 from credo.store import DisputeRow, MemberRow, RecordRow
 from credo.vault import MAX_PAYLOAD_BYTES, SealedMeta, Vault, normalize_national_id
@@ -117,6 +118,9 @@ def encode_payload(payload: Any) -> bytes:
     """A record's payload: a JSON object, stored as compact sorted JSON, at most 16 KiB."""
     if not isinstance(payload, dict):
         raise InputError("a record's payload is a JSON object", code="bad_payload")
+    problem = check_json_values(payload)
+    if problem:  # NaN would make the person's export invalid JSON; bidi would mislead
+        raise InputError(f"the {problem}", code="bad_payload")
     _refuse_biometric(payload)
     data = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     if len(data) > MAX_PAYLOAD_BYTES:
