@@ -16,14 +16,15 @@ from fastapi.staticfiles import StaticFiles
 from credo.portal.routes import access, data, home, programme, records, signin
 from credo.portal.web import Portal
 from credo.services.demo import demo_roster
-from credo.services.node import DataDir
+from credo.services.node import DataDir, portal_form_key
 
 STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI, data_dir: Path) -> None:
     """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files."""
-    app.state.portal = Portal(roster=demo_roster(DataDir(data_dir)))
+    directory = DataDir(data_dir)
+    app.state.portal = Portal(roster=demo_roster(directory), form_key=portal_form_key(directory))
     for module in (home, signin, programme, records, access, data):
         app.include_router(module.router)
     app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")

@@ -158,7 +158,11 @@ ERRORS: dict[str, str] = {
     "unknown_record": N_("There is no such record about you."),
     "unknown_dispute": N_("There is no such dispute of yours."),
     "unknown_consent": N_("There is no such consent of yours."),
-    "bad_statement": N_("Write between 1 and 2,000 characters about what is wrong."),
+    "bad_statement": N_(
+        "Write between 1 and 2,000 characters about what is wrong, in plain text: "
+        "no control or direction-changing characters."
+    ),
+    "rate_limited": N_("Too many attempts. Wait a few minutes, then try again."),
     "dispute_exists": N_("This record already has an open dispute."),
     "bad_enrolment_code": N_(
         "That enrolment code is not valid: it may be mistyped, used or expired. "

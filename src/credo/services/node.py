@@ -17,6 +17,10 @@ Layout of a data directory::
                            config.json names only the module, token and key label
     DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
                            (credo.store.accounts; not derived from the log, like the vault)
+    DIR/portal-form.key    the portal's key for pre-sign-in CSRF tokens (32 random bytes, 0600)
+
+Every file is created owner-only (0600) and the directory 0700: it holds people's derived
+metadata, sealed data and keys.
 """
 
 from __future__ import annotations
@@ -265,6 +269,24 @@ def check_entry_format(store: Store, root: Path) -> None:
         "with `credo init` (or `credo demo`) and record the data again",
         code="old_entry_format",
     )
+
+
+def portal_form_key(data: DataDir) -> bytes:
+    """DIR/portal-form.key, created (32 random bytes, 0600, never overwritten) on first use:
+    the key the portal MACs its pre-sign-in form tokens under, shared by every process that
+    serves the directory."""
+    path = data.root / "portal-form.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) != 32:
+            raise InputError(f"{path} is not a 32-byte key; delete it", code="bad_key") from None
+        return key
+    key = os.urandom(32)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
 
 
 def make_private_dir(path: Path) -> None:
