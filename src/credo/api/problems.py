@@ -52,6 +52,7 @@ MEANINGS: Mapping[int, str] = {
     409: "the request contradicts the current state; retry may help",
     413: "the body is over the path's limit (body_too_large)",
     422: "well-formed but invalid: a parameter out of range, or refused by the ledger",
+    431: "the request head (line and headers) is over 16 KiB (headers_too_large)",
     429: "too many of these in a window (rate_limited); Retry-After says when to try again",
     503: "the storage backend failed (store_error and the like); try again later",
 }
