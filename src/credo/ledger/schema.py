@@ -63,7 +63,7 @@ def _plain_text(value: str) -> str:
 
 
 def _plain_lines(value: str) -> str:
-    problem = text_problem(value, multiline=True)
+    problem = text_problem(value, multiline=True, blank=True)
     if problem:
         raise ValueError(problem)
     return value
@@ -72,7 +72,8 @@ def _plain_lines(value: str) -> str:
 ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_text)]
 """A name, a reason, an origin: one line that shows as what it says (`credo.ledger.text`)."""
 LongText = Annotated[str, Field(max_length=500), AfterValidator(_plain_lines)]
-"""A note or evidence: several lines allowed, no control or bidi character, not blank-only."""
+"""A member's note or evidence: several lines allowed, no control or bidi character. (A
+person's dispute statement must also show something: `credo.services.programme`.)"""
 
 
 class Body(BaseModel):

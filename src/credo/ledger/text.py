@@ -18,10 +18,15 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "NO_CONTROL_LINES",
     "canonical_name",
     "check_json_values",
     "text_problem",
 ]
+
+NO_CONTROL_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]*$"
+"""A JSON Schema pattern for multi-line text with no control or bidi character: what an API
+schema can say of `text_problem` (which also refuses text that shows nothing)."""
 
 # C0 controls and DEL; tab, line feed and carriage return only where ``multiline``.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -39,9 +44,10 @@ def _visible(ch: str) -> bool:
     return ch not in _BLANK_LETTERS and unicodedata.category(ch) not in _INVISIBLE_CATEGORIES
 
 
-def text_problem(value: str, *, multiline: bool = False) -> str | None:
-    """Why ``value`` is refused, or None: a control character, a bidi control, or no visible
-    character at all (an empty string is left to the caller's length check)."""
+def text_problem(value: str, *, multiline: bool = False, blank: bool = False) -> str | None:
+    """Why ``value`` is refused, or None: a control character, a bidi control, or (unless
+    ``blank``) no visible character at all (an empty string is left to the caller's length
+    check)."""
     controls = _CONTROL if multiline else _CONTROL_OR_NEWLINE
     found = controls.search(value)
     if found:
@@ -49,7 +55,7 @@ def text_problem(value: str, *, multiline: bool = False) -> str | None:
     found = _BIDI.search(value)
     if found:
         return f"holds the bidi control U+{ord(found.group()):04X}, which reorders what is shown"
-    if value and not any(_visible(ch) for ch in value):
+    if value and not blank and not any(_visible(ch) for ch in value):
         return "has no visible character (only spaces, zero-width or invisible characters)"
     return None
 
