@@ -384,7 +384,7 @@ class AccountStore:
                 "SELECT 1 FROM credentials WHERE credential_id = ?", (credential.credential_id,)
             ).fetchone()
             if taken is not None:
-                return False
+                return None
             used = conn.execute(
                 "UPDATE invites SET used_at = ? WHERE code_hash = ? AND subject = ? "
                 "AND used_at IS NULL AND expires_at > ?",
@@ -580,9 +580,7 @@ class AccountStore:
                 (to, to in GONE, now, credential_id, subject, *states),
             ).rowcount
             if changed == 1 and to in GONE:
-                conn.execute(
-                    "DELETE FROM sessions WHERE credential_id = ?", (credential_id,)
-                )
+                conn.execute("DELETE FROM sessions WHERE credential_id = ?", (credential_id,))
         return bool(changed == 1)
 
     def settle(self, subject: str, now: int) -> list[CredentialRow]:

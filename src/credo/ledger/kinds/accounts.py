@@ -66,9 +66,7 @@ def apply_code(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
     p.mark(tx)
 
 
-def apply_device(
-    tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context
-) -> None:
+def apply_device(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
     p = open_personal(tx, index, entry, ctx, DeviceEvent)
     require_person(tx, p, ctx)
     p.mark(tx)
