@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,8 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     assert r.status_code == 201, r.text
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
-    assert set(body) == {"code", "expires_at"}
+    assert set(body) == {"code", "expires_at", "kind", "log_index"}
+    assert body["kind"] == "enrolment"
     assert CODE.fullmatch(body["code"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires_at"])
     assert NID not in r.text
@@ -53,7 +55,19 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     try:
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
-        assert people.known(NID) is None  # a reservation: nothing on the log says so
+        # the issue is on the log, sealed for the person, naming the registrar
+        [entry] = people.own_entries(subject)
+        assert entry["index"] == body["log_index"]
+        assert (entry["kind"], entry["by"]) == ("account.code", "operator")
+        assert entry["metadata"]["member"] == "gov"
+        assert entry["metadata"]["code"] == "enrolment"
+        assert entry["metadata"]["expires_at"] == body["expires_at"]
+        assert body["code"].replace("-", "") not in json.dumps(entry)
+        [passkey] = accounts.credentials_of(subject)
+        assert passkey["code"]["issued_by"] == "gov"
+        assert passkey["code"]["log_index"] == body["log_index"]
+        assert passkey["code"]["code_id"] == entry["metadata"]["code_id"]
+        assert people.export_of(subject)["entries"] == [entry]
     finally:
         node.close()
 

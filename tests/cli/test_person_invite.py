@@ -91,20 +91,23 @@ def test_erase_forgets_the_persons_passkeys_and_sessions(data: Path, accounts: A
 
 
 def test_erase_of_a_person_with_only_a_code(data: Path, accounts: Accounts) -> None:
-    """Somebody enrolled on the portal whom no entry names yet: erasure forgets the sign-in
-    state and the vault's reservation, and writes nothing to the log."""
+    """Somebody enrolled on the portal whom only the code's entry names: the code is on the
+    log (naming the operator), so erasure forgets the sign-in state and the vault's keys and
+    logs the erasure, as for anyone known."""
     code, _ = invite(data)
     device = SoftAuthenticator("localhost", "http://localhost:8000")
     ceremony, options = accounts.begin_registration(code)
     subject = accounts.finish_registration(ceremony, device.create(options))
     with _people.open_people(data) as people:
         size = people.store.tree_size()
+        [entry] = people.own_entries(subject)
+        assert (entry["kind"], entry["metadata"]["member"]) == ("account.code", "operator")
     done = run("person", "erase", "--data", str(data), "--national-id", NID)
-    assert "reservation" in done.stderr
+    assert "subject.erase" in done.stderr
     assert accounts.credentials_of(subject) == []
     with _people.open_people(data) as people:
         assert people.subject_ref(NID) is None
-        assert people.store.tree_size() == size
+        assert people.store.tree_size() == size + 1
     again = CliRunner().invoke(app, ["person", "erase", "--data", str(data), "--national-id", NID])
     assert again.exit_code != 0  # nothing is held any more: unknown_subject, as before
 
