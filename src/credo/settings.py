@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         description="How long a new passkey registered with an enrolment code waits before it "
         "signs in, when the person already has one (unless approved from a device already "
         "signed in), and how long a recovery code's passkey waits before it replaces the "
-        "others: the time the person has to say \"this was not me\" or to object.",
+        'others: the time the person has to say "this was not me" or to object.',
     )
     log_format: Literal["text", "json"] = Field(
         default="text",

@@ -91,8 +91,9 @@ def invite(
         subject = people.enrolment_subject(nid)
         accounts = _open_accounts(data)
         try:
-            kind = "recovery" if recovery else "enrolment"
-            issued = accounts.issue(people, subject, people.ledger.operator, kind)
+            issued = accounts.issue(
+                people, subject, people.ledger.operator, "recovery" if recovery else "enrolment"
+            )
         finally:
             accounts.close()
     print(issued.code)

@@ -166,6 +166,7 @@ class Registered:
     state: str
     pending_until: str | None
     recovery: bool
+    credential: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -200,14 +201,13 @@ _SYSTEMS = (
 
 
 def device_of(user_agent: str | None) -> str:
-    """A coarse description of a browser from its User-Agent ("Firefox on Android"): family
-    names from a fixed list, never the version or anything the sender typed."""
+    """A coarse description of a browser from its User-Agent, kept as ``browser|system``
+    ("Firefox|Android"; either may be empty): family names from a fixed list, never a version
+    or anything else the sender wrote."""
     ua = (user_agent or "")[:512]
-    browser = next((name for mark, name in _BROWSERS if mark in ua), None)
-    system = next((name for mark, name in _SYSTEMS if mark in ua), None)
-    if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "unknown"
+    browser = next((name for mark, name in _BROWSERS if mark in ua), "")
+    system = next((name for mark, name in _SYSTEMS if mark in ua), "")
+    return f"{browser}|{system}"
 
 
 _NAME_SPACES = re.compile(r"\s+")
@@ -509,6 +509,7 @@ class Accounts:
             state,
             rfc3339(hold) if state == "pending" and hold is not None else None,
             invite.kind == "recovery",
+            verified.credential_id,
         )
 
     # -- authentication --------------------------------------------------------------------
@@ -713,6 +714,13 @@ class Accounts:
             )
         return row
 
+    def session_passkey(self, session: Session) -> str | None:
+        """The id of the working passkey ``session`` was signed in with, if it was."""
+        try:
+            return bytes_to_base64url(self._working_session(session).credential_id)
+        except PermissionDenied:
+            return None
+
     def rename_passkey(self, subject: str, passkey_id: str, name: str) -> None:
         row = self._own(subject, passkey_id)
         self.store.rename(row.credential_id, subject, passkey_name(name))
@@ -809,7 +817,8 @@ class Accounts:
                 "id": r.id,
                 "started_at": rfc3339(r.created_at),
                 "last_seen": rfc3339(r.last_seen),
-                "device": r.device or "unknown",
+                "browser": (r.device or "|").partition("|")[0],
+                "system": (r.device or "|").partition("|")[2],
                 "passkey": None if r.credential_id is None else bytes_to_base64url(r.credential_id),
             }
             for r in self.store.sessions_of(subject)
