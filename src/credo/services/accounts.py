@@ -366,8 +366,9 @@ class Accounts:
     ) -> Invite:
         """A new one-time code for ``subject``, valid ``invite_days`` (or ``seconds``); the
         person's older unused codes of the same kind stop working. Only the code's SHA-256 is
-        kept. Members' codes go through `issue`, which logs them."""
-        if not subject or not issued_by:
+        kept. Members' codes go through `issue`, which logs them; a device link (``kind``
+        ``device``) has no issuer but the person."""
+        if not subject or (not issued_by and kind != "device"):
             raise InputError("an invite needs a subject and an issuer", code="bad_input")
         now = self._now()
         self._purge(now)
