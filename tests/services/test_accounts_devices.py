@@ -179,6 +179,7 @@ def test_a_recovery_replaces_every_passkey_once_the_cooling_off_ends(
     assert waiting["recovery"]
     refused_with("not_pending", accounts.approve, session, waiting["id"])  # waits, or objected to
     refused_with("not_pending", accounts.refuse, log, ALICE, waiting["id"])
+    refused_with("recovery_waits", accounts.remove_passkey, ALICE, waiting["id"])
     enrol(accounts, log, laptop)  # an ordinary device added meanwhile is replaced too
     clock.advance(72 * HOURS)
     assert sign_in(accounts, found) == ALICE

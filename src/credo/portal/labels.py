@@ -194,6 +194,9 @@ ERRORS: dict[str, str] = {
     "needs_passkey": N_("Only a device signed in with a working passkey can do this."),
     "not_pending": N_("This passkey is not waiting for approval."),
     "no_recovery": N_("No recovery is under way."),
+    "recovery_waits": N_(
+        "A recovery passkey cannot be removed. If the recovery was not you, object to it."
+    ),
     "bad_name": N_("A name is 1 to 60 characters."),
     "account_frozen": N_("This account is frozen for review. Contact the registry office."),
     "passkey_pending": N_(

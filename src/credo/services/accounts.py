@@ -25,7 +25,9 @@ subject. Every refusal is a `credo.errors` exception with a machine-readable cod
 - ``unknown_device`` / ``unknown_session``: no such passkey or session of this person (the
   same answer for somebody else's, so an id tells nothing);
 - ``needs_passkey``: only a session signed in with a working passkey may approve a device or
-  make a link for one.
+  make a link for one;
+- ``recovery_waits``: a recovery passkey is neither approved, refused nor removed: it waits
+  out the cooling-off, or the person objects.
 
 A new device needs the old one, or time. Issuing a code writes an ``account.code`` entry on the
 log naming the issuer (`issue`). A person with no working passkey enrols at once; a passkey
@@ -738,6 +740,11 @@ class Accounts:
         row = self._own(subject, passkey_id)
         if row.state in GONE:
             return
+        if row.state == "pending" and row.recovery:  # else an intruder's device undoes it
+            raise Conflict(
+                "a recovery passkey is not removed: object to the recovery instead",
+                code="recovery_waits",
+            )
         self.store.set_state(
             row.credential_id, subject, ("active", "pending"), "removed", self._now()
         )
