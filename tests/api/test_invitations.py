@@ -131,3 +131,45 @@ def test_the_invitation_is_documented(api: TestClient) -> None:
     operation = spec["paths"][PATH]["post"]
     assert operation["security"] == [{"Signature": [], "SignatureInput": []}]
     assert {"201", "401", "403"} <= set(operation["responses"])
+
+
+def tree_size(data_dir: Path) -> int:
+    node = Node(DataDir(data_dir))
+    try:
+        return node.store.tree_size()
+    finally:
+        node.close()
+
+
+def test_a_recovery_code_is_logged_as_one(api: TestClient, data_dir: Path) -> None:
+    body = {"national_id": NID, "kind": "recovery"}
+    r = signed_post(api, key_of(data_dir, "gov"), PATH, body)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "recovery"
+    node = Node(DataDir(data_dir))
+    try:
+        people = People.open(node)
+        subject = people.subject_ref(NID)
+        assert subject is not None
+        [entry] = people.own_entries(subject)
+        assert entry["metadata"]["code"] == "recovery"
+        assert entry["metadata"]["member"] == "gov"
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize(
+    ("signer", "body"),
+    [
+        ("bank", {"national_id": NID}),  # no registrar role
+        ("gov", {"national_id": NID, "kind": "device"}),  # not a kind a member issues
+        ("gov", {"national_id": "!!"}),
+    ],
+)
+def test_a_refused_invitation_writes_nothing(
+    api: TestClient, data_dir: Path, signer: str, body: dict[str, str]
+) -> None:
+    size = tree_size(data_dir)
+    r = signed_post(api, key_of(data_dir, signer), PATH, body)
+    assert r.status_code in (400, 403), r.text
+    assert tree_size(data_dir) == size
