@@ -182,14 +182,14 @@ def test_a_recovery_replaces_every_passkey_once_the_cooling_off_ends(
     refused_with("recovery_waits", accounts.remove_passkey, ALICE, waiting["id"])
     enrol(accounts, log, laptop)  # an ordinary device added meanwhile is replaced too
     clock.advance(72 * HOURS)
+    refused_with("unknown_passkey", sign_in, accounts, phone)  # whichever signs in first
+    assert accounts.session(session.token) is None  # the old devices are signed out
     assert sign_in(accounts, found) == ALICE
     assert states(accounts) == {
         b64url(phone.credentials[0].id): "replaced",
         b64url(laptop.credentials[0].id): "replaced",
         b64url(found.credentials[0].id): "active",
     }
-    assert accounts.session(session.token) is None  # the old devices are signed out
-    refused_with("unknown_passkey", sign_in, accounts, phone)
 
 
 def test_an_objection_freezes_the_account_until_a_review(
@@ -354,3 +354,17 @@ def test_a_pending_passkey_cannot_be_signed_in_even_when_its_signature_verifies(
     assert "2027-01-18T08:00:00Z" in err.value.message
     [pending] = [p for p in accounts.credentials_of(ALICE) if p["state"] == "pending"]
     assert pending["last_used_at"] is None  # the refused attempt counted nothing
+
+
+def test_the_old_sessions_end_when_a_recovery_completes_without_a_sign_in(
+    accounts: Accounts, log: Log, clock: Clock
+) -> None:
+    phone, found = device(), device()
+    enrol(accounts, log, phone)
+    session = accounts.start_session(ALICE, credential=phone.credentials[0].id)
+    enrol(accounts, log, found, "recovery")
+    clock.advance(72 * HOURS - 60)
+    assert accounts.session(session.token) is not None  # told, and still able to object
+    clock.advance(60)
+    assert accounts.session(session.token) is None
+    assert states(accounts)[b64url(phone.credentials[0].id)] == "replaced"

@@ -556,9 +556,8 @@ class Accounts:
                 f"not a passkey sign-in response: {exc}", code="bad_credential"
             ) from exc
         stored = self.store.credential(parsed.raw_id)
-        if stored is not None and stored.state == "pending":
-            self.store.settle(stored.subject, now)  # its cooling-off may be over
-            stored = self.store.credential(parsed.raw_id)
+        if stored is not None and self.store.settle(stored.subject, now):
+            stored = self.store.credential(parsed.raw_id)  # a cooling-off ended: as it is now
         if stored is None or stored.state in GONE:
             raise AuthenticationError("this passkey is not registered here", code="unknown_passkey")
         try:
@@ -648,8 +647,13 @@ class Accounts:
         unknown, ended, idle too long or past the absolute limit."""
         if not isinstance(token, str) or not 0 < len(token) <= 128:
             return None
-        row = self.store.touch_session(_sha256(token), self._now(), self.idle_seconds)
-        return None if row is None else self._session(token, row)
+        now = self._now()
+        row = self.store.touch_session(_sha256(token), now, self.idle_seconds)
+        if row is None:
+            return None
+        if any(c.recovery for c in self.store.settle(row.subject, now)):
+            return None  # a recovery just replaced every passkey: every session ended
+        return self._session(token, row)
 
     def end_session(self, token: str) -> None:
         """Sign out: the token stops working (unknown tokens are ignored)."""
@@ -688,8 +692,14 @@ class Accounts:
 
     def pending(self, subject: str) -> list[dict[str, Any]]:
         """The person's passkeys still in their cooling-off: what every page of every
-        session shows, with "this was not me" (or, for a recovery, "object")."""
-        return [p for p in self.credentials_of(subject) if p["state"] == "pending"]
+        session shows, with "this was not me" (or, for a recovery, "object"). Read as the
+        session's check (`session`) left them, which settles what is due."""
+        now = self._now()
+        return [
+            self._passkey_view(c, now)
+            for c in self.store.credentials_of(subject)
+            if c.state == "pending"
+        ]
 
     def frozen(self, subject: str) -> bool:
         return self.store.frozen(subject) is not None
