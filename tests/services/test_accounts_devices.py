@@ -361,9 +361,9 @@ def test_the_old_sessions_end_when_a_recovery_completes_without_a_sign_in(
 ) -> None:
     phone, found = device(), device()
     enrol(accounts, log, phone)
-    session = accounts.start_session(ALICE, credential=phone.credentials[0].id)
     enrol(accounts, log, found, "recovery")
     clock.advance(72 * HOURS - 60)
+    session = accounts.start_session(ALICE, credential=phone.credentials[0].id)
     assert accounts.session(session.token) is not None  # told, and still able to object
     clock.advance(60)
     assert accounts.session(session.token) is None
