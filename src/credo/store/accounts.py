@@ -595,7 +595,7 @@ class AccountStore:
                 for r in conn.execute(
                     f"SELECT {_CREDENTIAL} FROM credentials "  # noqa: S608
                     "WHERE subject = ? AND state = 'pending' AND pending_until <= ? "
-                    "ORDER BY pending_until, credential_id",
+                    "ORDER BY recovery, pending_until, credential_id",  # a recovery last
                     (subject, now),
                 ).fetchall()
             ]
