@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,7 +41,8 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     assert r.status_code == 201, r.text
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
-    assert set(body) == {"code", "expires_at"}
+    assert set(body) == {"code", "expires_at", "kind", "log_index"}
+    assert body["kind"] == "enrolment"
     assert CODE.fullmatch(body["code"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires_at"])
     assert NID not in r.text
@@ -53,7 +55,19 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     try:
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
-        assert people.known(NID) is None  # a reservation: nothing on the log says so
+        # the issue is on the log, sealed for the person, naming the registrar
+        [entry] = people.own_entries(subject)
+        assert entry["index"] == body["log_index"]
+        assert (entry["kind"], entry["by"]) == ("account.code", "operator")
+        assert entry["metadata"]["member"] == "gov"
+        assert entry["metadata"]["code"] == "enrolment"
+        assert entry["metadata"]["expires_at"] == body["expires_at"]
+        assert body["code"].replace("-", "") not in json.dumps(entry)
+        [passkey] = accounts.credentials_of(subject)
+        assert passkey["code"]["issued_by"] == "gov"
+        assert passkey["code"]["log_index"] == body["log_index"]
+        assert passkey["code"]["code_id"] == entry["metadata"]["code_id"]
+        assert people.export_of(subject)["entries"] == [entry]
     finally:
         node.close()
 
@@ -117,3 +131,45 @@ def test_the_invitation_is_documented(api: TestClient) -> None:
     operation = spec["paths"][PATH]["post"]
     assert operation["security"] == [{"Signature": [], "SignatureInput": []}]
     assert {"201", "401", "403"} <= set(operation["responses"])
+
+
+def tree_size(data_dir: Path) -> int:
+    node = Node(DataDir(data_dir))
+    try:
+        return node.store.tree_size()
+    finally:
+        node.close()
+
+
+def test_a_recovery_code_is_logged_as_one(api: TestClient, data_dir: Path) -> None:
+    body = {"national_id": NID, "kind": "recovery"}
+    r = signed_post(api, key_of(data_dir, "gov"), PATH, body)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "recovery"
+    node = Node(DataDir(data_dir))
+    try:
+        people = People.open(node)
+        subject = people.subject_ref(NID)
+        assert subject is not None
+        [entry] = people.own_entries(subject)
+        assert entry["metadata"]["code"] == "recovery"
+        assert entry["metadata"]["member"] == "gov"
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize(
+    ("signer", "body"),
+    [
+        ("bank", {"national_id": NID}),  # no registrar role
+        ("gov", {"national_id": NID, "kind": "device"}),  # not a kind a member issues
+        ("gov", {"national_id": "!!"}),
+    ],
+)
+def test_a_refused_invitation_writes_nothing(
+    api: TestClient, data_dir: Path, signer: str, body: dict[str, str]
+) -> None:
+    size = tree_size(data_dir)
+    r = signed_post(api, key_of(data_dir, signer), PATH, body)
+    assert r.status_code in (400, 403), r.text
+    assert tree_size(data_dir) == size

@@ -41,7 +41,7 @@ def test_open_creates_the_schema_owner_only_in_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
-    assert tables == {"invites", "credentials", "ceremonies", "sessions"}
+    assert tables == {"invites", "credentials", "ceremonies", "sessions", "frozen"}
     AccountStore.open(path).close()  # opening again keeps what is there
 
 

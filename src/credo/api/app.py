@@ -52,7 +52,9 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             lease_seconds=settings.lease_seconds,
         )
         try:
-            accounts = Accounts.open(data, rp_id=rp_id, origin=origin)
+            accounts = Accounts.open(
+                data, rp_id=rp_id, origin=origin, cooling_off_hours=settings.cooling_off_hours
+            )
         except BaseException:
             node.close()
             raise

@@ -65,6 +65,8 @@ def visitor(request: Request) -> Session | None:
     request.state.session = session
     if session is not None:
         request.state.csrf = session.csrf
+        # every page of every session shows a passkey in its cooling-off (base.html)
+        request.state.pending = accounts_of(request).pending(session.subject)
     else:
         token = request.cookies.get(FORM_COOKIE)
         if not token or len(token) > 100:

@@ -176,6 +176,7 @@ def render(
         "path": request.url.path,
         "session": session,
         "person_name": getattr(request.state, "person_name", None),
+        "pending_devices": getattr(request.state, "pending", []),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": bool(portal.roster),
         "members": portal.member_names(store_of(request)),

@@ -15,6 +15,7 @@ from typing import Any
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
 from credo.ledger.entries import statement_of
+from credo.ledger.personal import open_statement
 from credo.scoring import score_subject
 from credo.services import scores
 from credo.services.people import People
@@ -24,6 +25,9 @@ NAME_TYPE = "identity.registered"
 """The registry's record that carries a person's name (its payload's ``name``)."""
 
 HISTORY_MONTHS = 12
+
+ACCOUNT_KINDS = ("account.code", "account.device")
+"""The log's entries about a person's portal account (`credo.ledger.kinds.accounts`)."""
 
 
 def _stamp(moment: datetime) -> str:
@@ -308,6 +312,24 @@ class Person:
                 }
             )
         return out, len(indices)
+
+    def account_entries(self) -> list[dict[str, Any]]:
+        """The log's entries about the person's portal account, newest first, opened: every
+        enrolment or recovery code a member issued for them (who, when, valid until when, and
+        the code's id their passkeys name) and every device event (a passkey refused as not
+        theirs, a recovery objected to, a review's outcome)."""
+        out = []
+        for index in sorted(self.store.entries_of(self.subject), reverse=True):
+            statement = statement_of(self.store.read_entries(index, 1)[0])
+            if statement["kind"] not in ACCOUNT_KINDS:
+                continue
+            opened = open_statement(self.people.vault, statement)
+            meta = (
+                {} if opened is None or opened.plaintext is None else json.loads(opened.plaintext)
+            )
+            meta.pop("salt", None)
+            out.append({"index": index, "kind": statement["kind"], "at": statement["at"], **meta})
+        return out
 
     def erase(self) -> dict[str, int]:
         return self.people.erase_subject(self.subject)
