@@ -68,14 +68,19 @@ def without_password(location: str) -> str:
 
 def open_store(location: str | Path, *, readonly: bool = False) -> Store:
     """Open the store at ``location``: a PostgreSQL URL (``postgresql://...``), a SQLite file
-    path (``sqlite:`` prefix optional) or `MEMORY`. The one place that maps a location to a
+    path (``sqlite:`` prefix optional) or `MEMORY`: `store_at` and `Store.open`."""
+    return store_at(location, readonly=readonly).open()
+
+
+def store_at(location: str | Path, *, readonly: bool = False) -> Store:
+    """The store at ``location``, not opened yet: nothing is connected or created until its
+    `Store.open` (a node opens it when it starts). The one place that maps a location to a
     backend."""
     if is_postgres(location):
         from credo.store.postgres import PostgresStore  # psycopg only for those who use it
 
         return PostgresStore(str(location), readonly=readonly)
-    text = str(location).removeprefix("sqlite:")
-    return SqliteStore(text, readonly=readonly)
+    return SqliteStore(str(location).removeprefix("sqlite:"), readonly=readonly)
 
 
 __all__ = [
@@ -105,5 +110,6 @@ __all__ = [
     "WriteTx",
     "is_postgres",
     "open_store",
+    "store_at",
     "without_password",
 ]
