@@ -34,10 +34,10 @@ def translate(exc: sqlite3.Error, action: str, what: str = "SQLite") -> CredoErr
     for a uniqueness (or other integrity) rule, `StoreError` ``disk_full`` for a full disk,
     a plain `StoreError` for the rest."""
     if isinstance(exc, sqlite3.IntegrityError):
-        return Conflict(f"{what} {action} conflicts with stored state: {exc}")
+        return Conflict(f"{what}: {action} conflicts with stored state: {exc}")
     if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-        return StoreError(f"{what} {action} failed: the disk is full", code="disk_full")
-    return StoreError(f"{what} {action} failed: {exc}")
+        return StoreError(f"{what}: {action} failed: the disk is full", code="disk_full")
+    return StoreError(f"{what}: {action} failed: {exc}")
 
 
 @contextmanager
@@ -64,7 +64,7 @@ def connect(
     created owner-only first; SQLite gives its -wal and -shm files the same mode."""
     if private and str(path) != ":memory:":
         _create_private(Path(path), what)
-    with errors("open", f"{what} {path}"):
+    with errors(f"opening {path}", what):
         if readonly:
             conn = sqlite3.connect(
                 f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
@@ -99,21 +99,23 @@ def rollback(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection, what: str = "SQLite") -> Iterator[sqlite3.Connection]:
+def transaction(
+    conn: sqlite3.Connection, action: str = "write", what: str = "SQLite"
+) -> Iterator[sqlite3.Connection]:
     """One ``BEGIN IMMEDIATE`` transaction (one writer at a time, across threads and
     processes): committed if the block ends normally, rolled back if it raises. SQLite's
-    errors in BEGIN, the block and COMMIT are translated."""
-    with errors("begin", what):
+    errors in BEGIN, the block and COMMIT are translated as ``action``'s."""
+    with errors(action, what):
         conn.execute("BEGIN IMMEDIATE")
     try:
-        with errors("write", what):
+        with errors(action, what):
             yield conn
     except BaseException:
         with suppress(sqlite3.Error):  # the error that matters is the one being raised
             rollback(conn)
         raise
     try:
-        with errors("commit", what):
+        with errors(action, what):
             conn.execute("COMMIT")
     except CredoError:
         with suppress(sqlite3.Error):
@@ -123,18 +125,37 @@ def transaction(conn: sqlite3.Connection, what: str = "SQLite") -> Iterator[sqli
 
 class PerThread:
     """A connection per thread, opened by ``opener`` on the thread's first use: readers on
-    their own connections never wait for, nor share a cursor with, the writer. `close`
-    closes every one of them."""
+    their own connections never wait for, nor share a cursor with, the writer.
 
-    def __init__(self, opener: Callable[[], sqlite3.Connection]) -> None:
+    Nothing is connected before `open`, and nothing after `close`, which closes every
+    connection; ``what`` names the file in errors."""
+
+    def __init__(self, opener: Callable[[], sqlite3.Connection], what: str = "SQLite") -> None:
         self._opener = opener
+        self._what = what
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()  # guards the list only
+        self._lock = threading.Lock()  # guards the list and the flag only
+        self._open = False
+
+    def open(self, schema: str = "") -> None:
+        """Allow connections; with ``schema``, run it first on this thread's connection."""
+        with self._lock:
+            self._open = True
+        if schema:
+            try:
+                with errors("creating the schema", self._what):
+                    self.get().executescript(schema)
+            except BaseException:
+                self.close()
+                raise
 
     def get(self) -> sqlite3.Connection:
+        """This thread's connection."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
+            if not self._open:
+                raise StoreError(f"{self._what} is not open", code="closed")
             conn = self._opener()
             self._local.conn = conn
             with self._lock:
@@ -143,6 +164,7 @@ class PerThread:
 
     def close(self) -> None:
         with self._lock:
+            self._open = False
             for conn in self._all:
                 conn.close()
             self._all.clear()

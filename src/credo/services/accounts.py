@@ -174,7 +174,7 @@ class Accounts:
     @classmethod
     def open(cls, data: DataDir, *, rp_id: str, origin: str) -> Accounts:
         """The service over the data directory's ``accounts.db`` (created if missing)."""
-        return cls(AccountStore.open(data.accounts), rp_id=rp_id, origin=origin)
+        return cls(AccountStore(data.accounts).open(), rp_id=rp_id, origin=origin)
 
     def close(self) -> None:
         self.store.close()

@@ -153,7 +153,7 @@ class Node:
         check_entry_format(store, data.root)
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
         try:
-            self.vault = Vault.open(data.vault, load_master_key(data.master_key, os.environ))
+            self.vault = Vault(data.vault, load_master_key(data.master_key, os.environ))
         except BaseException:
             store.close()
             raise

@@ -148,7 +148,7 @@ class SqliteStore(StoreQueries, SqliteQueries):
         self.location = self.path
         self._readonly = readonly
         self._write_lock = threading.Lock()
-        self._conns = PerThread(self._new_connection)
+        self._conns = PerThread(self._new_connection, f"the store {self.path}")
         self._open = False
 
     def open(self) -> SqliteStore:
@@ -174,11 +174,10 @@ class SqliteStore(StoreQueries, SqliteQueries):
             finally:
                 init.close()
         self._open = True
+        self._conns.open()
         return self
 
     def _new_connection(self) -> sqlite3.Connection:
-        if not self._open:
-            raise StoreError(f"the store {self.path} is not open", code="closed")
         return _connect(self.path, readonly=self._readonly, sync=self._sync)
 
     @property
