@@ -25,7 +25,7 @@ CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
     """The test consortium with a government member holding the registrar role."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         admit_member(node, "gov", "Test Registry", "government", ["issuer", "registrar"])
     finally:
@@ -49,7 +49,7 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     device = SoftAuthenticator("portal.credo.test", "https://portal.credo.test")
     ceremony, options = accounts.begin_registration(body["code"])
     subject = accounts.finish_registration(ceremony, device.create(options))
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault

@@ -91,7 +91,7 @@ def witnessing(ledger: Node, w: Witnesses) -> Witnessing:
     """A Witnessing whose thread never retries on its own: rounds run when a test asks."""
     return Witnessing(
         ledger.store, ledger.ledger.verifier, retry=3600, transport=httpx.MockTransport(w.handle)
-    )
+    ).start()
 
 
 def append(ledger: Node, data_dir: Path, n: int) -> int:
