@@ -88,6 +88,13 @@ def test_a_deferred_write_sees_its_own_attestations(tmp_path: Path) -> None:
     assert store.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1, 3)
 
 
+@pytest.fixture
+def store_url() -> None:
+    """The data directory's log in DIR/ledger.db, whatever CREDO_TEST_STORE says: these are
+    the SQLite file's tests."""
+    return None
+
+
 def test_a_log_stored_a_row_per_entry_is_regrouped_into_bundles(data_dir: Path) -> None:
     """Data directories from before entry bundles: the first writer to open one moves its
     entries into bundles, and the log still verifies."""
