@@ -1,8 +1,9 @@
 """credo.store: the tables behind the log and the ledger's derived state.
 
-`protocols` holds the Protocols every backend satisfies, `rows` the rows they return; each
-backend is a folder with its schema beside it (`sqlite/`, `postgres/`). Callers open a store with
-`open_store` and never name a backend class.
+`protocols` holds the Protocols every backend satisfies, `rows` the rows they return, `sql` the
+schema and every statement, written once; each backend is a folder holding only what differs
+(`sqlite/`, `postgres/`). Callers open a store with `open_store` (or `store_at`, then
+`Store.open`) and never name a backend class.
 """
 
 from __future__ import annotations
