@@ -83,7 +83,7 @@ def data_dir(tmp_path: Path, store_url: str | None) -> Path:
 
 @pytest.fixture
 def ledger(data_dir: Path) -> Iterator[Node]:
-    led = Node(DataDir(data_dir))
+    led = Node(DataDir(data_dir)).start()
     yield led
     led.close()
 

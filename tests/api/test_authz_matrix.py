@@ -218,7 +218,7 @@ def test_no_national_id_or_payload_in_logs(
 
 def test_ledger_is_readable_without_the_vault(data_dir: Path) -> None:
     """Scoring and verification run on the ledger alone: no payload is ever needed."""
-    led = Node(DataDir(data_dir))
+    led = Node(DataDir(data_dir)).start()
     try:
         assert led.store.records_of("0" * 32) == []
     finally:

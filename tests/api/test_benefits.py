@@ -31,7 +31,7 @@ URL = "/v1/benefits/bike-deposit-free/eligibility"
 
 @pytest.fixture
 def programme_dir(data_dir: Path) -> Path:
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     people = People.open(ledger)
     try:
         admit_member(ledger, "citybikes", "City Bikes", "transport", ["recorder", "provider"])
@@ -67,7 +67,7 @@ def ask(client: TestClient, data_dir: Path, member: str, national_id: str, url: 
 
 
 def _export(data_dir: Path, national_id: str) -> dict[str, object]:
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     people = People.open(ledger)
     try:
         return people.export(national_id)

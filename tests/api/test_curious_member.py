@@ -29,7 +29,7 @@ TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 @pytest.fixture
 def client(data_dir: Path) -> Iterator[TestClient]:
     """NID is known (the university recorded a degree); the rules offer benefits."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
     finally:

@@ -26,7 +26,7 @@ CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
     """The test consortium with a government member holding the registrar role."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         admit_member(node, "gov", "Test Registry", "government", ["issuer", "registrar"])
     finally:
@@ -51,7 +51,7 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     device = SoftAuthenticator("portal.credo.test", "https://portal.credo.test")
     ceremony, options = accounts.begin_registration(body["code"])
     subject = accounts.finish_registration(ceremony, device.create(options))
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
@@ -134,7 +134,7 @@ def test_the_invitation_is_documented(api: TestClient) -> None:
 
 
 def tree_size(data_dir: Path) -> int:
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         return node.store.tree_size()
     finally:
@@ -146,7 +146,7 @@ def test_a_recovery_code_is_logged_as_one(api: TestClient, data_dir: Path) -> No
     r = signed_post(api, key_of(data_dir, "gov"), PATH, body)
     assert r.status_code == 201, r.text
     assert r.json()["kind"] == "recovery"
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         people = People.open(node)
         subject = people.subject_ref(NID)

@@ -25,7 +25,7 @@ STDIN = NID + "\n"
 def data(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The consortium with the default rules adopted and one record held about NID."""
     monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(ledger)
     finally:
@@ -39,7 +39,7 @@ def people(data: Path) -> Iterator[Callable[[], People]]:
     opened: list[tuple[Node, People]] = []
 
     def open_people() -> People:
-        ledger = Node(DataDir(data))
+        ledger = Node(DataDir(data)).start()
         p = People.open(ledger)
         opened.append((ledger, p))
         return p

@@ -318,7 +318,7 @@ def test_a_directory_bound_to_another_log_is_refused(log: FakeLog, tmp_path: Pat
     other = NoteSigner(ORIGIN, fixed_key(43))
     from credo.mirror.store import DB_FILE, MirrorStore
 
-    store = MirrorStore(tmp_path / DB_FILE)
+    store = MirrorStore(tmp_path / DB_FILE).open()
     mirror = Mirror(store, LogSource(URL, transport=log.transport()), other.verifier(), tmp_path)
     with pytest.raises(InputError) as refused:
         mirror.bind()

@@ -29,7 +29,7 @@ REGISTRY = "Bangrak District Registry"
 def registry(tmp_path: Path) -> Iterator[tuple[World, TestClient]]:
     """The portal's two people, and a registry office holding the registrar role."""
     world = _seed(tmp_path / "data")
-    node = Node(DataDir(world.root))
+    node = Node(DataDir(world.root)).start()
     try:
         admit_member(node, "registry", REGISTRY, "government", ["registrar"])
     finally:

@@ -15,7 +15,7 @@ from tests.conftest import adopt_default_rules
 
 @pytest.fixture
 def prog(data_dir: Path) -> Iterator[Programme]:
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     people = People.open(node)
     adopt_default_rules(node)
     yield Programme(people)

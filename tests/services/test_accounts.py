@@ -51,7 +51,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def accounts(db: Path, clock: Clock) -> Iterator[Accounts]:
-    a = Accounts(AccountStore.open(db), rp_id=RP_ID, origin=ORIGIN, clock=clock)
+    a = Accounts(AccountStore(db).open(), rp_id=RP_ID, origin=ORIGIN, clock=clock)
     yield a
     a.close()
 
@@ -412,7 +412,7 @@ def test_a_forged_signature_is_refused(accounts: Accounts, device: SoftAuthentic
 
 def test_a_passkey_never_registered_is_unknown(accounts: Accounts) -> None:
     stranger = SoftAuthenticator(RP_ID, ORIGIN)
-    elsewhere = Accounts(AccountStore.open(":memory:"), rp_id=RP_ID, origin=ORIGIN)
+    elsewhere = Accounts(AccountStore(":memory:").open(), rp_id=RP_ID, origin=ORIGIN)
     enrol(elsewhere, stranger)  # registered with another relying party's store
     with pytest.raises(AuthenticationError) as err:
         sign_in(accounts, stranger)

@@ -57,7 +57,7 @@ def log() -> Log:
 @pytest.fixture
 def accounts(tmp_path: Path, clock: Clock) -> Iterator[Accounts]:
     a = Accounts(
-        AccountStore.open(tmp_path / "accounts.db"),
+        AccountStore(tmp_path / "accounts.db").open(),
         rp_id=RP_ID,
         origin=ORIGIN,
         cooling_off_hours=72,
@@ -334,7 +334,7 @@ def test_an_older_accounts_file_gains_the_new_columns(tmp_path: Path, clock: Clo
         """
     )
     conn.close()
-    store = AccountStore.open(path)
+    store = AccountStore(path).open()
     try:
         [old] = store.credentials_of("a1a1")
         assert (old.state, old.name, old.code_kind) == ("active", None, None)

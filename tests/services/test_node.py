@@ -28,7 +28,7 @@ def test_a_data_directory_of_the_linkable_entry_format_is_refused_clearly(
     for secret in [root / "master.key", *(root / "keys").glob("*.pem")]:
         secret.chmod(0o600)  # git keeps no file modes; credo init wrote these owner-only
     with pytest.raises(InputError) as refused:
-        Node(DataDir(root))
+        Node(DataDir(root)).start()
     assert refused.value.code == "old_entry_format"
     assert "entry format 1" in refused.value.message
     assert "credo init" in refused.value.message
@@ -51,4 +51,4 @@ def test_a_new_data_directory_is_marked_with_the_entry_format(tmp_path: Path) ->
         assert node.store.get_meta("entry_format") == ENTRY_FORMAT
     finally:
         node.close()
-    Node(DataDir(tmp_path / "new")).close()  # and opens again
+    Node(DataDir(tmp_path / "new")).start().close()  # and opens again

@@ -93,7 +93,7 @@ def test_a_person_whose_rescoring_fails_is_retried_and_nobody_else_stops(
         return real(prog.store, subject)
 
     monkeypatch.setattr(rescorer_module, "rescore", flaky)
-    rescorer = Rescorer(prog.store)
+    rescorer = Rescorer(prog.store).start()
     try:
         rescorer.on_commit([_enrolled(prog.store, alice), _enrolled(prog.store, bob)])
         _until(lambda: bob in done and rescorer.pending_retries == 1)
@@ -112,7 +112,7 @@ def test_the_rescorer_survives_an_unexpected_error_before_it_knows_whom(
     prog: Programme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bob = prog.enrol(BOB)
-    rescorer = Rescorer(prog.store)
+    rescorer = Rescorer(prog.store).start()
     calls = {"n": 0}
     real = rescorer._subjects
 
@@ -180,7 +180,7 @@ def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriv
 
     monkeypatch.setattr(scores, "batch_scores", held_batch)
     monkeypatch.setattr(scores, "SWITCH_CHUNK", 2)  # storing spans several transactions
-    rescorer = Rescorer(store)
+    rescorer = Rescorer(store).start()
     node.sequencer.add_listener(rescorer.on_commit)
     seen: list[str] = []
     stop = threading.Event()

@@ -48,7 +48,7 @@ OptionalNationalIdOption = Annotated[
 
 @contextmanager
 def open_people(data: Path) -> Iterator[People]:
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         people = People.open(ledger)
         try:

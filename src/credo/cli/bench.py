@@ -292,7 +292,7 @@ def bench_log(
         run, ceilings = _bracketed(lambda: _over_http(url, bodies, concurrency), ceiling_seconds)
         _report(run, ceilings, "http")
         return
-    ledger = Node(d, workers=os.cpu_count() or 1)
+    ledger = Node(d, workers=os.cpu_count() or 1).start()
     try:
 
         def admit_local(env: dict[str, object]) -> None:

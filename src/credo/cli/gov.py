@@ -66,7 +66,7 @@ def propose(
         "params": _params(action, file, params),
         "rationale": rationale,
     }
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         key = member_key(ledger, member)
         accepted = ledger.submit_one("governance.propose", member, body, key=key)
@@ -83,7 +83,7 @@ def vote(
     choice: Annotated[str, typer.Option("--vote", help="yes|no|abstain")] = "yes",
 ) -> None:
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         key = member_key(ledger, member)
         accepted = ledger.submit_one(

@@ -25,7 +25,7 @@ disputes = typer.Typer(help="Contest a record; answer or expire disputes.", no_a
 
 @contextmanager
 def _programme(data: Path) -> Iterator[Programme]:
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     people = People.open(ledger)
     try:
         yield Programme(people)

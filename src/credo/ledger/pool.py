@@ -105,10 +105,17 @@ class Validator:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0  # worker tasks in flight, counted on the event loop's thread
-        if workers > 0:
+
+    def start(self) -> None:
+        """Make the pool of workers (they start on the first task, or `warm_up`); without
+        workers, or before this, validation runs in-process."""
+        if self.workers > 0 and self._pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_worker_init, initargs=(store.location, kinds)
+                self.workers,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(self.store.location, self.kinds),
             )
 
     def _lookup(self) -> KeyLookup:

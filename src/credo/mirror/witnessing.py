@@ -56,6 +56,11 @@ class MirrorWitness:
         self.store = WitnessStore(data / DB_FILE)
         self.service = Witness(self.signer, {self.origin: [log_verifier]}, self.store, clock=clock)
 
+    def open(self) -> MirrorWitness:
+        """Open the witness's state (DIR/witness.db)."""
+        self.store.open()
+        return self
+
     def close(self) -> None:
         self.store.close()
 

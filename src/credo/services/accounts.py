@@ -314,7 +314,7 @@ class Accounts:
     ) -> Accounts:
         """The service over the data directory's ``accounts.db`` (created if missing)."""
         return cls(
-            AccountStore.open(data.accounts),
+            AccountStore(data.accounts).open(),
             rp_id=rp_id,
             origin=origin,
             cooling_off_hours=cooling_off_hours,

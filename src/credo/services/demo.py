@@ -824,7 +824,7 @@ _WORKER: dict[str, Any] = {}
 def _worker_open(root: str) -> None:
     """In the members' process: the data directory's node (never written through) for the
     members' checks and the vault, and the members' keys."""
-    node = Node(DataDir(Path(root)))
+    node = Node(DataDir(Path(root))).start()
     _WORKER.update(node=node, people=People.open(node), keys={})
 
 
@@ -1032,7 +1032,7 @@ def seed_demo(
     timeline = _Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
     init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
-    node = Node(DataDir(root), workers=1, clock=clock)  # validation on a worker process
+    node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
         seeder.members()

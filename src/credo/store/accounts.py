@@ -23,16 +23,16 @@ its caller, so tests inject a clock. One connection, guarded by a lock: thread-s
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from credo.errors import StoreError
+from credo.sqlite import connect, errors, transaction
 
 __all__ = [
     "AccountStore",
@@ -50,6 +50,8 @@ _PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA busy_timeout=5000",
 )
+
+_WHAT = "the accounts database"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invites (
@@ -204,66 +206,51 @@ class FrozenRow:
     code_id: str | None
 
 
-def _create_private(path: Path) -> None:
-    """Create the database file owner-only; SQLite gives its -wal and -shm files the same mode."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot create the accounts database {path}: {exc}") from exc
-    os.close(fd)
-
-
 class AccountStore:
     """Sign-in state over one SQLite file; one connection, one writer at a time.
 
-    Build it with :meth:`AccountStore.open` (or ``open(":memory:")`` in tests). Every write is
-    a ``BEGIN IMMEDIATE`` transaction under the lock.
+    Open it with ``AccountStore(path).open()`` (or ``AccountStore(":memory:")`` in tests);
+    nothing is opened or created before. Every write is a ``BEGIN IMMEDIATE`` transaction
+    under the lock.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
-        self._conn: sqlite3.Connection | None = conn
-        self.path = path
+    def __init__(self, path: Path | str) -> None:
+        self._conn: sqlite3.Connection | None = None
+        self._memory = str(path) == ":memory:"
+        self.path = None if self._memory else Path(path)
         self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    @classmethod
-    def open(cls, path: Path | str) -> AccountStore:
-        """Open or create the store at ``path`` (the schema is created on open)."""
-        memory = str(path) == ":memory:"
-        if not memory:
-            path = Path(path)
-            _create_private(path)
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the accounts database {path}: {exc}") from exc
-        store = cls(conn, None if memory else Path(path))
-        try:
-            with store._errors("configuring the accounts database"):
-                for pragma in _PRAGMAS:
-                    conn.execute(pragma)
-                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if not memory and mode != "wal":
-                    raise StoreError(f"the accounts database needs journal_mode=wal, got {mode}")
-                conn.executescript(SCHEMA)
-                _add_columns(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return store
+    def open(self) -> AccountStore:
+        """Open or create the store (owner-only, the schema created); a second call does
+        nothing."""
+        with self._lock:
+            if self._conn is not None:
+                return self
+            where = ":memory:" if self.path is None else self.path
+            self._conn = connect(where, pragmas=_PRAGMAS, private=True, what=_WHAT)
+            try:
+                with errors("configuring the database", _WHAT):
+                    mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
+                    if not self._memory and mode != "wal":
+                        raise StoreError(f"{_WHAT} needs journal_mode=wal, got {mode}")
+                    self._conn.executescript(SCHEMA)
+                    _add_columns(self._conn)
+            except BaseException:
+                self.close()
+                raise
+        return self
 
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
-                with self._errors("closing the accounts database"):
+                with errors("closing", _WHAT):
                     self._conn.close()
                 self._conn = None
 
     def __enter__(self) -> AccountStore:
-        return self
+        return self.open()
 
     def __exit__(
         self,
@@ -276,30 +263,19 @@ class AccountStore:
     def __repr__(self) -> str:
         return f"AccountStore(path={str(self.path)!r})"
 
-    @contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"the accounts database failed while {what}: {exc}") from exc
+    def _errors(self, action: str) -> AbstractContextManager[None]:
+        return errors(action, _WHAT)
 
     def _live(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError("the accounts database is closed", code="closed")
+            raise StoreError(f"{_WHAT} is closed", code="closed")
         return self._conn
 
     @contextmanager
-    def _tx(self, what: str) -> Iterator[sqlite3.Connection]:
+    def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE), committed unless the body raises."""
-        with self._lock, self._errors(what):
-            conn = self._live()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, transaction(self._live(), action, _WHAT) as conn:
+            yield conn
 
     # -- invites ---------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""SQLite reads and writes of people's-data state: records, consents, mandates, access.
+"""Reads and writes of people's-data state: records, consents, mandates, access (mixins of
+the store, like `programme`).
 
-Metadata only (subject refs, categories, commitments): payloads live encrypted in the vault
-and national ids are never stored anywhere. Mixins of `SqliteStore`, like `_programme`.
+Metadata only (subject refs, categories, commitments, tuples of names as JSON lists): payloads
+live encrypted in the vault and national ids are never stored anywhere.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from credo.store._encoding import mandate_row as _mandate
 from credo.store._encoding import record_row as _record
 from credo.store._encoding import values as _values
 from credo.store.rows import AccessRow, ConsentRow, MandateRow, RecordRow
-from credo.store.sqlite._base import Queries, insert, select
+from credo.store.sql.base import Queries, insert, select
 
 
 class PeopleQueries(Queries):
@@ -49,7 +50,8 @@ class PeopleQueries(Queries):
         return [_access(r) for r in rows]
 
     def is_subject_erased(self, subject: str) -> bool:
-        return self._one("SELECT 1 FROM erased_subjects WHERE subject = ?", (subject,)) is not None
+        row = self._one("SELECT 1 FROM erased_subjects WHERE subject = ?", (subject,))
+        return row is not None
 
     def tag_index(self, tag: str) -> int | None:
         row = self._one("SELECT idx FROM entry_tags WHERE tag = ?", (tag,))
@@ -69,27 +71,33 @@ class PeopleQueries(Queries):
         return [int(r[0]) for r in rows]
 
 
+_PUT_RECORD = insert("records", _RECORD, upsert=("record_id",))
+_PUT_CONSENT = insert("consents", _CONSENT, upsert=("id",))
+_PUT_MANDATE = insert("mandates", _MANDATE, upsert=("id",))
+_ADD_ACCESS = insert("access", _ACCESS)
+_ADD_TAG = insert("entry_tags", ("tag", "idx", "subject"))
+_ERASE = insert("erased_subjects", ("subject", "erased_idx"))
+
+
 class PeopleWrites(PeopleQueries):
     def put_record(self, row: RecordRow) -> None:
-        self._exec(insert("records", _RECORD, replace=True), _values(row, _RECORD))
+        self._exec(_PUT_RECORD, _values(row, _RECORD))
 
     def put_consent(self, row: ConsentRow) -> None:
-        self._exec(insert("consents", _CONSENT, replace=True), _values(row, _CONSENT))
+        self._exec(_PUT_CONSENT, _values(row, _CONSENT))
 
     def put_mandate(self, row: MandateRow) -> None:
-        self._exec(insert("mandates", _MANDATE, replace=True), _values(row, _MANDATE))
+        self._exec(_PUT_MANDATE, _values(row, _MANDATE))
 
     def add_access(self, row: AccessRow) -> None:
-        self._exec(insert("access", _ACCESS), _values(row, _ACCESS))
+        self._insert_new(_ADD_ACCESS, _values(row, _ACCESS), f"access at {row.idx}")
 
     def add_tag(self, tag: str, idx: int, subject: str | None) -> None:
-        self._exec(insert("entry_tags", ("tag", "idx", "subject")), (tag, idx, subject))
+        self._insert_new(_ADD_TAG, (tag, idx, subject), f"tag {tag!r}")
 
     def erase_subject(self, subject: str, idx: int) -> None:
         """Mark the subject erased and delete what the ledger held about them: a replay
         cannot open their entries any more, so it rebuilds exactly this."""
-        self._exec(
-            "INSERT INTO erased_subjects (subject, erased_idx) VALUES (?, ?)", (subject, idx)
-        )
+        self._insert_new(_ERASE, (subject, idx), "the subject's erasure")
         for table in ("records", "consents", "access", "disputes"):
             self._exec(f"DELETE FROM {table} WHERE subject = ?", (subject,))  # noqa: S608

@@ -1,4 +1,4 @@
-"""SQLite reads and writes of governance and credit-programme state (mixins of the store)."""
+"""Reads and writes of governance and credit-programme state (mixins of the store)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from credo.store._encoding import dispute_row as _dispute
 from credo.store._encoding import proposal_row as _proposal
 from credo.store._encoding import rules_row as _rules
 from credo.store.rows import DisputeRow, ProgrammeStats, ProposalRow, RulesRow, ScoreRow
-from credo.store.sqlite._base import Queries, insert, select
+from credo.store.sql.base import Queries, insert, on_conflict, select
 
 _SERVING = "(SELECT value FROM meta WHERE key = 'serving_rules')"
+
+_HISTORY = ("subject", "as_of", "rules_hash", "score", "tier")
 
 
 class ProgrammeQueries(Queries):
@@ -107,25 +109,38 @@ class ProgrammeQueries(Queries):
         return [(int(a), int(s), str(t)) for a, s, t in rows]
 
 
+_PUT_PROPOSAL = insert("proposals", _PROPOSAL, upsert=("id",))
+_PUT_VOTE = insert("votes", ("proposal_id", "member", "vote", "idx"))
+_ADD_RULES = insert("rules_docs", _RULES)
+_ENROL = insert("enrolments", ("subject", "enrolled_idx", "enrolled_at"))
+_PUT_DISPUTE = insert("disputes", _DISPUTE, upsert=("id",))
+_PUT_SCORE = insert("scores", _SCORE, upsert=("subject", "rules_hash"))
+# The history records only served scores (under the serving rules, or any while none is set).
+_PUT_HISTORY = (
+    f"INSERT INTO score_history ({', '.join(_HISTORY)}) "
+    f"SELECT ?, ?, ?, ?, ? WHERE COALESCE({_SERVING}, ?) = ?"
+    + on_conflict(_HISTORY, ("subject", "as_of"))
+)
+_SET_SERVING = insert("meta", ("key", "value"), upsert=("key",))
+
+
 class ProgrammeWrites(ProgrammeQueries):
     def put_proposal(self, row: ProposalRow) -> None:
         values = [getattr(row, c) for c in _PROPOSAL]
         values[_PROPOSAL.index("params")] = json.dumps(row.params, sort_keys=True)
-        self._exec(insert("proposals", _PROPOSAL, replace=True), tuple(values))
+        self._exec(_PUT_PROPOSAL, tuple(values))
 
     def put_vote(self, proposal_id: str, member: str, vote: str, idx: int) -> None:
-        self._exec(
-            insert("votes", ("proposal_id", "member", "vote", "idx")),
-            (proposal_id, member, vote, idx),
+        self._insert_new(
+            _PUT_VOTE, (proposal_id, member, vote, idx), f"{member}'s vote on {proposal_id}"
         )
 
     def add_rules(self, row: RulesRow) -> None:
-        self._exec(insert("rules_docs", _RULES), tuple(getattr(row, c) for c in _RULES))
+        values = tuple(getattr(row, c) for c in _RULES)
+        self._insert_new(_ADD_RULES, values, f"rules adopted at {row.adopted_idx}")
 
     def enrol(self, subject: str, idx: int, at: str) -> None:
-        self._exec(
-            insert("enrolments", ("subject", "enrolled_idx", "enrolled_at")), (subject, idx, at)
-        )
+        self._insert_new(_ENROL, (subject, idx, at), "the enrolment")
 
     def withdraw(self, subject: str) -> None:
         """Withdrawal deletes the person's enrolment, score and its whole history."""
@@ -133,27 +148,15 @@ class ProgrammeWrites(ProgrammeQueries):
             self._exec(f"DELETE FROM {table} WHERE subject = ?", (subject,))  # noqa: S608
 
     def put_dispute(self, row: DisputeRow) -> None:
-        self._exec(
-            insert("disputes", _DISPUTE, replace=True), tuple(getattr(row, c) for c in _DISPUTE)
-        )
+        self._exec(_PUT_DISPUTE, tuple(getattr(row, c) for c in _DISPUTE))
 
     def put_score(self, row: ScoreRow) -> None:
-        """Store the score under its rules hash; the history records only served scores
-        (under the serving rules, or any while none is set)."""
-        self._exec(insert("scores", _SCORE, replace=True), tuple(getattr(row, c) for c in _SCORE))
-        history = ("subject", "as_of", "rules_hash", "score", "tier")
-        self._exec(
-            f"INSERT OR REPLACE INTO score_history ({', '.join(history)}) "
-            "SELECT ?, ?, ?, ?, ? "
-            f"WHERE COALESCE({_SERVING}, ?) = ?",
-            (*(getattr(row, c) for c in history), row.rules_hash, row.rules_hash),
-        )
+        self._exec(_PUT_SCORE, tuple(getattr(row, c) for c in _SCORE))
+        history = tuple(getattr(row, c) for c in _HISTORY)
+        self._exec(_PUT_HISTORY, (*history, row.rules_hash, row.rules_hash))
 
     def set_serving_rules(self, rules_hash: str) -> None:
-        self._exec(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            (SERVING_RULES_KEY, rules_hash),
-        )
+        self._exec(_SET_SERVING, (SERVING_RULES_KEY, rules_hash))
 
     def delete_scores_except(self, rules_hash: str) -> None:
         self._exec("DELETE FROM scores WHERE rules_hash <> ?", (rules_hash,))
