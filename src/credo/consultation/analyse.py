@@ -27,7 +27,14 @@ from credo.consultation._stats import (
 )
 from credo.consultation.consensus import consensus, group_informed, representative
 from credo.consultation.drift import by_language, drift_tests
-from credo.consultation.groups import Clusters, OpinionMap, cluster, group_counts, opinion_map
+from credo.consultation.groups import (
+    Clusters,
+    OpinionMap,
+    cluster,
+    cross_fitted_counts,
+    group_counts,
+    opinion_map,
+)
 from credo.consultation.matrix import VoteMatrix, matrix_hash
 from credo.consultation.params import ALGORITHM, ALGORITHM_VERSION, Params
 from credo.consultation.result import (
@@ -109,7 +116,10 @@ def _analyse(matrix: VoteMatrix, params: Params) -> Result:
     gacd = _group_informed(g_dis, g_seen, z_int) if k >= 1 else None
 
     fit = _bridging(matrix, omap, params) if omap is not None else None
-    divisive = _divisive(g_agree, g_dis, params) if k >= 2 else {}
+    divisive: dict[int, Divisive] = {}
+    if omap is not None and clusters is not None and k >= 2:
+        split = cross_fitted_counts(omap, n_s, k, params)
+        divisive = _divisive(*split, params) if split is not None else {}
     l_agree, l_dis, l_pass = by_language(matrix)
     drift = _drift(l_agree, l_dis, params)
 
@@ -300,7 +310,7 @@ def _bridging_of(fit: mf.Fit, j: int, params: Params) -> Bridging | None:
 
 def _divisive(g_agree: I64, g_dis: I64, params: Params) -> dict[int, Divisive]:
     """Chi-square over groups x (agree, disagree) for every statement with enough such
-    votes, BH across them."""
+    votes, BH across them; the counts are ``cross_fitted_counts``."""
     tested: list[tuple[int, float, int, float]] = []
     for j in range(g_agree.shape[1]):
         table = np.stack([g_agree[:, j], g_dis[:, j]], axis=1)

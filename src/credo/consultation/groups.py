@@ -22,7 +22,14 @@ from sklearn.metrics import silhouette_score
 from credo.consultation.matrix import VoteMatrix
 from credo.consultation.params import Params, Previous
 
-__all__ = ["Clusters", "OpinionMap", "cluster", "group_counts", "opinion_map"]
+__all__ = [
+    "Clusters",
+    "OpinionMap",
+    "cluster",
+    "cross_fitted_counts",
+    "group_counts",
+    "opinion_map",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -31,12 +38,16 @@ I64 = npt.NDArray[np.int64]
 @dataclass(frozen=True)
 class OpinionMap:
     """``clustered``: matrix row of each participant on the map (ascending); ``axes``: the two
-    principal axes (2 x statements); ``coords``: each clustered participant's (x, y)."""
+    principal axes (2 x statements); ``coords``: each clustered participant's (x, y);
+    ``rows``/``cols``/``vals``: their votes, rows numbered as in ``clustered``."""
 
     clustered: I64
     axes: F64
     explained: F64
     coords: F64
+    rows: I64
+    cols: I64
+    vals: F64
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,30 @@ def votes_per_participant(matrix: VoteMatrix) -> I64:
     return np.bincount(matrix.rows, minlength=len(matrix.participants)).astype(np.int64)
 
 
+def _pca(rows: I64, cols: I64, vals: F64, n_rows: int, n_s: int) -> tuple[F64, F64, F64, F64, F64]:
+    """PCA of the mean-imputed, centred matrix and the sparsity-aware projection.
+
+    Returns the two axes (2 x n_s, signs not yet fixed), their share of the variance, each
+    row's (x, y), its scale sqrt(n_s / its votes), and each vote minus its statement's mean.
+    """
+    counts = np.bincount(cols, minlength=n_s)
+    sums = np.bincount(cols, weights=vals, minlength=n_s)
+    means = np.divide(sums, counts, out=np.zeros(n_s), where=counts > 0)
+    # Mean imputation then centring leaves 0 in every gap: the centred matrix is as sparse
+    # as the votes, and its covariance is a sparse product.
+    data = vals - means[cols]
+    centred = sp.csr_matrix((data, (rows, cols)), shape=(n_rows, n_s))
+    cov = np.asarray((centred.T @ centred).toarray()) / n_rows
+    eigvals, eigvecs = np.linalg.eigh(cov)
+    axes = eigvecs[:, ::-1][:, :2].T.copy()
+    total = float(eigvals.clip(min=0).sum())
+    explained = eigvals[::-1][:2] / total if total > 0 else np.zeros(2)
+    per = np.bincount(rows, minlength=n_rows)
+    scale = np.sqrt(n_s / np.maximum(per, 1))
+    coords = np.asarray(centred @ axes.T) * scale[:, None]
+    return axes, explained, coords, scale, data
+
+
 def opinion_map(matrix: VoteMatrix, params: Params) -> OpinionMap | None:
     """The clustered participants and their place on the map; None while there are fewer
     than ``min_participants`` of them or fewer than two statements."""
@@ -69,25 +104,22 @@ def opinion_map(matrix: VoteMatrix, params: Params) -> OpinionMap | None:
         return None
     new_row = np.full(n_p, -1, dtype=np.int64)
     new_row[clustered] = np.arange(clustered.size)
-    keep = new_row[matrix.rows] >= 0
+    keep = np.flatnonzero(new_row[matrix.rows] >= 0)
     rows, cols = new_row[matrix.rows[keep]], matrix.cols[keep]
     vals = matrix.values[keep].astype(np.float64)
-    counts = np.bincount(cols, minlength=n_s)
-    sums = np.bincount(cols, weights=vals, minlength=n_s)
-    means = np.divide(sums, counts, out=np.zeros(n_s), where=counts > 0)
-    # Mean imputation then centring leaves 0 in every gap: the centred matrix is as sparse
-    # as the votes, and its covariance is a sparse product.
-    centred = sp.csr_matrix((vals - means[cols], (rows, cols)), shape=(clustered.size, n_s))
-    cov = np.asarray((centred.T @ centred).toarray()) / clustered.size
-    eigvals, eigvecs = np.linalg.eigh(cov)
-    axes = eigvecs[:, ::-1][:, :2].T.copy()
-    top = eigvals[::-1][:2]
-    total = float(eigvals.clip(min=0).sum())
-    explained = top / total if total > 0 else np.zeros(2)
+    axes, explained, _, scale, data = _pca(rows, cols, vals, clustered.size, n_s)
     _orient(axes, matrix.statements, params.previous)
-    scale = np.sqrt(n_s / per[clustered])
+    centred = sp.csr_matrix((data, (rows, cols)), shape=(clustered.size, n_s))
     coords = np.asarray(centred @ axes.T) * scale[:, None]
-    return OpinionMap(clustered=clustered, axes=axes, explained=explained, coords=coords)
+    return OpinionMap(
+        clustered=clustered,
+        axes=axes,
+        explained=explained,
+        coords=coords,
+        rows=rows,
+        cols=cols,
+        vals=vals,
+    )
 
 
 def _orient(axes: F64, statements: tuple[str, ...], previous: Previous | None) -> None:
@@ -198,3 +230,49 @@ def group_counts(matrix: VoteMatrix, clustered: I64, labels: I64, k: int) -> tup
         return np.bincount(cell[mask], minlength=size).reshape(k, n_s).astype(np.int64)
 
     return count(vals == 1), count(vals == -1), count(vals == 0)
+
+
+def cross_fitted_counts(
+    omap: OpinionMap, n_s: int, k: int, params: Params
+) -> tuple[I64, I64] | None:
+    """Agree and disagree counts per (group, statement) where each statement's voters are
+    grouped by the *other* half of the statements.
+
+    Groups drawn from the very votes they are compared on make every statement that shaped
+    them look divisive, even in pure noise. So the statements are split in two halves
+    (seeded); the clustered participants are mapped and clustered into k groups on one half
+    (the same PCA, projection and k-means), and those groups are compared on the other half's
+    statements, and the other way round: sample splitting, so a test's p-value is honest.
+    None with fewer than four statements (each half needs two axes' worth).
+    """
+    if n_s < 4:
+        return None
+    perm = np.random.default_rng(params.seed).permutation(n_s)
+    halves = (np.sort(perm[: n_s // 2]), np.sort(perm[n_s // 2 :]))
+    agree = np.zeros((k, n_s), dtype=np.int64)
+    disagree = np.zeros((k, n_s), dtype=np.int64)
+    n_rows = omap.clustered.size
+    for fit_on, test_on in (halves, halves[::-1]):
+        inside = np.zeros(n_s, dtype=bool)
+        inside[fit_on] = True
+        mask = inside[omap.cols]
+        local = np.full(n_s, -1, dtype=np.int64)
+        local[fit_on] = np.arange(fit_on.size)
+        coords = _pca(
+            omap.rows[mask], local[omap.cols[mask]], omap.vals[mask], n_rows, fit_on.size
+        )[2]
+        if np.unique(coords, axis=0).shape[0] <= k:
+            continue
+        labels = (
+            KMeans(n_clusters=k, n_init=params.kmeans_restarts, random_state=params.seed)
+            .fit(coords)
+            .labels_.astype(np.int64)
+        )
+        tested = np.zeros(n_s, dtype=bool)
+        tested[test_on] = True
+        sel = tested[omap.cols]
+        cell = labels[omap.rows[sel]] * n_s + omap.cols[sel]
+        vals = omap.vals[sel]
+        agree += np.bincount(cell[vals == 1], minlength=k * n_s).reshape(k, n_s)
+        disagree += np.bincount(cell[vals == -1], minlength=k * n_s).reshape(k, n_s)
+    return agree, disagree
