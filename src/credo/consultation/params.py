@@ -74,5 +74,6 @@ class Params(_Frozen):
     bridging_factor_limit: Annotated[StrictFloat, Field(gt=0.0)] = 0.50
     """... and its factor stays under 0.5 in absolute value."""
     mf_max_iterations: Annotated[StrictInt, Field(ge=1)] = 500
-    mf_tolerance: Annotated[StrictFloat, Field(gt=0.0)] = 1e-7
+    mf_tolerance: Annotated[StrictFloat, Field(gt=0.0)] = 1e-6
+    """Stop when no parameter moves more than this: far inside every interval shown."""
     previous: Previous | None = None
