@@ -67,11 +67,14 @@ def votes_per_participant(matrix: VoteMatrix) -> I64:
     return np.bincount(matrix.rows, minlength=len(matrix.participants)).astype(np.int64)
 
 
-def _pca(rows: I64, cols: I64, vals: F64, n_rows: int, n_s: int) -> tuple[F64, F64, F64, F64, F64]:
+def _pca(
+    rows: I64, cols: I64, vals: F64, n_rows: int, n_s: int, zeroed: int
+) -> tuple[F64, F64, F64, F64, F64]:
     """PCA of the mean-imputed, centred matrix and the sparsity-aware projection.
 
     Returns the two axes (2 x n_s, signs not yet fixed), their share of the variance, each
-    row's (x, y), its scale sqrt(n_s / its votes), and each vote minus its statement's mean.
+    row's (x, y), its scale sqrt((n_s + zeroed) / (its votes + zeroed)) (Pol.is pca.clj
+    ``sparsity-aware-project-ptpt``), and each vote minus its statement's mean.
     """
     counts = np.bincount(cols, minlength=n_s)
     sums = np.bincount(cols, weights=vals, minlength=n_s)
@@ -86,7 +89,7 @@ def _pca(rows: I64, cols: I64, vals: F64, n_rows: int, n_s: int) -> tuple[F64, F
     total = float(eigvals.clip(min=0).sum())
     explained = eigvals[::-1][:2] / total if total > 0 else np.zeros(2)
     per = np.bincount(rows, minlength=n_rows)
-    scale = np.sqrt(n_s / np.maximum(per, 1))
+    scale = np.sqrt((n_s + zeroed) / np.maximum(per + zeroed, 1))
     coords = np.asarray(centred @ axes.T) * scale[:, None]
     return axes, explained, coords, scale, data
 
@@ -107,7 +110,9 @@ def opinion_map(matrix: VoteMatrix, params: Params) -> OpinionMap | None:
     keep = np.flatnonzero(new_row[matrix.rows] >= 0)
     rows, cols = new_row[matrix.rows[keep]], matrix.cols[keep]
     vals = matrix.values[keep].astype(np.float64)
-    axes, explained, _, scale, data = _pca(rows, cols, vals, clustered.size, n_s)
+    axes, explained, _, scale, data = _pca(
+        rows, cols, vals, clustered.size, n_s, params.zeroed_statements
+    )
     _orient(axes, matrix.statements, params.previous)
     centred = sp.csr_matrix((data, (rows, cols)), shape=(clustered.size, n_s))
     coords = np.asarray(centred @ axes.T) * scale[:, None]
@@ -259,7 +264,12 @@ def cross_fitted_counts(
         local = np.full(n_s, -1, dtype=np.int64)
         local[fit_on] = np.arange(fit_on.size)
         coords = _pca(
-            omap.rows[mask], local[omap.cols[mask]], omap.vals[mask], n_rows, fit_on.size
+            omap.rows[mask],
+            local[omap.cols[mask]],
+            omap.vals[mask],
+            n_rows,
+            fit_on.size,
+            params.zeroed_statements,
         )[2]
         if np.unique(coords, axis=0).shape[0] <= k:
             continue

@@ -47,6 +47,11 @@ class Params(_Frozen):
     seed: Annotated[StrictInt, Field(ge=0, lt=2**32)] = 0
     min_participant_votes: Annotated[StrictInt, Field(ge=1)] = 7
     """Pol.is: a participant is clustered with at least min(7, statements) votes."""
+    zeroed_statements: Annotated[StrictInt, Field(ge=0)] = 0
+    """Statements moderated out but kept, as Pol.is keeps them, as columns of zeros: they
+    count in both terms of the projection's scale sqrt((statements + z) / (votes + z)),
+    which damps it. 0 is the scale as Pol.is describes it; the number of moderated-out
+    statements reproduces Pol.is's own groups (docs/consultation-analysis.md)."""
     min_participants: Annotated[StrictInt, Field(ge=3)] = 10
     """Fewer clustered participants than this: no groups yet ("not enough votes")."""
     max_groups: Annotated[StrictInt, Field(ge=2, le=9)] = 5

@@ -105,6 +105,11 @@ class PolisExport:
             ),
         )
 
+    def moderated_out(self) -> int:
+        """How many statements were moderated out: ``Params.zeroed_statements`` to analyse
+        this conversation as Pol.is did."""
+        return sum(1 for c in self.comments if c.moderated == -1)
+
     def with_groups(self, groups: Mapping[str, int]) -> PolisExport:
         """The same conversation with these group ids (e.g. ``Result.group_of()``)."""
         return replace(self, groups={p: str(g) for p, g in groups.items()})
