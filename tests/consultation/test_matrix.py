@@ -118,3 +118,54 @@ def test_round_trip_any_matrix(cells: dict[tuple[str, str], tuple[int, str | Non
     assert sorted(back.votes(), key=lambda v: (v.participant, v.statement)) == sorted(
         votes, key=lambda v: (v.participant, v.statement)
     )
+
+
+def test_from_arrays_is_build_by_another_road() -> None:
+    people = ["p2", "p10", "idle"]
+    statements = ["s2", "s1", "s10"]
+    languages = ["zh-Hant", "th", "en"]
+    m = VoteMatrix.from_arrays(
+        statements, people, rows=[0, 1, 0, 1], cols=[1, 0, 0, 2], values=[-1, 1, 0, 1],
+        languages=languages, shown=[2, 1, -1, 0],
+    )  # fmt: skip
+    assert matrix_bytes(m) == matrix_bytes(VoteMatrix.build(["s1", "s2", "s10"], VOTES))
+    assert "idle" not in m.participants
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"values": [2]}, "bad_vote"),
+        ({"rows": [5]}, "bad_index"),
+        ({"cols": [-1]}, "bad_index"),
+        ({"rows": [0, 0], "cols": [0, 0], "values": [1, 1]}, "duplicate_vote"),
+    ],
+)
+def test_from_arrays_refuses_bad_votes(kwargs: dict[str, list[int]], code: str) -> None:
+    args = {"rows": [0], "cols": [0], "values": [1], **kwargs}
+    with pytest.raises(InputError) as err:
+        VoteMatrix.from_arrays(["s"], ["p"], **args)
+    assert err.value.code == code
+
+
+def test_the_document_is_json_dumps_with_sorted_keys() -> None:
+    """matrix_bytes builds its JSON by hand for speed; it must be what json.dumps gives."""
+    m = VoteMatrix.build(["s1", "s2", "s10"], [*VOTES, Vote("é\\x/ü", "s1", 0)])
+    doc = {
+        "format": "credo-vote-matrix/1",
+        "statements": list(m.statements),
+        "participants": list(m.participants),
+        "languages": list(m.languages),
+        "votes": [
+            [m.participants.index(v.participant), m.statements.index(v.statement), v.value,
+             None if v.language is None else m.languages.index(v.language)]
+            for v in m.votes()
+        ],
+    }  # fmt: skip
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert matrix_bytes(m) == expected.encode()
+    empty = VoteMatrix.build(["s"], [])
+    assert matrix_bytes(empty) == (
+        b'{"format":"credo-vote-matrix/1","languages":[],"participants":[],'
+        b'"statements":["s"],"votes":[]}'
+    )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 __all__ = ["Fit", "fit"]
 
@@ -47,26 +48,21 @@ class Fit:
 
 
 def _solve(
-    idx: I64, cnt: F64, y: F64, x: F64, lam_i: float, lam_f: float
-) -> tuple[F64, F64, F64, F64, F64]:
-    """Per entity e, the ridge fit y ~ i_e + f_e x over its ratings: the 2x2 normal equations
-    [[N_e + L_i, Sx], [Sx, Sxx + L_f]] [i, f] = [Sy, Sxy], solved in closed form, where
-    L = lambda N / (entities with ratings) is Community Notes' mean-square penalty scaled to
-    the summed error. Returns i, f and the normal matrix's entries (for the standard error)."""
-    n = cnt.size
+    cnt: F64, sx: F64, sxx: F64, sy: F64, sxy: F64, lam_i: float, lam_f: float
+) -> tuple[F64, F64, F64, F64]:
+    """Per entity e, the ridge fit y ~ i_e + f_e x over its ratings, from its sums: the 2x2
+    normal equations [[N_e + L_i, Sx], [Sx, Sxx + L_f]] [i, f] = [Sy, Sxy] in closed form,
+    where L = lambda N / (entities with ratings) is Community Notes' mean-square penalty
+    scaled to the summed error. Returns i, f, and the normal matrix's c and determinant
+    (for the intercept's standard error)."""
     scale = float(cnt.sum()) / max(int(np.count_nonzero(cnt)), 1)
-
-    def total(w: F64) -> F64:
-        return np.asarray(np.bincount(idx, weights=w, minlength=n), dtype=np.float64)
-
-    b, sy, sxy = total(x), total(y), total(x * y)
     a = cnt + lam_i * scale
-    c = total(x * x) + lam_f * scale
-    det = a * c - b * b
+    c = sxx + lam_f * scale
+    det = a * c - sx * sx
     safe = np.where(det > 0, det, 1.0)
-    i = np.where(det > 0, (c * sy - b * sxy) / safe, 0.0)
-    f = np.where(det > 0, (a * sxy - b * sy) / safe, 0.0)
-    return i, f, a, c, safe
+    i = np.where(det > 0, (c * sy - sx * sxy) / safe, 0.0)
+    f = np.where(det > 0, (a * sxy - sx * sy) / safe, 0.0)
+    return i, f, c, safe
 
 
 def fit(
@@ -83,25 +79,47 @@ def fit(
     tolerance: float,
 ) -> Fit:
     """Fit the model to (user, item, rating) triples; every entity's parameters are solved
-    exactly in turn until no parameter moves by more than ``tolerance``."""
+    exactly in turn until no parameter moves by more than ``tolerance``.
+
+    The sums each solve needs are sparse products with the rating pattern (``ones``) and the
+    ratings (``rated``): Σ over a user's ratings of f_n is ``ones @ f``, and so on."""
     rng = np.random.default_rng(seed)
     fu = rng.normal(0.0, 0.1, n_users)
     fn = rng.normal(0.0, 0.1, n_items)
     iu, inn = np.zeros(n_users), np.zeros(n_items)
     mu = float(ratings.mean()) if ratings.size else 0.0
+    shape = (n_users, n_items)
+    ones = sp.csr_matrix((np.ones(ratings.size), (users, items)), shape=shape)
+    rated = sp.csr_matrix((ratings, (users, items)), shape=shape)
+    ones_t, rated_t = ones.T.tocsr(), rated.T.tocsr()
+    u_cnt, n_cnt = np.asarray(ones.sum(axis=1)).ravel(), np.asarray(ones_t.sum(axis=1)).ravel()
+    u_sum, n_sum = np.asarray(rated.sum(axis=1)).ravel(), np.asarray(rated_t.sum(axis=1)).ravel()
+    total, n = float(ratings.sum()), ratings.size
     converged, it = False, 0
     c_n = det_n = np.ones(n_items)
-    u_cnt = np.bincount(users, minlength=n_users).astype(np.float64)
-    n_cnt = np.bincount(items, minlength=n_items).astype(np.float64)
     for it in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
+        sx = ones @ fn
         new_iu, new_fu, *_ = _solve(
-            users, u_cnt, ratings - mu - inn[items], fn[items], lam_i, lam_f
+            u_cnt,
+            sx,
+            ones @ (fn * fn),
+            u_sum - mu * u_cnt - ones @ inn,
+            rated @ fn - mu * sx - ones @ (inn * fn),
+            lam_i,
+            lam_f,
         )
-        new_in, new_fn, _, c_n, det_n = _solve(
-            items, n_cnt, ratings - mu - new_iu[users], new_fu[users], lam_i, lam_f
+        sx = ones_t @ new_fu
+        new_in, new_fn, c_n, det_n = _solve(
+            n_cnt,
+            sx,
+            ones_t @ (new_fu * new_fu),
+            n_sum - mu * n_cnt - ones_t @ new_iu,
+            rated_t @ new_fu - mu * sx - ones_t @ (new_iu * new_fu),
+            lam_i,
+            lam_f,
         )
-        resid = ratings - new_iu[users] - new_in[items] - new_fu[users] * new_fn[items]
-        new_mu = float(resid.sum() / (ratings.size * (1.0 + lam_i))) if ratings.size else 0.0
+        resid = total - u_cnt @ new_iu - n_cnt @ new_in - new_fu @ (ones @ new_fn)
+        new_mu = float(resid / (n * (1.0 + lam_i))) if n else 0.0
         moved = max(
             float(np.abs(new_iu - iu).max(initial=0.0)),
             float(np.abs(new_fu - fu).max(initial=0.0)),
