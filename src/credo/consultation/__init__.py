@@ -13,10 +13,13 @@ The API the consultation service and the CLI call::
     result = analyse(matrix, Params(seed=7))    # or Params(seed=7, previous=previous_of(last))
     data = result_bytes(result)                 # the published result; result_hash(data)
     verify(parse_matrix(doc), result.params, data)   # None, or VerificationError
+    params = parse_params(entry_params_json)    # params_bytes(params) to write them
 
     export = read_polis(Path("export-dir"))     # comments.csv, votes.csv (+ the rest if there)
     matrix = export.matrix()                    # each participant's latest vote, moderated-out
-                                                # statements left out
+                                                # statements left out; analyse it as Pol.is
+                                                # did with Params(zeroed_statements=
+                                                #                export.moderated_out())
     write_polis(Path("out"), export.with_groups(result.group_of()))
 
 The method, each formula and where it comes from: docs/consultation-analysis.md.
@@ -32,7 +35,14 @@ from credo.consultation.matrix import (
     natural_key,
     parse_matrix,
 )
-from credo.consultation.params import ALGORITHM, ALGORITHM_VERSION, Params, Previous
+from credo.consultation.params import (
+    ALGORITHM,
+    ALGORITHM_VERSION,
+    Params,
+    Previous,
+    params_bytes,
+    parse_params,
+)
 from credo.consultation.polis import (
     PolisComment,
     PolisExport,
@@ -68,7 +78,9 @@ __all__ = [
     "matrix_bytes",
     "matrix_hash",
     "natural_key",
+    "params_bytes",
     "parse_matrix",
+    "parse_params",
     "parse_result",
     "previous_of",
     "read_polis",

@@ -8,11 +8,14 @@ consultation-analysis.md names them).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
 
-__all__ = ["ALGORITHM", "ALGORITHM_VERSION", "Params", "Previous"]
+from credo.errors import InputError
+
+__all__ = ["ALGORITHM", "ALGORITHM_VERSION", "Params", "Previous", "params_bytes", "parse_params"]
 
 ALGORITHM = "credo.consultation"
 ALGORITHM_VERSION = "1"
@@ -82,3 +85,18 @@ class Params(_Frozen):
     mf_tolerance: Annotated[StrictFloat, Field(gt=0.0)] = 1e-6
     """Stop when no parameter moves more than this: far inside every interval shown."""
     previous: Previous | None = None
+
+
+def params_bytes(params: Params) -> bytes:
+    """The parameters as compact JSON with sorted keys, as a log entry or a result holds them."""
+    return json.dumps(
+        params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False
+    ).encode()
+
+
+def parse_params(data: bytes | str) -> Params:
+    """Parameters from JSON (a log entry's, a command line's); InputError if malformed."""
+    try:
+        return Params.model_validate_json(data)
+    except ValidationError as exc:
+        raise InputError(f"analysis parameters refused: {exc}", code="bad_params") from exc
