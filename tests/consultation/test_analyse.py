@@ -111,10 +111,8 @@ def test_sparse_voters_are_not_pulled_to_the_centre() -> None:
     group = res.groups[point.group]
     full = next(p for p in res.participants if p.participant == "p0-000")
     assert point.group == full.group
-    # on the axis that separates the camps; unscaled, the projection would be sqrt(7/13)
-    # as far from the origin, and further from the camp
-    shrunk = point.x * np.sqrt(7 / 13)
-    assert abs(point.x - group.centre[0]) < abs(shrunk - group.centre[0])
+    # on the axis that separates the camps: 0.68 of the way out with the scale, 0.50
+    # without (sqrt(7/13) less)
     assert abs(point.x) > 0.6 * abs(group.centre[0])
 
 
@@ -231,6 +229,19 @@ def test_translation_drift_is_flagged_beyond_chance() -> None:
     assert shares["en"] is not None
     assert shares["th"].high < shares["en"].low
     assert {lc.language: lc.voters for lc in res.languages} == {"en": 60, "th": 60}
+    common = next(s for s in res.statements if s.id == "common")
+    assert common.drift is not None
+    assert not common.drift.flagged
+
+
+def test_drift_is_not_tested_with_one_version() -> None:
+    m, _ = two_camps(languages=("th",))
+    res = analyse(m)
+    for s in res.statements:
+        assert s.drift is not None
+        assert (s.drift.p, s.drift.q, s.drift.flagged) == (None, None, False)
+        assert [v.language for v in s.drift.versions] == ["th"]
+    assert res.drift == ()
 
 
 def test_verify_passes_on_an_untouched_result() -> None:

@@ -357,7 +357,9 @@ def _drift_of(
             DriftVersion(language=lang, agree=a, disagree=d, passes=p, agree_share=share)
         )
     if test is None:
-        return Drift(versions=tuple(versions), statistic=0.0, df=0, p=1.0, q=1.0, flagged=False)
+        return Drift(
+            versions=tuple(versions), statistic=None, df=None, p=None, q=None, flagged=False
+        )
     stat, df, p_value, q = test
     return Drift(
         versions=tuple(versions),

@@ -134,13 +134,14 @@ class DriftVersion(_Frozen):
 
 
 class Drift(_Frozen):
-    """Agreement by language version shown; ``flagged`` when it differs beyond chance."""
+    """Agreement by language version shown; ``flagged`` when it differs beyond chance. The
+    test figures are None when fewer than two versions had enough votes to compare."""
 
     versions: tuple[DriftVersion, ...]
-    statistic: float
-    df: int
-    p: float
-    q: float
+    statistic: float | None
+    df: int | None
+    p: float | None
+    q: float | None
     flagged: bool
 
 
