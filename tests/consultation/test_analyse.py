@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,7 +26,7 @@ from credo.consultation import (
     verify,
 )
 from credo.errors import VerificationError
-from tests.consultation.conftest import two_camps
+from tests.consultation.conftest import REPO, two_camps
 
 
 def test_two_camps_are_found_with_what_each_thinks() -> None:
@@ -306,3 +310,29 @@ def test_any_matrix_gives_a_verifiable_document(
     data = result_bytes(analyse(m, params))
     assert result_bytes(parse_result(data)) == data
     verify(m, params, data)
+
+
+def test_the_bytes_do_not_depend_on_the_threads_allowed() -> None:
+    """analyse holds BLAS and OpenMP to one thread itself: a process told to use more (or
+    one) gives the same bytes as this one."""
+    m, _ = two_camps(n_per_camp=150, noise=0.2)
+    expected = hashlib.sha256(result_bytes(analyse(m, Params(seed=5)))).hexdigest()
+    script = (
+        "import hashlib\n"
+        "from credo.consultation import Params, analyse, result_bytes\n"
+        "from tests.consultation.conftest import REPO, two_camps\n"
+        "m, _ = two_camps(n_per_camp=150, noise=0.2)\n"
+        "print(hashlib.sha256(result_bytes(analyse(m, Params(seed=5)))).hexdigest())\n"
+    )
+    for threads in ("1", "2"):
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == expected

@@ -9,6 +9,7 @@ that holds across machines).
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -75,11 +76,16 @@ def _est(value: float, low: float, high: float) -> Estimate:
     return Estimate(value=r(value), low=r(low), high=r(high))
 
 
+_ONE_AT_A_TIME = threading.Lock()
+"""threadpoolctl's limit is process-wide: two analyses in two threads would restore each
+other's limits early, so they take turns (one analysis is one thread anyway)."""
+
+
 def analyse(matrix: VoteMatrix, params: Params | None = None) -> Result:
     """Opinion groups, representative and consensus statements, group-informed consensus,
     bridging, divisive statements and translation drift for one vote matrix."""
     params = params or Params()
-    with threadpool_limits(limits=1):
+    with _ONE_AT_A_TIME, threadpool_limits(limits=1):
         return _analyse(matrix, params)
 
 
