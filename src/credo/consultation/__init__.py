@@ -9,6 +9,7 @@ HTTP, and no knowledge of who a participant is: participants are per-consultatio
 The API the consultation service and the CLI call::
 
     matrix = VoteMatrix.build(statement_ids, [Vote(pseudonym, statement_id, 1, "th"), ...])
+    # (VoteMatrix.from_arrays(statements, pseudonyms, rows, cols, values, ...) for big ones)
     doc = matrix_bytes(matrix)                  # the published, anonymised matrix
     result = analyse(matrix, Params(seed=7))    # or Params(seed=7, previous=previous_of(last))
     data = result_bytes(result)                 # the published result; result_hash(data)
@@ -21,6 +22,12 @@ The API the consultation service and the CLI call::
                                                 # did with Params(zeroed_statements=
                                                 #                export.moderated_out())
     write_polis(Path("out"), export.with_groups(result.group_of()))
+    # a native consultation: PolisExport(comments=(PolisComment(...), ...),
+    #                                    votes=(PolisVote(...), ...), summary=(("topic", q),))
+
+``result.group_of()`` maps each clustered pseudonym to its group; ``parse_result(bytes)`` reads
+a stored document back. Bad input raises ``InputError`` (with a ``code``), a failed
+verification ``VerificationError`` naming the first figure that differs.
 
 The method, each formula and where it comes from: docs/consultation-analysis.md.
 """
