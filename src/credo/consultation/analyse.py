@@ -93,7 +93,7 @@ def _analyse(matrix: VoteMatrix, params: Params) -> Result:
     n_p, n_s = matrix.shape
     z_int = z_for(params.interval_level)
     z_sig = z_one_sided(params.repness_confidence)
-    order_key = _order(matrix.statements)
+    order_key = list(range(n_s))  # statements are in canonical order: rank breaks ties
     agree = np.bincount(matrix.cols[matrix.values == 1], minlength=n_s)
     disagree = np.bincount(matrix.cols[matrix.values == -1], minlength=n_s)
     passes = np.bincount(matrix.cols[matrix.values == 0], minlength=n_s)
@@ -194,11 +194,6 @@ def _analyse(matrix: VoteMatrix, params: Params) -> Result:
         divisive=tuple(matrix.statements[j] for j in sorted(divisive) if divisive[j].divisive),
         drift=tuple(matrix.statements[j] for j in sorted(drift) if drift[j][3] <= params.fdr),
     )
-
-
-def _order(statements: tuple[str, ...]) -> list[int]:
-    # statements are already in canonical order; the rank is the tie-break everywhere
-    return list(range(len(statements)))
 
 
 def _k_choice(clusters: Clusters | None) -> KChoice | None:
