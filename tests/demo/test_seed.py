@@ -1,4 +1,4 @@
-"""`credo.services.demo`: the synthetic consortium, written through the log, verifies end to
+"""`credo.demo`: the synthetic consortium, written through the log, verifies end to
 end and holds what the portal's demo shows (members by sector, rules voted in, people with
 Thai and Chinese names, consents, reads, disputes, scores with a history, a roster)."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from credo import demo
 from credo.ledger.replay import verify_store
-from credo.services import demo
 from credo.services import scores as service
 from credo.services.node import DataDir, Node, init_consortium
 from credo.services.people import People

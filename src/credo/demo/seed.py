@@ -41,6 +41,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credo.demo.cast import (
+    CHINESE_FAMILY,
+    CHINESE_GIVEN,
+    ENGLISH_FAMILY,
+    ENGLISH_GIVEN,
+    MEMBERS_BY_SECTOR,
+    THAI_FAMILY,
+    THAI_GIVEN,
+)
 from credo.errors import EntryRejected, InputError
 from credo.ledger.dsse import encode_envelope, sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
@@ -50,15 +59,6 @@ from credo.ledger.sequencer import Outcome
 from credo.scoring import DEFAULT_RULES_BYTES
 from credo.scoring.rules import load_rules
 from credo.services import scores
-from credo.services._demo_data import (
-    CHINESE_FAMILY,
-    CHINESE_GIVEN,
-    ENGLISH_FAMILY,
-    ENGLISH_GIVEN,
-    MEMBERS_BY_SECTOR,
-    THAI_FAMILY,
-    THAI_GIVEN,
-)
 from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
