@@ -123,18 +123,6 @@ def test_the_roster_file_and_config_mark_a_demo(
     assert demo.demo_roster(DataDir(tmp_path / "nothing")) == []
 
 
-def test_a_seed_gives_the_same_people() -> None:
-    end = time.time()
-    first = demo.plan_people(50, 7, end)
-    again = demo.plan_people(50, 7, end)
-    other = demo.plan_people(50, 8, end)
-    assert [(p.national_id, p.name, len(p.records)) for p in first] == [
-        (p.national_id, p.name, len(p.records)) for p in again
-    ]
-    assert [p.national_id for p in first[3:]] != [p.national_id for p in other[3:]]
-    assert len({p.national_id for p in first}) == 53
-
-
 def test_scoring_several_moments_from_one_read_matches_one_at_a_time(
     seeded: tuple[Node, People],
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from credo import portal
 from credo.api import create_app
 from credo.ledger.keys import MemberKey
+from credo.portal.web import RosterPerson
 from credo.services.node import DataDir, Node, admit_member, init_consortium
 from credo.services.people import People, ReadRequest
 from credo.services.programme import Programme
@@ -94,14 +95,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return _seed(tmp_path_factory.mktemp("portal") / "data")
 
 
-def portal_app(root: Path) -> FastAPI:
+def portal_app(root: Path, roster: Sequence[RosterPerson] = ()) -> FastAPI:
     settings = Settings(data_dir=root, workers=0, public_url="http://localhost")
-    return create_app(settings, [lambda app: portal.install(app)])
+    return create_app(settings, [lambda app: portal.install(app, roster=roster)])
 
 
 @contextmanager
-def portal_client(root: Path) -> Iterator[TestClient]:
-    with TestClient(portal_app(root), base_url="http://localhost") as c:
+def portal_client(root: Path, roster: Sequence[RosterPerson] = ()) -> Iterator[TestClient]:
+    with TestClient(portal_app(root, roster), base_url="http://localhost") as c:
         yield c
 
 
