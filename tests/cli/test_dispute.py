@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,25 +11,27 @@ from typer.testing import CliRunner
 
 from credo.cli import app
 from credo.cli._people import open_people
-from credo.services import people as people_ops
+from credo.services.node import DataDir, Node
+from credo.services.people import People
 from credo.services.programme import Programme
+from tests._clock import SetClock
 from tests.conftest import member_key
 
 
-def _overdue_disputes(data: Path, national_ids: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """One record and one dispute per person, the disputes opened 40 days ago (the default
-    rules give the member 30 days to answer)."""
-    then = datetime.now(UTC) - timedelta(days=40)
-    opened = then.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with open_people(data) as people, monkeypatch.context() as m:
-        m.setattr(people_ops, "_now", lambda: opened)
+def _overdue_disputes(data: Path, national_ids: list[str]) -> None:
+    """One record and one dispute per person, written 40 days ago by a node whose one clock
+    says so (the default rules give the member 30 days to answer)."""
+    then = (datetime.now(UTC) - timedelta(days=40)).timestamp()
+    node = Node(DataDir(data), clock=SetClock(then))
+    try:
+        people = People.open(node)
         for nid in national_ids:
-            record_id, _ = people.put_record(
-                member_key(data, "bank"), "bank", nid, "finance", "loan.repaid", {}, opened
+            record_id, _ = people.records.put(
+                member_key(data, "bank"), "bank", nid, "finance", "loan.repaid", {}
             )
-            people.ledger.sequencer.clock = then.timestamp  # the log judges `at` by its clock
             Programme(people).open_dispute(nid, record_id, "not my loan")
-            people.ledger.sequencer.clock = time.time
+    finally:
+        node.close()
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_dispute_expire_reports_every_persons_disputes_not_the_person(
     """`dispute expire` covers everyone's overdue disputes; it said "N overdue disputes
     resolved for the person", as if for one person, whatever N was."""
     monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
-    _overdue_disputes(data_dir, people, monkeypatch)
+    _overdue_disputes(data_dir, people)
     result = CliRunner().invoke(app, ["dispute", "expire", "--data", str(data_dir)])
     assert result.exit_code == 0, (result.output, result.exception)
     assert result.stdout.strip() == said
@@ -62,7 +63,7 @@ def test_dispute_list_shows_open_disputes_and_a_persons_own(
     """There was no `dispute list`: the disputes of a person, or every open one, with the
     member that must answer and the date it must answer by."""
     monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
-    _overdue_disputes(data_dir, ["ZX-1111-0001", "ZX-2222-0002"], monkeypatch)
+    _overdue_disputes(data_dir, ["ZX-1111-0001", "ZX-2222-0002"])
     every = CliRunner().invoke(app, ["dispute", "list", "--data", str(data_dir)])
     assert every.exit_code == 0, every.output
     rows = [json.loads(x) for x in every.stdout.splitlines() if x.startswith("{")]

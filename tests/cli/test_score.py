@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from credo.cli import app
 from credo.cli._people import open_people
+from credo.services.node import DataDir, Node
 from credo.services.programme import Programme
 from tests.conftest import member_key
 
@@ -32,15 +33,18 @@ def test_score_status_shows_the_served_rules_and_a_due_switch(
 
     def adopt(proposal: str, document: str) -> None:
         body = {"id": proposal, "action": "adopt_rules", "params": {"document": document}}
-        with open_people(data_dir) as people:
-            people.ledger.submit_one("governance.propose", "operator", body)
+        node = Node(DataDir(data_dir))
+        try:
+            node.submit_one("governance.propose", "operator", body)
             for voter in ("operator", "watch"):
                 vote = {"proposal": proposal, "vote": "yes"}
-                people.ledger.submit_one("governance.vote", voter, vote)
+                node.submit_one("governance.vote", voter, vote)
+        finally:
+            node.close()
 
     adopt("rules-1", DEFAULT_RULES_BYTES.decode())
     with open_people(data_dir) as people:
-        people.put_record(
+        people.records.put(
             member_key(data_dir, "bank"), "bank", "ZX-1111-0001", "finance", "loan.repaid", {}
         )
         Programme(people).enrol("ZX-1111-0001")

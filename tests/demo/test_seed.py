@@ -73,7 +73,7 @@ def test_people_have_names_in_thai_and_chinese_in_the_registry(
     assert {"TH-1103700012345", "CN-110101199003077777"} <= {p.national_id for p in roster}
     assert {p.locale for p in roster} == {"th", "zh", "en"}
     for person in roster:
-        export = people.export(person.national_id)
+        export = people.rights.export(person.national_id).to_json()
         names = [
             r["payload"]["name"] for r in export["records"] if r["type"] == "identity.registered"
         ]
@@ -92,7 +92,7 @@ def test_consents_reads_disputes_and_scores_with_history(seeded: tuple[Node, Peo
     assert cyclist is not None
     benefits = [b["id"] for b in service.explain(store, cyclist)["benefits"]]
     assert benefits == ["bike-deposit-free"]
-    graduate = people.export("TH-1103700012345")
+    graduate = people.rights.export("TH-1103700012345").to_json()
     assert {a["outcome"] for a in graduate["access"]} == {"granted", "refused"}
     assert graduate["programme"]["enrolled"]
     assert graduate["consents"]
@@ -107,7 +107,9 @@ def test_consents_reads_disputes_and_scores_with_history(seeded: tuple[Node, Peo
 
 
 def _disputes(people: People, person: demo.DemoPerson) -> list[dict[str, object]]:
-    disputes: list[dict[str, object]] = people.export(person.national_id)["disputes"]
+    disputes: list[dict[str, object]] = people.rights.export(person.national_id).to_json()[
+        "disputes"
+    ]
     return disputes
 
 
@@ -139,7 +141,7 @@ def test_a_batch_of_records_is_checked_before_anything_is_sealed(
     seeded: tuple[Node, People],
 ) -> None:
     from credo.errors import EntryRejected
-    from credo.services.people import RecordSpec
+    from credo.services.records import RecordSpec
 
     _, people = seeded
     specs = [
@@ -147,6 +149,6 @@ def test_a_batch_of_records_is_checked_before_anything_is_sealed(
         RecordSpec("first-bank", "TH-9999999999992", "health", "visit.completed", {}),
     ]
     with pytest.raises(EntryRejected) as refused:
-        people.prepare_records(specs)
+        people.records.prepare_many(specs)
     assert refused.value.code == "sector_not_allowed"
     assert people.vault.subject_ref("TH-9999999999991") is None  # nothing was sealed

@@ -14,7 +14,7 @@ from credo.errors import EntryRejected
 from credo.ledger.schema import rfc3339
 from credo.ledger.sequencer import Accepted
 from credo.services.node import DataDir, Node
-from credo.services.people import RecordSpec
+from credo.services.records import RecordSpec
 
 AT = rfc3339(time.time())  # the log judges an entry's time by its clock
 

@@ -17,8 +17,9 @@ from credo.api import create_app
 from credo.ledger.keys import MemberKey
 from credo.portal.web import RosterPerson
 from credo.services.node import DataDir, Node, admit_member, init_consortium
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
 from credo.services.programme import Programme
+from credo.services.reads import ReadRequest
 from credo.settings import Settings
 from tests.conftest import MEMBERS, ORIGIN, adopt_default_rules
 
@@ -56,7 +57,7 @@ def _seed(root: Path) -> World:
         bank = MemberKey.load(node.data.member_key("bank"))
         for nid in (ALICE, BOB):
             records = [
-                service.put_record(
+                service.records.put(
                     bank,
                     "bank",
                     nid,
@@ -68,14 +69,14 @@ def _seed(root: Path) -> World:
                 for n in (1, 2, 3)
             ]
             programme.enrol(nid)
-            consent, _ = service.grant_consent(
+            consent, _ = service.consents.grant(
                 nid, "bank", "credit_assessment", ["finance"], FUTURE
             )
             subject = service.known(nid)
             assert subject is not None
             people[nid] = Person(nid, subject, records, consent, None)
         people[BOB].dispute = programme.open_dispute(BOB, people[BOB].records[0], "Not mine.")
-        service.read(
+        service.reads.read(
             ReadRequest(
                 "bank",
                 ALICE,

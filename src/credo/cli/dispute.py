@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from credo.cli._common import DataOption, console, require_member
+from credo.cli._common import DataOption, console, member_key
 from credo.cli._people import NationalIdOption, open_programme, read_national_id
 from credo.cli._remote import KeyOption, UrlOption, open_client
+from credo.services.node import DataDir
 
 app = typer.Typer(help="Contest a record; answer or expire disputes.", no_args_is_help=True)
 
@@ -45,8 +46,8 @@ def answer(
         console.print(f"answered at log index {logged.index}")
         return
     with open_programme(data) as prog:
-        require_member(prog.people.ledger, member)  # before Programme.answer reads DIR/keys
-        accepted = prog.answer(member, dispute, outcome, evidence)
+        signer = member_key(prog.store, DataDir(data), member)
+        accepted = prog.answer(signer, member, dispute, outcome, evidence)
     console.print(f"answered at log index {accepted.index}")
 
 
@@ -67,7 +68,7 @@ def list_disputes(
     with open_programme(data) as prog:
         found = prog.disputes(national_id)
     for dispute in found:
-        print(json.dumps(dispute, ensure_ascii=False))
+        print(json.dumps(dispute.to_json(), ensure_ascii=False))
     console.print(f"{len(found)} dispute{'' if len(found) == 1 else 's'}")
 
 

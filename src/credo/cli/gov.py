@@ -67,7 +67,7 @@ def propose(
     }
     ledger = Node(DataDir(data))
     try:
-        key = member_key(ledger, member)
+        key = member_key(ledger.store, ledger.data, member)
         accepted = ledger.submit_one("governance.propose", member, body, key=key)
     finally:
         ledger.close()
@@ -84,7 +84,7 @@ def vote(
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
     ledger = Node(DataDir(data))
     try:
-        key = member_key(ledger, member)
+        key = member_key(ledger.store, ledger.data, member)
         accepted = ledger.submit_one(
             "governance.vote", member, {"proposal": proposal, "vote": choice}, key=key
         )

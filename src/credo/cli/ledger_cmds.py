@@ -205,7 +205,8 @@ def rebuild_cmd(data: DataOption, db: DbOption = None) -> None:
     store = _open(data, db)
     try:
         vault = _vault(data, required=True)
-        assert vault is not None
+        if vault is None:  # required: `_vault` raises rather than return None
+            raise InputError("rebuilding needs the vault's master key", code="no_master_key")
         try:
             with progress_bar("replaying", store.tree_size()) as bar:
                 count = rebuild(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)

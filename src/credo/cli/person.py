@@ -37,7 +37,7 @@ def export(data: DataOption, nid: NationalIdOption) -> None:
     """Print everything held about the person as one JSON document (records decrypted, every
     access, every consent)."""
     with open_people(data) as people:
-        doc = people.export(nid)
+        doc = people.rights.export(nid).to_json()
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
@@ -59,7 +59,7 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
                     "no entry about the person is on the log"
                 )
                 return
-        done = people.erase(nid)
+        done = people.rights.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"
@@ -74,7 +74,7 @@ def invite(data: DataOption, nid: NationalIdOption) -> None:
         subject = people.enrolment_subject(nid)
         accounts = _open_accounts(data)
         try:
-            issued = accounts.invite(subject, people.ledger.operator)
+            issued = accounts.invite(subject, people.writer.operator)
         finally:
             accounts.close()
     print(issued.code)

@@ -47,7 +47,8 @@ def score(
                 scores = service.rescore_all(prog.store, progress=moved)
             console.print(f"rescored {len(scores)} enrolled people")
             return
-        assert national_id is not None
+        if national_id is None:  # one of the three was given: checked above
+            raise InputError("give --national-id X", code="bad_input")
         ref = prog.people.known(national_id)
         if ref is None:
             raise InputError("no data is held about that person", code="unknown_subject")

@@ -61,8 +61,10 @@ from credo.scoring import DEFAULT_RULES_BYTES
 from credo.scoring.rules import load_rules
 from credo.services import scores
 from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
-from credo.services.people import BATCH, People, ReadRequest, RecordSpec
+from credo.services.people import BATCH, People
 from credo.services.programme import Programme
+from credo.services.reads import ReadRequest
+from credo.services.records import RecordSpec
 
 DEMO_ORIGIN = "credo.example/demo"
 RULES_PROPOSAL = "rules-2026-1"
@@ -332,7 +334,7 @@ class _Seeder:
                     "outcome": d.outcome,
                     "evidence": "checked against our files",
                 }
-                prepared = self.people.prepare_entry(member, "dispute.answer", meta, at)
+                prepared = self.people.records.prepare_entry(member, "dispute.answer", meta, at)
                 signed = sign_envelope(prepared.payload_type, prepared.payload, [self.key(member)])
                 third.append(envelope_json(signed))
         written += len(self.people.submit_batch(third))
@@ -355,7 +357,7 @@ class _Seeder:
             tuple(categories),
             _digest("demo read", member, basis, at),
         )
-        return self.people.read_envelope(request, at)
+        return self.people.reads.envelope(request, at)
 
     def rescore(self, people: list[PersonPlan]) -> None:
         """Score everyone enrolled in batch, now and at the end of every third month: one read

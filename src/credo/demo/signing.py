@@ -24,7 +24,8 @@ from credo.errors import CredoError
 from credo.ledger.dsse import encode_envelope, sign_envelope
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir, Node
-from credo.services.people import People, RecordSpec
+from credo.services.people import People
+from credo.services.records import RecordSpec
 
 Grant = tuple[str, str, list[str], str]
 """A consent to prepare: member, purpose, categories, valid until."""
@@ -54,11 +55,11 @@ class _MembersSide:
         return key
 
     def records(self, specs: list[RecordSpec], at: str) -> Signed:
-        """Seal the records (`People.prepare_records`: the vault's one transaction) and sign
+        """Seal the records (`Records.prepare_many`: the vault's one transaction) and sign
         each with its member's key, as the member would."""
         record_ids: list[str | None] = []
         envelopes: list[bytes] = []
-        for spec, entry in zip(specs, self.people.prepare_records(specs, at), strict=True):
+        for spec, entry in zip(specs, self.people.records.prepare_many(specs, at), strict=True):
             record_ids.append(entry.record_id)
             signed = sign_envelope(entry.payload_type, entry.payload, [self._key(spec.member_id)])
             envelopes.append(encode_envelope(signed))
@@ -76,7 +77,7 @@ class _MembersSide:
                 envelopes.append(people.operator_envelope("programme.enrol", ref, {}, at))
             else:
                 member, purpose, categories, until = grant
-                consent_id, envelope = people.consent_envelope(
+                consent_id, envelope = people.consents.envelope(
                     national_id, member, purpose, categories, until, at=at
                 )
                 consent_ids.append(consent_id)

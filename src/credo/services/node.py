@@ -142,6 +142,9 @@ class Node:
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
+        self.clock = clock
+        """The one clock: the sequencer judges entries by it, the services write and show by it."""
+        self._operator_key: MemberKey | None = None
         store = open_store(data.store_location)
         if store.needs_rebuild():
             store.close()
@@ -192,6 +195,12 @@ class Node:
 
     def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
         return self.ledger.submit(envelopes)
+
+    def operator_key(self) -> MemberKey:
+        """The operator's signing key (consent manager, access recorder), from DIR/keys."""
+        if self._operator_key is None:
+            self._operator_key = MemberKey.load(self.data.member_key(self.operator))
+        return self._operator_key
 
     def submit_one(
         self,

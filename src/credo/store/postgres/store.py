@@ -485,7 +485,8 @@ class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
                 lease = lease_row(conn.execute(_LEASE.read).fetchone())
             except psycopg.Error as exc:
                 raise translate(exc, "write") from exc
-        assert lease is not None  # the upsert always leaves the row
+        if lease is None:  # the upsert always leaves the row
+            raise StoreError("the sequencer's lease row is missing after claiming it")
         return lease
 
     def release_lease(self, holder: str) -> None:

@@ -457,7 +457,8 @@ class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
         with self.write(durable=False) as tx:  # losing a lease to a power cut loses nothing
             tx._exec(_LEASE.claim, (holder, url, seconds))
             lease = lease_row(tx._one(_LEASE.read))
-        assert lease is not None  # the upsert always leaves the row
+        if lease is None:  # the upsert always leaves the row
+            raise StoreError("the sequencer's lease row is missing after claiming it")
         return lease
 
     def release_lease(self, holder: str) -> None:
