@@ -143,7 +143,7 @@ class Person:
     def enrol(self) -> None:
         if not self.enrolled():
             self.programme.enrol_subject(self.subject)
-            scores.rescore(self.store, self.subject)
+            scores.rescore(self.store, self.subject, int(self.people.clock()))
 
     def withdraw(self) -> None:
         if self.enrolled():
@@ -155,7 +155,7 @@ class Person:
         score page draws it, and it costs a scoring a month."""
         if not self.enrolled() or self.store.current_rules() is None:
             return None
-        explained = scores.explain(self.store, self.subject)
+        explained = scores.explain(self.store, self.subject, int(self.people.clock()))
         explained["improvements"] = self._improvements(explained)
         return explained
 
