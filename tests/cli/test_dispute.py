@@ -22,7 +22,7 @@ def _overdue_disputes(data: Path, national_ids: list[str]) -> None:
     """One record and one dispute per person, written 40 days ago by a node whose one clock
     says so (the default rules give the member 30 days to answer)."""
     then = (datetime.now(UTC) - timedelta(days=40)).timestamp()
-    node = Node(DataDir(data), clock=SetClock(then))
+    node = Node(DataDir(data), clock=SetClock(then)).start()
     try:
         people = People.open(node)
         for nid in national_ids:

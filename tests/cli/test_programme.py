@@ -17,7 +17,7 @@ NID = "ZX-1111-0001"
 
 
 def test_enrol_then_score_then_withdraw(data_dir: Path) -> None:
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
     finally:

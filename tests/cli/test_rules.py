@@ -17,7 +17,7 @@ def test_rules_shows_the_adopted_document_and_its_history(data_dir: Path) -> Non
     none = CliRunner().invoke(app, ["rules", "--data", str(data_dir)])
     assert none.exit_code != 0
     assert "no rules document has been adopted yet" in str(none.exception or none.output)
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
         adopted = node.store.rules_history()[-1]

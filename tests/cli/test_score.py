@@ -33,7 +33,7 @@ def test_score_status_shows_the_served_rules_and_a_due_switch(
 
     def adopt(proposal: str, document: str) -> None:
         body = {"id": proposal, "action": "adopt_rules", "params": {"document": document}}
-        node = Node(DataDir(data_dir))
+        node = Node(DataDir(data_dir)).start()
         try:
             node.submit_one("governance.propose", "operator", body)
             for voter in ("operator", "watch"):

@@ -31,7 +31,7 @@ def test_records_are_signed_in_order_and_accepted_by_the_log(data_dir: Path) -> 
         more, more_body = second.result()
     assert len(ids) == 2
     assert len(more) == 1
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         for signed in (body, more_body):
             outcomes = asyncio.run(node.ledger.submit_body(signed))

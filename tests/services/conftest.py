@@ -22,7 +22,7 @@ def clock() -> SetClock:
 
 @pytest.fixture
 def node(data_dir: Path, clock: SetClock) -> Iterator[Node]:
-    node = Node(DataDir(data_dir), clock=clock)
+    node = Node(DataDir(data_dir), clock=clock).start()
     adopt_default_rules(node)
     yield node
     node.close()

@@ -450,7 +450,7 @@ def seed_demo(
     timeline = Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
     init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
-    node = Node(DataDir(root), workers=1, clock=clock)  # validation on a worker process
+    node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
         seeder.members()

@@ -41,7 +41,7 @@ class _MembersSide:
     """In the members' process: what the members and the consent manager sign with."""
 
     def __init__(self, root: Path) -> None:
-        self.node = Node(DataDir(root))
+        self.node = Node(DataDir(root)).start()
         self.people = People.open(self.node)
         self.keys: dict[str, MemberKey] = {}
 
