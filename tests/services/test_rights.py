@@ -37,9 +37,8 @@ def test_an_expired_consent_reads_expired_in_the_export_and_in_the_portal(
     """The export called an expired consent "granted" where the portal said "expired": both
     now build it with `credo.services.views.consent_view`."""
     then = time.time() - 10 * DAY
-    node = Node(
-        DataDir(data_dir), clock=SetClock(then)
-    ).start()  # ten days ago, by the node's clock
+    # ten days ago, by the node's clock
+    node = Node(DataDir(data_dir), clock=SetClock(then)).start()
     try:
         people = _known_person(node, data_dir)
         until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(then + 5 * DAY))
