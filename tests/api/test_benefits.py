@@ -44,7 +44,7 @@ def programme_dir(data_dir: Path) -> Path:
                     "%Y-%m-%dT%H:%M:%SZ"
                 )
                 for type_ in ("bike.returned_on_time", "ride.completed", "ride.completed"):
-                    people.put_record(key, "citybikes", ALICE, "mobility", type_, {}, when)
+                    people.records.put(key, "citybikes", ALICE, "mobility", type_, {}, when)
         prog = Programme(people)
         prog.enrol(ALICE)
         prog.enrol(BOB)
@@ -70,7 +70,7 @@ def _export(data_dir: Path, national_id: str) -> dict[str, object]:
     ledger = Node(DataDir(data_dir)).start()
     people = People.open(ledger)
     try:
-        return people.export(national_id)
+        return people.rights.export(national_id).to_json()
     finally:
         people.close()
         ledger.close()

@@ -58,7 +58,7 @@ def run(*args: str, stdin: str | None = STDIN) -> Result:
 
 def put_record(data: Path) -> str:
     with _people.open_people(data) as p:
-        record_id, _ = p.put_record(
+        record_id, _ = p.records.put(
             member_key(data, "bank"), "bank", NID, "finance", "loan.repaid", {"amount": 1}, None
         )
     return record_id

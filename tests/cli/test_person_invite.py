@@ -71,7 +71,7 @@ def test_a_new_invite_supersedes_the_last(data: Path, accounts: Accounts) -> Non
 
 def test_erase_forgets_the_persons_passkeys_and_sessions(data: Path, accounts: Accounts) -> None:
     with _people.open_people(data) as people:
-        people.put_record(
+        people.records.put(
             member_key(data, "bank"), "bank", NID, "finance", "loan.repaid", {"amount": 1}, None
         )
     code, _ = invite(data)

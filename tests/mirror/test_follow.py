@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credo.errors import InputError, VerificationError
+from credo.errors import InputError, LogUnavailable, VerificationError
 from credo.mirror.follow import Mirror
-from credo.mirror.source import LogSource, LogUnavailable
+from credo.mirror.source import LogSource
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,

@@ -28,6 +28,7 @@ from credo.scoring import (
 )
 from credo.services import rescorer as rescorer_module
 from credo.services import scores
+from credo.services.node import Node
 from credo.services.programme import Programme
 from credo.services.rescorer import Rescorer
 from credo.store import Store
@@ -57,7 +58,7 @@ def test_one_record_with_an_impossible_date_stops_no_scoring(
     """A record.put with effective_at 2026-02-30 killed the rescorer thread, made the
     person's eligibility a 500 and `credo score --all` / `--explain` crash. Such a record,
     already on a log from before dates were checked, is now simply not scored."""
-    good, _ = prog.people.put_record(
+    good, _ = prog.people.records.put(
         member_key(data_dir, "bank"), "bank", ALICE, "finance", "loan.repaid", {}, None
     )
     ref = prog.enrol(ALICE)
@@ -146,18 +147,17 @@ def _new_rules() -> bytes:
 def _put(prog: Programme, data_dir: Path, nid: str, days_ago: int) -> None:
     when = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
     type_ = "loan.repaid" if days_ago % 2 else "bill.paid_on_time"
-    prog.people.put_record(member_key(data_dir, "bank"), "bank", nid, "finance", type_, {}, when)
+    prog.people.records.put(member_key(data_dir, "bank"), "bank", nid, "finance", type_, {}, when)
 
 
 def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriving(
-    prog: Programme, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    prog: Programme, node: Node, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Adopt new rules while records and enrolments keep arriving. Every answer names the
     rules it was computed under and is exactly their score; served answers go from the old
     rules to the new at one moment and never back; every enrolled person ends on the new
     rules with the score of their current records, those who changed during the switch too."""
     store = prog.store
-    node = prog.people.ledger
     nids = [f"ID-SWITCH-{n:04d}" for n in range(10)]
     for n, nid in enumerate(nids[:6]):
         _put(prog, data_dir, nid, 3 + n)

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credo.errors import CredoError, VerificationError
+from credo.errors import CredoError, OldSizeMismatch, VerificationError
 from credo.ledger import proofs
 from credo.ledger.validate import Decoded
 from credo.services.node import Node
 from credo.services.witnessing import TLOG_SIZE, Witnessing, quorum_met
 from credo.tlog import Checkpoint, CosignatureSigner, parse_note, parse_policy
-from credo.witness.service import OldSizeMismatch, Witness
+from credo.witness.service import Witness
 from credo.witness.store import WitnessStore
 from tests.conftest import attestation
 

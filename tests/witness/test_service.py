@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credo.errors import CredoError, InputError, VerificationError
+from credo.errors import CredoError, InputError, OldSizeMismatch, VerificationError
 from credo.tlog.checkpoint import Checkpoint
 from credo.tlog.cosignature import Cosignature, CosignatureSigner
 from credo.tlog.merkle import verify_consistency
 from credo.tlog.note import parse_note
 from credo.witness.app import create_witness_app
-from credo.witness.service import OldSizeMismatch, Witness, parse_request
+from credo.witness.service import Witness, parse_request
 from credo.witness.store import Cosigned, WitnessStore
 from tests.witness.conftest import (
     LOG_SIGNER,

@@ -1,4 +1,5 @@
-"""Shared pieces of the people's-data commands: opening the ledger with its vault, and the one
+"""Shared pieces of the people's-data commands: opening the ledger with its vault (and the
+programme over it), and the one
 ``--national-id`` option every command uses (``-`` reads the id from stdin, out of history)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import typer
 
 from credo.services.node import DataDir, Node
 from credo.services.people import People
+from credo.services.programme import Programme
 
 
 def read_national_id(value: str | None) -> str | None:
@@ -57,3 +59,10 @@ def open_people(data: Path) -> Iterator[People]:
             people.close()
     finally:
         ledger.close()
+
+
+@contextmanager
+def open_programme(data: Path) -> Iterator[Programme]:
+    """The credit programme over the data directory's node (`score`, `programme`, `dispute`)."""
+    with open_people(data) as people:
+        yield Programme(people)

@@ -85,7 +85,8 @@ def _bodies(key: MemberKey, entries: int, batch: int) -> list[bytes]:
 
 def _indexes(doc: dict[str, object]) -> list[int]:
     results = doc["results"]
-    assert isinstance(results, list)
+    if not isinstance(results, list):
+        raise CredoError(f"the log answered no results: {doc!r:.200}", code="bench_failed")
     bad = [r for r in results if r["status"] != "accepted"]
     if bad:
         raise CredoError(f"bench entry rejected: {bad[0]}", code="bench_failed")

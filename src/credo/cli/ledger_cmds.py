@@ -73,6 +73,7 @@ def serve(
     """
     from credo import portal
     from credo.api import create_app, server
+    from credo.demo import demo_roster
     from credo.settings import Settings
 
     _open(data, db).close()  # refuse a data directory it cannot serve before the server starts
@@ -84,7 +85,8 @@ def serve(
     if log_format is not None:
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
-    app = create_app(settings, [lambda app: portal.install(app, settings.data_dir)])
+    roster = demo_roster(DataDir(settings.data_dir))  # a demo's people to sign in as, else none
+    app = create_app(settings, [lambda app: portal.install(app, roster=roster)])
     server.run(app, settings)
 
 
@@ -203,7 +205,8 @@ def rebuild_cmd(data: DataOption, db: DbOption = None) -> None:
     store = _open(data, db)
     try:
         vault = _vault(data, required=True)
-        assert vault is not None
+        if vault is None:  # required: `_vault` raises rather than return None
+            raise InputError("rebuilding needs the vault's master key", code="no_master_key")
         try:
             with progress_bar("replaying", store.tree_size()) as bar:
                 count = rebuild(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)

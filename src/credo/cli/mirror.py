@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from credo.cli._common import console_err, progress_bar
-from credo.errors import CredoError, InputError
+from credo.errors import CredoError, InputError, LogUnavailable
 from credo.mirror.follow import Mirror
-from credo.mirror.source import LogSource, LogUnavailable
+from credo.mirror.source import LogSource
 from credo.mirror.store import DB_FILE, MirrorStore
 from credo.mirror.witnessing import MirrorWitness
 from credo.tlog import NoteVerifier, Policy, parse_policy

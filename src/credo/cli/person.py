@@ -41,7 +41,7 @@ def export(data: DataOption, nid: NationalIdOption) -> None:
     """Print everything held about the person as one JSON document (records decrypted, every
     access, every consent)."""
     with open_people(data) as people:
-        doc = people.export(nid)
+        doc = people.rights.export(nid).to_json()
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
@@ -63,7 +63,7 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
                     "no entry about the person is on the log"
                 )
                 return
-        done = people.erase(nid)
+        done = people.rights.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"
@@ -92,7 +92,7 @@ def invite(
         accounts = _open_accounts(data)
         try:
             issued = accounts.issue(
-                people, subject, people.ledger.operator, "recovery" if recovery else "enrolment"
+                people, subject, people.writer.operator, "recovery" if recovery else "enrolment"
             )
         finally:
             accounts.close()

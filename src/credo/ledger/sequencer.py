@@ -319,8 +319,8 @@ class Sequencer:
     def _forwarded(self, url: str, epoch: int | None, group: list[_Pending]) -> list[list[Outcome]]:
         """The group's outcomes from the sequencer at ``url``, which held the lease at
         ``epoch``; given up (an unknown outcome) as soon as the lease has moved on."""
-        assert self.forward is not None
-        assert self.lease is not None
+        if self.forward is None or self.lease is None:  # only a leased sequencer forwards
+            raise NotSequencer("this process has no sequencer to forward to")
         entries = [e for p in group for e in p.entries]
         sent = self._forwarding.submit(self.forward, url, entries)
         while True:

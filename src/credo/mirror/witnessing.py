@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from credo.errors import PermissionDenied, StoreError, VerificationError
+from credo.errors import OldSizeMismatch, PermissionDenied, StoreError, VerificationError
 from credo.tlog import Checkpoint, HashReader, NoteVerifier, consistency_proof, parse_note
 from credo.tlog.cosignature import CosignatureSigner
 from credo.tlog.note import MAX_SIGNATURES
 from credo.witness.identity import DB_FILE, load_or_create
-from credo.witness.service import OldSizeMismatch, Witness
+from credo.witness.service import Witness
 from credo.witness.store import WitnessStore
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request, Response
 
+from credo.errors import BadForm, SignInRequired
 from credo.portal.web import FORM_COOKIE, people_of, secure_cookies
 from credo.services.accounts import Accounts, Session
 from credo.services.person import Person
@@ -21,18 +22,6 @@ from credo.services.person import Person
 SESSION_COOKIE = "credo_session"
 MAX_FORM_BYTES = 16 * 1024
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-class SignInRequired(Exception):
-    """The page is for a signed-in person and the request has no live session."""
-
-
-class BadForm(Exception):
-    """A form the portal did not serve (no or a wrong CSRF token) or one it cannot read."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_datetime
@@ -18,7 +18,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from credo.portal import i18n
 from credo.portal.labels import label
 from credo.services.consortium import Consortium
-from credo.services.demo import DemoPerson
 from credo.services.people import People
 from credo.store import Store
 
@@ -89,12 +88,29 @@ def _environment(code: str) -> Environment:
     return env
 
 
+class RosterPerson(Protocol):
+    """Someone the sign-in page offers to sign in as without a passkey: a demo's synthetic
+    person (`credo.demo.DemoPerson`, handed to `credo.portal.install` by the CLI)."""
+
+    @property
+    def national_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def locale(self) -> str: ...
+
+    @property
+    def profile(self) -> str: ...
+
+
 @dataclass
 class Portal:
     """What the portal keeps between requests: one template environment per language and
     the public consortium page's figures; people's data is never cached here."""
 
-    roster: list[DemoPerson] = field(default_factory=list)
+    roster: list[RosterPerson] = field(default_factory=list)
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
     _names: tuple[int, dict[str, str]] | None = None

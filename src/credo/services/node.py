@@ -148,6 +148,9 @@ class Node:
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
+        self.clock = clock
+        """The one clock: the sequencer judges entries by it, the services write and show by it."""
+        self._operator_key: MemberKey | None = None
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
         self.store = store_at(data.store_location)
         self.vault = Vault(data.vault, load_master_key(data.master_key, os.environ))
@@ -211,6 +214,12 @@ class Node:
 
     def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
         return self.ledger.submit(envelopes)
+
+    def operator_key(self) -> MemberKey:
+        """The operator's signing key (consent manager, access recorder), from DIR/keys."""
+        if self._operator_key is None:
+            self._operator_key = MemberKey.load(self.data.member_key(self.operator))
+        return self._operator_key
 
     def submit_one(
         self,

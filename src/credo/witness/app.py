@@ -27,8 +27,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credo.errors import CredoError, InputError
-from credo.witness.service import MAX_BODY, OldSizeMismatch, Witness, origin_hash
+from credo.errors import CredoError, InputError, OldSizeMismatch
+from credo.witness.service import MAX_BODY, Witness, origin_hash
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

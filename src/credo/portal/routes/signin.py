@@ -14,10 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from credo.errors import CredoError, InputError
+from credo.errors import BadForm, CredoError, InputError
 from credo.portal.routing import PortalRoute
 from credo.portal.session import (
-    BadForm,
     accounts_of,
     check_header_token,
     clear_session_cookie,

@@ -1,6 +1,6 @@
 """The demo consortium's fixed vocabulary: its 164 members by sector, and the given and family
 names its synthetic people are drawn from (Thai in Thai script, Chinese in characters, and
-English). Data only; `credo.services.demo` builds the consortium from it.
+English). Data only; `credo.demo` builds the consortium from it.
 
 Member names avoid the words a stranger's check of the public log looks for (special
 categories in clear: "medical", "health" and the like), since member names are public.

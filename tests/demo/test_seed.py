@@ -1,4 +1,4 @@
-"""`credo.services.demo`: the synthetic consortium, written through the log, verifies end to
+"""`credo.demo`: the synthetic consortium, written through the log, verifies end to
 end and holds what the portal's demo shows (members by sector, rules voted in, people with
 Thai and Chinese names, consents, reads, disputes, scores with a history, a roster)."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from credo import demo
 from credo.ledger.replay import verify_store
-from credo.services import demo
 from credo.services import scores as service
 from credo.services.node import DataDir, Node, init_consortium
 from credo.services.people import People
@@ -73,7 +73,7 @@ def test_people_have_names_in_thai_and_chinese_in_the_registry(
     assert {"TH-1103700012345", "CN-110101199003077777"} <= {p.national_id for p in roster}
     assert {p.locale for p in roster} == {"th", "zh", "en"}
     for person in roster:
-        export = people.export(person.national_id)
+        export = people.rights.export(person.national_id).to_json()
         names = [
             r["payload"]["name"] for r in export["records"] if r["type"] == "identity.registered"
         ]
@@ -92,7 +92,7 @@ def test_consents_reads_disputes_and_scores_with_history(seeded: tuple[Node, Peo
     assert cyclist is not None
     benefits = [b["id"] for b in service.explain(store, cyclist)["benefits"]]
     assert benefits == ["bike-deposit-free"]
-    graduate = people.export("TH-1103700012345")
+    graduate = people.rights.export("TH-1103700012345").to_json()
     assert {a["outcome"] for a in graduate["access"]} == {"granted", "refused"}
     assert graduate["programme"]["enrolled"]
     assert graduate["consents"]
@@ -107,7 +107,9 @@ def test_consents_reads_disputes_and_scores_with_history(seeded: tuple[Node, Peo
 
 
 def _disputes(people: People, person: demo.DemoPerson) -> list[dict[str, object]]:
-    disputes: list[dict[str, object]] = people.export(person.national_id)["disputes"]
+    disputes: list[dict[str, object]] = people.rights.export(person.national_id).to_json()[
+        "disputes"
+    ]
     return disputes
 
 
@@ -121,18 +123,6 @@ def test_the_roster_file_and_config_mark_a_demo(
     init_consortium(tmp_path / "plain", "credo.example/plain").close()
     assert demo.demo_roster(DataDir(tmp_path / "plain")) == []
     assert demo.demo_roster(DataDir(tmp_path / "nothing")) == []
-
-
-def test_a_seed_gives_the_same_people() -> None:
-    end = time.time()
-    first = demo.plan_people(50, 7, end)
-    again = demo.plan_people(50, 7, end)
-    other = demo.plan_people(50, 8, end)
-    assert [(p.national_id, p.name, len(p.records)) for p in first] == [
-        (p.national_id, p.name, len(p.records)) for p in again
-    ]
-    assert [p.national_id for p in first[3:]] != [p.national_id for p in other[3:]]
-    assert len({p.national_id for p in first}) == 53
 
 
 def test_scoring_several_moments_from_one_read_matches_one_at_a_time(
@@ -151,7 +141,7 @@ def test_a_batch_of_records_is_checked_before_anything_is_sealed(
     seeded: tuple[Node, People],
 ) -> None:
     from credo.errors import EntryRejected
-    from credo.services.people import RecordSpec
+    from credo.services.records import RecordSpec
 
     _, people = seeded
     specs = [
@@ -159,6 +149,6 @@ def test_a_batch_of_records_is_checked_before_anything_is_sealed(
         RecordSpec("first-bank", "TH-9999999999992", "health", "visit.completed", {}),
     ]
     with pytest.raises(EntryRejected) as refused:
-        people.prepare_records(specs)
+        people.records.prepare_many(specs)
     assert refused.value.code == "sector_not_allowed"
     assert people.vault.subject_ref("TH-9999999999991") is None  # nothing was sealed
