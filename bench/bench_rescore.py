@@ -171,7 +171,7 @@ def _put(
 ) -> None:
     member, category, type_ = rng.choice(TYPES)
     when = (now - timedelta(days=rng.randint(0, 700))).strftime("%Y-%m-%dT%H:%M:%SZ")
-    people.put_record(keys[member], member, nid, category, type_, {}, when)
+    people.records.put(keys[member], member, nid, category, type_, {}, when)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,19 @@ MEMBERS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest first: tests marked ``slow``, then the end-to-end ones, then the rest, each in
+    file order. With the suite spread over workers (pytest-xdist, ``scripts/test``), a long
+    test handed out last would leave the other workers idle while it runs."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        return 1 if item.nodeid.startswith("tests/e2e/") else 2
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[_postgres.Server]:
     """A throwaway PostgreSQL server for the session (tests/_postgres.py). Without Debian's
@@ -70,7 +83,7 @@ def data_dir(tmp_path: Path, store_url: str | None) -> Path:
 
 @pytest.fixture
 def ledger(data_dir: Path) -> Iterator[Node]:
-    led = Node(DataDir(data_dir))
+    led = Node(DataDir(data_dir)).start()
     yield led
     led.close()
 

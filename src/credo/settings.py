@@ -104,6 +104,15 @@ class Settings(BaseSettings):
         "on https, or on http://localhost. Default http://localhost:PORT, the port served on "
         "(`credo serve --port`, `credo demo --port`).",
     )
+    cooling_off_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 60,
+        description="How long a new passkey registered with an enrolment code waits before it "
+        "signs in, when the person already has one (unless approved from a device already "
+        "signed in), and how long a recovery code's passkey waits before it replaces the "
+        'others: the time the person has to say "this was not me" or to object.',
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="How `credo serve` logs to standard error: plain lines, or one JSON object "

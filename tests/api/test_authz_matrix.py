@@ -131,7 +131,7 @@ def test_authorization_matrix(client: TestClient, data_dir: Path) -> None:
 
 def _export(data_dir: Path, client: TestClient) -> dict[str, Any]:
     people: People = client.app.state.people  # type: ignore[attr-defined]
-    return people.export(NID)
+    return people.rights.export(NID).to_json()
 
 
 @pytest.mark.parametrize(
@@ -209,8 +209,8 @@ def test_no_national_id_or_payload_in_logs(
         {"national_id": NID, "category": "nope", "type": "a.b", "payload": {"n": marker}},
     )
     people: People = client.app.state.people  # type: ignore[attr-defined]
-    people.export(NID)
-    people.erase(NID)
+    people.rights.export(NID).to_json()
+    people.rights.erase(NID)
     text = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
     for secret in (NID, NID.replace("-", ""), marker):
         assert secret not in text
@@ -218,7 +218,7 @@ def test_no_national_id_or_payload_in_logs(
 
 def test_ledger_is_readable_without_the_vault(data_dir: Path) -> None:
     """Scoring and verification run on the ledger alone: no payload is ever needed."""
-    led = Node(DataDir(data_dir))
+    led = Node(DataDir(data_dir)).start()
     try:
         assert led.store.records_of("0" * 32) == []
     finally:

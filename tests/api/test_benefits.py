@@ -31,7 +31,7 @@ URL = "/v1/benefits/bike-deposit-free/eligibility"
 
 @pytest.fixture
 def programme_dir(data_dir: Path) -> Path:
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     people = People.open(ledger)
     try:
         admit_member(ledger, "citybikes", "City Bikes", "transport", ["recorder", "provider"])
@@ -44,7 +44,7 @@ def programme_dir(data_dir: Path) -> Path:
                     "%Y-%m-%dT%H:%M:%SZ"
                 )
                 for type_ in ("bike.returned_on_time", "ride.completed", "ride.completed"):
-                    people.put_record(key, "citybikes", ALICE, "mobility", type_, {}, when)
+                    people.records.put(key, "citybikes", ALICE, "mobility", type_, {}, when)
         prog = Programme(people)
         prog.enrol(ALICE)
         prog.enrol(BOB)
@@ -67,10 +67,10 @@ def ask(client: TestClient, data_dir: Path, member: str, national_id: str, url: 
 
 
 def _export(data_dir: Path, national_id: str) -> dict[str, object]:
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     people = People.open(ledger)
     try:
-        return people.export(national_id)
+        return people.rights.export(national_id).to_json()
     finally:
         people.close()
         ledger.close()

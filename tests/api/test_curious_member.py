@@ -29,7 +29,7 @@ TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{16,}")
 @pytest.fixture
 def client(data_dir: Path) -> Iterator[TestClient]:
     """NID is known (the university recorded a degree); the rules offer benefits."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
     finally:
@@ -78,7 +78,10 @@ def test_preparing_a_record_says_nothing_and_creates_nobody(
     assert not tokens[0] & tokens[1]  # two preparations for one person share nothing
     people = _people(client)
     assert people.known(UNKNOWN) is None  # prepared, never submitted: nobody was created
-    for attempt in (lambda: people.export(UNKNOWN), lambda: people.erase(UNKNOWN)):
+    for attempt in (
+        lambda: people.rights.export(UNKNOWN).to_json(),
+        lambda: people.rights.erase(UNKNOWN),
+    ):
         with pytest.raises(Exception, match="no data is held") as info:
             attempt()
         assert getattr(info.value, "code", None) == "unknown_subject"
@@ -130,7 +133,7 @@ def test_a_refused_attempt_looks_the_same_for_anyone_and_the_person_sees_it(
     assert known["code"] == unknown["code"] == code
     assert _shape(known) == _shape(unknown)
     people = _people(client)
-    export = people.export(NID)
+    export = people.rights.export(NID).to_json()
     seen = [a for a in export["access"] if a["index"] == known["access_index"]]
     assert len(seen) == 1, export["access"]
     assert seen[0]["member"] == "bank"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[TestClient]:
     """The test consortium with a government member holding the registrar role."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         admit_member(node, "gov", "Test Registry", "government", ["issuer", "registrar"])
     finally:
@@ -40,7 +41,8 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     assert r.status_code == 201, r.text
     assert r.headers["cache-control"] == "no-store"
     body = r.json()
-    assert set(body) == {"code", "expires_at"}
+    assert set(body) == {"code", "expires_at", "kind", "log_index"}
+    assert body["kind"] == "enrolment"
     assert CODE.fullmatch(body["code"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["expires_at"])
     assert NID not in r.text
@@ -49,11 +51,23 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
     device = SoftAuthenticator("portal.credo.test", "https://portal.credo.test")
     ceremony, options = accounts.begin_registration(body["code"])
     subject = accounts.finish_registration(ceremony, device.create(options))
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
-        assert people.known(NID) is None  # a reservation: nothing on the log says so
+        # the issue is on the log, sealed for the person, naming the registrar
+        [entry] = [e.to_json() for e in people.rights.entries_of(subject)]
+        assert entry["index"] == body["log_index"]
+        assert (entry["kind"], entry["by"]) == ("account.code", "operator")
+        assert entry["metadata"]["member"] == "gov"
+        assert entry["metadata"]["code"] == "enrolment"
+        assert entry["metadata"]["expires_at"] == body["expires_at"]
+        assert body["code"].replace("-", "") not in json.dumps(entry)
+        [passkey] = accounts.credentials_of(subject)
+        assert passkey["code"]["issued_by"] == "gov"
+        assert passkey["code"]["log_index"] == body["log_index"]
+        assert passkey["code"]["code_id"] == entry["metadata"]["code_id"]
+        assert people.rights.export_of(subject).to_json()["entries"] == [entry]
     finally:
         node.close()
 
@@ -119,6 +133,48 @@ def test_the_invitation_is_documented(api: TestClient) -> None:
     assert {"201", "401", "403"} <= set(operation["responses"])
 
 
+def tree_size(data_dir: Path) -> int:
+    node = Node(DataDir(data_dir)).start()
+    try:
+        return node.store.tree_size()
+    finally:
+        node.close()
+
+
+def test_a_recovery_code_is_logged_as_one(api: TestClient, data_dir: Path) -> None:
+    body = {"national_id": NID, "kind": "recovery"}
+    r = signed_post(api, key_of(data_dir, "gov"), PATH, body)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "recovery"
+    node = Node(DataDir(data_dir)).start()
+    try:
+        people = People.open(node)
+        subject = people.subject_ref(NID)
+        assert subject is not None
+        [entry] = [e.to_json() for e in people.rights.entries_of(subject)]
+        assert entry["metadata"]["code"] == "recovery"
+        assert entry["metadata"]["member"] == "gov"
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize(
+    ("signer", "body"),
+    [
+        ("bank", {"national_id": NID}),  # no registrar role
+        ("gov", {"national_id": NID, "kind": "device"}),  # not a kind a member issues
+        ("gov", {"national_id": "!!"}),
+    ],
+)
+def test_a_refused_invitation_writes_nothing(
+    api: TestClient, data_dir: Path, signer: str, body: dict[str, str]
+) -> None:
+    size = tree_size(data_dir)
+    r = signed_post(api, key_of(data_dir, signer), PATH, body)
+    assert r.status_code in (400, 403), r.text
+    assert tree_size(data_dir) == size
+
+
 def test_codes_are_rate_limited_per_person_and_per_registrar(
     api: TestClient, data_dir: Path
 ) -> None:
@@ -168,8 +224,12 @@ def test_issuing_does_the_same_work_for_known_and_unknown_ids(
     known = work("ZX-7000-0001")  # reserved above
     unknown = work("ZX-7000-0002")  # never seen
     assert known == unknown
-    assert known[0] == {"lookup": 1, "unwrap_data_key": 1, "wrap_data_key": 1}
-    assert known[1] == 1  # one row written and committed either way
+    # the reservation (one lookup, one unwrap, one wrap, one row) and the code's sealed
+    # entry on the log (`account.code`: its key unwrapped, a tag made and read back)
+    assert known[0] == {
+        "lookup": 1, "unwrap_data_key": 3, "wrap_data_key": 1, "entry_tag": 1, "tag_subject": 1
+    }  # fmt: skip
+    assert known[1] == 1  # one vault row written and committed either way
 
 
 class _CountingKey:

@@ -86,7 +86,7 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Consortium:
             admit_member(ledger, member_id, name, sector, roles)
     finally:
         ledger.close()
-    node = Node(DataDir(root))
+    node = Node(DataDir(root)).start()
     try:
         adopt_default_rules(node)
     finally:

@@ -15,7 +15,7 @@ def test_rules_in_force_and_schema(client: TestClient, data_dir: Path) -> None:
     missing = client.get("/v1/rules")
     assert missing.status_code == 404
     assert missing.json()["code"] == "no_rules"
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(ledger)
     finally:

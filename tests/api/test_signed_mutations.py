@@ -58,7 +58,7 @@ class Api:
 @pytest.fixture
 def api(data_dir: Path) -> Iterator[Api]:
     """The consortium with the default rules adopted, a record about NID and a consent."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
     finally:

@@ -28,7 +28,7 @@ READ = ["--purpose", "subject_access", "--basis", "request:t-1"]
 def data(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The consortium with the default rules adopted and one record held about NID."""
     monkeypatch.delenv("CREDO_MASTER_KEY", raising=False)
-    ledger = Node(DataDir(data_dir))
+    ledger = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(ledger)
     finally:
@@ -42,7 +42,7 @@ def people(data: Path) -> Iterator[Callable[[], People]]:
     opened: list[tuple[Node, People]] = []
 
     def open_people() -> People:
-        ledger = Node(DataDir(data))
+        ledger = Node(DataDir(data)).start()
         p = People.open(ledger)
         opened.append((ledger, p))
         return p
@@ -61,7 +61,7 @@ def run(*args: str, stdin: str | None = STDIN) -> Result:
 
 def put_record(data: Path) -> str:
     with _people.open_people(data) as p:
-        record_id, _ = p.put_record(
+        record_id, _ = p.records.put(
             member_key(data, "bank"), "bank", NID, "finance", "loan.repaid", {"amount": 1}, None
         )
     return record_id
@@ -158,7 +158,7 @@ def test_the_walk_finds_every_national_id_command() -> None:
     assert {" ".join(path) for path in NATIONAL_ID_COMMANDS} == {
         "record put", "person export", "person erase", "consent grant", "score",
         "programme enrol", "programme withdraw", "dispute open", "access read", "dispute list",
-        "person invite",
+        "person invite", "person review",
     }  # fmt: skip
 
 

@@ -151,7 +151,7 @@ def test_an_operator_export_is_an_access_the_person_sees(tmp_path: Path) -> None
             "at": mine[0]["at"],
             "member": "operator",
             "purpose": "subject_access",
-            "basis": "request:t-1",
+            "basis": {"type": "request", "id": "t-1", "known": False, "legal_reference": None},
             "categories_requested": mine[0]["categories_requested"],
             "categories_granted": mine[0]["categories_requested"],
             "outcome": "granted",

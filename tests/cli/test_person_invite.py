@@ -71,7 +71,7 @@ def test_a_new_invite_supersedes_the_last(data: Path, accounts: Accounts) -> Non
 
 def test_erase_forgets_the_persons_passkeys_and_sessions(data: Path, accounts: Accounts) -> None:
     with _people.open_people(data) as people:
-        people.put_record(
+        people.records.put(
             member_key(data, "bank"), "bank", NID, "finance", "loan.repaid", {"amount": 1}, None
         )
     code, _ = invite(data)
@@ -91,20 +91,23 @@ def test_erase_forgets_the_persons_passkeys_and_sessions(data: Path, accounts: A
 
 
 def test_erase_of_a_person_with_only_a_code(data: Path, accounts: Accounts) -> None:
-    """Somebody enrolled on the portal whom no entry names yet: erasure forgets the sign-in
-    state and the vault's reservation, and writes nothing to the log."""
+    """Somebody enrolled on the portal whom only the code's entry names: the code is on the
+    log (naming the operator), so erasure forgets the sign-in state and the vault's keys and
+    logs the erasure, as for anyone known."""
     code, _ = invite(data)
     device = SoftAuthenticator("localhost", "http://localhost:8000")
     ceremony, options = accounts.begin_registration(code)
     subject = accounts.finish_registration(ceremony, device.create(options))
     with _people.open_people(data) as people:
         size = people.store.tree_size()
+        [entry] = people.own_entries(subject)
+        assert (entry["kind"], entry["metadata"]["member"]) == ("account.code", "operator")
     done = run("person", "erase", "--data", str(data), "--national-id", NID)
-    assert "reservation" in done.stderr
+    assert "subject.erase" in done.stderr
     assert accounts.credentials_of(subject) == []
     with _people.open_people(data) as people:
         assert people.subject_ref(NID) is None
-        assert people.store.tree_size() == size
+        assert people.store.tree_size() == size + 1
     again = CliRunner().invoke(app, ["person", "erase", "--data", str(data), "--national-id", NID])
     assert again.exit_code != 0  # nothing is held any more: unknown_subject, as before
 
@@ -122,3 +125,54 @@ def test_a_bad_national_id_is_a_clear_error(data: Path) -> None:
     assert "bad_national_id" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_a_recovery_code_and_the_review_of_an_objection(data: Path, accounts: Accounts) -> None:
+    """The operator's recovery code (after proofing the person in person), the person's
+    objection from their old device, and the operator's review, each on the log."""
+    old, new = (SoftAuthenticator("localhost", "http://localhost:8000") for _ in range(2))
+    code, _ = invite(data)
+    ceremony, options = accounts.begin_registration(code)
+    first = accounts.register(ceremony, old.create(options))
+    out = run(
+        "person",
+        "invite",
+        "--recovery",
+        "--data",
+        str(data),
+        "--national-id",
+        "-",
+        stdin=NID + "\n",
+    )
+    assert "recovery code logged" in out.stderr
+    ceremony, options = accounts.begin_registration(out.stdout.splitlines()[0])
+    assert accounts.register(ceremony, new.create(options)).state == "pending"
+    refused = CliRunner().invoke(
+        app, ["person", "review", "--data", str(data), "--national-id", NID, "--decision", "keep"]
+    )
+    assert refused.exit_code != 0  # nothing to review: the account is not frozen
+    with _people.open_people(data) as people:
+        accounts.object(people, first.subject)
+    assert accounts.frozen(first.subject)
+    bad = CliRunner().invoke(
+        app, ["person", "review", "--data", str(data), "--national-id", NID, "--decision", "x"]
+    )
+    assert bad.exit_code != 0
+    done = run(
+        "person", "review", "--data", str(data), "--national-id", NID, "--decision", "recover"
+    )
+    assert "account.device" in done.stderr
+    assert not accounts.frozen(first.subject)
+    states = {p["state"] for p in accounts.credentials_of(first.subject)}
+    assert states == {"replaced", "active"}
+    with _people.open_people(data) as people:
+        logged = [
+            (e["kind"], (e["metadata"] or {}).get("code") or (e["metadata"] or {}).get("event"))
+            for e in people.own_entries(first.subject)
+        ]
+    assert logged == [
+        ("account.code", "enrolment"),
+        ("account.code", "recovery"),
+        ("account.device", "objected"),
+        ("account.device", "recovered"),
+    ]

@@ -35,7 +35,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Server, dict[str, str]]]:
     data = make_consortium(tmp_path / "data")
     key, key_file = MemberKey.generate(), tmp_path / "member" / "new-bank.pem"
     key.save(key_file)
-    node = Node(DataDir(data))
+    node = Node(DataDir(data)).start()
     try:
         body = {
             "id": "new-bank",
@@ -95,7 +95,7 @@ def test_the_record_example_gets_a_sealed_record_accepted(
 ) -> None:
     srv, env = server
     index = _run([sys.executable, "-c", example("record")], env, tmp_path)
-    node = Node(DataDir(srv.data))
+    node = Node(DataDir(srv.data)).start()
     try:
         records = node.store.records_of(node.store.tag_subject(_tag(node, index)) or "")
         assert [(r.member, r.category, r.put_idx) for r in records] == [

@@ -115,7 +115,7 @@ def test_erasure_while_the_server_runs_scrubs_the_live_wal(data_dir: Path) -> No
             put_record(client, data_dir, "bank", {"note": MARKER, "n": n})
         people = client.app.state.people  # type: ignore[attr-defined]
         ref = people.vault.subject_ref(NID)
-        people.erase(NID)
+        people.rights.erase(NID)
         assert any(p.name.endswith("-wal") for p in data_dir.iterdir())
         assert _scan(data_dir, _needles(data_dir, ref)) == []
     assert _run("verify", "--data", str(data_dir)).returncode == 0

@@ -272,7 +272,7 @@ def test_a_copy_killed_midway_resumes_from_what_it_had_verified(
         assert 2 <= bundles < -(-size // 256)
 
         # What a mirror restarted on it would serve: nothing it had not verified.
-        store = MirrorStore(data / DB_FILE)
+        store = MirrorStore(data / DB_FILE).open()
         try:
             client = TestClient(create_mirror_app(store, vkey, policy_pinned=False))
             assert client.get("/log/checkpoint").status_code == 404

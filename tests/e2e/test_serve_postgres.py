@@ -31,7 +31,7 @@ def test_serve_db_serves_the_postgres_log_and_verify_accepts_it(
     url, root = postgres.fresh_url(), tmp_path / "data"
     made = _credo("init", "--data", str(root), "--origin", ORIGIN, "--db", url)
     assert made.returncode == 0, made.stderr
-    node = Node(DataDir(root, url))
+    node = Node(DataDir(root, url)).start()
     try:
         admit_member(node, "uni", "Test University", "university", ["issuer"])
     finally:

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from credo.demo import seed_demo
 from credo.ledger.entries import statement_of
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds import PERSONAL_KINDS
-from credo.services.demo import seed_demo
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,

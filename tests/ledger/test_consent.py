@@ -11,7 +11,8 @@ from credo.errors import EntryRejected, InputError
 from credo.ledger.kinds.access import decide
 from credo.ledger.replay import verify_store
 from credo.services.node import Node
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
+from credo.services.reads import ReadRequest
 from tests._people import FAR_FUTURE, NID, sealed
 from tests.conftest import member_key
 
@@ -22,11 +23,11 @@ DIGEST = "sha256:" + "ab" * 32
 def people(ledger: Node) -> Iterator[People]:
     p = People.open(ledger)
     key = member_key(ledger.data.root, "bank")
-    p.put_record(key, "bank", NID, "finance", "loan.repaid", {"amount": 100})
+    p.records.put(key, "bank", NID, "finance", "loan.repaid", {"amount": 100})
     uni = member_key(ledger.data.root, "uni")
-    p.put_record(uni, "uni", NID, "education", "degree.awarded", {"degree": "BSc"})
+    p.records.put(uni, "uni", NID, "education", "degree.awarded", {"degree": "BSc"})
     clinic = member_key(ledger.data.root, "clinic")
-    p.put_record(clinic, "clinic", NID, "health", "visit.completed", {"ward": "B"})
+    p.records.put(clinic, "clinic", NID, "health", "visit.completed", {"ward": "B"})
     yield p
     p.close()
 
@@ -39,25 +40,25 @@ def _read(
     categories: tuple[str, ...] = ("finance",),
     nid: str = NID,
 ) -> tuple[str, tuple[str, ...], list[str]]:
-    result = people.read(ReadRequest(member, nid, purpose, basis, categories, DIGEST))
-    kinds = [r["type"] for r in result.records]
+    result = people.reads.read(ReadRequest(member, nid, purpose, basis, categories, DIGEST))
+    kinds = [r.type for r in result.records]
     return result.decision.reason, result.decision.granted, kinds
 
 
 def test_read_inside_consent_is_granted_and_decrypted(people: People) -> None:
-    cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
-    result = people.read(
+    cid, _ = people.consents.grant(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+    result = people.reads.read(
         ReadRequest("bank", NID, "credit_assessment", ("consent", cid), ("finance",), DIGEST)
     )
     assert result.decision.reason == "ok"
-    assert [r["payload"] for r in result.records] == [{"amount": 100}]
+    assert [r.payload for r in result.records] == [{"amount": 100}]
     access = people.store.access_of(people.vault.subject_ref(NID) or "")
     assert access[-1].outcome == "granted"
     assert access[-1].request_digest == DIGEST
 
 
 def test_only_covered_categories_are_returned(people: People) -> None:
-    cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+    cid, _ = people.consents.grant(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     reason, granted, kinds = _read(people, ("consent", cid), categories=("finance", "education"))
     assert (reason, granted, kinds) == ("ok", ("finance",), ["loan.repaid"])
 
@@ -74,18 +75,18 @@ def test_only_covered_categories_are_returned(people: People) -> None:
 def test_read_outside_consent_is_refused(
     people: People, change: dict[str, object], reason: str
 ) -> None:
-    cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+    cid, _ = people.consents.grant(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     if change.get("nid"):
-        people.grant_consent(str(change["nid"]), "bank", "research", ["finance"], FAR_FUTURE)
+        people.consents.grant(str(change["nid"]), "bank", "research", ["finance"], FAR_FUTURE)
     got, granted, kinds = _read(people, ("consent", cid), **change)
     assert (got, granted, kinds) == (reason, (), [])
 
 
 def test_consent_validity_window(people: People) -> None:
-    future, _ = people.grant_consent(
+    future, _ = people.consents.grant(
         NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE, "2098-01-01T00:00:00Z"
     )
-    past, _ = people.grant_consent(
+    past, _ = people.consents.grant(
         NID,
         "bank",
         "credit_assessment",
@@ -98,9 +99,9 @@ def test_consent_validity_window(people: People) -> None:
 
 
 def test_revocation_takes_effect_for_every_later_read(people: People) -> None:
-    cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+    cid, _ = people.consents.grant(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     assert _read(people, ("consent", cid))[0] == "ok"
-    people.revoke_consent(cid)
+    people.consents.revoke(cid)
     for _ in range(2):
         assert _read(people, ("consent", cid))[:2] == ("consent_revoked", ())
     ref = people.vault.subject_ref(NID)
@@ -115,7 +116,7 @@ def test_revocation_takes_effect_for_every_later_read(people: People) -> None:
 
 def test_unknown_consent_and_unknown_person_are_refused_and_logged(people: People) -> None:
     assert _read(people, ("consent", "0" * 32))[0] == "unknown_consent"
-    result = people.read(
+    result = people.reads.read(
         ReadRequest(
             "bank", "NOBODY-1234", "credit_assessment", ("consent", "0" * 32), ("finance",), DIGEST
         )
@@ -127,12 +128,12 @@ def test_unknown_consent_and_unknown_person_are_refused_and_logged(people: Peopl
 
 def test_special_categories_never_for_scoring(people: People) -> None:
     with pytest.raises(EntryRejected) as info:
-        people.grant_consent(NID, "clinic", "credit_programme", ["health"], FAR_FUTURE)
+        people.consents.grant(NID, "clinic", "credit_programme", ["health"], FAR_FUTURE)
     assert info.value.code == "special_category_refused"
     with pytest.raises(EntryRejected) as info:  # a bank holds no health data lawfully
-        people.grant_consent(NID, "bank", "service_provision", ["health"], FAR_FUTURE)
+        people.consents.grant(NID, "bank", "service_provision", ["health"], FAR_FUTURE)
     assert info.value.code == "special_category_refused"
-    cid, _ = people.grant_consent(NID, "clinic", "healthcare", ["health"], FAR_FUTURE)
+    cid, _ = people.consents.grant(NID, "clinic", "healthcare", ["health"], FAR_FUTURE)
     reason, granted, kinds = _read(
         people, ("consent", cid), member="clinic", purpose="healthcare", categories=("health",)
     )
@@ -180,7 +181,9 @@ def test_malformed_reads_write_nothing(people: People) -> None:
         ("credit_assessment", ("finance",), "?!"),
     ]:
         with pytest.raises(InputError):
-            people.read(ReadRequest("bank", nid, purpose, ("consent", "0" * 32), cats, DIGEST))
+            people.reads.read(
+                ReadRequest("bank", nid, purpose, ("consent", "0" * 32), cats, DIGEST)
+            )
     assert people.store.tree_size() == size
 
 
@@ -206,7 +209,7 @@ def test_a_forged_grant_does_not_replay(people: People, ledger: Node) -> None:
 
 
 def test_decide_is_pure_over_state(people: People) -> None:
-    cid, _ = people.grant_consent(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+    cid, _ = people.consents.grant(NID, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
     ref = people.vault.subject_ref(NID)
     args = ("bank", ref, "credit_assessment", ("consent", cid), ("finance",))
     assert decide(people.store, *args, "2050-01-01T00:00:00Z").granted == ("finance",)

@@ -48,7 +48,7 @@ def nodes(data_dir: Path) -> Iterator[dict[str, Node]]:
     """Two serving processes, ``a`` (started first: the sequencer) and ``b``, each
     forwarding to the other in-process."""
     made = {
-        url: Node(DataDir(data_dir), advertise=url, lease_seconds=30)
+        url: Node(DataDir(data_dir), advertise=url, lease_seconds=30).start()
         for url in ("http://a.test", "http://b.test")
     }
 
@@ -78,7 +78,7 @@ def test_exactly_one_sequences_and_the_other_forwards_to_it(nodes: dict[str, Nod
 
 def test_the_standby_takes_over_when_the_sequencer_lets_go(nodes: dict[str, Node]) -> None:
     a, b = nodes["http://a.test"], nodes["http://b.test"]
-    a.sequencer.close()  # a clean stop releases the lease at once
+    a.close()  # a clean stop releases the lease at once
     assert b.sequencer.lease is not None
     role = b.sequencer.lease.refresh()
     assert role.active
@@ -107,7 +107,7 @@ def test_a_standby_stops_waiting_on_a_frozen_sequencer_once_its_lease_moves(
     b.sequencer.forward = freeze
     waiting = b.sequencer.submit(_decoded(b, 50))
     assert frozen.wait(30)
-    a.sequencer.close()  # the lease is free: b's next claim takes it, at a new epoch
+    a.close()  # the lease is free: b's next claim takes it, at a new epoch
     assert b.sequencer.lease is not None
     assert b.sequencer.lease.refresh().active
     try:
@@ -178,7 +178,7 @@ def test_a_zombie_sequencer_publishes_nothing_and_forwards_instead(ledger: Node)
         ledger.sequencer.context,
         lease=lease,  # type: ignore[arg-type]
         forward=forward,
-    )
+    ).start()
     try:
         outcomes = zombie.append_now(_decoded(ledger, 30, 2))
     finally:
@@ -203,7 +203,7 @@ def test_with_no_sequencer_to_be_found_a_group_is_refused_in_time(
     expired yet): the submitters get 503 not_sequencer once HANDOVER_SECONDS pass."""
     monkeypatch.setattr(sequencer_module, "HANDOVER_SECONDS", 0.3)
     ledger.store.claim_lease("gone", "http://gone.test", 60)
-    lease = Lease(ledger.store, "http://me.test", seconds=60)
+    lease = Lease(ledger.store, "http://me.test", seconds=60).start()
     seq = Sequencer(
         ledger.store,
         ledger.ledger.signer,
@@ -211,7 +211,7 @@ def test_with_no_sequencer_to_be_found_a_group_is_refused_in_time(
         ledger.sequencer.context,
         lease=lease,
         forward=None,
-    )
+    ).start()
     before = ledger.store.tree_size()
     try:
         assert not lease.role().active
@@ -219,5 +219,6 @@ def test_with_no_sequencer_to_be_found_a_group_is_refused_in_time(
             seq.append_now(_decoded(ledger, 40))
     finally:
         seq.close()
+        lease.close()
     assert ledger.store.tree_size() == before
     assert not _checkpoint_signed_after(ledger, before)

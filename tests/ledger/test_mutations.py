@@ -236,6 +236,22 @@ TEMPLATES: list[Template] = [
             "request_digest": _digest("benefit", n),
         },
     ),
+    (
+        "account.code",
+        "operator",
+        lambda n: {
+            "subject": S1,
+            "member": "operator",
+            "code": "enrolment",
+            "code_id": _hex("code", n),
+            "expires_at": _stamp(14 * 86400),
+        },
+    ),
+    (
+        "account.device",
+        "operator",
+        lambda n: {"subject": S1, "event": "refused", "code_id": _hex("code", n)},
+    ),
     ("governance.propose", "operator", lambda n: _proposal(f"prop-{n + 1}", n)),
     ("governance.vote", "watch", lambda n: {"proposal": "prop-0", "vote": "no"}),
     ("member.admit", "operator", _new_member),

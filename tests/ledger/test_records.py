@@ -8,14 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from credo.errors import EntryRejected, InputError, NotFound, PermissionDenied
+from credo.errors import EntryRejected, InputError, NotFound, PayloadTooLarge, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
 from credo.ledger.entries import statement_of
 from credo.ledger.personal import open_statement
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import Node
-from credo.services.people import PayloadTooLarge, People
+from credo.services.people import People
 from credo.vault import MAX_PAYLOAD_BYTES
 from tests._people import NID, opened, sealed
 from tests.conftest import member_key
@@ -31,8 +31,8 @@ def people(ledger: Node) -> Iterator[People]:
 
 
 def _put(people: People, member: str, category: str, type_: str, payload: object) -> str:
-    key = member_key(people.ledger.data.root, member)
-    record_id, _ = people.put_record(key, member, NID, category, type_, payload)
+    key = member_key(people.writer.data.root, member)  # the node's DIR/keys
+    record_id, _ = people.records.put(key, member, NID, category, type_, payload)
     return record_id
 
 
@@ -50,7 +50,7 @@ def test_the_log_holds_metadata_only(people: People) -> None:
     ref = people.vault.subject_ref(NID)
     assert ref is not None
     assert ref.encode() not in stored
-    meta = opened(people.ledger, row.put_idx)
+    meta = opened(people, row.put_idx)
     assert set(meta) == {
         "salt", "record_id", "category", "type", "effective_at", "commitment", "vault_key",
     }  # fmt: skip
@@ -59,7 +59,7 @@ def test_the_log_holds_metadata_only(people: People) -> None:
 
 def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Node) -> None:
     record_id = _put(people, "bank", "finance", "loan.opened", {"amount": 5})
-    prepared = people.prepare_record(
+    prepared = people.records.prepare(
         "bank", NID, "finance", "loan.repaid", {"amount": 5}, amends=record_id
     )
     assert prepared.kind == "record.amend"
@@ -73,7 +73,7 @@ def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Node) -
     assert row is not None
     assert row.type == "loan.repaid"
     with pytest.raises(PermissionDenied):
-        people.prepare_record("uni", NID, "finance", "loan.repaid", {}, amends=record_id)
+        people.records.prepare("uni", NID, "finance", "loan.repaid", {}, amends=record_id)
     retract = {"record_id": record_id, "reason": "wrong"}
     with pytest.raises(EntryRejected) as info:
         ledger.submit_one(
@@ -81,13 +81,17 @@ def test_amend_and_retract_by_the_submitter_only(people: People, ledger: Node) -
         )
     assert info.value.code == "not_submitter"
     with pytest.raises(NotFound):  # nor will the vault seal it for uni
-        people.prepare_entry("uni", "record.retract", retract)
-    people.sign_and_submit(people.prepare_entry("bank", "record.retract", retract), key)
+        people.records.prepare_entry("uni", "record.retract", retract)
+    people.records.sign_and_submit(
+        people.records.prepare_entry("bank", "record.retract", retract), key
+    )
     row = people.store.get_record(record_id)
     assert row is not None
     assert row.status == "retracted"
     with pytest.raises(EntryRejected) as info:
-        people.sign_and_submit(people.prepare_entry("bank", "record.retract", retract), key)
+        people.records.sign_and_submit(
+            people.records.prepare_entry("bank", "record.retract", retract), key
+        )
     assert info.value.code == "record_not_active"
     verify_store(ledger.store, opener=ledger.vault)
 
@@ -108,7 +112,7 @@ def test_bad_records_write_nothing(
 ) -> None:
     size, vault_size = people.store.tree_size(), people.vault.path.stat().st_size
     with pytest.raises(EntryRejected) as info:
-        people.prepare_record(member, NID, category, type_, {"x": 1})
+        people.records.prepare(member, NID, category, type_, {"x": 1})
     assert info.value.code == code
     assert people.store.tree_size() == size
     assert people.vault.subject_ref(NID) is None  # not even a subject was created
@@ -139,7 +143,7 @@ def test_bad_input_writes_nothing(
     } | kwargs
     size = people.store.tree_size()
     with pytest.raises(error) as info:
-        people.prepare_record(**args)  # type: ignore[arg-type]
+        people.records.prepare(**args)  # type: ignore[arg-type]
     assert getattr(info.value, "code", None) == code
     assert people.store.tree_size() == size
     assert people.vault.subject_ref(NID) is None
@@ -177,7 +181,7 @@ def test_rebuild_reproduces_people_state(people: People, ledger: Node) -> None:
     ref = people.vault.subject_ref(NID)
     assert ref is not None
     entries = ledger.store.entries_of(ref)
-    people.erase(NID)
+    people.rights.erase(NID)
     assert ledger.store.get_record(record_id) is None  # what the ledger held is gone
     assert ledger.store.is_subject_erased(ref)
     erased = ledger.store.entries_of(ref)

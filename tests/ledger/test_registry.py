@@ -22,7 +22,7 @@ from tests.conftest import adopt_default_rules
 
 def test_every_registered_kind_has_a_schema_roles_and_a_transition() -> None:
     kinds = standard_kinds()
-    assert len(kinds) == 23
+    assert len(kinds) == 25
     for kind in kinds:
         assert issubclass(kind.body, Body), kind.name
         schema = kind.body.model_json_schema()
@@ -52,7 +52,7 @@ def test_a_ledger_knows_only_the_kinds_it_was_built_with(data_dir: Path) -> None
     without = Registry(k for k in standard_kinds() if not k.name.startswith("attestation."))
     from tests.conftest import attestation
 
-    node = Node(DataDir(data_dir), kinds=without)
+    node = Node(DataDir(data_dir), kinds=without).start()
     try:
         outcome = node.submit([attestation(data_dir, 1)])[0]
         assert isinstance(outcome, EntryRejected)
@@ -121,13 +121,13 @@ def _propose(node: Node, proposal: str) -> None:
 def test_an_old_adoption_verifies_after_the_checks_are_tightened(data_dir: Path) -> None:
     """Replay checks what the log decided, not today's policy; a new adoption is judged by
     the new checks, and so is the deciding vote on a proposal made under the old ones."""
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         adopt_default_rules(node)
         _propose(node, "rules-2")  # proposed under the old checks, still open
     finally:
         node.close()
-    tightened = Node(DataDir(data_dir), policy=_Tightened())
+    tightened = Node(DataDir(data_dir), policy=_Tightened()).start()
     try:
         assert verify_store(tightened.store).entries == tightened.store.tree_size()
         with pytest.raises(EntryRejected) as proposed:
@@ -150,7 +150,7 @@ def test_the_standard_policy_refuses_a_penalty_rule(data_dir: Path) -> None:
     """The policy the node is built with is the scoring layer's vetting."""
     doc = json.loads(DEFAULT_RULES_BYTES)
     doc["benefits"][0]["description"] = "travel ban for low scores"
-    node = Node(DataDir(data_dir))
+    node = Node(DataDir(data_dir)).start()
     try:
         with pytest.raises(EntryRejected) as err:
             node.submit_one(

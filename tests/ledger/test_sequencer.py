@@ -46,7 +46,7 @@ def sequencers(ledger: Node) -> Iterator[list[Sequencer]]:
 def _sequencer(ledger: Node, kinds: Registry, made: list[Sequencer]) -> Sequencer:
     seq = Sequencer(
         ledger.store, ledger.ledger.signer, ledger.origin, Context(kinds, StandardPolicy())
-    )
+    ).start()
     made.append(seq)
     return seq
 

@@ -98,7 +98,7 @@ def tampered(
             conn.commit()
         finally:
             conn.close()
-        store = SqliteStore(path)
+        store = SqliteStore(path).open()
         try:
             yield store
         finally:
@@ -129,7 +129,7 @@ def test_the_pristine_copy_verifies(pristine: Pristine) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.db"
         shutil.copyfile(DataDir(pristine.root).db, path)
-        store = SqliteStore(path)
+        store = SqliteStore(path).open()
         try:
             summary = verify_store(store)
         finally:
@@ -218,7 +218,7 @@ def test_a_checkpoint_note_that_no_longer_parses_is_a_verification_failure(
             conn.commit()
         finally:
             conn.close()
-        store = SqliteStore(path)
+        store = SqliteStore(path).open()
         try:
             with pytest.raises(VerificationError, match=f"checkpoint #{seq} "):
                 verify_store(store)

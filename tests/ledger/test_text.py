@@ -13,8 +13,9 @@ import pytest
 from credo.errors import EntryRejected, InputError
 from credo.ledger.text import canonical_name, check_json_values, text_problem
 from credo.services.node import Node, admit_member
-from credo.services.people import People, encode_payload
+from credo.services.people import People
 from credo.services.programme import Programme
+from credo.services.records import encode_payload
 from tests._people import NID
 from tests.conftest import member_key
 
@@ -80,7 +81,7 @@ def test_a_payload_parsed_from_nan_json_is_refused() -> None:
 
 def test_a_statement_of_zero_width_spaces_is_refused(ledger: Node, data_dir: Path) -> None:
     people = People.open(ledger)
-    record_id, _ = people.put_record(
+    record_id, _ = people.records.put(
         member_key(data_dir, "bank"), "bank", NID, "finance", "loan.repaid", {}
     )
     programme = Programme(people)

@@ -117,7 +117,7 @@ class FakeLog:
 
 def make_mirror(data: Path, log: FakeLog, **kwargs: object) -> Mirror:
     data.mkdir(parents=True, exist_ok=True)
-    store = MirrorStore(data / DB_FILE)
+    store = MirrorStore(data / DB_FILE).open()
     source = LogSource(URL, transport=log.transport())
     mirror = Mirror(store, source, LOG_SIGNER.verifier(), data / "evidence", **kwargs)  # type: ignore[arg-type]
     mirror.bind()

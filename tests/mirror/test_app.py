@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credo.api.tiles import IMMUTABLE
+from credo.errors import LogUnavailable
 from credo.mirror.app import create_mirror_app
 from credo.mirror.follow import Mirror
-from credo.mirror.source import LogUnavailable
 from credo.tlog import TILE_WIDTH, entries_path, tile_path
 from tests.api.test_entries import assert_problem
 from tests.mirror.conftest import LOG_SIGNER, FakeLog

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credo.errors import InputError, VerificationError
+from credo.errors import InputError, LogUnavailable, VerificationError
 from credo.mirror.follow import Mirror
-from credo.mirror.source import LogSource, LogUnavailable
+from credo.mirror.source import LogSource
 from credo.tlog import (
     TILE_WIDTH,
     Checkpoint,
@@ -318,7 +318,7 @@ def test_a_directory_bound_to_another_log_is_refused(log: FakeLog, tmp_path: Pat
     other = NoteSigner(ORIGIN, fixed_key(43))
     from credo.mirror.store import DB_FILE, MirrorStore
 
-    store = MirrorStore(tmp_path / DB_FILE)
+    store = MirrorStore(tmp_path / DB_FILE).open()
     mirror = Mirror(store, LogSource(URL, transport=log.transport()), other.verifier(), tmp_path)
     with pytest.raises(InputError) as refused:
         mirror.bind()

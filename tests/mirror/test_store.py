@@ -13,7 +13,7 @@ from credo.mirror.store import DB_FILE, Kept, MirrorStore
 
 @pytest.fixture
 def store(tmp_path: Path) -> MirrorStore:
-    s = MirrorStore(tmp_path / DB_FILE)
+    s = MirrorStore(tmp_path / DB_FILE).open()
     yield s
     s.close()
 

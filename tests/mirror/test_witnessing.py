@@ -28,7 +28,9 @@ NOW = 1_800_000_000
 
 @pytest.fixture
 def witness(tmp_path: Path) -> MirrorWitness:
-    w = MirrorWitness(tmp_path / "w", LOG_SIGNER.verifier(), "member.test/witness", lambda: NOW)
+    w = MirrorWitness(
+        tmp_path / "w", LOG_SIGNER.verifier(), "member.test/witness", lambda: NOW
+    ).open()
     yield w
     w.close()
 
@@ -112,7 +114,7 @@ def test_the_witness_state_is_shared_with_a_credo_witness_on_the_same_directory(
 ) -> None:
     log.append(100).publish()
     mirrors(log, witness=witness).sync()
-    other = WitnessStore(tmp_path / "w" / "witness.db")  # what `credo witness --data` opens
+    other = WitnessStore(tmp_path / "w" / "witness.db").open()  # what `credo witness --data` opens
     try:
         latest = other.latest(ORIGIN)
         assert latest is not None

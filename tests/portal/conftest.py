@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +15,11 @@ from fastapi.testclient import TestClient
 from credo import portal
 from credo.api import create_app
 from credo.ledger.keys import MemberKey
+from credo.portal.web import RosterPerson
 from credo.services.node import DataDir, Node, admit_member, init_consortium
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
 from credo.services.programme import Programme
+from credo.services.reads import ReadRequest
 from credo.settings import Settings
 from tests.conftest import MEMBERS, ORIGIN, adopt_default_rules
 
@@ -55,7 +57,7 @@ def _seed(root: Path) -> World:
         bank = MemberKey.load(node.data.member_key("bank"))
         for nid in (ALICE, BOB):
             records = [
-                service.put_record(
+                service.records.put(
                     bank,
                     "bank",
                     nid,
@@ -67,14 +69,14 @@ def _seed(root: Path) -> World:
                 for n in (1, 2, 3)
             ]
             programme.enrol(nid)
-            consent, _ = service.grant_consent(
+            consent, _ = service.consents.grant(
                 nid, "bank", "credit_assessment", ["finance"], FUTURE
             )
             subject = service.known(nid)
             assert subject is not None
             people[nid] = Person(nid, subject, records, consent, None)
         people[BOB].dispute = programme.open_dispute(BOB, people[BOB].records[0], "Not mine.")
-        service.read(
+        service.reads.read(
             ReadRequest(
                 "bank",
                 ALICE,
@@ -94,14 +96,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     return _seed(tmp_path_factory.mktemp("portal") / "data")
 
 
-def portal_app(root: Path) -> FastAPI:
+def portal_app(root: Path, roster: Sequence[RosterPerson] = ()) -> FastAPI:
     settings = Settings(data_dir=root, workers=0, public_url="http://localhost")
-    return create_app(settings, [lambda app: portal.install(app, root)])
+    return create_app(settings, [lambda app: portal.install(app, roster=roster)])
 
 
 @contextmanager
-def portal_client(root: Path) -> Iterator[TestClient]:
-    with TestClient(portal_app(root), base_url="http://localhost") as c:
+def portal_client(root: Path, roster: Sequence[RosterPerson] = ()) -> Iterator[TestClient]:
+    with TestClient(portal_app(root, roster), base_url="http://localhost") as c:
         yield c
 
 

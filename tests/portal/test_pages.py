@@ -10,7 +10,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
+from credo.services.reads import ReadRequest
 from tests.portal.conftest import ALICE, BOB, DIGEST, World, csrf_of, node_of, sign_in
 
 PAGES = [
@@ -159,9 +160,8 @@ def test_dispute_flow_checks_answers_then_confirms_with_reference_and_date(
     assert opened.id == dispute_id.group(1)
     assert f"#{opened.opened_idx}" in page.text
     # on the log: the entry about Alice at that index is a dispute.open
-    entries = {
-        e["index"]: e["kind"] for e in People.open(node_of(client)).own_entries(world.alice.subject)
-    }
+    rights = People.open(node_of(client)).rights
+    entries = {e.index: e.kind for e in rights.entries_of(world.alice.subject)}
     assert entries[opened.opened_idx] == "dispute.open"
 
 
@@ -178,7 +178,7 @@ def test_revoking_a_consent_makes_the_next_read_refused_and_visible(
     assert done.status_code == 200
     assert "Revoked" in done.text
     people = People.open(node_of(client))
-    read = people.read(
+    read = people.reads.read(
         ReadRequest("bank", ALICE, "credit_assessment", ("consent", consent), ("finance",), DIGEST)
     )
     assert read.decision.outcome == "refused"

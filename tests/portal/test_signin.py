@@ -9,8 +9,9 @@ import re
 
 from fastapi.testclient import TestClient
 
+from credo.demo import DemoPerson
 from tests._authenticator import SoftAuthenticator
-from tests.portal.conftest import World, csrf_of, node_of
+from tests.portal.conftest import ALICE, World, csrf_of, node_of, portal_client
 
 ORIGIN = "http://localhost"
 
@@ -120,6 +121,28 @@ def test_cookies_are_secure_off_localhost(world: World) -> None:
         assert "secure" in r.headers["set-cookie"].lower()
         assert "httponly" in r.headers["set-cookie"].lower()
         assert "samesite=strict" in r.headers["set-cookie"].lower()
+
+
+def test_the_roster_the_installer_is_given_is_offered_and_signs_in(world: World) -> None:
+    """The portal imports no demo code: `credo serve` hands it a demo's roster; without one
+    there is nobody to sign in as without a passkey."""
+    person = DemoPerson(ALICE, "สมหญิง ใจดี", "th", "scored")
+    with portal_client(world.root, roster=[person]) as client:
+        page = client.get("/signin")
+        assert "สมหญิง ใจดี" in page.text
+        signed = client.post(
+            "/signin/demo", data={"csrf": csrf_of(page.text), "person": "0"}, follow_redirects=False
+        )
+        assert signed.status_code == 303
+        assert client.cookies.get("credo_session")
+    with portal_client(world.root) as client:
+        page = client.get("/signin")
+        assert "สมหญิง ใจดี" not in page.text
+        token = re.search(r'data-csrf="([^"]+)"', page.text)
+        assert token
+        refused = client.post("/signin/demo", data={"csrf": token.group(1), "person": "0"})
+        assert refused.status_code == 400
+        assert not client.cookies.get("credo_session")
 
 
 def test_the_form_token_is_server_issued_in_a_host_cookie(world: World) -> None:

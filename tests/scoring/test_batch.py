@@ -163,6 +163,7 @@ def _assert_same_record_ids(
             )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=rules_documents(), raw=records_st, as_of_shift=st.integers(-30 * DAY, 400 * DAY))
 def test_batch_equals_per_subject(
@@ -179,6 +180,7 @@ def test_batch_equals_per_subject(
     _assert_same_record_ids(doc, got, rows)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rules=rules_documents(),

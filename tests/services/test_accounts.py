@@ -51,7 +51,7 @@ def db(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def accounts(db: Path, clock: Clock) -> Iterator[Accounts]:
-    a = Accounts(AccountStore.open(db), rp_id=RP_ID, origin=ORIGIN, clock=clock)
+    a = Accounts(AccountStore(db).open(), rp_id=RP_ID, origin=ORIGIN, clock=clock)
     yield a
     a.close()
 
@@ -88,7 +88,9 @@ def test_enrol_sign_in_and_hold_a_session(accounts: Accounts, device: SoftAuthen
     assert found is not None
     assert (found.subject, found.csrf, found.token) == (ALICE, session.csrf, session.token)
     [passkey] = accounts.credentials_of(ALICE)
-    assert passkey["id"] == b64url(device.credentials[0].id)[:8]
+    assert passkey["id"] == b64url(device.credentials[0].id)
+    assert passkey["state"] == "active"
+    assert passkey["code"]["issued_by"] == "gov"
     assert passkey["created_at"] == passkey["last_used_at"] == "2027-01-15T08:00:00Z"
     assert passkey["transports"] == ["internal", "hybrid"]
     accounts.end_session(session.token)
@@ -123,7 +125,10 @@ def test_a_second_passkey_is_excluded_from_the_first_ones_authenticator(
     phone = SoftAuthenticator(RP_ID, ORIGIN)
     enrol(accounts, phone)
     assert len(accounts.credentials_of(ALICE)) == 2
-    assert sign_in(accounts, device) == sign_in(accounts, phone) == ALICE
+    assert sign_in(accounts, device) == ALICE
+    with pytest.raises(AuthenticationError) as err:  # a second passkey waits (cooling-off)
+        sign_in(accounts, phone)
+    refused(err, "passkey_pending")
 
 
 # -- enrolment codes -------------------------------------------------------------------------
@@ -407,7 +412,7 @@ def test_a_forged_signature_is_refused(accounts: Accounts, device: SoftAuthentic
 
 def test_a_passkey_never_registered_is_unknown(accounts: Accounts) -> None:
     stranger = SoftAuthenticator(RP_ID, ORIGIN)
-    elsewhere = Accounts(AccountStore.open(":memory:"), rp_id=RP_ID, origin=ORIGIN)
+    elsewhere = Accounts(AccountStore(":memory:").open(), rp_id=RP_ID, origin=ORIGIN)
     enrol(elsewhere, stranger)  # registered with another relying party's store
     with pytest.raises(AuthenticationError) as err:
         sign_in(accounts, stranger)

@@ -21,7 +21,7 @@ def test_figures_follow_the_log(ledger: Node, data_dir: object) -> None:
     assert before["checkpoint"] is not None
     people = People.open(ledger)
     bank = member_key(data_dir, "bank")  # type: ignore[arg-type]
-    record, _ = people.put_record(bank, "bank", NID, "finance", "loan.repaid", {"n": 1})
+    record, _ = people.records.put(bank, "bank", NID, "finance", "loan.repaid", {"n": 1})
     programme = Programme(people)
     programme.enrol(NID)
     programme.open_dispute(NID, record, "not mine")

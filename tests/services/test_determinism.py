@@ -89,7 +89,7 @@ def test_per_person_batch_and_rebuild_agree(rules: str, recs: list[Any]) -> None
             now = datetime.now(UTC)
             for person, (member, category, type_), days, disputed in recs:
                 when = (now - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-                record_id, _ = people.put_record(
+                record_id, _ = people.records.put(
                     member_key(root, member), member, PEOPLE[person], category, type_, {}, when
                 )
                 if disputed:

@@ -31,7 +31,7 @@ def test_a_data_directory_of_the_linkable_entry_format_is_refused_clearly(
     for secret in [root / "master.key", *(root / "keys").glob("*.pem")]:
         secret.chmod(0o600)  # git keeps no file modes; credo init wrote these owner-only
     with pytest.raises(InputError) as refused:
-        Node(DataDir(root))
+        Node(DataDir(root)).start()
     assert refused.value.code == "old_entry_format"
     assert "entry format 1" in refused.value.message
     assert "credo init" in refused.value.message
@@ -54,7 +54,7 @@ def test_a_new_data_directory_is_marked_with_the_entry_format(tmp_path: Path) ->
         assert node.store.get_meta("entry_format") == ENTRY_FORMAT
     finally:
         node.close()
-    Node(DataDir(tmp_path / "new")).close()  # and opens again
+    Node(DataDir(tmp_path / "new")).start().close()  # and opens again
 
 
 def test_data_directory_and_every_file_in_it_are_private_from_creation(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_data_directory_and_every_file_in_it_are_private_from_creation(tmp_path:
     try:
         root = tmp_path / "data"
         node = init_consortium(root, "credo.test/modes")
-        accounts = AccountStore.open(DataDir(root).accounts)
+        accounts = AccountStore(DataDir(root).accounts).open()
         try:
             node.vault.ensure_subject("MODE-0001")  # the vault's WAL is written too
             files = [p for p in root.rglob("*") if p.is_file()]

@@ -54,7 +54,7 @@ def test_a_node_on_postgres_sequences_entries_that_verify(tmp_path: Path, pg_url
     assert DataDir(root).vault.exists()  # the vault stays in the data directory
     assert json.loads(DataDir(root).config.read_text())["store"] == pg_url
 
-    reopened = Node(DataDir(root))  # the store's location comes from config.json
+    reopened = Node(DataDir(root)).start()  # the store's location comes from config.json
     try:
         assert reopened.store.tree_size() == size
         assert reopened.store.get_attestation(_digest(1)).revoked_idx is not None

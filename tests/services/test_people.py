@@ -25,8 +25,8 @@ import pytest
 
 from credo.ledger.entries import statement_of
 from credo.ledger.kinds import PERSONAL_KINDS
-from credo.services.people import ReadRequest
 from credo.services.programme import Programme
+from credo.services.reads import ReadRequest
 from tests._people import FAR_FUTURE
 from tests.conftest import member_key
 
@@ -51,7 +51,7 @@ def _actions(prog: Programme, data_dir: Path, rng: random.Random) -> list[Callab
         member, category, type_ = rng.choice(RECORDERS)
 
         def run() -> None:
-            record, _ = people.put_record(keys[member], member, nid, category, type_, {"n": 1})
+            record, _ = people.records.put(keys[member], member, nid, category, type_, {"n": 1})
             records[nid].append(record)
 
         return run
@@ -59,7 +59,9 @@ def _actions(prog: Programme, data_dir: Path, rng: random.Random) -> list[Callab
     def read(nid: str, consent: str) -> Callable[[], None]:
         basis = ("consent", consent)
         return lambda: _ignore(
-            people.read(ReadRequest("bank", nid, "credit_assessment", basis, ("finance",), DIGEST))
+            people.reads.read(
+                ReadRequest("bank", nid, "credit_assessment", basis, ("finance",), DIGEST)
+            )
         )
 
     def dispute(nid: str) -> Callable[[], None]:
@@ -73,7 +75,7 @@ def _actions(prog: Programme, data_dir: Path, rng: random.Random) -> list[Callab
         later.append(lambda nid=nid: _ignore(prog.enrol(nid)))
         later.append(
             lambda nid=nid: _ignore(
-                people.grant_consent(nid, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
+                people.consents.grant(nid, "bank", "credit_assessment", ["finance"], FAR_FUTURE)
             )
         )
         later.append(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from credo.ledger.keys import MemberKey
 from credo.ledger.replay import rebuild
 from credo.services import scores as service
 from credo.services.programme import Programme
+from tests._clock import SetClock
 from tests.conftest import member_key
 
 ALICE = "ID-ALICE-0001"
@@ -25,7 +25,7 @@ def _put(
 ) -> str:
     key: MemberKey = member_key(data_dir, member)
     when = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    record_id, _ = prog.people.put_record(key, member, nid, category, type_, {"note": "x"}, when)
+    record_id, _ = prog.people.records.put(key, member, nid, category, type_, {"note": "x"}, when)
     return record_id
 
 
@@ -77,13 +77,15 @@ def test_dispute_freezes_until_answered(prog: Programme, data_dir: Path) -> None
     dispute = prog.open_dispute(ALICE, record, "I never had this loan")
     assert service.compute(prog.store, ref).score < before  # frozen: not scored
     with pytest.raises(NotFound) as err:  # not the submitter: nothing is sealed for it
-        prog.answer("uni", dispute, "upheld", "contract ref 42")
+        prog.answer(member_key(data_dir, "uni"), "uni", dispute, "upheld", "contract ref 42")
     assert err.value.code == "unknown_record"
-    prog.answer("bank", dispute, "upheld", "contract ref 42")
+    prog.answer(member_key(data_dir, "bank"), "bank", dispute, "upheld", "contract ref 42")
     assert service.compute(prog.store, ref).score == before
 
 
-def test_unanswered_dispute_resolves_for_the_person(prog: Programme, data_dir: Path) -> None:
+def test_unanswered_dispute_resolves_for_the_person(
+    prog: Programme, data_dir: Path, clock: SetClock
+) -> None:
     record = _put(prog, data_dir, ALICE, "bank", "finance", "loan.repaid", 10)
     ref = prog.enrol(ALICE)
     dispute = prog.open_dispute(ALICE, record, "Not mine")
@@ -92,15 +94,15 @@ def test_unanswered_dispute_resolves_for_the_person(prog: Programme, data_dir: P
         prog._operator("dispute.expire", ref, {"id": dispute})  # the log itself refuses it too
     assert early.value.code == "not_expired"
     later = datetime.now(UTC) + timedelta(days=31)
-    prog.people.ledger.sequencer.clock = later.timestamp  # the log's clock moves on too
-    assert prog.expire_overdue(later) == [dispute]
-    prog.people.ledger.sequencer.clock = time.time
+    clock.moment = later.timestamp()  # the node's one clock: the log's and the service's
+    assert prog.expire_overdue() == [dispute]
+    clock.release()
     status = prog.store.get_dispute(dispute)
     assert status is not None
     assert status.status == "expired"
     assert record not in {r.record_id for r in service.scoring_records(prog.store, ref)}
     with pytest.raises(EntryRejected) as late:
-        prog.answer("bank", dispute, "upheld", "too late")
+        prog.answer(member_key(data_dir, "bank"), "bank", dispute, "upheld", "too late")
     assert late.value.code == "dispute_closed"
 
 
@@ -129,7 +131,7 @@ def test_erasure_withdraws_and_deletes_the_score(prog: Programme, data_dir: Path
     ref = prog.enrol(ALICE)
     service.rescore(prog.store, ref)
     assert prog.store.get_score(ref) is not None
-    prog.people.erase(ALICE)
+    prog.people.rights.erase(ALICE)
     assert not prog.store.is_enrolled(ref)
     assert prog.store.get_score(ref) is None
     assert prog.store.score_history(ref) == []
@@ -143,7 +145,7 @@ def test_the_export_shows_disputes_enrolment_and_score(prog: Programme, data_dir
     scored = service.rescore(prog.store, ref)  # the score held (a cache, not recomputed)
     assert scored is not None
     dispute = prog.open_dispute(ALICE, record, "Not mine")
-    export = prog.people.export(ALICE)
+    export = prog.people.rights.export(ALICE).to_json()
     assert [r["status"] for r in export["records"]] == ["disputed"]
     (shown,) = export["disputes"]
     assert shown["id"] == dispute
@@ -156,5 +158,5 @@ def test_the_export_shows_disputes_enrolment_and_score(prog: Programme, data_dir
     assert export["programme"]["score"]["rules_hash"] == scored.rules_hash
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", export["programme"]["score"]["as_of"])
     prog.withdraw(ALICE)
-    after = prog.people.export(ALICE)["programme"]
+    after = prog.people.rights.export(ALICE).to_json()["programme"]
     assert after == {"enrolled": False, "score": None}

@@ -28,6 +28,7 @@ from credo.scoring import (
 )
 from credo.services import rescorer as rescorer_module
 from credo.services import scores
+from credo.services.node import Node
 from credo.services.programme import Programme
 from credo.services.rescorer import Rescorer
 from credo.store import Store
@@ -57,7 +58,7 @@ def test_one_record_with_an_impossible_date_stops_no_scoring(
     """A record.put with effective_at 2026-02-30 killed the rescorer thread, made the
     person's eligibility a 500 and `credo score --all` / `--explain` crash. Such a record,
     already on a log from before dates were checked, is now simply not scored."""
-    good, _ = prog.people.put_record(
+    good, _ = prog.people.records.put(
         member_key(data_dir, "bank"), "bank", ALICE, "finance", "loan.repaid", {}, None
     )
     ref = prog.enrol(ALICE)
@@ -105,7 +106,7 @@ def test_a_person_whose_rescoring_fails_is_retried_and_nobody_else_stops(
         return real(prog.store, subject)
 
     monkeypatch.setattr(rescorer_module, "rescore", flaky)
-    rescorer = Rescorer(prog.store)
+    rescorer = Rescorer(prog.store).start()
     try:
         rescorer.on_commit([_enrolled(prog.store, alice), _enrolled(prog.store, bob)])
         _until(lambda: bob in done and rescorer.pending_retries == 1)
@@ -124,7 +125,7 @@ def test_the_rescorer_survives_an_unexpected_error_before_it_knows_whom(
     prog: Programme, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bob = prog.enrol(BOB)
-    rescorer = Rescorer(prog.store)
+    rescorer = Rescorer(prog.store).start()
     calls = {"n": 0}
     real = rescorer._subjects
 
@@ -158,18 +159,17 @@ def _new_rules() -> bytes:
 def _put(prog: Programme, data_dir: Path, nid: str, days_ago: int) -> None:
     when = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
     type_ = "loan.repaid" if days_ago % 2 else "bill.paid_on_time"
-    prog.people.put_record(member_key(data_dir, "bank"), "bank", nid, "finance", type_, {}, when)
+    prog.people.records.put(member_key(data_dir, "bank"), "bank", nid, "finance", type_, {}, when)
 
 
 def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriving(
-    prog: Programme, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    prog: Programme, node: Node, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Adopt new rules while records and enrolments keep arriving. Every answer names the
     rules it was computed under and is exactly their score; served answers go from the old
     rules to the new at one moment and never back; every enrolled person ends on the new
     rules with the score of their current records, those who changed during the switch too."""
     store = prog.store
-    node = prog.people.ledger
     nids = [f"ID-SWITCH-{n:04d}" for n in range(10)]
     for n, nid in enumerate(nids[:6]):
         _put(prog, data_dir, nid, 3 + n)
@@ -192,7 +192,7 @@ def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriv
 
     monkeypatch.setattr(scores, "batch_scores", held_batch)
     monkeypatch.setattr(scores, "SWITCH_CHUNK", 2)  # storing spans several transactions
-    rescorer = Rescorer(store)
+    rescorer = Rescorer(store).start()
     node.sequencer.add_listener(rescorer.on_commit)
     seen: list[str] = []
     stop = threading.Event()

@@ -12,13 +12,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from credo.errors import CredoError, VerificationError
+from credo.errors import CredoError, OldSizeMismatch, VerificationError
 from credo.ledger import proofs
 from credo.ledger.validate import Decoded
 from credo.services.node import Node
 from credo.services.witnessing import TLOG_SIZE, Witnessing, quorum_met
 from credo.tlog import Checkpoint, CosignatureSigner, parse_note, parse_policy
-from credo.witness.service import OldSizeMismatch, Witness
+from credo.witness.service import Witness
 from credo.witness.store import WitnessStore
 from tests.conftest import attestation
 
@@ -33,7 +33,7 @@ class Witnesses:
 
     def __init__(self, root: Path, ledger: Node) -> None:
         self.signers = {h: CosignatureSigner(h, Ed25519PrivateKey.generate()) for h in HOSTS}
-        self.stores = [WitnessStore(root / f"{h}.db") for h in HOSTS]
+        self.stores = [WitnessStore(root / f"{h}.db").open() for h in HOSTS]
         self.witnesses = {
             h: Witness(self.signers[h], {ledger.origin: [ledger.ledger.verifier]}, store)
             for h, store in zip(HOSTS, self.stores, strict=True)
@@ -91,7 +91,7 @@ def witnessing(ledger: Node, w: Witnesses) -> Witnessing:
     """A Witnessing whose thread never retries on its own: rounds run when a test asks."""
     return Witnessing(
         ledger.store, ledger.ledger.verifier, retry=3600, transport=httpx.MockTransport(w.handle)
-    )
+    ).start()
 
 
 def append(ledger: Node, data_dir: Path, n: int) -> int:

@@ -18,7 +18,7 @@ BOB = "b" * 32
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[AccountStore]:
-    s = AccountStore.open(tmp_path / "accounts.db")
+    s = AccountStore(tmp_path / "accounts.db").open()
     yield s
     s.close()
 
@@ -33,7 +33,7 @@ def credential(cid: bytes = b"cred-1", subject: str = ALICE, count: int = 0) -> 
 
 def test_open_creates_the_schema_owner_only_in_wal(tmp_path: Path) -> None:
     path = tmp_path / "accounts.db"
-    AccountStore.open(path).close()
+    AccountStore(path).open().close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     conn = sqlite3.connect(path)
     try:
@@ -41,12 +41,12 @@ def test_open_creates_the_schema_owner_only_in_wal(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         conn.close()
-    assert tables == {"invites", "credentials", "ceremonies", "sessions"}
-    AccountStore.open(path).close()  # opening again keeps what is there
+    assert tables == {"invites", "credentials", "ceremonies", "sessions", "frozen"}
+    AccountStore(path).open().close()  # opening again keeps what is there
 
 
 def test_a_closed_store_says_so(tmp_path: Path) -> None:
-    s = AccountStore.open(tmp_path / "accounts.db")
+    s = AccountStore(tmp_path / "accounts.db").open()
     s.close()
     with pytest.raises(StoreError) as caught:
         s.invite("h1")
@@ -55,7 +55,7 @@ def test_a_closed_store_says_so(tmp_path: Path) -> None:
 
 def test_an_unopenable_file_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError):
-        AccountStore.open(tmp_path / "missing-dir" / "accounts.db")
+        AccountStore(tmp_path / "missing-dir" / "accounts.db").open()
 
 
 def test_a_new_invite_supersedes_the_unused_ones(store: AccountStore) -> None:

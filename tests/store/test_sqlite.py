@@ -22,14 +22,14 @@ def _synchronous(store: SqliteStore) -> int:
 
 
 def test_writes_wait_for_the_disk_by_default(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write():
         assert _synchronous(store) == FULL
     assert _synchronous(store) == FULL
 
 
 def test_a_non_durable_write_skips_fsync_for_that_transaction_only(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write(durable=False) as tx:
         assert _synchronous(store) == NORMAL
         tx.set_meta("probe", "committed")
@@ -38,7 +38,7 @@ def test_a_non_durable_write_skips_fsync_for_that_transaction_only(tmp_path: Pat
 
 
 def test_durability_is_restored_when_a_non_durable_write_fails(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
 
     def failing_write() -> None:
         with store.write(durable=False) as tx:
@@ -58,7 +58,7 @@ def _digest(n: int) -> str:
 def test_a_deferred_write_checks_stored_digests_at_commit(tmp_path: Path) -> None:
     """A digest already stored is found when the transaction commits: `DeferredConflict`,
     and nothing of the transaction is written."""
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write() as tx:
         tx.add_attestation(_digest(1), "uni", 1)
 
@@ -76,7 +76,7 @@ def test_a_deferred_write_checks_stored_digests_at_commit(tmp_path: Path) -> Non
 
 
 def test_a_deferred_write_sees_its_own_attestations(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write(deferred=True) as tx:
         tx.add_attestation(_digest(1), "uni", 1)
         with pytest.raises(Conflict):  # twice in one transaction: refused at once
@@ -88,11 +88,18 @@ def test_a_deferred_write_sees_its_own_attestations(tmp_path: Path) -> None:
     assert store.get_attestation(_digest(1)) == AttestationRow(_digest(1), "uni", 1, 3)
 
 
+@pytest.fixture
+def store_url() -> None:
+    """The data directory's log in DIR/ledger.db, whatever CREDO_TEST_STORE says: these are
+    the SQLite file's tests."""
+    return None
+
+
 def test_a_log_stored_a_row_per_entry_is_regrouped_into_bundles(data_dir: Path) -> None:
     """Data directories from before entry bundles: the first writer to open one moves its
     entries into bundles, and the log still verifies."""
     db = DataDir(data_dir).db
-    store = SqliteStore(db)
+    store = SqliteStore(db).open()
     before = [data for _, data in store.iter_entries()]
     store.close()
     conn = sqlite3.connect(db)
@@ -101,7 +108,7 @@ def test_a_log_stored_a_row_per_entry_is_regrouped_into_bundles(data_dir: Path) 
     conn.execute("DELETE FROM entry_bundles")
     conn.commit()
     conn.close()
-    store = SqliteStore(db)
+    store = SqliteStore(db).open()
     try:
         assert [data for _, data in store.iter_entries()] == before
         tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
@@ -112,7 +119,7 @@ def test_a_log_stored_a_row_per_entry_is_regrouped_into_bundles(data_dir: Path) 
 
 
 def test_entries_read_back_across_bundle_boundaries(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     entries = [b"entry %d" % i for i in range(600)]
     for start, count in ((0, 1), (1, 300), (301, 255), (556, 44)):  # partial bundles completed
         with store.write() as tx:
@@ -129,7 +136,7 @@ def test_entries_read_back_across_bundle_boundaries(tmp_path: Path) -> None:
 def test_appending_past_the_stored_partial_bundle_is_refused(tmp_path: Path) -> None:
     """Positions come from the tree size stored with the bundles; if they ever disagree, the
     append fails rather than write a misaligned bundle."""
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write() as tx:
         tx.append_entries(0, [b"a", b"b", b"c"])
     with pytest.raises(StoreError) as err, store.write() as tx:
@@ -144,7 +151,7 @@ def test_appending_past_the_stored_partial_bundle_is_refused(tmp_path: Path) -> 
 
 
 def test_a_missing_bundle_is_corrupt_data(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     with store.write() as tx:
         tx.append_entries(0, [b"entry %d" % i for i in range(600)])
     store.conn.execute("DELETE FROM entry_bundles WHERE idx = 1")
@@ -159,7 +166,7 @@ def test_a_full_disk_fails_the_write_as_disk_full_and_the_next_write_succeeds(
 ) -> None:
     # SQLite rolls the whole transaction back itself on SQLITE_FULL; the ROLLBACK that
     # followed failed ("no transaction is active") and turned a 503 disk_full into a 500.
-    store = SqliteStore(tmp_path / "ledger.db")
+    store = SqliteStore(tmp_path / "ledger.db").open()
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
     store.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full, as SQLite sees it
     with pytest.raises(StoreError) as caught, store.write() as tx:
@@ -181,7 +188,7 @@ def test_a_score_table_of_one_score_a_person_is_recreated_per_rules_hash(
     from credo.store import ScoreRow
 
     path = tmp_path / "ledger.db"
-    SqliteStore(path).close()
+    SqliteStore(path).open().close()
     conn = sqlite3.connect(path)
     conn.execute("DROP TABLE scores")
     conn.execute(
@@ -191,7 +198,7 @@ def test_a_score_table_of_one_score_a_person_is_recreated_per_rules_hash(
     conn.execute("INSERT INTO scores VALUES ('p1', 'old', 1, 300, 'B', '{}')")
     conn.commit()
     conn.close()
-    store = SqliteStore(path)
+    store = SqliteStore(path).open()
     try:
         assert store.get_score("p1") is None
         with store.write() as tx:

@@ -20,5 +20,5 @@ def vault_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vault(vault_path: Path, master: MasterKey) -> Iterator[Vault]:
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         yield v

@@ -60,7 +60,7 @@ def _fill(vault: Vault) -> tuple[str, list[Sealed], dict[str, list[tuple[Sealed,
 def test_erasure_leaves_no_trace_in_any_file(tmp_path: Path) -> None:
     master = MasterKey.generate()
     path = tmp_path / "vault.db"
-    vault = Vault.open(path, master)
+    vault = Vault(path, master).open()
     ref, mine, others = _fill(vault)
     normalized = normalize_national_id(PERSON)
     secrets = _row_secrets(path, ref)
@@ -88,7 +88,7 @@ def test_erasure_leaves_no_trace_in_any_file(tmp_path: Path) -> None:
         assert needle not in while_open, needle[:40]
         assert needle not in after_close, needle[:40]
 
-    with Vault.open(path, master) as v:
+    with Vault(path, master) as v:
         assert v.subject_ref(PERSON) is None
         assert v.is_erased(ref)
         for sealed in mine:

@@ -78,7 +78,7 @@ def test_vault_round_trip_and_erasure_with_the_token(
     token = make_token(tmp_path, monkeypatch)
     env = {PIN_ENV: "2468-test-pin"}
     Pkcs11Key.generate(token.config, env).close()
-    with Vault.open(tmp_path / "vault.db", Pkcs11Key.open(token.config, env)) as vault:
+    with Vault(tmp_path / "vault.db", Pkcs11Key.open(token.config, env)) as vault:
         ref = vault.ensure_subject(NID)
         assert vault.subject_ref(NID) == ref
         sealed = vault.seal(ref, b"payload", b"ctx")
@@ -97,7 +97,7 @@ def test_vault_round_trip_and_erasure_with_the_token(
     other = make_token(tmp_path / "other", monkeypatch, label="credo")
     Pkcs11Key.generate(other.config, env).close()
     with pytest.raises(VerificationError) as refused:
-        Vault.open(tmp_path / "vault.db", Pkcs11Key.open(other.config, env))
+        Vault(tmp_path / "vault.db", Pkcs11Key.open(other.config, env)).open()
     assert refused.value.code == "wrong_master_key"
 
 
@@ -109,8 +109,8 @@ def _consortium(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
         key = admit_member(node, "bank", "Test Bank", "bank", ["recorder", "reader"])
         people = People.open(node)
         try:
-            record_id, _ = people.put_record(key, "bank", NID, "finance", "loan.repaid", PAYLOAD)
-            doc = people.export(NID)
+            record_id, _ = people.records.put(key, "bank", NID, "finance", "loan.repaid", PAYLOAD)
+            doc = people.rights.export(NID).to_json()
             assert doc["records"][0]["payload"] == PAYLOAD
             ref = str(doc["subject"])
         finally:
@@ -143,12 +143,13 @@ def test_data_directory_holds_no_key_that_opens_peoples_data(
     own = make_token(tmp_path / "elsewhere" / "own-hsm", monkeypatch, label="credo")
     Pkcs11Key.generate(own.config, {PIN_ENV: "2468-test-pin"}).close()
     with pytest.raises(VerificationError) as wrong:
-        Node(DataDir(stolen))
+        Node(DataDir(stolen)).start()
     assert wrong.value.code == "wrong_master_key"
 
     # Past the key check, the other token's key opens nothing in the copy.
-    conn = sqlite3.connect(stolen / "vault.db")
-    attacker = Vault(conn, Pkcs11Key.open(own.config, {PIN_ENV: "2468-test-pin"}), stolen)
+    conn = sqlite3.connect(stolen / "vault.db", check_same_thread=False, isolation_level=None)
+    attacker = Vault(stolen / "vault.db", Pkcs11Key.open(own.config, {PIN_ENV: "2468-test-pin"}))
+    attacker._conn = conn  # opened past the key check, which would refuse this key
     try:
         rows = conn.execute("SELECT record_key, ref FROM records").fetchall()
         assert [r[1] for r in rows] == [ref]
@@ -171,15 +172,15 @@ def test_data_directory_holds_no_key_that_opens_peoples_data(
 
     # Back home, with the token, everything opens, and erasure works.
     use_token_dir(tmp_path / "hsm", monkeypatch)
-    node = Node(DataDir(root))
+    node = Node(DataDir(root)).start()
     try:
         for statement in personal:  # the same entries, opened by the right token
             assert node.vault.subject_of(statement["body"]["tag"]) == ref
             assert open_statement(node.vault, statement) is not None
         people = People.open(node)
         try:
-            assert people.export(NID)["records"][0]["payload"] == PAYLOAD
-            assert people.erase(NID)["payloads_destroyed"] == 1
+            assert people.rights.export(NID).to_json()["records"][0]["payload"] == PAYLOAD
+            assert people.rights.erase(NID)["payloads_destroyed"] == 1
             assert people.known(NID) is None
         finally:
             people.close()

@@ -26,7 +26,7 @@ contexts = st.binary(max_size=64)
 @pytest.fixture(scope="module")
 def shared_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     path: Path = tmp_path_factory.mktemp("vault") / "vault.db"
-    with Vault.open(path, MasterKey.generate()) as v:
+    with Vault(path, MasterKey.generate()) as v:
         yield v
 
 

@@ -62,7 +62,7 @@ def test_ensure_subject_is_stable_across_spellings(vault: Vault) -> None:
 
 def test_refs_are_random_not_derived(tmp_path: Path) -> None:
     key = MasterKey.generate()
-    with Vault.open(tmp_path / "a.db", key) as a, Vault.open(tmp_path / "b.db", key) as b:
+    with Vault(tmp_path / "a.db", key) as a, Vault(tmp_path / "b.db", key) as b:
         assert a.ensure_subject("AB1234") != b.ensure_subject("AB1234")
 
 
@@ -122,18 +122,18 @@ def test_seal_for_unknown_subject_is_not_found(vault: Vault) -> None:
 
 
 def test_wrong_master_key_cannot_open(vault_path: Path, master: MasterKey) -> None:
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         ref = v.ensure_subject("AB1234")
         v.seal(ref, b"payload", CTX)
     with pytest.raises(VerificationError) as info:
-        Vault.open(vault_path, MasterKey.generate())
+        Vault(vault_path, MasterKey.generate()).open()
     assert info.value.code == "wrong_master_key"
 
 
 def test_wrong_master_key_cannot_unwrap_even_past_the_check(
     vault_path: Path, master: MasterKey
 ) -> None:
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         ref = v.ensure_subject("AB1234")
         s = v.seal(ref, b"payload", CTX)
     intruder = MasterKey.generate()
@@ -141,7 +141,7 @@ def test_wrong_master_key_cannot_unwrap_even_past_the_check(
     conn.execute("UPDATE vault_meta SET value = ?", (intruder.check_value(),))
     conn.commit()
     conn.close()
-    with Vault.open(vault_path, intruder) as v:
+    with Vault(vault_path, intruder) as v:
         assert v.subject_ref("AB1234") is None
         with pytest.raises(VerificationError):
             v.unseal(ref, s.record_key, s.commitment, CTX)
@@ -149,7 +149,7 @@ def test_wrong_master_key_cannot_unwrap_even_past_the_check(
 
 def test_national_id_never_reaches_the_file(vault_path: Path, master: MasterKey) -> None:
     raw = "QX-7731-ZK-0042"
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         ref = v.ensure_subject(raw)
         v.seal(ref, b"anything", CTX)
         v.subject_ref(raw)
@@ -190,7 +190,7 @@ def test_database_errors_become_store_errors(tmp_path: Path, master: MasterKey) 
     path = tmp_path / "vault.db"
     path.write_bytes(b"this is not a SQLite database, not even close" * 100)
     with pytest.raises(StoreError) as info:
-        Vault.open(path, master)
+        Vault(path, master).open()
     assert isinstance(info.value.__cause__, sqlite3.Error)
 
 
@@ -207,10 +207,10 @@ def test_repr_does_not_leak_the_key(vault: Vault, master: MasterKey) -> None:
 
 
 def test_reopen_keeps_records(vault_path: Path, master: MasterKey) -> None:
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         ref = v.ensure_subject("AB1234")
         s = v.seal(ref, b"kept", CTX)
-    with Vault.open(vault_path, master) as v:
+    with Vault(vault_path, master) as v:
         assert v.subject_ref("AB1234") == ref
         assert v.unseal(ref, s.record_key, s.commitment, CTX) == b"kept"
 

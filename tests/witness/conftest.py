@@ -71,7 +71,7 @@ WITNESS_SIGNER = CosignatureSigner("witness.test/w1", fixed_key(2))
 
 def make_witness(path: Path, store_cls: type[WitnessStore] = WitnessStore) -> Witness:
     return Witness(
-        WITNESS_SIGNER, {ORIGIN: [LOG_SIGNER.verifier()]}, store_cls(path), clock=lambda: NOW
+        WITNESS_SIGNER, {ORIGIN: [LOG_SIGNER.verifier()]}, store_cls(path).open(), clock=lambda: NOW
     )
 
 

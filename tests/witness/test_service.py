@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credo.errors import CredoError, InputError, VerificationError
+from credo.errors import CredoError, InputError, OldSizeMismatch, VerificationError
 from credo.tlog.checkpoint import Checkpoint
 from credo.tlog.cosignature import Cosignature, CosignatureSigner
 from credo.tlog.merkle import verify_consistency
 from credo.tlog.note import parse_note
 from credo.witness.app import create_witness_app
-from credo.witness.service import OldSizeMismatch, Witness, parse_request
+from credo.witness.service import Witness, parse_request
 from credo.witness.store import Cosigned, WitnessStore
 from tests.witness.conftest import (
     LOG_SIGNER,
@@ -131,8 +131,8 @@ def test_concurrent_add_checkpoint_never_forks_or_rolls_back(
             t.start()
         for t in threads:
             t.join()
+        final = wide_witness.store.latest(ORIGIN)  # the app closes the store on its way out
 
-    final = wide_witness.store.latest(ORIGIN)
     assert final is not None
     assert {200, 409} <= set(statuses)  # the race happened: some won, some were told to retry
     roots: dict[int, bytes] = {}
@@ -154,7 +154,7 @@ def test_a_lost_swap_is_checked_again(tmp_path: Path) -> None:
     against the first's result (409 here), never stored over it."""
     log = FakeLog(10)
     fork = FakeLog(10, tag="b", fork_at=2)
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     witness = Witness(WITNESS_SIGNER, {ORIGIN: [LOG_SIGNER.verifier()]}, store)
     witness.add_checkpoint(log.body(0, 2))
     real_latest = store.latest
@@ -190,7 +190,7 @@ def test_split_view_every_witness_refuses_the_second_and_keeps_it(tmp_path: Path
         Witness(
             CosignatureSigner(f"witness.test/{i}", fixed_key(10 + i)),
             {ORIGIN: [LOG_SIGNER.verifier()]},
-            WitnessStore(tmp_path / f"w{i}.db"),
+            WitnessStore(tmp_path / f"w{i}.db").open(),
         )
         for i in range(3)
     ]
@@ -248,7 +248,7 @@ def test_known_origin_with_unsigned_note_leaves_no_evidence(witness: Witness, lo
 
 
 def test_witness_refuses_bad_configuration(tmp_path: Path) -> None:
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     with pytest.raises(InputError):
         Witness(WITNESS_SIGNER, {}, store)
     with pytest.raises(InputError):
@@ -279,7 +279,7 @@ def test_unproven_evidence_is_capped(
 
 def test_cosignature_times_never_go_back(tmp_path: Path) -> None:
     now = [2000.0]
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     w = Witness(WITNESS_SIGNER, {ORIGIN: [LOG_SIGNER.verifier()]}, store, clock=lambda: now[0])
     log = FakeLog(6)
 

@@ -18,7 +18,7 @@ def cp(size: int, root: bytes = b"r" * 32, note: bytes = b"note") -> Cosigned:
 
 
 def test_swap_is_compare_and_swap(tmp_path: Path) -> None:
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     assert store.latest(ORIGIN) is None
     assert store.swap(None, cp(3))
     assert not store.swap(None, cp(4))  # a row exists: "expected nothing" is stale
@@ -31,7 +31,7 @@ def test_swap_is_compare_and_swap(tmp_path: Path) -> None:
 
 
 def test_sizes_up_to_2_64_minus_1(tmp_path: Path) -> None:
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     assert store.swap(None, cp(2**64 - 1))
     got = store.latest(ORIGIN)
     assert got is not None
@@ -42,7 +42,7 @@ def test_sizes_up_to_2_64_minus_1(tmp_path: Path) -> None:
 def test_one_winner_among_threads_and_processes_sharing_the_file(tmp_path: Path) -> None:
     """Many writers swap from the same expected state, each on its own connection (two
     stores on one file stand for two processes): exactly one succeeds."""
-    stores = [WitnessStore(tmp_path / "w.db") for _ in range(2)]
+    stores = [WitnessStore(tmp_path / "w.db").open() for _ in range(2)]
     stores[0].swap(None, cp(1))
     barrier = threading.Barrier(16)
     wins: list[int] = []
@@ -66,7 +66,7 @@ def test_one_winner_among_threads_and_processes_sharing_the_file(tmp_path: Path)
 
 
 def test_evidence_is_kept_once_per_note_and_reason(tmp_path: Path) -> None:
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     assert store.add_evidence(ORIGIN, "r1", 5, b"note", b"req", None)
     assert not store.add_evidence(ORIGIN, "r1", 6, b"note", b"other request", b"c")
     assert store.add_evidence(ORIGIN, "r2", 7, b"note", b"req", b"c")
@@ -85,11 +85,11 @@ def test_evidence_is_kept_once_per_note_and_reason(tmp_path: Path) -> None:
 def test_store_errors_are_credo_errors(tmp_path: Path) -> None:
     (tmp_path / "not-a-db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError):
-        WitnessStore(tmp_path / "not-a-db")
+        WitnessStore(tmp_path / "not-a-db").open()
 
 
 def test_evidence_cap(tmp_path: Path) -> None:
-    store = WitnessStore(tmp_path / "w.db")
+    store = WitnessStore(tmp_path / "w.db").open()
     kept = [store.add_evidence(ORIGIN, "r", 1, b"n%d" % i, b"q", None, cap=3) for i in range(5)]
     assert kept == [True, True, True, False, False]
     assert store.add_evidence(ORIGIN, "other", 1, b"n9", b"q", None, cap=3)  # per reason

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -46,45 +46,45 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rp_id, origin = relying_party(settings.public_url)
         data = DataDir(settings.data_dir, settings.db)
-        node = Node(
-            data,
-            workers=settings.workers,
-            advertise=settings.advertised_url(),
-            lease_seconds=settings.lease_seconds,
-        )
-        try:
-            accounts = Accounts.open(data, rp_id=rp_id, origin=origin)
-        except BaseException:
-            node.close()
-            raise
-        node.validator.warm_up()
-        rescorer = Rescorer(node.store)
-        node.sequencer.add_listener(rescorer.on_commit)
-        witnessing = Witnessing(
-            node.store,
-            node.ledger.verifier,
-            timeout=settings.witness_timeout,
-            retry=settings.witness_retry,
-            active=node.is_sequencer,
-        )
-        node.sequencer.add_listener(witnessing.on_commit)
-        app.state.node = node
-        app.state.witnessing = witnessing
-        app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
-        app.state.nonces = NonceCache()
-        app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
-        app.state.people = None  # opened on first use by credo.api.deps.get_people
-        app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
-        try:
-            yield
-        finally:
-            if app.state.people is not None:
-                app.state.people.close()
-            node.sequencer.close()  # no more commits, so no more rescoring work
-            rescorer.close()
-            witnessing.close()
-            accounts.close()
-            node.close()
+        with ExitStack() as running:  # each part closed after those started after it
+            node = Node(
+                data,
+                workers=settings.workers,
+                advertise=settings.advertised_url(),
+                lease_seconds=settings.lease_seconds,
+            )
+            running.enter_context(node)
+            accounts = Accounts.open(
+                data, rp_id=rp_id, origin=origin, cooling_off_hours=settings.cooling_off_hours
+            )
+            running.callback(accounts.close)
+            node.validator.warm_up()
+            rescorer = Rescorer(node.store).start()
+            running.callback(rescorer.close)
+            node.sequencer.add_listener(rescorer.on_commit)
+            witnessing = Witnessing(
+                node.store,
+                node.ledger.verifier,
+                timeout=settings.witness_timeout,
+                retry=settings.witness_retry,
+                active=node.is_sequencer,
+            ).start()
+            running.callback(witnessing.close)
+            node.sequencer.add_listener(witnessing.on_commit)
+            # Out first: no more commits, so no more rescoring or witnessing work.
+            running.callback(node.sequencer.close)
+            app.state.node = node
+            app.state.witnessing = witnessing
+            app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
+            app.state.nonces = NonceCache()
+            app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
+            app.state.people = None  # opened on first use by credo.api.deps.get_people
+            app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
+            try:
+                yield
+            finally:
+                if app.state.people is not None:
+                    app.state.people.close()
 
     app = CredoAPI(
         title="credo",

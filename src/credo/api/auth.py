@@ -28,7 +28,13 @@ from credo.api.httpsig import (
     request_digest,
     signature_base,
 )
-from credo.errors import AuthenticationError, EntryRejected, InputError, PermissionDenied
+from credo.errors import (
+    AuthenticationError,
+    BodyTooLarge,
+    EntryRejected,
+    InputError,
+    PermissionDenied,
+)
 from credo.ledger.strict_json import key_count, refuse_duplicate_keys
 from credo.ledger.validate import verify_ed25519
 from credo.store import MemberRow, Store
@@ -36,11 +42,6 @@ from credo.store import MemberRow, Store
 MAX_SKEW_SECONDS = 300
 MAX_SIGNED_BODY = 64 * 1024
 M = TypeVar("M", bound=BaseModel)
-
-
-class BodyTooLarge(InputError):
-    code = "body_too_large"
-    status = 413
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from credo.cli import (
     bench,
     consent,
     demo,
+    dispute,
     gov,
     ledger_cmds,
     member,
@@ -19,6 +20,8 @@ from credo.cli import (
     person,
     programme,
     record,
+    rules,
+    score,
     witness,
 )
 from credo.cli._common import console_err
@@ -35,10 +38,10 @@ ledger_cmds.register(app)
 app.add_typer(member.app, name="member")
 app.add_typer(bench.app, name="bench")
 app.add_typer(gov.app, name="gov")
-app.command("rules")(gov.rules)
-app.command("score")(programme.score)
+app.command("rules")(rules.rules)
+app.command("score")(score.score)
 app.add_typer(programme.app, name="programme")
-app.add_typer(programme.disputes, name="dispute")
+app.add_typer(dispute.app, name="dispute")
 app.add_typer(record.app, name="record")
 app.add_typer(person.app, name="person")
 app.add_typer(consent.app, name="consent")

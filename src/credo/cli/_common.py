@@ -13,8 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from credo.errors import InputError, NotFound
 from credo.ledger.keys import MemberKey
-from credo.services.node import Node
+from credo.services.node import DataDir
 from credo.settings import default_data_dir
+from credo.store import Store
 from credo.vault.hsm import Pkcs11Config
 
 console = Console(soft_wrap=True)
@@ -78,19 +79,19 @@ def hsm_config(
     return Pkcs11Config(str(module), token, label)
 
 
-def require_member(ledger: Node, member_id: str) -> None:
+def require_member(store: Store, member_id: str) -> None:
     """Refuse a member the log does not know, before DIR/keys is looked at for its key."""
-    if ledger.store.get_member(member_id) is None:
+    if store.get_member(member_id) is None:
         raise NotFound(
             f"no member {member_id!r} in this consortium (`credo member list` shows them)",
             code="unknown_member",
         )
 
 
-def member_key(ledger: Node, member_id: str) -> MemberKey:
+def member_key(store: Store, data: DataDir, member_id: str) -> MemberKey:
     """A member's signing key from DIR/keys/ID.pem, for a member the log knows."""
-    require_member(ledger, member_id)
-    return MemberKey.load(ledger.data.member_key(member_id))
+    require_member(store, member_id)
+    return MemberKey.load(data.member_key(member_id))
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Shared pieces of the people's-data commands: opening the ledger with its vault, and the one
+"""Shared pieces of the people's-data commands: opening the ledger with its vault (and the
+programme over it), and the one
 ``--national-id`` option every command uses (``-`` reads the id from stdin, out of history)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from credo.errors import InputError
 from credo.services.node import DataDir, Node
 from credo.services.operator_reads import operator_read, parse_basis
 from credo.services.people import People
+from credo.services.programme import Programme
 
 
 def read_national_id(value: str | None) -> str | None:
@@ -50,7 +52,7 @@ OptionalNationalIdOption = Annotated[
 
 @contextmanager
 def open_people(data: Path) -> Iterator[People]:
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         people = People.open(ledger)
         try:
@@ -59,6 +61,13 @@ def open_people(data: Path) -> Iterator[People]:
             people.close()
     finally:
         ledger.close()
+
+
+@contextmanager
+def open_programme(data: Path) -> Iterator[Programme]:
+    """The credit programme over the data directory's node (`score`, `programme`, `dispute`)."""
+    with open_people(data) as people:
+        yield Programme(people)
 
 
 PurposeOption = Annotated[

@@ -85,7 +85,8 @@ def _bodies(key: MemberKey, entries: int, batch: int) -> list[bytes]:
 
 def _indexes(doc: dict[str, object]) -> list[int]:
     results = doc["results"]
-    assert isinstance(results, list)
+    if not isinstance(results, list):
+        raise CredoError(f"the log answered no results: {doc!r:.200}", code="bench_failed")
     bad = [r for r in results if r["status"] != "accepted"]
     if bad:
         raise CredoError(f"bench entry rejected: {bad[0]}", code="bench_failed")
@@ -292,7 +293,7 @@ def bench_log(
         run, ceilings = _bracketed(lambda: _over_http(url, bodies, concurrency), ceiling_seconds)
         _report(run, ceilings, "http")
         return
-    ledger = Node(d, workers=os.cpu_count() or 1)
+    ledger = Node(d, workers=os.cpu_count() or 1).start()
     try:
 
         def admit_local(env: dict[str, object]) -> None:

@@ -26,7 +26,7 @@ def grant(
     """Record the person's consent; prints the consent id the member names when reading."""
     until = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with open_people(data) as people:
-        consent_id, index = people.grant_consent(nid, member, purpose, categories, until)
+        consent_id, index = people.consents.grant(nid, member, purpose, categories, until)
     console_err.print(f"consent granted at log index {index}, valid until {until}")
     print(consent_id)
 
@@ -39,5 +39,5 @@ def revoke(
 ) -> None:
     """Revoke a consent: every later read under it is refused."""
     with open_people(data) as people:
-        index = people.revoke_consent(consent_id, reason)
+        index = people.consents.revoke(consent_id, reason)
     console_err.print(f"consent {escape(consent_id)} revoked at log index {index}")

@@ -1,4 +1,4 @@
-"""credo demo: a synthetic consortium (`credo.services.demo`) in a data directory, created once
+"""credo demo: a synthetic consortium (`credo.demo`) in a data directory, created once
 with a progress bar per phase, then served on localhost."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from credo import demo as service
 from credo.cli._common import (
     DataOption,
     HsmLabelOption,
@@ -31,7 +32,6 @@ from credo.cli._common import (
 )
 from credo.cli.ledger_cmds import serve
 from credo.errors import InputError
-from credo.services import demo as service
 from credo.services.node import DataDir
 from credo.vault.hsm import Pkcs11Config
 

@@ -1,4 +1,4 @@
-"""credo propose / vote / rules: governance from the command line (keys from DIR/keys)."""
+"""credo gov propose / vote: governance from the command line (keys from DIR/keys)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from rich.markup import escape
 from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
 from credo.services.node import DataDir, Node
-from credo.store import open_store
 
 app = typer.Typer(help="Proposals and votes of the consortium's governance.", no_args_is_help=True)
 
@@ -66,9 +65,9 @@ def propose(
         "params": _params(action, file, params),
         "rationale": rationale,
     }
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
-        key = member_key(ledger, member)
+        key = member_key(ledger.store, ledger.data, member)
         accepted = ledger.submit_one("governance.propose", member, body, key=key)
     finally:
         ledger.close()
@@ -83,9 +82,9 @@ def vote(
     choice: Annotated[str, typer.Option("--vote", help="yes|no|abstain")] = "yes",
 ) -> None:
     """Vote on an open proposal; the vote that reaches the quorum adopts it."""
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
-        key = member_key(ledger, member)
+        key = member_key(ledger.store, ledger.data, member)
         accepted = ledger.submit_one(
             "governance.vote", member, {"proposal": proposal, "vote": choice}, key=key
         )
@@ -95,32 +94,3 @@ def vote(
     console.print(
         f"vote at log index {accepted.index}; proposal is {status.status if status else '?'}"
     )
-
-
-def rules(data: DataOption) -> None:
-    """Show the rules in force (the last adopted on the log) and their history, as JSON."""
-    d = DataDir(data)
-    d.read_config()
-    store = open_store(d.store_location)
-    try:
-        history = store.rules_history()
-    finally:
-        store.close()
-    if not history:
-        raise InputError("no rules document has been adopted yet", code="no_rules")
-    current = history[-1]
-    doc = {
-        "current": {
-            "hash": current.hash,
-            "adopted_at_index": current.adopted_idx,
-            "proposal": current.proposal_id,
-            "document": json.loads(current.document)
-            if current.document.lstrip().startswith(b"{")
-            else current.document.decode(),
-        },
-        "history": [
-            {"hash": r.hash, "adopted_at_index": r.adopted_idx, "proposal": r.proposal_id}
-            for r in history
-        ],
-    }
-    print(json.dumps(doc, indent=2, ensure_ascii=False))

@@ -23,7 +23,7 @@ from credo.cli._common import (
 )
 from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
-from credo.services.node import DataDir, check_entry_format, init_consortium
+from credo.services.node import DataDir, check_entry_format, init_consortium, portal_form_key
 from credo.store import Store, open_store
 from credo.vault import Vault
 
@@ -93,6 +93,7 @@ def serve(
     """
     from credo import portal
     from credo.api import create_app, server
+    from credo.demo import demo_roster
     from credo.settings import Settings
 
     _open(data, db).close()  # refuse a data directory it cannot serve before the server starts
@@ -104,7 +105,9 @@ def serve(
     if log_format is not None:
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
-    app = create_app(settings, [lambda app: portal.install(app, settings.data_dir)])
+    roster = demo_roster(DataDir(settings.data_dir))  # a demo's people to sign in as, else none
+    form_key = portal_form_key(DataDir(settings.data_dir))  # shared by every process on DIR
+    app = create_app(settings, [lambda app: portal.install(app, roster=roster, form_key=form_key)])
     server.run(app, settings)
 
 
@@ -127,7 +130,7 @@ def _vault(data: Path, *, required: bool) -> Vault | None:
         if required or not absent or d.master_key.exists():
             raise
         return None
-    return Vault.open(d.vault, master)
+    return Vault(d.vault, master).open()
 
 
 def verify(
@@ -224,7 +227,8 @@ def rebuild_cmd(data: DataOption, db: DbOption = None) -> None:
     store = _open(data, db)
     try:
         vault = _vault(data, required=True)
-        assert vault is not None
+        if vault is None:  # required: `_vault` raises rather than return None
+            raise InputError("rebuilding needs the vault's master key", code="no_master_key")
         try:
             with progress_bar("replaying", store.tree_size()) as bar:
                 count = rebuild(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)

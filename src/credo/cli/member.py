@@ -25,7 +25,7 @@ def add(
     ] = None,
 ) -> None:
     """Admit a member and write its private key (PKCS#8 PEM) to DIR/keys/ID.pem."""
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         chosen = roles or DEFAULT_ROLES.get(sector, ["reader"])
         key = admit_member(ledger, id, name, sector, chosen)
@@ -40,7 +40,7 @@ def add(
 @app.command("list")
 def list_members(data: DataOption) -> None:
     """List members as the log says they are."""
-    ledger = Node(DataDir(data))
+    ledger = Node(DataDir(data)).start()
     try:
         for m in ledger.store.list_members():
             print(f"{m.id}\t{m.sector}\t{m.status}\t{','.join(m.roles)}\t{m.name}")

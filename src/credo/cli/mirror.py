@@ -3,7 +3,7 @@ read-only (credo.mirror)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from credo.cli._common import console_err, progress_bar
-from credo.errors import CredoError, InputError
+from credo.errors import CredoError, InputError, LogUnavailable
 from credo.mirror.follow import Mirror
-from credo.mirror.source import LogSource, LogUnavailable
+from credo.mirror.source import LogSource
 from credo.mirror.store import DB_FILE, MirrorStore
 from credo.mirror.witnessing import MirrorWitness
 from credo.tlog import NoteVerifier, Policy, parse_policy
@@ -108,12 +108,15 @@ def mirror(
     verifier = NoteVerifier.from_vkey(log_key.strip())
     pinned = _policy(policy)
     data.mkdir(parents=True, exist_ok=True)
-    store = MirrorStore(data / DB_FILE)
-    witness = None
-    source = LogSource(url)
-    try:
+    with ExitStack() as opened:  # closed in reverse order on the way out
+        store = MirrorStore(data / DB_FILE).open()
+        opened.callback(store.close)
+        source = LogSource(url)
+        opened.callback(source.close)
+        witness = None
         if witness_data is not None:
-            witness = MirrorWitness(witness_data, verifier, witness_name)
+            witness = MirrorWitness(witness_data, verifier, witness_name).open()
+            opened.callback(witness.close)
             if witness.created:
                 console_err.print(f"created witness {escape(repr(witness.signer.name))}")
             console_err.print(f"witness verifier key: {witness.signer.verifier_key()}")
@@ -129,11 +132,6 @@ def mirror(
             )
             return
         _serve(follower, host, port, interval, pinned is not None)
-    finally:
-        source.close()
-        if witness is not None:
-            witness.close()
-        store.close()
 
 
 def _serve(follower: Mirror, host: str, port: int, interval: float, policy_pinned: bool) -> None:

@@ -33,9 +33,13 @@ app = typer.Typer(
 
 
 def _open_accounts(data: Path) -> Accounts:
-    """The data directory's portal sign-in state (the relying party from CREDO_PUBLIC_URL)."""
-    rp_id, origin = relying_party(Settings(data_dir=data).public_url)
-    return Accounts.open(DataDir(data), rp_id=rp_id, origin=origin)
+    """The data directory's portal sign-in state (the relying party from CREDO_PUBLIC_URL,
+    the cooling-off from CREDO_COOLING_OFF_HOURS)."""
+    settings = Settings(data_dir=data)
+    rp_id, origin = relying_party(settings.public_url)
+    return Accounts.open(
+        DataDir(data), rp_id=rp_id, origin=origin, cooling_off_hours=settings.cooling_off_hours
+    )
 
 
 @app.command("export")
@@ -50,7 +54,7 @@ def export(
     --purpose subject_access --basis request:REF); a refused one too."""
     with open_people(data) as people:
         logged_read(people, nid, "person export", purpose, basis)
-        doc = people.export(nid)
+        doc = people.rights.export(nid).to_json()
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
@@ -72,7 +76,7 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
                     "no entry about the person is on the log"
                 )
                 return
-        done = people.erase(nid)
+        done = people.rights.erase(nid)
     console_err.print(
         f"erased: {done['payloads_destroyed']} payload(s) destroyed; "
         f"subject.erase at log index {done['index']}"
@@ -80,18 +84,63 @@ def erase(data: DataOption, nid: NationalIdOption) -> None:
 
 
 @app.command("invite")
-def invite(data: DataOption, nid: NationalIdOption) -> None:
+def invite(
+    data: DataOption,
+    nid: NationalIdOption,
+    recovery: Annotated[
+        bool,
+        typer.Option(
+            "--recovery",
+            help="A recovery code, only after proofing the person in person: its passkey "
+            "replaces every other once the cooling-off ends, unless the person objects",
+        ),
+    ] = False,
+) -> None:
     """Issue the person a one-time enrolment code for the portal, with which they register a
-    passkey; their earlier unused codes stop working. Prints the code and its expiry."""
+    passkey; their earlier unused codes stop working. The issue is logged first (an
+    ``account.code`` entry naming the operator), which the person sees. Prints the code and
+    its expiry."""
     with open_people(data) as people:
         subject = people.enrolment_subject(nid)
         accounts = _open_accounts(data)
         try:
-            issued = accounts.invite(subject, people.ledger.operator)
+            issued = accounts.issue(
+                people, subject, people.writer.operator, "recovery" if recovery else "enrolment"
+            )
         finally:
             accounts.close()
     print(issued.code)
     print(f"expires {issued.expires_at}")
+    console_err.print(f"{issued.kind} code logged: account.code at log index {issued.log_index}")
+
+
+@app.command("review")
+def review(
+    data: DataOption,
+    nid: NationalIdOption,
+    decision: Annotated[
+        str,
+        typer.Option(
+            "--decision",
+            help="keep: refuse the recovery passkey and keep the person's others; recover: put "
+            "the recovery passkey in place of every other at once",
+        ),
+    ],
+) -> None:
+    """End the freeze of a person's portal account (a recovery they objected to), after
+    seeing them in person; the outcome is logged (``account.device``) for the person."""
+    if decision not in ("keep", "recover"):
+        raise InputError("--decision is keep or recover", code="bad_decision")
+    with open_people(data) as people:
+        subject = people.subject_ref(nid)
+        accounts = _open_accounts(data)
+        try:
+            if subject is None or not accounts.frozen(subject):
+                raise InputError("that person's account is not frozen", code="not_frozen")
+            index = accounts.review(people, subject, "keep" if decision == "keep" else "recover")
+        finally:
+            accounts.close()
+    console_err.print(f"review logged: account.device at log index {index}")
 
 
 @app.command("verify")

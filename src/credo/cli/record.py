@@ -12,6 +12,7 @@ from credo.cli._common import DataOption, console, member_key
 from credo.cli._people import NationalIdOption, open_people
 from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.errors import InputError
+from credo.services.node import DataDir
 
 app = typer.Typer(
     help="Record facts about people (payloads go to the vault).", no_args_is_help=True
@@ -44,8 +45,8 @@ def put(
         print(record_id)
         return
     with open_people(data) as people:
-        signer = member_key(people.ledger, member)
-        record_id, index = people.put_record(
+        signer = member_key(people.store, DataDir(data), member)
+        record_id, index = people.records.put(
             signer, member, nid, category, type_, doc, effective_at
         )
     console.print(f"recorded {record_id} at log index {index}")
@@ -71,7 +72,7 @@ def retract(
         print(f"retracted {record_id} at log index {logged.index}")
         return
     with open_people(data) as people:
-        signer = member_key(people.ledger, member)
-        prepared = people.prepare_entry(member, "record.retract", body)
-        accepted = people.sign_and_submit(prepared, signer)
+        signer = member_key(people.store, DataDir(data), member)
+        prepared = people.records.prepare_entry(member, "record.retract", body)
+        accepted = people.records.sign_and_submit(prepared, signer)
     print(f"retracted {record_id} at log index {accepted.index}")

@@ -72,11 +72,8 @@ def witness(
     console_err.print("witness verifier key:")
     print(signer.verifier_key(), flush=True)
     settings = Settings.model_validate({"data_dir": data, "host": host, "port": port})
-    store = WitnessStore(data / DB_FILE)
-    try:
-        server.run(create_witness_app(Witness(signer, logs, store)), settings)
-    finally:
-        store.close()
+    store = WitnessStore(data / DB_FILE)  # the app's lifespan opens and closes it
+    server.run(create_witness_app(Witness(signer, logs, store)), settings)
 
 
 def register(app: typer.Typer) -> None:

@@ -49,7 +49,10 @@ class Role:
 
 
 class Lease:
-    """Claims and renews the sequencer's lease for this process, on a thread of its own."""
+    """Claims and renews the sequencer's lease for this process, on a thread of its own.
+
+    Constructing one claims nothing: `start` makes the first claim and starts the thread,
+    `close` stops it and lets the lease go."""
 
     def __init__(self, store: Store, url: str, seconds: float = DEFAULT_SECONDS) -> None:
         """``url``: where the other processes reach this one (its advertised address)."""
@@ -61,9 +64,15 @@ class Lease:
         self._active_until = 0.0  # time.monotonic() past which a held lease is not trusted
         self._claim = threading.Lock()
         self._stopped = threading.Event()
-        self.refresh()
         self._thread = threading.Thread(target=self._run, name="credo-lease", daemon=True)
-        self._thread.start()
+
+    def start(self) -> Lease:
+        """Claim now (so a process knows its role before it takes submissions), then renew
+        on the lease's thread; a second call does nothing."""
+        if not self._thread.is_alive() and not self._stopped.is_set():
+            self.refresh()
+            self._thread.start()
+        return self
 
     def role(self) -> Role:
         role = self._role
@@ -105,7 +114,8 @@ class Lease:
         """Stop renewing and let the lease go at once, so another process takes over now
         rather than when it would have expired."""
         self._stopped.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         with self._claim:
             if self._role.active:
                 try:

@@ -20,7 +20,9 @@ from credo.tlog import NoteSigner, NoteVerifier
 
 
 class Ledger:
-    """Validates and sequences submissions; the store it writes is its own to close."""
+    """Validates and sequences submissions. Constructing one starts nothing: `start` starts
+    the validation workers and the sequencer, `close` stops them. The store, the opener and
+    the lease are the caller's to open before and close after (`credo.services.node`)."""
 
     def __init__(
         self,
@@ -81,10 +83,14 @@ class Ledger:
         self.sequencer.stats.outcomes(outcomes)
         return outcomes
 
+    def start(self) -> Ledger:
+        self.validator.start()
+        self.sequencer.start()
+        return self
+
     def close(self) -> None:
         self.sequencer.close()
         self.validator.close()
-        self.store.close()
 
 
 def _merge(checked: list[Result], sequenced: list[Outcome]) -> list[Outcome]:

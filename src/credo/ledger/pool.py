@@ -17,7 +17,7 @@ from functools import partial
 from itertools import islice
 from typing import Any
 
-from credo.errors import EntryRejected
+from credo.errors import EntryRejected, StoreError, rejected
 from credo.ledger.registry import Registry
 from credo.ledger.validate import Decoded, KeyLookup, decode_part, parse_batch, parse_each
 from credo.store import Store, open_store
@@ -45,8 +45,8 @@ def _active_keys(store: Store) -> dict[str, bytes]:
 
 def _worker_decode(body: bytes, part: int, parts: int, version: int) -> bytes:
     global _worker_keys, _worker_version
-    assert _worker_store is not None
-    assert _worker_kinds is not None
+    if _worker_store is None or _worker_kinds is None:
+        raise StoreError("a validation worker was used before it was opened", code="not_started")
     if version != _worker_version:
         _worker_keys = _active_keys(_worker_store)
         _worker_version = version
@@ -82,7 +82,7 @@ def _unpack(data: bytes) -> list[Result]:
     out: list[Result] = []
     for position, code, message in refused:
         out.extend(islice(entries, position - len(out)))
-        out.append(EntryRejected(message, code=code))
+        out.append(rejected(message, code))
     out.extend(entries)
     return out
 
@@ -105,10 +105,17 @@ class Validator:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
         self._busy = 0  # worker tasks in flight, counted on the event loop's thread
-        if workers > 0:
+
+    def start(self) -> None:
+        """Make the pool of workers (they start on the first task, or `warm_up`); without
+        workers, or before this, validation runs in-process."""
+        if self.workers > 0 and self._pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_worker_init, initargs=(store.location, kinds)
+                self.workers,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(self.store.location, self.kinds),
             )
 
     def _lookup(self) -> KeyLookup:

@@ -5,11 +5,13 @@ sectors and roles. The kinds themselves are listed in `credo.ledger.kinds`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from credo.errors import EntryRejected
 from credo.ledger.text import text_problem
 
 MEMBER_ID = r"^[a-z0-9][a-z0-9-]{1,39}$"
@@ -80,6 +82,24 @@ class Body(BaseModel):
     """Base of every kind's body: strict, frozen, no unknown fields."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def as_model(value: BaseModel, model: type[M]) -> M:
+    """``value`` as the model it was parsed into (a governance action's params, a mandate):
+    a refusal, not a crash, were a handler ever handed another kind's."""
+    if not isinstance(value, model):
+        raise EntryRejected(
+            f"{type(value).__name__} where {model.__name__} was expected", code="schema"
+        )
+    return value
+
+
+Clock = Callable[[], float]
+"""What tells the time (Unix seconds): `time.time`, or a fixed or moving one in tests and the
+demo. A node holds one and passes it to its sequencer and its services alike."""
 
 
 def rfc3339(seconds: float) -> str:

@@ -109,6 +109,8 @@ class _Listeners:
         self._listeners: list[Listener] = []
         self._queue: queue.SimpleQueue[list[Decoded] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-listeners", daemon=True)
+
+    def start(self) -> None:
         self._thread.start()
 
     def add(self, listener: Listener) -> None:
@@ -130,15 +132,18 @@ class _Listeners:
 
     def close(self) -> None:
         """Deliver what is queued, then stop."""
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
 
 
 class Sequencer:
     """Runs the group-commit loop on its own thread; `submit` may be called from any thread.
 
     ``context`` carries the kinds the ledger was built with and the policy new entries are
-    judged by.
+    judged by. Constructing one starts nothing: `start` starts its threads (the writer's and
+    the listeners'), `close` stops them. The lease, if any, is its owner's to start before
+    and to close after (`credo.services.node.Node`).
     """
 
     def __init__(
@@ -160,6 +165,7 @@ class Sequencer:
         self.forward = forward
         # Forwarding waits on a thread of its own, so that a request to a frozen sequencer
         # can be given up (its thread lingers until the HTTP timeout, its answer unread).
+        # (An executor starts its threads on its first task, not here.)
         self._forwarding = ThreadPoolExecutor(max_workers=8, thread_name_prefix="credo-forward")
         self.signer = signer
         self.origin = origin
@@ -168,9 +174,17 @@ class Sequencer:
         self.stats = LogStats()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="credo-sequencer", daemon=True)
+        self._started = False
         self._stopped = threading.Event()
         self._listeners = _Listeners()
-        self._thread.start()
+
+    def start(self) -> Sequencer:
+        """Start the writer's and the listeners' threads; a second call does nothing."""
+        if not self._started:
+            self._started = True
+            self._listeners.start()
+            self._thread.start()
+        return self
 
     def add_listener(self, listener: Listener) -> None:
         """Hear about each commit's accepted entries, after the submitters are answered, on
@@ -182,8 +196,8 @@ class Sequencer:
         """Queue entries for the next group commit; the future gives one outcome per entry.
         ``forwardable=False``: sequence them here or refuse them (`NotSequencer`), never
         forward them (they were forwarded here)."""
-        if self._stopped.is_set():
-            raise Unavailable("the sequencer is stopped")
+        if not self._started or self._stopped.is_set():
+            raise Unavailable("the sequencer is not running")
         pending = _Pending(entries, forwardable)
         if not entries:
             pending.future.set_result([])
@@ -206,14 +220,15 @@ class Sequencer:
         return self.submit(entries).result()
 
     def close(self) -> None:
+        """Sequence what is queued, deliver it to the listeners, then stop. The lease stays
+        held: its owner closes it next."""
         if not self._stopped.is_set():
             self._stopped.set()
-            self._queue.put(None)
-            self._thread.join()
+            if self._started:
+                self._queue.put(None)
+                self._thread.join()
             self._listeners.close()
             self._forwarding.shutdown(wait=False, cancel_futures=True)
-            if self.lease is not None:
-                self.lease.close()
 
     def _run(self) -> None:
         while True:
@@ -304,8 +319,8 @@ class Sequencer:
     def _forwarded(self, url: str, epoch: int | None, group: list[_Pending]) -> list[list[Outcome]]:
         """The group's outcomes from the sequencer at ``url``, which held the lease at
         ``epoch``; given up (an unknown outcome) as soon as the lease has moved on."""
-        assert self.forward is not None
-        assert self.lease is not None
+        if self.forward is None or self.lease is None:  # only a leased sequencer forwards
+            raise NotSequencer("this process has no sequencer to forward to")
         entries = [e for p in group for e in p.entries]
         sent = self._forwarding.submit(self.forward, url, entries)
         while True:

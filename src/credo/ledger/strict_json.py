@@ -20,13 +20,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from credo.errors import InputError
+from credo.errors import DuplicateKey, InputError
 
 _KEY_TOKEN = re.compile(rb'"\s*:')
-
-
-class DuplicateKey(InputError):
-    code = "duplicate_key"
 
 
 def key_count(value: Any) -> int:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from credo.errors import CredoError, InputError, NotFound, VerificationError
+from credo.errors import InputError, Interrupted, NotFound, VerificationError
 from credo.mirror.evidence import keep_evidence
 from credo.mirror.source import LogSource
 from credo.mirror.store import Kept, MirrorStore
@@ -68,12 +68,6 @@ CHUNK = 64  # entry bundles (16,384 entries) per transaction of a copy, at most
 FLUSH_SECONDS = 1.0  # and at least this often, so an interrupted copy loses little
 
 Tiles = dict[tuple[int, int], bytes]
-
-
-class Interrupted(CredoError):
-    """`Mirror.interrupt` was set: the copy stopped after keeping what it had verified."""
-
-    code = "interrupted"
 
 
 class Progress(Protocol):

@@ -14,9 +14,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from credo.errors import CredoError, VerificationError
-from credo.mirror.follow import Interrupted, Mirror, Progress
-from credo.mirror.source import LogUnavailable
+from credo.errors import CredoError, Interrupted, LogUnavailable, VerificationError
+from credo.mirror.follow import Mirror, Progress
 
 log = logging.getLogger(__name__)
 

@@ -10,21 +10,10 @@ from __future__ import annotations
 
 import httpx
 
-from credo.errors import CredoError, InputError, VerificationError
+from credo.errors import InputError, LogUnavailable, VerificationError
 from credo.tlog import HASH_SIZE, TILE_WIDTH, decode_entry_bundle, entries_path, tile_path
 
 MAX_NOTE = 1 << 20  # a checkpoint with 100 signatures is a few KiB
-
-
-class LogUnavailable(CredoError):
-    """The log did not answer, or not with 200: nothing was verified, nothing changes."""
-
-    code = "log_unavailable"
-    status = 503
-
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.http_status = http_status
 
 
 class LogSource:

@@ -28,15 +28,14 @@ refuse anything else), so whatever is served for the verified checkpoint never c
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from credo.errors import StoreError, VerificationError
+from credo.sqlite import PerThread, connect, errors, transaction
 from credo.tlog import HASH_SIZE, tile_path
 
 DB_FILE = "mirror.db"
@@ -78,15 +77,16 @@ class Kept:
     served: bytes
 
 
-@contextmanager
-def _translate(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        full = isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
-        raise StoreError(
-            f"mirror store: {what} failed", code="disk_full" if full else "store_error"
-        ) from exc
+_WHAT = "the mirror store"
+_PRAGMAS = (
+    "PRAGMA busy_timeout = 30000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",  # a kept checkpoint survives power loss
+)
+
+
+def _translate(action: str) -> AbstractContextManager[None]:
+    return errors(action, _WHAT)
 
 
 class WriteTx:
@@ -163,48 +163,29 @@ class MirrorStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()  # guards the list of connections only
-        with _translate("opening"):
-            self._conn().executescript(SCHEMA)
+        self._conns = PerThread(self._connect, _WHAT)
+
+    def open(self) -> MirrorStore:
+        """Create the file and its schema; then any thread may read and write. A second
+        call does nothing more."""
+        self._conns.open(SCHEMA)
+        return self
+
+    def _connect(self) -> sqlite3.Connection:
+        return connect(self.path, pragmas=_PRAGMAS, what=_WHAT)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            with _translate("opening"):
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")  # a kept checkpoint survives power loss
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+        return self._conns.get()
 
     def close(self) -> None:
-        with self._all_lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._conns.close()
 
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """One ``BEGIN IMMEDIATE`` transaction: committed if the block ends normally, rolled
         back (nothing kept) if it raises."""
-        conn = self._conn()
-        with _translate("beginning a write"):
-            conn.execute("BEGIN IMMEDIATE")
-        try:
-            with _translate("writing"):
-                yield WriteTx(conn)
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
-        with _translate("committing"):
-            conn.execute("COMMIT")
+        with transaction(self._conn(), "writing", _WHAT) as conn:
+            yield WriteTx(conn)
 
     def checkpoint(self, role: str = "verified") -> Kept | None:
         with _translate("reading the checkpoint"):

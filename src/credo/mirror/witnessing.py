@@ -21,12 +21,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from credo.errors import PermissionDenied, StoreError, VerificationError
+from credo.errors import OldSizeMismatch, PermissionDenied, StoreError, VerificationError
 from credo.tlog import Checkpoint, HashReader, NoteVerifier, consistency_proof, parse_note
 from credo.tlog.cosignature import CosignatureSigner
 from credo.tlog.note import MAX_SIGNATURES
 from credo.witness.identity import DB_FILE, load_or_create
-from credo.witness.service import OldSizeMismatch, Witness
+from credo.witness.service import Witness
 from credo.witness.store import WitnessStore
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,11 @@ class MirrorWitness:
         self.origin = log_verifier.name
         self.store = WitnessStore(data / DB_FILE)
         self.service = Witness(self.signer, {self.origin: [log_verifier]}, self.store, clock=clock)
+
+    def open(self) -> MirrorWitness:
+        """Open the witness's state (DIR/witness.db)."""
+        self.store.open()
+        return self
 
     def close(self) -> None:
         self.store.close()

@@ -140,6 +140,25 @@ LABELS: dict[str, dict[str, str]] = {
         "dispute.answer": N_("A member answered your dispute"),
         "dispute.expire": N_("Your dispute was resolved for you"),
         "subject.erase": N_("Your data erased"),
+        "account.code": N_("A code to add a passkey was issued"),
+        "account.device": N_("A change to your passkeys"),
+    },
+    "passkey": {
+        "active": N_("Works"),
+        "pending": N_("Waiting"),
+        "removed": N_("Removed by you"),
+        "refused": N_("Refused: not yours"),
+        "replaced": N_("Replaced by a recovery"),
+    },
+    "code": {
+        "enrolment": N_("Enrolment code"),
+        "recovery": N_("Recovery code"),
+    },
+    "device_event": {
+        "refused": N_("You refused a new passkey: this was not you"),
+        "objected": N_("You objected to a recovery: the account was frozen"),
+        "kept": N_("Review: your passkeys were kept, the recovery refused"),
+        "recovered": N_("Review: the recovery passkey replaced the others"),
     },
     "benefit": {
         "bike-deposit-free": N_("Rent a city bike without a deposit."),
@@ -177,5 +196,19 @@ ERRORS: dict[str, str] = {
     "confirm_erasure": N_("Tick the box to confirm that you understand what erasure destroys."),
     "bad_consent": N_("Choose a member, a purpose, at least one category and a period."),
     "not_demo": N_("Demo sign-in is only available in the demo."),
+    "unknown_device": N_("There is no such passkey of yours."),
+    "unknown_session": N_("There is no such session of yours."),
+    "needs_passkey": N_("Only a device signed in with a working passkey can do this."),
+    "not_pending": N_("This passkey is not waiting for approval."),
+    "no_recovery": N_("No recovery is under way."),
+    "recovery_waits": N_(
+        "A recovery passkey cannot be removed. If the recovery was not you, object to it."
+    ),
+    "bad_name": N_("A name is 1 to 60 characters."),
+    "account_frozen": N_("This account is frozen for review. Contact the registry office."),
+    "passkey_pending": N_(
+        "This passkey is new and still waiting. Approve it from a device you already use, "
+        "or wait until the cooling-off ends."
+    ),
 }
 """What a person is told when a request is refused, by the refusal's code."""

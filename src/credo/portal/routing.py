@@ -11,9 +11,8 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-from credo.errors import CredoError
+from credo.errors import BadForm, CredoError, SignInRequired
 from credo.portal.labels import ERRORS
-from credo.portal.session import BadForm, SignInRequired
 from credo.portal.web import redirect, render
 
 log = logging.getLogger(__name__)

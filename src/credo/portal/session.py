@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request, Response
 
+from credo.errors import BadForm, SignInRequired
 from credo.portal.web import form_cookie, people_of, portal_of, secure_cookies
 from credo.services.accounts import Accounts, Session
 from credo.services.person import Person
@@ -32,18 +33,6 @@ MAX_FORM_BYTES = 64 * 1024
 """The raw body's bound, the API's own (`credo.api.limits`): room for MAX_FORM_CHARS of
 three-byte characters percent-encoded, read before the characters are counted."""
 FORM_TYPE = "application/x-www-form-urlencoded"
-
-
-class SignInRequired(Exception):
-    """The page is for a signed-in person and the request has no live session."""
-
-
-class BadForm(Exception):
-    """A form the portal did not serve (no or a wrong CSRF token) or one it cannot read."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +88,8 @@ def visitor(request: Request) -> Session | None:
     request.state.session = session
     if session is not None:
         request.state.csrf = session.csrf
+        # every page of every session shows a passkey in its cooling-off (base.html)
+        request.state.pending = accounts_of(request).pending(session.subject)
     else:
         key = portal_of(request).form_key
         token = request.cookies.get(form_cookie(request))

@@ -7,7 +7,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from babel.dates import format_date, format_datetime
@@ -19,7 +19,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from credo.portal import i18n
 from credo.portal.labels import label
 from credo.services.consortium import Consortium
-from credo.services.demo import DemoPerson
 from credo.services.people import People
 from credo.store import Store
 
@@ -96,15 +95,33 @@ def _environment(code: str) -> Environment:
     return env
 
 
+class RosterPerson(Protocol):
+    """Someone the sign-in page offers to sign in as without a passkey: a demo's synthetic
+    person (`credo.demo.DemoPerson`, handed to `credo.portal.install` by the CLI)."""
+
+    @property
+    def national_id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def locale(self) -> str: ...
+
+    @property
+    def profile(self) -> str: ...
+
+
 @dataclass
 class Portal:
     """What the portal keeps between requests: one template environment per language and
     the public consortium page's figures; people's data is never cached here."""
 
-    roster: list[DemoPerson] = field(default_factory=list)
+    roster: list[RosterPerson] = field(default_factory=list)
     form_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """The key pre-sign-in form tokens are MACed under (`credo.portal.session`): the data
-    directory's, so that every process serving it accepts the others' tokens."""
+    directory's (`credo.portal.install`), so that every process serving it accepts the
+    others' tokens."""
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
     _names: tuple[int, dict[str, str]] | None = None
@@ -191,6 +208,7 @@ def render(
         "path": request.url.path,
         "session": session,
         "person_name": getattr(request.state, "person_name", None),
+        "pending_devices": getattr(request.state, "pending", []),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": bool(portal.roster),
         "members": portal.member_names(store_of(request)),

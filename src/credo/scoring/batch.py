@@ -108,8 +108,7 @@ class _Stats:
     def __init__(self, con: duckdb.DuckDBPyConnection, name: str, cols: dict[str, str]) -> None:
         self.numeric = cols["subject"] in _INTEGER_TYPES
         row = con.execute(f"SELECT count(*), min(subject), max(subject) FROM {name}").fetchone()
-        assert row is not None
-        self.total, self.low, self.high = row
+        self.total, self.low, self.high = (0, None, None) if row is None else row
 
     def chunks(self, chunk_rows: int) -> list[str]:
         """WHERE clauses splitting the subjects into disjoint chunks of ~chunk_rows records.

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from credo.errors import EntryRejected, NotSequencer, Unavailable
+from credo.errors import NotSequencer, Unavailable, rejected
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
 
@@ -122,7 +122,5 @@ def _outcome(entry: Decoded, result: object) -> Outcome:
         if isinstance(index, int) and not isinstance(index, bool) and index >= 0:
             return Accepted(index, entry.leaf_hash)
     if isinstance(result, dict) and result.get("status") == "rejected":
-        return EntryRejected(
-            str(result.get("reason", "")), code=str(result.get("code", "rejected"))
-        )
+        return rejected(str(result.get("reason", "")), str(result.get("code", "rejected")))
     raise Unavailable(f"the active sequencer answered an unreadable result: {result!r:.200}")

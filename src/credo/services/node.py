@@ -29,6 +29,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ from credo.ledger.schema import rfc3339
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.services.forwarding import Forwarder
 from credo.services.policy import StandardPolicy
-from credo.store import Store, open_store, without_password
+from credo.store import Store, open_store, store_at, without_password
 from credo.tlog import NoteSigner
 from credo.vault import Vault, generate_master_key_file, load_master_key
 from credo.vault.hsm import Pkcs11Config, Pkcs11Key
@@ -147,6 +148,11 @@ class Node:
     The ledger is built with credo's standard kinds and policy unless others are passed, and
     with the vault (master key from CREDO_MASTER_KEY or DIR/master.key) as the opener of
     personal entries.
+
+    Constructing one reads the data directory's config and keys and builds its parts, but
+    opens, connects and starts nothing: `start` opens the store and the vault, starts the
+    lease and the ledger (its workers and sequencer), in that order; `close` closes them in
+    reverse. ``Node(data).start()``, or ``with Node(data) as node``.
     """
 
     def __init__(
@@ -166,44 +172,60 @@ class Node:
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
-        store = open_store(data.store_location)
-        if store.needs_rebuild():
-            store.close()
-            raise InputError(
-                f"{data.root} holds derived state from an earlier credo; "
-                f"run `credo rebuild --data {data.root}` once",
-                code="stale_state",
-            )
-        check_entry_format(store, data.root)
+        self.clock = clock
+        """The one clock: the sequencer judges entries by it, the services write and show by it."""
+        self._operator_key: MemberKey | None = None
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
-        try:
-            self.vault = Vault.open(data.vault, data.open_vault_key(os.environ))
-        except BaseException:
-            store.close()
-            raise
+        self.store = store_at(data.store_location)
+        self.vault = Vault(data.vault, data.open_vault_key(os.environ))
         self.forwarder = Forwarder() if advertise else None
-        try:
-            lease = None if advertise is None else Lease(store, advertise, lease_seconds)
-        except BaseException:
-            store.close()
-            self.vault.close()
-            raise
+        self.lease = None if advertise is None else Lease(self.store, advertise, lease_seconds)
         self.ledger = Ledger(
-            store,
+            self.store,
             signer,
             kinds=kinds or standard_kinds(),
             policy=policy or StandardPolicy(),
             workers=workers,
             clock=clock,
             opener=self.vault,
-            lease=lease,
+            lease=self.lease,
             forward=self.forwarder,
         )
-        self.store = store
         self.origin = self.ledger.origin
         self.kinds = self.ledger.kinds
         self.sequencer = self.ledger.sequencer
         self.validator = self.ledger.validator
+        self._running = ExitStack()
+
+    def start(self) -> Node:
+        """Open and start every part in order; if one fails, close those already started."""
+        with ExitStack() as started:
+            started.callback(self.store.close)
+            self.store.open()
+            if self.store.needs_rebuild():
+                raise InputError(
+                    f"{self.data.root} holds derived state from an earlier credo; "
+                    f"run `credo rebuild --data {self.data.root}` once",
+                    code="stale_state",
+                )
+            check_entry_format(self.store, self.data.root)
+            started.callback(self.vault.close)
+            self.vault.open()
+            if self.forwarder is not None:
+                started.callback(self.forwarder.close)
+            if self.lease is not None:
+                started.callback(self.lease.close)
+                self.lease.start()
+            started.callback(self.ledger.close)
+            self.ledger.start()
+            self._running = started.pop_all()
+        return self
+
+    def __enter__(self) -> Node:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def verifier_key(self) -> str:
@@ -216,6 +238,12 @@ class Node:
 
     def submit(self, envelopes: list[dict[str, Any]]) -> list[Outcome]:
         return self.ledger.submit(envelopes)
+
+    def operator_key(self) -> MemberKey:
+        """The operator's signing key (consent manager, access recorder), from DIR/keys."""
+        if self._operator_key is None:
+            self._operator_key = MemberKey.load(self.data.member_key(self.operator))
+        return self._operator_key
 
     def submit_one(
         self,
@@ -236,10 +264,8 @@ class Node:
         return outcome
 
     def close(self) -> None:
-        self.ledger.close()
-        self.vault.close()
-        if self.forwarder is not None:
-            self.forwarder.close()
+        """Close what `start` started, in reverse order; a second call does nothing."""
+        self._running.close()
 
 
 ENTRY_FORMAT = "2"
@@ -351,7 +377,7 @@ def init_consortium(
     if store_url is not None:
         config["store"] = without_password(store_url)  # the password stays with the operator
     write_private(data.config, json.dumps(config, indent=2) + "\n")
-    node = Node(data, clock=clock)
+    node = Node(data, clock=clock).start()
     genesis = {
         "origin": origin,
         "log_key": signer.verifier_key(),

@@ -16,8 +16,8 @@ import json
 
 from credo.errors import InputError, PermissionDenied
 from credo.ledger.categories import CATEGORIES
-from credo.ledger.schema import utc_now
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
+from credo.services.reads import ReadRequest
 
 __all__ = ["operator_read", "parse_basis"]
 
@@ -41,20 +41,20 @@ def operator_read(
     not cover it. ``command`` names what read (e.g. ``person export``): its digest, with the
     purpose, basis and time, is the entry's request digest, as a member's signed request's is.
     """
-    at = utc_now()
+    at = people.now()
     described = json.dumps(
         {"command": command, "purpose": purpose, "basis": list(basis), "at": at},
         sort_keys=True,
     )
     request = ReadRequest(
-        member=people.ledger.operator,
+        member=people.writer.operator,
         national_id=national_id,
         purpose=purpose,
         basis=basis,
         categories=tuple(CATEGORIES),
         request_digest="sha256:" + hashlib.sha256(described.encode()).hexdigest(),
     )
-    result = people.read(request)
+    result = people.reads.read(request)
     if not result.decision.granted:
         raise PermissionDenied(
             f"the read was refused ({result.decision.reason}) and logged at index "

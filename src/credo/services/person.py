@@ -8,6 +8,7 @@ cannot even learn that someone else's record exists.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,19 +16,34 @@ from typing import Any
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
 from credo.ledger.entries import statement_of
+from credo.ledger.personal import open_statement
+from credo.ledger.schema import rfc3339
 from credo.scoring import score_subject
 from credo.services import scores
 from credo.services.people import People
 from credo.services.programme import Programme
+from credo.services.views import (
+    AccessView,
+    ConsentView,
+    DisputeView,
+    EntryView,
+    Export,
+    OwnRecord,
+    RecordView,
+    record_view,
+)
 
 NAME_TYPE = "identity.registered"
 """The registry's record that carries a person's name (its payload's ``name``)."""
 
 HISTORY_MONTHS = 12
 
+ACCOUNT_KINDS = ("account.code", "account.device")
+"""The log's entries about a person's portal account (`credo.ledger.kinds.accounts`)."""
+
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(moment.timestamp())
 
 
 class Person:
@@ -41,155 +57,86 @@ class Person:
 
     # -- records ---------------------------------------------------------------------------
 
-    def _disputed(self) -> set[str]:
-        return {d.record_id for d in self.store.disputes_of(self.subject) if d.status == "open"}
-
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RecordView]:
         """Every record held about the person, newest first, without payloads."""
-        disputed = self._disputed()
+        disputed = self.people.records.disputed(self.subject)
         rows = sorted(
             self.store.records_of(self.subject),
             key=lambda r: (r.effective_at, r.put_idx),
             reverse=True,
         )
-        return [
-            {
-                "record_id": r.record_id,
-                "category": r.category,
-                "type": r.type,
-                "effective_at": r.effective_at,
-                "recorded_at": r.put_at,
-                "member": r.member,
-                "special": r.category in SPECIAL_CATEGORIES,
-                "status": "disputed"
-                if r.status == "active" and r.record_id in disputed
-                else r.status,
-                "put_index": r.put_idx,
-            }
-            for r in rows
-        ]
+        return [record_view(r, disputed) for r in rows]
 
-    def record(self, record_id: str) -> dict[str, Any]:
+    def record(self, record_id: str) -> OwnRecord:
         """One of the person's records with its payload opened, and its disputes."""
         row = self.store.get_record(record_id) if isinstance(record_id, str) else None
         if row is None or row.subject != self.subject:
             raise NotFound("no such record about you", code="unknown_record")
-        opened = self.people.open_record(self.subject, row, self._disputed())
-        opened["recorded_at"] = row.put_at
-        opened["special"] = row.category in SPECIAL_CATEGORIES
-        opened["disputes"] = [d for d in self.disputes() if d["record_id"] == record_id]
-        opened["disputable"] = row.status == "active" and not any(
-            d["status"] == "open" for d in opened["disputes"]
-        )
-        return opened
+        records = self.people.records
+        opened = records.open(self.subject, row, records.disputed(self.subject))
+        disputes = tuple(d for d in self.disputes() if d.record_id == record_id)
+        disputable = row.status == "active" and not any(d.status == "open" for d in disputes)
+        fields = {f.name: getattr(opened, f.name) for f in dataclasses.fields(opened)}
+        return OwnRecord(**fields, disputes=disputes, disputable=disputable)
 
     def name(self) -> str | None:
         """The name the registry recorded for the person, if it did."""
         for row in self.store.records_of(self.subject):
             if row.type == NAME_TYPE and row.status == "active":
-                payload = self.people.open_record(self.subject, row, set()).get("payload")
-                name = payload.get("name") if isinstance(payload, dict) else None
+                payload = self.people.records.open(self.subject, row, set()).payload
+                name = None if payload is None else payload.get("name")
                 if isinstance(name, str):
                     return name
         return None
 
     # -- disputes --------------------------------------------------------------------------
 
-    def disputes(self) -> list[dict[str, Any]]:
-        return self.people.dispute_views(self.store.disputes_of(self.subject))
+    def disputes(self) -> list[DisputeView]:
+        return self.people.rights.disputes(self.store.disputes_of(self.subject))
 
-    def dispute(self, dispute_id: str) -> dict[str, Any]:
+    def dispute(self, dispute_id: str) -> DisputeView:
         for d in self.disputes():
-            if d["id"] == dispute_id:
+            if d.id == dispute_id:
                 return d
         raise NotFound("no such dispute of yours", code="unknown_dispute")
 
-    def open_dispute(self, record_id: str, statement: str) -> dict[str, Any]:
+    def open_dispute(self, record_id: str, statement: str) -> DisputeView:
         """Contest one of the person's records; the dispute as the person will follow it."""
         self.record(record_id)  # theirs, or NotFound
         return self.dispute(self.programme.open_dispute_for(self.subject, record_id, statement))
 
     # -- accesses and consents -------------------------------------------------------------
 
-    def access(self) -> list[dict[str, Any]]:
+    def access(self) -> list[AccessView]:
         """Every access to the person's data, granted and refused, newest first, each with
         its basis spelt out: the consent it relied on or the mandate's legal ground."""
-        out = []
-        for a in sorted(self.store.access_of(self.subject), key=lambda a: a.idx, reverse=True):
-            kind, _, basis_id = a.basis.partition(":")
-            basis: dict[str, Any] = {"type": kind, "id": basis_id, "legal_reference": None}
-            if kind == "consent":
-                consent = self.store.get_consent(basis_id)
-                basis["known"] = consent is not None and consent.subject == self.subject
-            elif kind == "mandate":
-                mandate = self.store.get_mandate(basis_id)
-                basis["known"] = mandate is not None
-                basis["legal_reference"] = None if mandate is None else mandate.legal_reference
-            out.append(
-                {
-                    "index": a.idx,
-                    "at": a.at,
-                    "member": a.member,
-                    "purpose": a.purpose,
-                    "basis": basis,
-                    "categories_requested": list(a.categories_requested),
-                    "categories_granted": list(a.categories_granted),
-                    "outcome": a.outcome,
-                    "reason": a.reason,
-                    "records": len(a.record_ids),
-                }
-            )
-        return out
+        return sorted(self.people.rights.access_of(self.subject), key=lambda a: -a.index)
 
-    def consents(self) -> list[dict[str, Any]]:
+    def consents(self) -> list[ConsentView]:
         """The person's consents, in force first, newest first within each group."""
-        now = _stamp(datetime.now(UTC))
-        out: list[dict[str, Any]] = []
-        for c in self.store.consents_of(self.subject):
-            if c.revoked_idx is not None:
-                status = "revoked"
-            elif c.valid_until < now:
-                status = "expired"
-            elif c.valid_from > now:
-                status = "future"
-            else:
-                status = "active"
-            out.append(
-                {
-                    "id": c.id,
-                    "member": c.member,
-                    "purpose": c.purpose,
-                    "categories": list(c.categories),
-                    "valid_from": c.valid_from,
-                    "valid_until": c.valid_until,
-                    "status": status,
-                    "granted_index": c.granted_idx,
-                    "revoked_index": c.revoked_idx,
-                }
-            )
-        out.sort(key=lambda c: (c["status"] != "active", -c["granted_index"]))
-        return out
+        found = self.people.rights.consents_of(self.subject)
+        return sorted(found, key=lambda c: (c.status != "active", -c.granted_index))
 
-    def consent(self, consent_id: str) -> dict[str, Any]:
+    def consent(self, consent_id: str) -> ConsentView:
         for c in self.consents():
-            if c["id"] == consent_id:
+            if c.id == consent_id:
                 return c
         raise NotFound("no such consent of yours", code="unknown_consent")
 
     def grant_consent(
         self, member: str, purpose: str, categories: list[str], days: int
-    ) -> dict[str, Any]:
-        until = _stamp(datetime.now(UTC) + timedelta(days=days))
-        consent_id, _ = self.people.grant_consent_for(
+    ) -> ConsentView:
+        until = rfc3339(self.people.clock() + days * 86_400)
+        consent_id, _ = self.people.consents.grant_for(
             self.subject, member, purpose, categories, until
         )
         return self.consent(consent_id)
 
-    def revoke_consent(self, consent_id: str) -> dict[str, Any]:
+    def revoke_consent(self, consent_id: str) -> ConsentView:
         consent = self.consent(consent_id)  # theirs, or NotFound
-        if consent["status"] == "revoked":
+        if consent.status == "revoked":
             return consent
-        self.people.revoke_consent(consent_id)
+        self.people.consents.revoke(consent_id)
         return self.consent(consent_id)
 
     # -- the programme ---------------------------------------------------------------------
@@ -200,7 +147,7 @@ class Person:
     def enrol(self) -> None:
         if not self.enrolled():
             self.programme.enrol_subject(self.subject)
-            scores.rescore(self.store, self.subject)
+            scores.rescore(self.store, self.subject, int(self.people.clock()))
 
     def withdraw(self) -> None:
         if self.enrolled():
@@ -212,7 +159,7 @@ class Person:
         score page draws it, and it costs a scoring a month."""
         if not self.enrolled() or self.store.current_rules() is None:
             return None
-        explained = scores.explain(self.store, self.subject)
+        explained = scores.explain(self.store, self.subject, int(self.people.clock()))
         explained["improvements"] = self._improvements(explained)
         return explained
 
@@ -246,7 +193,7 @@ class Person:
         records under the rules in force (so the line shows how the records built it up)."""
         rules, digest = scores.rules_in_force(self.store)
         records = scores.scoring_records(self.store, self.subject)
-        today = datetime.now(UTC)
+        today = datetime.fromtimestamp(self.people.clock(), UTC)
         first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         points = []
         for back in range(HISTORY_MONTHS, 0, -1):
@@ -284,13 +231,13 @@ class Person:
 
     # -- the person's rights ---------------------------------------------------------------
 
-    def export(self) -> dict[str, Any]:
-        return self.people.export_of(self.subject)
+    def export(self) -> Export:
+        return self.people.rights.export_of(self.subject)
 
     def export_bytes(self) -> bytes:
-        return json.dumps(self.export(), ensure_ascii=False, indent=2).encode()
+        return json.dumps(self.export().to_json(), ensure_ascii=False, indent=2).encode()
 
-    def entries(self, start: int = 0, count: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    def entries(self, start: int = 0, count: int | None = None) -> tuple[list[EntryView], int]:
         """The log entries about the person, newest first (``count`` of them from the
         ``start``-th), and how many there are in all, for the in-browser proof check: each
         entry's kind, signer and time (what is public), its sealed metadata left unopened."""
@@ -299,15 +246,26 @@ class Person:
         out = []
         for index in chosen:
             statement = statement_of(self.store.read_entries(index, 1)[0])
-            out.append(
-                {
-                    "index": index,
-                    "kind": statement["kind"],
-                    "by": statement["by"],
-                    "at": statement["at"],
-                }
-            )
+            out.append(EntryView(index, statement["kind"], statement["by"], statement["at"]))
         return out, len(indices)
 
+    def account_entries(self) -> list[dict[str, Any]]:
+        """The log's entries about the person's portal account, newest first, opened: every
+        enrolment or recovery code a member issued for them (who, when, valid until when, and
+        the code's id their passkeys name) and every device event (a passkey refused as not
+        theirs, a recovery objected to, a review's outcome)."""
+        out = []
+        for index in sorted(self.store.entries_of(self.subject), reverse=True):
+            statement = statement_of(self.store.read_entries(index, 1)[0])
+            if statement["kind"] not in ACCOUNT_KINDS:
+                continue
+            opened = open_statement(self.people.vault, statement)
+            meta = (
+                {} if opened is None or opened.plaintext is None else json.loads(opened.plaintext)
+            )
+            meta.pop("salt", None)
+            out.append({"index": index, "kind": statement["kind"], "at": statement["at"], **meta})
+        return out
+
     def erase(self) -> dict[str, int]:
-        return self.people.erase_subject(self.subject)
+        return self.people.rights.erase_subject(self.subject)

@@ -17,6 +17,7 @@ from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.sequencer import Accepted
 from credo.ledger.text import text_problem
 from credo.services.people import People
+from credo.services.views import DisputeView
 
 MAX_STATEMENT = 2000
 
@@ -92,14 +93,14 @@ class Programme:
             "statement": sealed.commitment,
         }
 
-    def disputes(self, national_id: str | None = None) -> list[dict[str, Any]]:
+    def disputes(self, national_id: str | None = None) -> list[DisputeView]:
         """A person's disputes, open and closed; without a national id, every open one."""
         rows = (
             self.store.open_disputes()
             if national_id is None
             else self.store.disputes_of(self._ref(national_id))
         )
-        return self.people.dispute_views(rows)
+        return self.people.rights.disputes(rows)
 
     def log_benefit_check(
         self,
@@ -145,17 +146,22 @@ class Programme:
         }
 
     def answer(
-        self, member: str, dispute_id: str, outcome: str, evidence: str, at: str | None = None
+        self,
+        key: MemberKey,
+        member: str,
+        dispute_id: str,
+        outcome: str,
+        evidence: str,
+        at: str | None = None,
     ) -> Accepted:
-        """The submitting member answers (signed with its own key from DIR/keys)."""
+        """The submitting member answers, signed with its own ``key``."""
         meta = {"id": dispute_id, "outcome": outcome, "evidence": evidence}
-        prepared = self.people.prepare_entry(member, "dispute.answer", meta, at)
-        key = MemberKey.load(self.people.ledger.data.member_key(member))
-        return self.people.sign_and_submit(prepared, key)
+        prepared = self.people.records.prepare_entry(member, "dispute.answer", meta, at)
+        return self.people.records.sign_and_submit(prepared, key)
 
     def expire_overdue(self, now: datetime | None = None) -> list[str]:
         """Resolve every unanswered dispute whose answer period has ended, for the person."""
-        when = now or datetime.now(UTC)
+        when = now or datetime.fromtimestamp(self.people.clock(), UTC)
         moment = when.timestamp()
         stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")  # the entry's time is what the log judges
         days = answer_days(self.store)

@@ -91,8 +91,13 @@ class Rescorer:
         self._batch: threading.Thread | None = None
         self._touched: set[str] = set()  # rescored under the pending rules since its batch began
         self._thread = threading.Thread(target=self._run, name="credo-rescorer", daemon=True)
-        self._thread.start()
-        self._queue.put([])  # on the thread: resume a switch a stopped process left half done
+
+    def start(self) -> Rescorer:
+        """Start the rescoring thread (constructing one starts nothing)."""
+        if not self._thread.is_alive():
+            self._thread.start()
+            self._queue.put([])  # on the thread: resume a switch a stopped process left half done
+        return self
 
     @property
     def queued(self) -> int:
@@ -240,7 +245,8 @@ class Rescorer:
             self._retry.discard(subject)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         if self._batch is not None:
             self._batch.join()

@@ -125,7 +125,12 @@ class Witnessing:
         self._round = threading.Lock()  # one round at a time: the thread's, or a caller's
         self._wake.set()  # the latest checkpoint may never have been witnessed
         self._thread = threading.Thread(target=self._run, name="credo-witnessing", daemon=True)
-        self._thread.start()
+
+    def start(self) -> Witnessing:
+        """Start the witnessing thread (constructing one starts nothing)."""
+        if not self._thread.is_alive() and not self._stopped.is_set():
+            self._thread.start()
+        return self
 
     def on_commit(self, accepted: list[Decoded]) -> None:
         """The sequencer's listener: a new checkpoint was published; only wakes the thread."""
@@ -139,7 +144,8 @@ class Witnessing:
     def close(self) -> None:
         self._stopped.set()
         self._wake.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         self._pool.shutdown(wait=True)
         self._http.close()
 
@@ -203,7 +209,9 @@ class Witnessing:
 
     def _submit(self, witness: PolicyWitness, note: bytes, cp: Checkpoint) -> bytes | None:
         """POST add-checkpoint to one witness; its verified cosignature line, or None."""
-        assert witness.url is not None  # governance refuses a policy without URLs
+        if witness.url is None:  # governance refuses a policy without URLs
+            self._failed(witness, "the witness policy gives it no URL")
+            return None
         url = witness.url.rstrip("/") + "/add-checkpoint"
         for _ in range(2):  # a 409 names the witness's size: once more from there
             old = self._old.get(witness.name, 0)

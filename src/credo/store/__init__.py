@@ -1,8 +1,9 @@
 """credo.store: the tables behind the log and the ledger's derived state.
 
-`protocols` holds the Protocols every backend satisfies, `rows` the rows they return; each
-backend is a folder with its schema beside it (`sqlite/`, `postgres/`). Callers open a store with
-`open_store` and never name a backend class.
+`protocols` holds the Protocols every backend satisfies, `rows` the rows they return, `sql` the
+schema and every statement, written once; each backend is a folder holding only what differs
+(`sqlite/`, `postgres/`). Callers open a store with `open_store` (or `store_at`, then
+`Store.open`) and never name a backend class.
 """
 
 from __future__ import annotations
@@ -68,14 +69,19 @@ def without_password(location: str) -> str:
 
 def open_store(location: str | Path, *, readonly: bool = False) -> Store:
     """Open the store at ``location``: a PostgreSQL URL (``postgresql://...``), a SQLite file
-    path (``sqlite:`` prefix optional) or `MEMORY`. The one place that maps a location to a
+    path (``sqlite:`` prefix optional) or `MEMORY`: `store_at` and `Store.open`."""
+    return store_at(location, readonly=readonly).open()
+
+
+def store_at(location: str | Path, *, readonly: bool = False) -> Store:
+    """The store at ``location``, not opened yet: nothing is connected or created until its
+    `Store.open` (a node opens it when it starts). The one place that maps a location to a
     backend."""
     if is_postgres(location):
         from credo.store.postgres import PostgresStore  # psycopg only for those who use it
 
         return PostgresStore(str(location), readonly=readonly)
-    text = str(location).removeprefix("sqlite:")
-    return SqliteStore(text, readonly=readonly)
+    return SqliteStore(str(location).removeprefix("sqlite:"), readonly=readonly)
 
 
 __all__ = [
@@ -105,5 +111,6 @@ __all__ = [
     "WriteTx",
     "is_postgres",
     "open_store",
+    "store_at",
     "without_password",
 ]

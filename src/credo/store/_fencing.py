@@ -1,11 +1,11 @@
 """What keeps two writers from publishing two histories, shared by both backends: the
 sequencer lease's SQL, and the compare-and-swap every checkpoint is published with.
 
-The lease's SQL is one text: the backends differ only in the parameter marker and the
-expression for the database's clock, which every expiry is judged by (never a caller's
-clock, so two hosts whose clocks disagree still agree on who holds it)."""
+The lease's SQL is one text (``?`` parameters, as all of `credo.store.sql`): the backends
+differ only in the expression for the database's clock, which every expiry is judged by
+(never a caller's clock, so two hosts whose clocks disagree still agree on who holds it)."""
 
-# S608: the SQL is built from the two fixed strings each backend passes, never from input.
+# S608: the SQL is built from the fixed string each backend passes, never from input.
 # ruff: noqa: S608
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ class LeaseSql:
     """Parameter: holder."""
 
 
-def lease_sql(param: str, now: str) -> LeaseSql:
-    """``param``: the driver's parameter marker; ``now``: seconds since 1970, as a float."""
-    p = param
+def lease_sql(now: str) -> LeaseSql:
+    """``now``: the backend's expression for seconds since 1970, as a float."""
+    p = "?"
     return LeaseSql(
         claim=(
             "INSERT INTO sequencer_lease AS l (id, holder, url, epoch, expires_at) "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, Self
 
 from credo.store.rows import (
     AccessRow,
@@ -237,7 +237,10 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
 
 
 class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
-    """A backend: committed reads from any thread, and one writer at a time."""
+    """A backend: committed reads from any thread, and one writer at a time.
+
+    Constructing one connects to nothing: `open` connects and creates the schema (a
+    read-only one only checks it can), `close` lets go of every connection and thread."""
 
     location: str
     """What `credo.store.open_store` takes to open this store again (a worker process
@@ -297,6 +300,11 @@ class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
 
     def needs_rebuild(self) -> bool:
         """True when the derived state predates this code and must be rebuilt."""
+        ...
+
+    def open(self) -> Self:
+        """Connect and create the schema if it is not there yet; a second call does nothing.
+        The store itself, so that ``store = store_at(location).open()`` reads as it runs."""
         ...
 
     def close(self) -> None: ...

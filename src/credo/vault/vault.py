@@ -12,7 +12,6 @@ import base64
 import binascii
 import hmac
 import json
-import os
 import re
 import secrets
 import sqlite3
@@ -25,6 +24,7 @@ from pathlib import Path
 from types import TracebackType
 
 from credo.errors import InputError, NotFound, StoreError, VerificationError
+from credo.sqlite import connect, errors, transaction
 from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
 from credo.vault.keys import KEY_BYTES, VaultKey
@@ -44,6 +44,7 @@ MAX_PAYLOAD_BYTES = 16384
 MAX_CONTEXT_BYTES = 1024
 _COMMITMENT = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _CHECK_KEY = "master_check"
+_WHAT = "the vault database"
 
 # secure_delete zeroes deleted cells and freed pages (https://sqlite.org/pragma.html#pragma_secure_delete);
 # temp_store=MEMORY keeps VACUUM's scratch copy of the database off the disk.
@@ -91,60 +92,41 @@ def canonical_meta(meta: dict[str, object]) -> bytes:
     return json.dumps(meta, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
 
 
-@contextmanager
-def _store_errors(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StoreError(f"vault database failed while {what}: {exc}") from exc
-
-
-def _create_private(path: Path) -> None:
-    """Create the database file owner-only; SQLite gives its -wal and -shm files the same mode."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot create vault database {path}: {exc}") from exc
-    os.close(fd)
-
-
 class Vault:
     """Per-subject envelope encryption over one SQLite file; one connection, one writer at a time.
 
-    Build it with :meth:`Vault.open`. Every write is a ``BEGIN IMMEDIATE`` transaction under a
-    lock, so seal, ensure and erase are serialized (datasette's single-writer habit).
+    Open it with ``Vault(path, master).open()`` (or ``with Vault(path, master) as vault``).
+    Every write is a ``BEGIN IMMEDIATE`` transaction under a lock, so seal, ensure and erase
+    are serialized (datasette's single-writer habit).
     """
 
-    def __init__(self, conn: sqlite3.Connection, master: VaultKey, path: Path) -> None:
-        self._conn: sqlite3.Connection | None = conn
+    def __init__(self, path: Path, master: VaultKey) -> None:
+        """Nothing is opened or created until `open`."""
+        self._conn: sqlite3.Connection | None = None
         self._master = master
         self.path = path
         self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    @classmethod
-    def open(cls, path: Path, master: VaultKey) -> Vault:
-        """Open or create the vault at ``path``; refuse a master key other than the first one."""
-        _create_private(path)
-        with _store_errors(f"opening {path}"):
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        vault = cls(conn, master, path)
-        try:
-            vault._setup()
-        except BaseException:
-            vault.close()
-            raise
-        return vault
+    def open(self) -> Vault:
+        """Open or create the vault at ``path`` (owner-only); refuse a master key other than
+        the first one. A second call does nothing."""
+        with self._lock:
+            if self._conn is not None:
+                return self
+            self._conn = connect(self.path, pragmas=_PRAGMAS, private=True, what=_WHAT)
+            try:
+                self._setup()
+            except BaseException:
+                self.close()
+                raise
+        return self
 
     def _setup(self) -> None:
         schema = resources.files("credo.vault").joinpath("vault_schema.sql").read_text("utf-8")
         conn = self._live()
-        with _store_errors("configuring the database"):
-            for pragma in _PRAGMAS:
-                conn.execute(pragma)
+        with errors("configuring the database", _WHAT):
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             secure = conn.execute("PRAGMA secure_delete").fetchone()[0]
             if mode != "wal" or secure != 1:
@@ -171,13 +153,13 @@ class Vault:
         and let go of the key (an HSM session), which the vault owns once opened with it."""
         with self._lock:
             if self._conn is not None:
-                with _store_errors("closing"):
+                with errors("closing", _WHAT):
                     self._conn.close()
                 self._conn = None
                 self._master.close()
 
     def __enter__(self) -> Vault:
-        return self
+        return self.open()
 
     def __exit__(
         self,
@@ -462,7 +444,7 @@ class Vault:
         bytes (https://sqlite.org/pragma.html#pragma_wal_checkpoint). It costs a full rewrite of
         the vault, which erasure (rare, and legally required) can afford.
         """
-        with self._lock, _store_errors("scrubbing after erasure"):
+        with self._lock, errors("scrubbing after erasure", _WHAT):
             conn = self._live()
             conn.execute("VACUUM")
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -481,23 +463,15 @@ class Vault:
         return self._conn
 
     @contextmanager
-    def _read(self, what: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, _store_errors(what):
+    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._lock, errors(action, _WHAT):
             yield self._live()
 
     @contextmanager
-    def _transaction(self, what: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` write transaction; rolled back on any exception."""
-        with self._lock, _store_errors(what):
-            conn = self._live()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, transaction(self._live(), action, _WHAT) as conn:
+            yield conn
 
     def _data_key(self, conn: sqlite3.Connection, ref: str) -> bytes:
         row = conn.execute("SELECT wrapped_key FROM subjects WHERE ref = ?", (ref,)).fetchone()

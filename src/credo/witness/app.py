@@ -17,6 +17,8 @@ Nothing here decides anything: every check is `Witness.add_checkpoint`'s.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -25,8 +27,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credo.errors import CredoError, InputError
-from credo.witness.service import MAX_BODY, OldSizeMismatch, Witness, origin_hash
+from credo.errors import CredoError, InputError, OldSizeMismatch
+from credo.witness.service import MAX_BODY, Witness, origin_hash
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -82,12 +84,23 @@ def _evidence_json(
 
 
 def create_witness_app(witness: Witness) -> FastAPI:
-    """The app for one witness; the caller owns (and closes) the witness's store."""
+    """The app for one witness. Its lifespan opens the witness's store (if it is not open
+    yet) and closes it on the way out."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        witness.store.open()
+        try:
+            yield
+        finally:
+            witness.store.close()
+
     app = FastAPI(
         title="credo witness",
         summary="A C2SP tlog-witness: cosigns checkpoints consistent with what it saw before.",
         docs_url=None,  # no CDN-hosted UI; /openapi.json describes the routes
         redoc_url=None,
+        lifespan=lifespan,
     )
 
     @app.exception_handler(CredoError)

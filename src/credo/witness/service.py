@@ -44,6 +44,7 @@ from credo.errors import (
     Conflict,
     InputError,
     NotFound,
+    OldSizeMismatch,
     PermissionDenied,
     StoreError,
     VerificationError,
@@ -60,23 +61,6 @@ _OLD = re.compile(rb"old (0|[1-9][0-9]{0,19})\n")
 _MAX_SIZE = 2**64 - 1
 _SWAP_ATTEMPTS = 1000
 MAX_UNPROVEN_EVIDENCE = 1000  # consistency_proof_failed rows kept per log
-
-
-class OldSizeMismatch(Conflict):
-    """409: the old size line is not the latest cosigned size, which ``size`` holds."""
-
-    code = "old_size_mismatch"
-
-    def __init__(self, message: str, *, size: int) -> None:
-        super().__init__(message)
-        self.size = size
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_mismatch, (self.message, self.size))
-
-
-def _rebuild_mismatch(message: str, size: int) -> OldSizeMismatch:
-    return OldSizeMismatch(message, size=size)
 
 
 @dataclass(frozen=True)
@@ -230,7 +214,8 @@ class Witness:
                     code="unexpected_proof",
                 )
             return
-        assert latest is not None  # old size == latest size > 0
+        if latest is None:  # old size == latest size > 0 was checked above
+            raise Conflict("no cosigned checkpoint to extend", code="old_size_mismatch")
         try:
             verify_consistency(req.old_size, cp.size, req.proof, latest.root, cp.root_hash)
         except VerificationError as exc:

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from credo.errors import StoreError
+from credo.sqlite import PerThread, connect, errors
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS latest (
@@ -69,17 +67,16 @@ class Evidence:
     cosigned: bytes | None
 
 
-@contextmanager
-def _translate(what: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        code = (
-            "disk_full"
-            if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc))
-            else "store_error"
-        )
-        raise StoreError(f"witness store: {what} failed", code=code) from exc
+_WHAT = "the witness store"
+_PRAGMAS = (
+    "PRAGMA busy_timeout = 30000",
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",  # persisted before we answer
+)
+
+
+def _translate(action: str) -> AbstractContextManager[None]:
+    return errors(action, _WHAT)
 
 
 class WitnessStore:
@@ -87,31 +84,22 @@ class WitnessStore:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()  # guards the list of connections only
-        with _translate("opening"):
-            self._conn().executescript(SCHEMA)
+        self._conns = PerThread(self._connect, _WHAT)
+
+    def open(self) -> WitnessStore:
+        """Create the file and its schema; then any thread may read and write. A second
+        call does nothing more."""
+        self._conns.open(SCHEMA)
+        return self
+
+    def _connect(self) -> sqlite3.Connection:
+        return connect(self._path, pragmas=_PRAGMAS, what=_WHAT)
 
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            with _translate("opening"):
-                conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA busy_timeout = 30000")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")  # persisted before we answer
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+        return self._conns.get()
 
     def close(self) -> None:
-        with self._all_lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
-        self._local = threading.local()
+        self._conns.close()
 
     def latest(self, origin: str) -> Cosigned | None:
         with _translate("reading the latest checkpoint"):

@@ -17,7 +17,7 @@ from credo.api.auth import parse_body
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.problems import problem
 from credo.api.schemas import signed_body, signed_responses
-from credo.services.people import ReadRequest
+from credo.services.reads import ReadRequest
 
 router = APIRouter(prefix="/v1/access", tags=["access"])
 
@@ -94,7 +94,7 @@ class AccessResponse(BaseModel):
 def read(who: MemberDep, people: PeopleDep) -> Response:
     """Read a person's records under a purpose and a basis (consent or mandate)."""
     req = parse_body(AccessRequest, who.body)
-    result = people.read(
+    result = people.reads.read(
         ReadRequest(
             who.member.id,
             req.national_id,
@@ -117,7 +117,7 @@ def read(who: MemberDep, people: PeopleDep) -> Response:
         outcome="granted",
         purpose=req.purpose,
         categories_granted=list(result.decision.granted),
-        records=[RecordOut(**r) for r in result.records],
+        records=[RecordOut(**r.to_json()) for r in result.records],
         truncated=result.truncated,
     )
     return JSONResponse(body.model_dump(mode="json"))

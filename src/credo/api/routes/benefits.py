@@ -89,7 +89,8 @@ def eligibility(
             f"log at index {index}",
             access_index=index,
         )
-    eligible = ref is not None and service.is_eligible(people.store, ref, benefit.id)
+    now = int(people.clock())
+    eligible = ref is not None and service.is_eligible(people.store, ref, benefit.id, now)
     index = prog.log_benefit_check(
         who.member.id, ref, benefit.id, benefit.context, True, "ok", who.request_digest
     )

@@ -84,7 +84,7 @@ def grant(who: MemberDep, people: PeopleDep) -> Granted:
     """Record a person's consent for one member, purpose, categories and validity window."""
     require_role(who, "admin")
     req = parse_body(GrantRequest, who.body)
-    consent_id, index = people.grant_consent(
+    consent_id, index = people.consents.grant(
         req.national_id, req.member, req.purpose, req.categories, req.valid_until, req.valid_from
     )
     return Granted(consent_id=consent_id, index=index)
@@ -111,4 +111,4 @@ def revoke(consent_id: ConsentId, who: MemberDep, people: PeopleDep) -> Revoked:
     """Revoke a consent: every later read under it is refused."""
     require_role(who, "admin")
     req = parse_body(RevokeRequest, who.body or b"{}")
-    return Revoked(consent_id=consent_id, index=people.revoke_consent(consent_id, req.reason))
+    return Revoked(consent_id=consent_id, index=people.consents.revoke(consent_id, req.reason))

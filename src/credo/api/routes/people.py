@@ -1,6 +1,6 @@
 """People's portal accounts, as members see them: a registrar issues a person's one-time
-enrolment code, with which the person registers a passkey on the portal
-(`credo.services.accounts`).
+enrolment or recovery code, with which the person registers a passkey on the portal
+(`credo.services.accounts`); each issue is an ``account.code`` entry the person sees.
 
 The national id arrives in the signed body, is mapped to the person's subject ref by the
 vault, and goes no further; the code is answered once, never stored in clear, never cached.
@@ -8,7 +8,7 @@ vault, and goes no further; the code is answered once, never stored in clear, ne
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +26,12 @@ class InvitationRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"national_id": "ZX-9876-5432"}]}
     )
     national_id: Annotated[str, Field(max_length=64)]
+    kind: Literal["enrolment", "recovery"] = Field(
+        default="enrolment",
+        description="enrolment: a first passkey, or another one that waits out the cooling-off "
+        "unless the person approves it; recovery (after proofing the person in person): the "
+        "passkey replaces every other once the cooling-off ends, unless the person objects",
+    )
 
 
 class Invitation(BaseModel):
@@ -34,6 +40,10 @@ class Invitation(BaseModel):
         "e.g. K7QF-M2XD-9RTA); their earlier unused codes stop working"
     )
     expires_at: str = Field(description="RFC 3339 UTC; the code is refused after it")
+    kind: str = Field(description="enrolment or recovery")
+    log_index: int | None = Field(
+        description="The account.code entry that tells the person who issued it, and when"
+    )
 
 
 @router.post(
@@ -53,15 +63,21 @@ class Invitation(BaseModel):
 def invite(
     request: Request, response: Response, who: MemberDep, people: PeopleDep, accounts: AccountsDep
 ) -> Invitation:
-    """Issue a person's one-time enrolment code for the portal (registrars only; at most 60
-    an hour per registrar and 3 a day per person). The work done is the same whether or not
-    credo knows the national id."""
+    """Issue a person's one-time enrolment (or recovery) code for the portal (registrars
+    only; at most 60 an hour per registrar and 3 a day per person). The issue is logged
+    first, as a personal entry naming this member, which the person sees in their portal and
+    export. The work done is the same whether or not credo knows the national id."""
     require_role(who, "registrar")
     req = parse_body(InvitationRequest, who.body)
     limits: Limits = request.app.state.limits
     limits.invites_per_registrar.hit(who.member.id)
     subject = people.enrolment_subject(req.national_id)
     limits.invites_per_person.hit(subject)
-    issued = accounts.invite(subject, who.member.id)
+    issued = accounts.issue(people, subject, who.member.id, req.kind)
     response.headers["Cache-Control"] = "no-store"
-    return Invitation(code=issued.code, expires_at=issued.expires_at)
+    return Invitation(
+        code=issued.code,
+        expires_at=issued.expires_at,
+        kind=issued.kind,
+        log_index=issued.log_index,
+    )

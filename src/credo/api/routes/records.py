@@ -18,7 +18,7 @@ from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.schemas import signed_body, signed_responses
 from credo.ledger.text import NO_CONTROL_LINES
-from credo.services.people import Prepared
+from credo.services.records import Prepared
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
@@ -75,7 +75,7 @@ def prepare(who: MemberDep, people: PeopleDep) -> PreparedRecord:
     """Seal a record's payload in the vault and return the entry for the member to sign."""
     require_role(who, "recorder")
     req = parse_body(PrepareRecord, who.body)
-    prepared = people.prepare_record(
+    prepared = people.records.prepare(
         who.member.id,
         req.national_id,
         req.category,
@@ -147,7 +147,7 @@ def prepare_retraction(who: MemberDep, people: PeopleDep) -> PreparedRecord:
     """Seal the retraction of one of the member's records and return the entry to sign."""
     require_role(who, "recorder")
     req = parse_body(PrepareRetraction, who.body)
-    return _answer(people.prepare_entry(who.member.id, "record.retract", req.model_dump()))
+    return _answer(people.records.prepare_entry(who.member.id, "record.retract", req.model_dump()))
 
 
 @router.post(
@@ -157,4 +157,4 @@ def prepare_answer(who: MemberDep, people: PeopleDep) -> PreparedRecord:
     """Seal the member's answer to a dispute about one of its records; return the entry."""
     require_role(who, "recorder")
     req = parse_body(PrepareAnswer, who.body)
-    return _answer(people.prepare_entry(who.member.id, "dispute.answer", req.model_dump()))
+    return _answer(people.records.prepare_entry(who.member.id, "dispute.answer", req.model_dump()))

@@ -12,6 +12,7 @@ from typing import Any
 from credo.ledger import personal
 from credo.ledger.kinds import (
     access,
+    accounts,
     consent,
     disputes,
     enrolment,
@@ -190,6 +191,20 @@ _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
         disputes.apply_expire,
         "an unanswered dispute ran out: resolved in the person's favour",
     ),
+    (
+        "account.code",
+        personal.PersonalBody,
+        ADMIN,
+        accounts.apply_code,
+        "a member issued a person's enrolment or recovery code for the portal",
+    ),
+    (
+        "account.device",
+        personal.PersonalBody,
+        ADMIN,
+        accounts.apply_device,
+        "a person refused a new passkey or objected to a recovery; a review's outcome",
+    ),
 ]
 
 
@@ -206,6 +221,8 @@ SEALED: dict[str, type[personal.Meta]] = {
     "dispute.open": disputes.DisputeOpen,
     "dispute.answer": disputes.DisputeAnswer,
     "dispute.expire": disputes.DisputeExpire,
+    "account.code": accounts.CodeIssued,
+    "account.device": accounts.DeviceEvent,
 }
 """The metadata each personal kind seals (`credo.ledger.personal`); ``subject.erase`` seals
 nothing, and every kind not named here is the consortium's own, in clear."""
@@ -336,6 +353,13 @@ SEALED_EXAMPLES: dict[str, dict[str, Any]] = {
     "dispute.open": {"id": H, "record_id": H, "statement": "12" * 32},
     "dispute.answer": {"id": H, "outcome": "amended", "evidence": "the amount was corrected"},
     "dispute.expire": {"id": H},
+    "account.code": {
+        "member": "registry",
+        "code": "enrolment",
+        "code_id": H,
+        "expires_at": AT,
+    },
+    "account.device": {"event": "refused", "code_id": H},
 }
 """Valid sealed metadata of each personal kind, without the salt the vault adds."""
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
-from credo.errors import EntryRejected
+from credo.errors import EntryRejected, UnjustifiedAccess
 from credo.ledger.categories import CATEGORIES, PURPOSES, readable
 from credo.ledger.kinds.consent import MandateId, PurposeName
 from credo.ledger.kinds.records import CategoryName, RecordId
@@ -201,10 +201,9 @@ def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
             entry.at,
         )
         if decision.granted != tuple(body.categories_granted):
-            raise EntryRejected(
+            raise UnjustifiedAccess(
                 f"access entry grants {body.categories_granted} but its basis gives "
-                f"{list(decision.granted)} ({decision.reason})",
-                code="unjustified_access",
+                f"{list(decision.granted)} ({decision.reason})"
             )
         for record_id in body.record_ids:
             found = tx.get_record(record_id)
@@ -214,10 +213,7 @@ def apply_read(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: 
                 or found.status != "active"
                 or found.category not in decision.granted
             ):
-                raise EntryRejected(
-                    f"record {record_id} is not readable under this grant",
-                    code="unjustified_access",
-                )
+                raise UnjustifiedAccess(f"record {record_id} is not readable under this grant")
     elif body.categories_granted or body.record_ids or body.reason == "ok":
         raise EntryRejected(
             "a refused access returns no categories and no records, and says why",

@@ -26,7 +26,15 @@ from credo.ledger.categories import (
 from credo.ledger.kinds.records import CategoryName, Hex32, ReasonCode
 from credo.ledger.personal import Meta, open_personal, require_person
 from credo.ledger.registry import Context
-from credo.ledger.schema import SECTORS, Body, MemberId, ShortText, Timestamp, parse_utc
+from credo.ledger.schema import (
+    SECTORS,
+    Body,
+    MemberId,
+    ShortText,
+    Timestamp,
+    as_model,
+    parse_utc,
+)
 from credo.ledger.validate import Decoded
 from credo.store import ConsentRow, MandateRow, MemberRow, ProposalRow, WriteTx
 
@@ -136,7 +144,7 @@ def apply_revoke(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx
 
 
 def check_mandate(tx: WriteTx, spec: BaseModel) -> None:
-    assert isinstance(spec, MandateSpec)
+    spec = as_model(spec, MandateSpec)
     check_purpose(spec.purpose)
     check_categories(spec.categories)
     special = [c for c in spec.categories if CATEGORIES[c].special]
@@ -158,7 +166,7 @@ def check_mandate(tx: WriteTx, spec: BaseModel) -> None:
 
 def adopt_mandate(tx: WriteTx, index: int, spec: BaseModel, _: ProposalRow | None = None) -> None:
     """Store an adopted mandate: the same whoever adopted it (an admin or a governance vote)."""
-    assert isinstance(spec, MandateSpec)
+    spec = as_model(spec, MandateSpec)
     check_mandate(tx, spec)
     tx.put_mandate(
         MandateRow(

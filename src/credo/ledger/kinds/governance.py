@@ -28,7 +28,7 @@ from credo.errors import EntryRejected, InputError, RulesRejected
 from credo.ledger.kinds.consent import MandateSpec, adopt_mandate, check_mandate
 from credo.ledger.kinds.members import MemberSpec, admit, retire
 from credo.ledger.registry import Context, Policy, first_error
-from credo.ledger.schema import Body, ShortText
+from credo.ledger.schema import Body, ShortText, as_model
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, ProposalRow, RulesRow, WriteTx
 from credo.tlog import parse_policy
@@ -81,25 +81,25 @@ class ActionSpec:
 
 
 def _check_admit(tx: WriteTx, params: BaseModel) -> None:
-    assert isinstance(params, MemberSpec)
+    params = as_model(params, MemberSpec)
     if tx.get_member(params.id) is not None:
         raise EntryRejected(f"member {params.id!r} already exists", code="member_exists")
 
 
 def _apply_admit(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
-    assert isinstance(params, MemberSpec)
+    params = as_model(params, MemberSpec)
     admit(tx, index, params)
 
 
 def _check_retire(tx: WriteTx, params: BaseModel) -> None:
-    assert isinstance(params, RetireParams)
+    params = as_model(params, RetireParams)
     member = tx.get_member(params.id)
     if member is None or member.status != "active":
         raise EntryRejected(f"no active member {params.id!r}", code="unknown_member")
 
 
 def _apply_retire(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
-    assert isinstance(params, RetireParams)
+    params = as_model(params, RetireParams)
     retire(tx, params.id, by="governance")
 
 
@@ -108,7 +108,7 @@ def _check_nothing(tx: WriteTx, params: BaseModel) -> None:
 
 
 def _vet_rules(params: BaseModel, policy: Policy) -> None:
-    assert isinstance(params, RulesParams)
+    params = as_model(params, RulesParams)
     try:
         policy.vet_rules(params.document.encode())
     except RulesRejected as exc:
@@ -117,7 +117,7 @@ def _vet_rules(params: BaseModel, policy: Policy) -> None:
 
 def _apply_rules(tx: WriteTx, index: int, params: BaseModel, proposal: ProposalRow) -> None:
     """Store the adopted document under its identity, the SHA-256 of its exact bytes."""
-    assert isinstance(params, RulesParams)
+    params = as_model(params, RulesParams)
     document = params.document.encode()
     tx.add_rules(RulesRow(index, hashlib.sha256(document).hexdigest(), document, proposal.id))
 
@@ -126,7 +126,7 @@ def _check_witness_policy(tx: WriteTx, params: BaseModel) -> None:
     """A C2SP tlog-policy the log can act on: it parses strictly, any ``log`` line is this
     log (its genesis key, whose name is the origin), and every witness has a URL to send
     checkpoints to. Deterministic, so a replay judges it as the log did."""
-    assert isinstance(params, WitnessPolicyParams)
+    params = as_model(params, WitnessPolicyParams)
     try:
         policy = parse_policy(params.policy)
     except InputError as exc:
@@ -149,7 +149,7 @@ def _check_witness_policy(tx: WriteTx, params: BaseModel) -> None:
 
 
 def _apply_witness_policy(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
-    assert isinstance(params, WitnessPolicyParams)
+    params = as_model(params, WitnessPolicyParams)
     tx.set_meta(WITNESS_POLICY_META, params.policy)
 
 

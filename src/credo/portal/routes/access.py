@@ -70,14 +70,14 @@ async def consent_grant(request: Request) -> Response:
         consent = person.grant_consent(member, purpose, categories, days)
     except InputError:
         return render(request, "consent_new.html", {**choices, "error": "bad_consent"}, status=400)
-    return redirect(f"/consents/{consent['id']}?granted=1")
+    return redirect(f"/consents/{consent.id}?granted=1")
 
 
 @router.get("/consents/{consent_id}")
 def consent_page(request: Request, consent_id: str, granted: int = 0) -> Response:
     person = signed_in(request)
     consent = person.consent(consent_id)
-    uses = [a for a in person.access() if a["basis"]["id"] == consent_id]
+    uses = [a for a in person.access() if a.basis.id == consent_id]
     context = {"consent": consent, "uses": uses, "granted": bool(granted)}
     return render(request, "consent.html", context)
 

@@ -29,8 +29,8 @@ def home(request: Request) -> Response:
             "enrolled": person.enrolled(),
             "records": person.records()[:3],
             "access": person.access()[:3],
-            "disputes": [d for d in person.disputes() if d["status"] == "open"],
-            "consents": [c for c in person.consents() if c["status"] == "active"],
+            "disputes": [d for d in person.disputes() if d.status == "open"],
+            "consents": [c for c in person.consents() if c.status == "active"],
         },
     )
 

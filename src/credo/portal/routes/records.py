@@ -56,7 +56,7 @@ async def dispute_step(request: Request, record_id: str) -> Response:
         return render(request, "dispute_form.html", context, status=200 if valid else 400)
     if step == "send":
         dispute = person.open_dispute(record_id, statement)
-        return redirect(f"/disputes/{dispute['id']}?opened=1")
+        return redirect(f"/disputes/{dispute.id}?opened=1")
     return render(request, "dispute_check.html", {"record": record, "statement": statement})
 
 
@@ -70,6 +70,6 @@ def disputes_page(request: Request) -> Response:
 def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
     person = signed_in(request)
     dispute = person.dispute(dispute_id)
-    record = person.record(dispute["record_id"])
+    record = person.record(dispute.record_id)
     context = {"dispute": dispute, "record": record, "opened": bool(opened)}
     return render(request, "dispute.html", context)

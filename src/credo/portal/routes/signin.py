@@ -14,10 +14,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from credo.errors import CredoError, InputError, RateLimited
+from credo.errors import BadForm, CredoError, InputError, RateLimited
 from credo.portal.routing import PortalRoute
 from credo.portal.session import (
-    BadForm,
     accounts_of,
     check_header_token,
     clear_session_cookie,
@@ -54,14 +53,16 @@ async def _ceremony_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def _new_session(request: Request, subject: str) -> Session:
+def _new_session(request: Request, subject: str, credential: bytes | None = None) -> Session:
     """Start a session for ``subject``, ending the one this browser had: signing in again
     leaves no earlier session alive behind the new cookie."""
     accounts = accounts_of(request)
     earlier = current_session(request)
     if earlier is not None:
         accounts.end_session(earlier.token)
-    return accounts.start_session(subject)
+    return accounts.start_session(
+        subject, credential=credential, user_agent=request.headers.get("user-agent")
+    )
 
 
 def _limit(request: Request, which: str) -> None:
@@ -73,8 +74,10 @@ def _limit(request: Request, which: str) -> None:
     limiter.hit(client)
 
 
-def _signed_in(request: Request, subject: str, target: str) -> JSONResponse:
-    session = _new_session(request, subject)
+def _signed_in(
+    request: Request, subject: str, target: str, credential: bytes | None
+) -> JSONResponse:
+    session = _new_session(request, subject, credential)
     response = JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
     set_session_cookie(request, response, session)
     return response
@@ -104,34 +107,39 @@ def signin_options(request: Request) -> Response:
     )
 
 
-Finish = Callable[[str, str], str]
+Finish = Callable[[str, str], Response]
 
 
-async def _finish_ceremony(request: Request, finish: Finish, target: str) -> Response:
+async def _finish_ceremony(request: Request, finish: Finish) -> Response:
     """Check the page's token and the browser's credential (``finish``: the accounts'
-    registration or sign-in), then start a session; refusals are JSON for passkey.js."""
+    registration or sign-in, then what follows it); refusals are JSON for passkey.js."""
     visitor(request)
     try:
         check_header_token(request)
         _limit(request, "ceremony")
         data = await _ceremony_body(request)
-        subject = finish(data["ceremony"], json.dumps(data["credential"]))
+        return finish(data["ceremony"], json.dumps(data["credential"]))
     except BadForm as exc:
         return _json_refusal(403 if exc.code == "bad_csrf" else 400, exc.code)
     except CredoError as exc:
         return _json_refusal(min(exc.status, 499), exc.code)
-    return _signed_in(request, subject, target)
 
 
 @router.post("/signin/passkey")
 async def signin_passkey(request: Request) -> Response:
-    return await _finish_ceremony(request, accounts_of(request).finish_authentication, "/")
+    def finish(ceremony: str, credential: str) -> Response:
+        done = accounts_of(request).authenticate(ceremony, credential)
+        return _signed_in(request, done.subject, "/", done.credential)
+
+    return await _finish_ceremony(request, finish)
 
 
 @router.get("/register")
-def register_page(request: Request) -> Response:
+def register_page(request: Request, code: str = "") -> Response:
+    """Step one; ``?code=`` fills in a device link's code (`credo.portal.routes.devices`)."""
     visitor(request)
-    return render(request, "register.html", {"step": "code", "error": None, "code": ""})
+    shown = code.strip().upper()[:40] if len(code) <= 40 else ""
+    return render(request, "register.html", {"step": "code", "error": None, "code": shown})
 
 
 @router.post("/register")
@@ -155,8 +163,31 @@ async def register_code(request: Request) -> Response:
 
 @router.post("/register/passkey")
 async def register_passkey(request: Request) -> Response:
-    finish = accounts_of(request).finish_registration
-    return await _finish_ceremony(request, finish, "/?welcome=1")
+    """A passkey that works at once signs the person in; one in its cooling-off does not:
+    the page then says when it will work and how to approve it sooner."""
+
+    def finish(ceremony: str, credential: str) -> Response:
+        done = accounts_of(request).register(ceremony, credential)
+        if done.state != "active":
+            target = "/register/recovery" if done.recovery else "/register/pending"
+            return JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
+        return _signed_in(request, done.subject, "/?welcome=1", done.credential)
+
+    return await _finish_ceremony(request, finish)
+
+
+@router.get("/register/pending")
+def register_pending(request: Request) -> Response:
+    visitor(request)
+    hours = accounts_of(request).cooling_off_seconds // 3600
+    return render(request, "register_pending.html", {"hours": hours, "recovery": False})
+
+
+@router.get("/register/recovery")
+def register_recovery(request: Request) -> Response:
+    visitor(request)
+    hours = accounts_of(request).cooling_off_seconds // 3600
+    return render(request, "register_pending.html", {"hours": hours, "recovery": True})
 
 
 @router.post("/signin/demo")

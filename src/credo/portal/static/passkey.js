@@ -18,7 +18,8 @@
     return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   };
   const show = (code) => {
-    errorBox.textContent = code === "unknown_passkey" ? errorBox.dataset.unknown : errorBox.dataset.failed;
+    const key = { unknown_passkey: "unknown", passkey_pending: "pending", account_frozen: "frozen" }[code];
+    errorBox.textContent = errorBox.dataset[key || "failed"] || errorBox.dataset.failed;
     errorBox.hidden = false;
   };
   const post = async (url, body) => {

@@ -1,4 +1,5 @@
-"""The PostgreSQL backend (`PostgresStore`), with its schema beside it."""
+"""The PostgreSQL backend (`PostgresStore`): what of it is PostgreSQL's alone; its SQL is
+`credo.store.sql`'s."""
 
 from credo.store.postgres.store import PostgresStore, PostgresWriteTx
 

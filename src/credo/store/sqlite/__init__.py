@@ -1,4 +1,5 @@
-"""The embedded SQLite backend (`SqliteStore`), with its schema beside it."""
+"""The embedded SQLite backend (`SqliteStore`): what of it is SQLite's alone; its SQL
+is `credo.store.sql`'s."""
 
 from credo.store.sqlite.store import SqliteStore, SqliteWriteTx
 

@@ -1,47 +1,23 @@
-"""What every SQLite query mixin shares: the connection, the statement helpers, and the one
-mapping from `sqlite3` errors to credo's (`credo.store.protocols` says which)."""
+"""The SQLite side of `credo.store.sql.base.Queries`: statements on this thread's (or the
+write transaction's) connection, ``?`` parameters as SQLite takes them, and every `sqlite3`
+error mapped by `credo.sqlite.translate` (`credo.store.protocols` says to which)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
 
-from credo.errors import Conflict, CredoError, StoreError
-
-Row = tuple[Any, ...]
-
-
-def translate(exc: sqlite3.Error, action: str) -> CredoError:
-    """The credo error for a failed SQLite ``action`` ("read", "write", ...)."""
-    if isinstance(exc, sqlite3.IntegrityError):
-        return Conflict(f"SQLite {action} conflicts with stored state: {exc}")
-    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-        return StoreError(f"SQLite {action} failed: the disk is full", code="disk_full")
-    return StoreError(f"SQLite {action} failed: {exc}")
+from credo.sqlite import translate
+from credo.store._fencing import lease_sql
+from credo.store.sql.base import Queries, Row
 
 
-def select(table: str, cols: Iterable[str], where: str = "", order: str = "") -> str:
-    """A SELECT naming its columns (never ``*``), so rows are filled by name."""
-    sql = f"SELECT {', '.join(cols)} FROM {table}"  # noqa: S608 (names are ours, not input)
-    if where:
-        sql += f" WHERE {where}"
-    if order:
-        sql += f" ORDER BY {order}"
-    return sql
-
-
-def insert(table: str, cols: Iterable[str], *, replace: bool = False) -> str:
-    names = tuple(cols)
-    verb = "INSERT OR REPLACE" if replace else "INSERT"
-    marks = ", ".join("?" * len(names))
-    return f"{verb} INTO {table} ({', '.join(names)}) VALUES ({marks})"
-
-
-class Queries:
-    """Base of every query mixin: statements on ``conn`` with errors translated."""
+class SqliteQueries(Queries):
+    """Base of the SQLite store and its write transaction."""
 
     conn: sqlite3.Connection
+    # The database's clock in seconds since 1970, to the millisecond.
+    _lease = lease_sql("((julianday('now') - 2440587.5) * 86400.0)")
 
     def _rows(self, sql: str, args: tuple[object, ...] = ()) -> list[Row]:
         try:
@@ -56,14 +32,17 @@ class Queries:
             raise translate(exc, "read") from exc
         return row
 
-    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> None:
+    def _exec(self, sql: str, args: tuple[object, ...] = ()) -> int:
         try:
-            self.conn.execute(sql, args)
+            count = self.conn.execute(sql, args).rowcount
         except sqlite3.Error as exc:
             raise translate(exc, "write") from exc
+        self._changes += max(count, 0)
+        return count
 
     def _exec_many(self, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
         try:
-            self.conn.executemany(sql, rows)
+            count = self.conn.executemany(sql, rows).rowcount
         except sqlite3.Error as exc:
             raise translate(exc, "write") from exc
+        self._changes += max(count, 0)
