@@ -56,7 +56,7 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
         people = People.open(node)
         assert people.subject_ref(NID) == subject  # the person's own ref, in the vault
         # the issue is on the log, sealed for the person, naming the registrar
-        [entry] = people.own_entries(subject)
+        [entry] = [e.to_json() for e in people.rights.entries_of(subject)]
         assert entry["index"] == body["log_index"]
         assert (entry["kind"], entry["by"]) == ("account.code", "operator")
         assert entry["metadata"]["member"] == "gov"
@@ -67,7 +67,7 @@ def test_a_registrar_issues_a_code_the_person_enrols_with(api: TestClient, data_
         assert passkey["code"]["issued_by"] == "gov"
         assert passkey["code"]["log_index"] == body["log_index"]
         assert passkey["code"]["code_id"] == entry["metadata"]["code_id"]
-        assert people.export_of(subject)["entries"] == [entry]
+        assert people.rights.export_of(subject).to_json()["entries"] == [entry]
     finally:
         node.close()
 
@@ -151,7 +151,7 @@ def test_a_recovery_code_is_logged_as_one(api: TestClient, data_dir: Path) -> No
         people = People.open(node)
         subject = people.subject_ref(NID)
         assert subject is not None
-        [entry] = people.own_entries(subject)
+        [entry] = [e.to_json() for e in people.rights.entries_of(subject)]
         assert entry["metadata"]["code"] == "recovery"
         assert entry["metadata"]["member"] == "gov"
     finally:

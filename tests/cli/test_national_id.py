@@ -153,7 +153,7 @@ def test_the_walk_finds_every_national_id_command() -> None:
     assert {" ".join(path) for path in NATIONAL_ID_COMMANDS} == {
         "record put", "person export", "person erase", "consent grant", "score",
         "programme enrol", "programme withdraw", "dispute open", "access read", "dispute list",
-        "person invite",
+        "person invite", "person review",
     }  # fmt: skip
 
 
