@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from credo.portal.notfound import install_not_found
 from credo.portal.routes import access, data, home, programme, records, signin
 from credo.portal.web import Portal
 from credo.services.demo import demo_roster
@@ -27,3 +28,4 @@ def install(app: FastAPI, data_dir: Path) -> None:
     for module in (home, signin, programme, records, access, data):
         app.include_router(module.router)
     app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")
+    install_not_found(app)

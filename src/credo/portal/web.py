@@ -15,12 +15,14 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from credo.ledger.kinds.members import member_profile
 from credo.portal import i18n
-from credo.portal.labels import label
+from credo.portal.fields import describe
+from credo.portal.labels import BENEFIT_PURPOSE, OPERATOR, label
 from credo.services.consortium import Consortium
 from credo.services.demo import DemoPerson
 from credo.services.people import People
-from credo.store import Store
+from credo.store import MemberRow, Store
 
 LANG_COOKIE = "credo_lang"
 FORM_COOKIE = "credo_form"
@@ -83,7 +85,19 @@ def _environment(code: str) -> Environment:
     env.filters["datetime"] = datetime_filter
     env.filters["number"] = lambda n: format_decimal(n, locale=code)
     env.filters["ref"] = lambda ident: "-".join(str(ident)[k : k + 4] for k in (0, 4, 8)).upper()
-    env.filters["label"] = lambda code_, group: gettext(label(group, str(code_)))
+
+    def label_filter(code_: object, group: str) -> str:
+        text = str(code_)
+        if group == "purpose" and text.startswith("benefit:"):
+            benefit = gettext(label("benefit", text.removeprefix("benefit:")))
+            return gettext(BENEFIT_PURPOSE) % {"benefit": benefit}
+        return gettext(label(group, text))
+
+    def payload_filter(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
+        return describe(record["type"], record["payload"], code, gettext)
+
+    env.filters["label"] = label_filter
+    env.filters["payload_rows"] = payload_filter
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["language"] = i18n.LANGUAGES[code]
     return env
@@ -97,7 +111,7 @@ class Portal:
     roster: list[DemoPerson] = field(default_factory=list)
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
-    _names: tuple[int, dict[str, str]] | None = None
+    _names: tuple[int, dict[str, dict[str, str]]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def env(self, code: str) -> Environment:
@@ -112,16 +126,28 @@ class Portal:
                 self._consortium = Consortium(store)
             return self._consortium
 
-    def member_names(self, store: Store) -> dict[str, str]:
-        """Member ids to display names, reread only when the members change."""
+    def member_names(self, store: Store, code: str = i18n.DEFAULT) -> dict[str, str]:
+        """Member ids to their names in a language (the name of record where the member gave
+        none in it), reread only when the members change."""
         version = store.state_version()
         with self._lock:
             if self._names is not None and self._names[0] == version:
-                return self._names[1]
-        names = {m.id: m.name for m in store.list_members()}
+                return self._names[1][code]
+        members = store.list_members()
+        profiles = {m.id: member_profile(store, m.id).names for m in members}
+
+        def name(member: MemberRow, lang: i18n.Language) -> str:
+            given = profiles[member.id].get(lang.tag)
+            if given is None and member.sector == "operator":
+                return i18n.translations(lang.code).gettext(OPERATOR)
+            return given or member.name
+
+        by_language = {
+            lang.code: {m.id: name(m, lang) for m in members} for lang in i18n.LANGUAGES.values()
+        }
         with self._lock:
-            self._names = (version, names)
-        return names
+            self._names = (version, by_language)
+        return by_language[code]
 
 
 def portal_of(request: Request) -> Portal:
@@ -178,7 +204,7 @@ def render(
         "person_name": getattr(request.state, "person_name", None),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": bool(portal.roster),
-        "members": portal.member_names(store_of(request)),
+        "members": portal.member_names(store_of(request), code),
     }
     values.update(context or {})
     body = portal.env(code).get_template(template).render(values)

@@ -59,6 +59,7 @@ from credo.services._demo_data import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
+from credo.services._demo_member_words import contact_of, names_of
 from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
@@ -549,7 +550,8 @@ class _Seeder:
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
             specs = [(m.id, m.name, m.sector, DEFAULT_ROLES[m.sector]) for m in batch]
-            self.keys |= admit_members(self.node, specs, at)
+            profiles = {m.id: (names_of(m.id, m.name), contact_of(m.id)) for m in batch}
+            self.keys |= admit_members(self.node, specs, at, profiles)
             self.progress("members", start + len(batch), len(MEMBERS))
         diplomas = []
         for n in range(1, 4):
