@@ -103,6 +103,12 @@ class Settings(BaseSettings):
         "host and port the origin their responses must come from. Browsers allow passkeys only "
         "on https, or on http://localhost.",
     )
+    time_zone: str | None = Field(
+        default=None,
+        description="The IANA time zone the portal shows every time in (Asia/Bangkok), "
+        "named on each; unset: the consortium's (time_zone in DIR/config.json), else UTC. "
+        "Exports keep RFC 3339 in UTC.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="How `credo serve` logs to standard error: plain lines, or one JSON object "

@@ -84,7 +84,9 @@ def serve(
     if log_format is not None:
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
-    app = create_app(settings, [lambda app: portal.install(app, settings.data_dir)])
+    app = create_app(
+        settings, [lambda app: portal.install(app, settings.data_dir, settings.time_zone)]
+    )
     server.run(app, settings)
 
 

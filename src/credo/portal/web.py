@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -19,6 +18,7 @@ from credo.ledger.kinds.members import member_profile
 from credo.portal import i18n
 from credo.portal.fields import describe
 from credo.portal.labels import BENEFIT_PURPOSE, OPERATOR, label
+from credo.portal.times import local_date, local_datetime, zone_label
 from credo.services.consortium import Consortium
 from credo.services.demo import DemoPerson
 from credo.services.people import People
@@ -41,18 +41,7 @@ SECURITY_HEADERS = {
 }
 
 
-def _parse_time(value: str | datetime | date) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = value.replace("Z", "+00:00")
-    if len(text) == 10:
-        text += "T00:00:00+00:00"
-    return datetime.fromisoformat(text)
-
-
-def _environment(code: str) -> Environment:
+def _environment(code: str, zone: ZoneInfo) -> Environment:
     env = Environment(
         loader=PackageLoader("credo.portal", "templates"),
         autoescape=select_autoescape(["html", "svg"]),
@@ -69,7 +58,7 @@ def _environment(code: str) -> Environment:
         if not value:
             return ""
         try:
-            return format_date(_parse_time(value), fmt, locale=code)
+            return local_date(value, zone, code, fmt)
         except ValueError:
             return str(value)  # a date no calendar has, shown as recorded
 
@@ -77,7 +66,7 @@ def _environment(code: str) -> Environment:
         if not value:
             return ""
         try:
-            return format_datetime(_parse_time(value), "medium", tzinfo=UTC, locale=code)
+            return local_datetime(value, zone, code)
         except ValueError:
             return str(value)
 
@@ -100,6 +89,7 @@ def _environment(code: str) -> Environment:
     env.filters["payload_rows"] = payload_filter
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["language"] = i18n.LANGUAGES[code]
+    env.globals["zone_name"] = zone_label(zone, code)
     return env
 
 
@@ -109,6 +99,7 @@ class Portal:
     the public consortium page's figures; people's data is never cached here."""
 
     roster: list[DemoPerson] = field(default_factory=list)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
     _names: tuple[int, dict[str, dict[str, str]]] | None = None
@@ -117,7 +108,7 @@ class Portal:
     def env(self, code: str) -> Environment:
         with self._lock:
             if code not in self.envs:
-                self.envs[code] = _environment(code)
+                self.envs[code] = _environment(code, self.zone)
             return self.envs[code]
 
     def consortium(self, store: Store) -> Consortium:

@@ -109,6 +109,9 @@ Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``; phases ``members``, ``people``, ``records`` (every
 personal entry, month by month) and ``scoring`` (batch rescorings)."""
 
+DEMO_TIME_ZONE = "Asia/Bangkok"
+"""The demo consortium's time zone, in its config: its people live in Bangkok."""
+
 PHASES = ("members", "people", "records", "scoring")
 FATES = ("answered", "expired", "open")
 """What becomes of a dispute: the member answers it, nobody does in time, or it is new."""
@@ -1033,7 +1036,9 @@ def seed_demo(
     report = progress or _no_progress
     timeline = _Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
-    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
+    init_consortium(
+        root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE}
+    ).close()
     node = Node(DataDir(root), workers=1, clock=clock)  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
