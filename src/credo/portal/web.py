@@ -102,7 +102,7 @@ class Portal:
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
-    _names: tuple[int, dict[str, dict[str, str]]] | None = None
+    _names: tuple[int, dict[str, dict[str, str]], dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def env(self, code: str) -> Environment:
@@ -125,7 +125,8 @@ class Portal:
             if self._names is not None and self._names[0] == version:
                 return self._names[1][code]
         members = store.list_members()
-        profiles = {m.id: member_profile(store, m.id).names for m in members}
+        found = {m.id: member_profile(store, m.id) for m in members}
+        profiles = {m: p.names for m, p in found.items()}
 
         def name(member: MemberRow, lang: i18n.Language) -> str:
             given = profiles[member.id].get(lang.tag)
@@ -137,8 +138,15 @@ class Portal:
             lang.code: {m.id: name(m, lang) for m in members} for lang in i18n.LANGUAGES.values()
         }
         with self._lock:
-            self._names = (version, by_language)
+            self._names = (version, by_language, {m: p.contact for m, p in found.items()})
         return by_language[code]
+
+    def member_contacts(self, store: Store) -> dict[str, str]:
+        """Member ids to the contact points they gave at admission (or since)."""
+        self.member_names(store)
+        with self._lock:
+            assert self._names is not None
+            return self._names[2]
 
 
 def portal_of(request: Request) -> Portal:
@@ -196,6 +204,7 @@ def render(
         "csrf": getattr(request.state, "csrf", ""),
         "demo": bool(portal.roster),
         "members": portal.member_names(store_of(request), code),
+        "contacts": portal.member_contacts(store_of(request)),
     }
     values.update(context or {})
     body = portal.env(code).get_template(template).render(values)
