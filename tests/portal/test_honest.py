@@ -97,3 +97,33 @@ def test_an_answered_dispute_shows_the_answer_the_statement_and_next_steps(
     assert "ask the member for a review by a person" in page
     assert "The member checks the record and answers" not in page  # not the open steps
     assert "Contact Test Bank:" in page
+
+
+def test_leaving_the_programme_first_says_what_is_lost_then_asks_again(
+    fresh: tuple[World, TestClient],
+) -> None:
+    world, client = fresh
+    csrf = sign_in(client, world.alice.subject)
+    client.cookies.set("credo_lang", "en")
+    store = node_of(client).store
+    score = int(re.search(r'class="big">(\d+)', client.get("/score").text).group(1))
+    asked = client.post("/programme/withdraw", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert store.is_enrolled(world.alice.subject)  # one tap deletes nothing
+    assert f"your score of {score} and your level" in asked.text
+    assert "This cannot be undone" in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    left = client.post(
+        "/programme/withdraw", data={"csrf": csrf, "confirm": "yes"}, follow_redirects=False
+    )
+    assert left.status_code == 303
+    assert not store.is_enrolled(world.alice.subject)
+
+
+def test_the_erasure_step_counts_what_it_destroys(client: TestClient, world: World) -> None:
+    sign_in(client, world.alice.subject)
+    client.cookies.set("credo_lang", "en")
+    page = client.get("/data").text
+    assert "3 records about you can never be read again" in page
+    assert "the record of 1 access to your data can no longer be linked to you" in page
+    assert re.search(r"your score of \d+ and its history are deleted", page)

@@ -31,7 +31,8 @@ def _counts(person: Person) -> dict[str, int]:
 @router.get("/data")
 def data_page(request: Request) -> Response:
     person = signed_in(request)
-    return render(request, "data.html", {"counts": _counts(person), "error": None})
+    context = {"counts": _counts(person), "error": None, "score": person.score()}
+    return render(request, "data.html", context)
 
 
 @router.get("/data/export.json")
@@ -53,7 +54,7 @@ async def erase(request: Request) -> Response:
     person = signed_in(request)
     form = await read_form(request)
     if form.get("understood") != "yes":
-        context = {"counts": _counts(person), "error": "confirm_erasure"}
+        context = {"counts": _counts(person), "error": "confirm_erasure", "score": person.score()}
         return render(request, "data.html", context, status=400)
     outcome = person.erase()
     accounts = accounts_of(request)

@@ -49,6 +49,14 @@ def score_page(request: Request) -> Response:
     return render(request, "score.html", context)
 
 
+def _losses(person: Person) -> dict[str, Any]:
+    """What leaving would delete: the score, its level, the months of history, and the
+    benefits it earns now."""
+    explained = person.score()
+    history = len(explained["history"]) if explained else 0
+    return {"score": explained, "history": history}
+
+
 def _tiers(person: Person) -> list[dict[str, Any]]:
     """Every level under the rules in force: the score it starts at, and the benefits it
     unlocks (each judged on its own area's records only)."""
@@ -94,13 +102,18 @@ def programme_page(request: Request) -> Response:
 
 @router.post("/programme/{choice}")
 async def enrol_or_withdraw(request: Request, choice: str) -> Response:
-    """``enrol`` or ``withdraw``: each is a form with nothing in it but its token."""
+    """``enrol``, or ``withdraw``: leaving deletes the score and its history for good, so
+    without ``confirm=yes`` the page first says what would be lost."""
     person = signed_in(request)
-    await read_form(request)
+    form = await read_form(request)
     if choice == "enrol":
         person.enrol()
         return redirect("/score")
     if choice == "withdraw":
+        if not person.enrolled():
+            return redirect("/programme")
+        if form.get("confirm") != "yes":
+            return render(request, "programme_leave.html", _losses(person))
         person.withdraw()
         return redirect("/programme?withdrawn=1")
     raise NotFound("no such choice", code="not_found")
