@@ -147,6 +147,8 @@ def pages_of(client: TestClient, national_id: str) -> list[str]:
         "/data",
         "/entries",
         "/consortium",
+        "/help",
+        "/data/export.html",
         "/no/such/page",
     ]
     store = node.store

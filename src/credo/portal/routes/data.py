@@ -49,6 +49,24 @@ def export(request: Request) -> Response:
     )
 
 
+@router.get("/data/export.html")
+def readable_export(request: Request) -> Response:
+    """The export as a page in the person's language, to read, print or save as PDF from the
+    browser; the JSON beside it stays the exact copy (RFC 3339 UTC, codes as recorded)."""
+    person = signed_in(request)
+    exported = person.export()
+    context = {
+        "generated_at": exported["generated_at"],
+        "records": sorted(exported["records"], key=lambda r: r["effective_at"], reverse=True),
+        "access": person.access(),
+        "consents": person.consents(),
+        "disputes": person.disputes(),
+        "score": person.score(),
+        "entries": len(exported.get("entries", [])),
+    }
+    return render(request, "export.html", context)
+
+
 @router.post("/data/erase")
 async def erase(request: Request) -> Response:
     person = signed_in(request)
