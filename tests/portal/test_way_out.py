@@ -59,6 +59,7 @@ def test_since_the_last_visit_lists_what_is_new_and_what_runs_out(
     first = client.get("/")
     assert "Since your last visit" not in first.text  # nothing to compare with yet
     assert SEEN_COOKIE in first.cookies
+    _seen(client, _in_days(1))  # a visit after everything so far
     quiet = client.get("/")
     assert "Since your last visit" in quiet.text
     assert "Nothing new." in quiet.text
@@ -74,6 +75,7 @@ def test_since_the_last_visit_lists_what_is_new_and_what_runs_out(
         ReadRequest("bank", ALICE, "credit_assessment", ("consent", consent), ("finance",), DIGEST)
     )
     people.grant_consent(ALICE, "bank", "credit_assessment", ["finance"], _in_days(10))
+    _seen(client, _in_days(-1))  # a visit yesterday
     busy = client.get("/").text
     assert "Nothing new." not in busy
     assert "New record:" in busy
@@ -81,12 +83,16 @@ def test_since_the_last_visit_lists_what_is_new_and_what_runs_out(
     assert "Test Bank asked for your data:" in busy
     assert "Your consent for Test Bank ends on" in busy  # the new one; hers runs to 2099
     assert busy.count("Your consent for Test Bank ends on") == 1
-    client.cookies.delete(SEEN_COOKIE)
-    client.cookies.set(SEEN_COOKIE, _in_days(1))  # a visit after all of it
+    _seen(client, _in_days(1))  # a visit after all of it
     later = client.get("/").text
     assert "New record:" not in later
     assert "asked for your data" not in later
     assert "Your consent for Test Bank ends on" in later  # still runs out soon
+
+
+def _seen(client: TestClient, when: str) -> None:
+    client.cookies.delete(SEEN_COOKIE)
+    client.cookies.set(SEEN_COOKIE, when)
 
 
 def _in_days(days: int) -> str:

@@ -11,18 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from credo.errors import InputError
 from credo.portal.notfound import install_not_found
 from credo.portal.routes import access, data, home, programme, records, signin
 from credo.portal.times import zone_of
-from credo.portal.web import Portal
+from credo.portal.transport import PortalGZip, VersionedStatic
+from credo.portal.web import STATIC, Portal
 from credo.services.demo import demo_roster
 from credo.services.node import DataDir
-
-STATIC = Path(__file__).parent / "static"
-
 
 DEFAULT_ZONE = "UTC"
 
@@ -48,5 +45,6 @@ def install(app: FastAPI, data_dir: Path, zone: str | None = None) -> None:
     )
     for module in (home, signin, programme, records, access, data):
         app.include_router(module.router)
-    app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")
+    app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")
     install_not_found(app)
+    app.add_middleware(PortalGZip)

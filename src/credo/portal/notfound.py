@@ -11,9 +11,8 @@ from collections.abc import Awaitable
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from credo.portal.transport import API_PREFIXES
 from credo.portal.web import render
-
-API_PREFIXES = ("/v1/", "/log/", "/docs", "/openapi", "/metrics", "/healthz", "/readyz")
 
 
 def wants_page(request: Request) -> bool:

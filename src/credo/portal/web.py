@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -19,11 +20,13 @@ from credo.portal import i18n
 from credo.portal.fields import describe
 from credo.portal.labels import BENEFIT_PURPOSE, OPERATOR, label
 from credo.portal.times import local_date, local_datetime, zone_label
+from credo.portal.transport import asset_url
 from credo.services.consortium import Consortium
 from credo.services.demo import DemoPerson
 from credo.services.people import People
 from credo.store import MemberRow, Store
 
+STATIC = Path(__file__).parent / "static"
 LANG_COOKIE = "credo_lang"
 FORM_COOKIE = "credo_form"
 
@@ -87,6 +90,7 @@ def _environment(code: str, zone: ZoneInfo) -> Environment:
 
     env.filters["label"] = label_filter
     env.filters["payload_rows"] = payload_filter
+    env.globals["asset"] = lambda name: asset_url(STATIC, name)
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["language"] = i18n.LANGUAGES[code]
     env.globals["zone_name"] = zone_label(zone, code)
