@@ -120,7 +120,7 @@ def add_authenticator(page: Any) -> Any:
 
 
 def switch_language(page: Any, tag: str) -> None:
-    page.locator(f'footer a[hreflang="{tag}"]').click()
+    page.locator(f'header a[hreflang="{tag}"]').click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == tag
 
