@@ -108,9 +108,12 @@ def test_every_demo_person_s_pages_read_as_words_in_a_browser(
     assert problems == [], "\n".join(problems[:40])
 
 
-def test_typed_text_survives_a_language_switch(demo_portal: Demo, browser: Any) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_typed_text_survives_a_language_switch(
+    demo_portal: Demo, browser: Any, javascript: bool
+) -> None:
     base = demo_portal.url
-    page = new_page(browser, locale="th-TH")
+    page = new_page(browser, locale="th-TH", javascript=javascript)
     sign_in_as(page, base, 0)
     page.goto(f"{base}/records")
     page.locator("ul.records li a").first.click()
@@ -120,9 +123,15 @@ def test_typed_text_survives_a_language_switch(demo_portal: Demo, browser: Any) 
         page.locator("ul.records li a").nth(1).click()
     page.locator('a[href$="/dispute"]').click()
     page.locator("#statement").press_sequentially("ยอดเงินไม่ถูกต้อง")
-    page.locator('header a[hreflang="zh-Hans"]').click()
+    page.locator('header [lang="zh-Hans"]').click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "zh-Hans"
+    assert page.input_value("#statement") == "ยอดเงินไม่ถูกต้อง"
+    page.locator("main form button[type=submit]").first.click()  # on to the check step
+    page.wait_for_load_state()
+    page.locator('header [lang="en"]').click()  # a switch from the check step
+    page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == "en"
     assert page.input_value("#statement") == "ยอดเงินไม่ถูกต้อง"
     page.context.close()
 

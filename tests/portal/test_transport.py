@@ -89,3 +89,33 @@ def test_a_dispute_form_keeps_its_text_across_a_language_switch(
     script = (STATIC / "keep.js").read_text()
     assert "sessionStorage" in script
     assert "location.pathname" in script
+
+
+def test_without_javascript_a_switch_posts_the_form_back_in_the_new_language(
+    client: TestClient, world: World
+) -> None:
+    """On the dispute form the switcher's entries are buttons of the form (``step=change``):
+    the switch re-sends the typed text to the form's own address, which shows it again."""
+    csrf = sign_in(client, world.alice.subject)
+    client.cookies.set("credo_lang", "en")
+    path = f"/records/{world.alice.records[0]}/dispute"
+    page = client.get(path).text
+    header = page.split("<main")[0]
+    assert 'form="dispute-form"' in header
+    assert f'formaction="/lang/th?next={path}"' in header
+    assert 'name="step" value="change"' in header
+    switched = client.post(
+        f"/lang/th?next={path}",
+        data={"step": "change", "csrf": csrf, "statement": "ยอดเงินผิด <ไม่ใช่ของฉัน>"},
+        follow_redirects=False,
+    )
+    assert switched.status_code == 307
+    assert switched.headers["location"] == path
+    assert switched.cookies.get("credo_lang") == "th"
+    again = client.post(
+        path, data={"step": "change", "csrf": csrf, "statement": "ยอดเงินผิด <ไม่ใช่ของฉัน>"}
+    )
+    assert '<html lang="th">' in again.text
+    assert "ยอดเงินผิด &lt;ไม่ใช่ของฉัน&gt;</textarea>" in again.text
+    outside = client.post("/lang/th?next=https://example.org/", follow_redirects=False)
+    assert outside.headers["location"] == "/"  # never off the site

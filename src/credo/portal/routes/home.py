@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from credo.portal import i18n
 from credo.portal.governance import governance, rules_in_words
@@ -69,6 +70,19 @@ def home(request: Request) -> Response:
 def switch_language(request: Request, code: str, next: str = "/") -> Response:
     """Remember the language chosen on the switcher, then go back to the page."""
     response = redirect(local_path(next))
+    if code in i18n.LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=LANG_MAX_AGE, samesite="lax", path="/")
+    return response
+
+
+@router.post("/lang/{code}")
+def switch_language_keeping_a_form(request: Request, code: str, next: str = "/") -> Response:
+    """The switcher on a page with a form: remember the language, then send the browser on
+    with the same POST (307 keeps the method and the body) to the form's own address, which
+    shows the form again, with what was typed, in the new language. The form's own handler
+    checks its CSRF token as always."""
+    response = RedirectResponse(local_path(next), status_code=307)
+    response.headers["Cache-Control"] = "no-store"
     if code in i18n.LANGUAGES:
         response.set_cookie(LANG_COOKIE, code, max_age=LANG_MAX_AGE, samesite="lax", path="/")
     return response

@@ -21,6 +21,12 @@ def records_page(request: Request) -> Response:
     return render(request, "records.html", {"records": person.records()})
 
 
+def _keep(record_id: str) -> dict[str, str]:
+    """The dispute form, for the language switcher: a switch posts it back as it is (with
+    ``step=change``), so what was typed comes back in the other language, JavaScript or not."""
+    return {"id": "dispute-form", "action": f"/records/{record_id}/dispute"}
+
+
 def _preview(person: Person, record_id: str) -> dict[str, object] | None:
     """What disputing the record would do to the person's score, in figures."""
     found = dispute_preview(person.people, person.subject, record_id)
@@ -45,6 +51,7 @@ def dispute_form(request: Request, record_id: str) -> Response:
         "error": None,
         "max": MAX_STATEMENT,
         "preview": _preview(person, record_id),
+        "keep_form": _keep(record_id),
     }
     return render(request, "dispute_form.html", context)
 
@@ -57,7 +64,8 @@ async def dispute_step(request: Request, record_id: str) -> Response:
     form = await read_form(request)
     record = person.record(record_id)
     statement = form.get("statement").strip()
-    step = form.get("step")
+    # a language switch on the page sends step=change beside the form's own hidden step
+    step = "change" if "change" in form.all("step") else form.get("step")
     valid = 1 <= len(statement) <= MAX_STATEMENT
     if step == "change" or not valid:
         context = {
@@ -66,12 +74,18 @@ async def dispute_step(request: Request, record_id: str) -> Response:
             "error": None if valid else "bad_statement",
             "max": MAX_STATEMENT,
             "preview": _preview(person, record_id),
+            "keep_form": _keep(record_id),
         }
         return render(request, "dispute_form.html", context, status=200 if valid else 400)
     if step == "send":
         dispute = person.open_dispute(record_id, statement)
         return redirect(f"/disputes/{dispute['id']}?opened=1")
-    context = {"record": record, "statement": statement, "preview": _preview(person, record_id)}
+    context = {
+        "record": record,
+        "statement": statement,
+        "preview": _preview(person, record_id),
+        "keep_form": _keep(record_id),
+    }
     return render(request, "dispute_check.html", context)
 
 
