@@ -50,12 +50,15 @@ SIGNED_IN_PAGES = {
     "disputes": "/disputes",
     "data": "/data",
     "entries": "/entries",
+    "export": "/data/export.html",
 }
 PUBLIC_PAGES = {
     "welcome": "/",
     "signin": "/signin",
     "register": "/register",
     "consortium": "/consortium",
+    "help": "/help",
+    "not-found": "/no/such/page",
 }
 
 
