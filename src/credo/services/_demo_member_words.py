@@ -1,6 +1,7 @@
 """The demo members' names as a Thai, Chinese or English reader knows them, and the contact
-point each gives at admission. Data only, one self-contained table: `credo.services.demo`
-passes it to `admit_members`, so the names are on the log like every member's.
+point each gives at admission; and what demo people write in a dispute and members answer, in
+the person's language. Data only, self-contained tables: `credo.services.demo` passes the
+names to `admit_members`, so they are on the log like every member's.
 
 Each row is ``id: (Thai, Simplified Chinese, Traditional Chinese)``; the English name is the
 member's name of record in `credo.services._demo_data`.
@@ -198,6 +199,36 @@ MEMBER_WORDS: dict[str, tuple[str, str, str]] = {
     "environment-trust": ("กองทุนสิ่งแวดล้อม", "环境信托", "環境信託"),
     "youth-assembly": ("สมัชชาเยาวชน", "青年大会", "青年大會"),
 }  # fmt: skip
+
+
+DISPUTE_STATEMENTS: dict[str, tuple[str, str, str, str]] = {
+    "th": (
+        "ฉันไม่เคยมีบัญชีนี้",
+        "บิลนี้จ่ายตรงเวลา วันที่ไม่ถูกต้อง",
+        "นี่เป็นคนอื่นที่ชื่อเหมือนฉัน",
+        "ฉันคืนจักรยานตรงเวลา แต่จุดจอดเสีย",
+    ),
+    "zh": (
+        "我从来没有开过这个账户。",
+        "这笔账单是按时缴的，日期有误。",
+        "这是另一个和我同名的人。",
+        "我按时还了自行车，是停车桩坏了。",
+    ),
+    "en": (
+        "I never had this account.",
+        "This bill was paid on time; the date is wrong.",
+        "This was somebody else with my name.",
+        "I returned the bike on time; the dock was broken.",
+    ),
+}
+"""What a demo person writes when they dispute a record, in their own language."""
+
+DISPUTE_ANSWERS: dict[str, str] = {
+    "th": "ตรวจสอบกับเอกสารของเราแล้ว",
+    "zh": "已与我们的档案核对。",
+    "en": "Checked against our files.",
+}
+"""A member's answer to a demo dispute, in the disputing person's language."""
 
 
 def names_of(member_id: str, english: str) -> dict[str, str]:

@@ -59,7 +59,12 @@ from credo.services._demo_data import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
-from credo.services._demo_member_words import contact_of, names_of
+from credo.services._demo_member_words import (
+    DISPUTE_ANSWERS,
+    DISPUTE_STATEMENTS,
+    contact_of,
+    names_of,
+)
 from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
@@ -400,14 +405,7 @@ class _Planner:
                 step = rng.randint(earliest, STEPS)
             fate = "open" if step == STEPS else wanted or rng.choice(FATES[:2] + FATES[:1])
             outcome = rng.choice(["upheld", "upheld", "retracted"])
-            statement = rng.choice(
-                [
-                    "I never had this account.",
-                    "This bill was paid on time; the date is wrong.",
-                    "This was somebody else with my name.",
-                    "I returned the bike on time; the dock was broken.",
-                ]
-            )
+            statement = rng.choice(DISPUTE_STATEMENTS[p.locale])
             p.dispute = _Dispute(step, n, fate, statement, outcome)
             self.disputes.append(fate)
         if p.enrol_step is not None and rng.random() < 0.06:
@@ -738,7 +736,7 @@ class _Seeder:
                 meta = {
                     "id": d.dispute_id,
                     "outcome": d.outcome,
-                    "evidence": "checked against our files",
+                    "evidence": DISPUTE_ANSWERS[p.locale],
                 }
                 prepared = self.people.prepare_entry(member, "dispute.answer", meta, at)
                 signed = sign_envelope(prepared.payload_type, prepared.payload, [self.key(member)])
