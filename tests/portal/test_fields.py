@@ -54,3 +54,10 @@ def test_a_name_is_shown_as_written() -> None:
         ("ชื่อ", "Oliver Bennett", True),
         ("ภาษา", "ภาษาอังกฤษ", False),
     ]
+
+
+def test_every_record_type_declares_its_fields() -> None:
+    from credo.ledger.categories import CATEGORIES
+    from credo.portal.fields import FIELDS
+
+    assert {t for c in CATEGORIES.values() for t in c.types} == set(FIELDS)

@@ -50,7 +50,6 @@ FIELDS: dict[str, dict[str, Field]] = {
         "minutes": Field(N_("Riding time"), "minutes"),
         "distance_km": Field(N_("Distance"), "km"),
     },
-    "bike.returned_on_time": {"minutes": Field(N_("Riding time"), "minutes")},
     "vehicle.purchased": {"model": Field(N_("Vehicle"), "term")},
     "vehicle.serviced": {"distance_km": Field(N_("Distance driven"), "km")},
     "course.completed": {"course": Field(N_("Course"), "term")},
@@ -59,6 +58,13 @@ FIELDS: dict[str, dict[str, Field]] = {
     "library.returned": {"books": Field(N_("Books returned"), "count")},
     "volunteering.completed": {"hours": Field(N_("Hours given"), "hours")},
     "benefit.received": {"amount": AMOUNT},
+    # types whose records carry no field of their own: the kind and the date say it all
+    "address.registered": {},
+    "bike.returned_on_time": {"minutes": Field(N_("Riding time"), "minutes")},
+    "prescription.issued": {},
+    "treatment.started": {},
+    "vaccination.given": {},
+    "visit.completed": {},
     "identity.registered": {
         "name": Field(N_("Name"), "text"),
         "locale": Field(N_("Language"), "term"),
