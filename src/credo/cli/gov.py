@@ -46,7 +46,8 @@ def propose(
     action: Annotated[
         str,
         typer.Option(
-            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy"
+            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy|"
+            "update_member_profile"
         ),
     ],
     file: Annotated[

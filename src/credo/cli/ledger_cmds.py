@@ -86,7 +86,14 @@ def serve(
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
     roster = demo_roster(DataDir(settings.data_dir))  # a demo's people to sign in as, else none
-    app = create_app(settings, [lambda app: portal.install(app, roster=roster)])
+    app = create_app(
+        settings,
+        [
+            lambda app: portal.install(
+                app, settings.data_dir, roster=roster, zone=settings.time_zone
+            )
+        ],
+    )
     server.run(app, settings)
 
 

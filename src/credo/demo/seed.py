@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credo.demo.member_words import DISPUTE_ANSWERS, contact_of, names_of
 from credo.demo.plan import (
     DAY,
     MEMBERS,
@@ -77,6 +78,9 @@ SCORED_EVERY = 6
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``; phases ``members``, ``people``, ``records`` (every
 personal entry, month by month) and ``scoring`` (batch rescorings)."""
+
+DEMO_TIME_ZONE = "Asia/Bangkok"
+"""The demo consortium's time zone, in its config: its people live in Bangkok."""
 
 PHASES = ("members", "people", "records", "scoring")
 
@@ -152,7 +156,8 @@ class _Seeder:
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
             specs = [(m.id, m.name, m.sector, DEFAULT_ROLES[m.sector]) for m in batch]
-            self.keys |= admit_members(self.node, specs, at)
+            profiles = {m.id: (names_of(m.id, m.name), contact_of(m.id)) for m in batch}
+            self.keys |= admit_members(self.node, specs, at, profiles)
             self.progress("members", start + len(batch), len(MEMBERS))
         diplomas = []
         for n in range(1, 4):
@@ -332,7 +337,7 @@ class _Seeder:
                 meta = {
                     "id": d.dispute_id,
                     "outcome": d.outcome,
-                    "evidence": "checked against our files",
+                    "evidence": DISPUTE_ANSWERS[p.locale],
                 }
                 prepared = self.people.records.prepare_entry(member, "dispute.answer", meta, at)
                 signed = sign_envelope(prepared.payload_type, prepared.payload, [self.key(member)])
@@ -449,7 +454,9 @@ def seed_demo(
     report = progress or _no_progress
     timeline = Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
-    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
+    init_consortium(
+        root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE}
+    ).close()
     node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)

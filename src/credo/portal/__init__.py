@@ -13,19 +13,44 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
+from credo.errors import InputError
+from credo.portal.notfound import install_not_found
 from credo.portal.routes import access, data, devices, home, programme, records, signin
-from credo.portal.web import Portal, RosterPerson
+from credo.portal.times import zone_of
+from credo.portal.transport import PortalGZip, VersionedStatic
+from credo.portal.web import STATIC, Portal, RosterPerson
+from credo.services.node import DataDir
 
-STATIC = Path(__file__).parent / "static"
+DEFAULT_ZONE = "UTC"
 
 
-def install(app: FastAPI, *, roster: Sequence[RosterPerson] = ()) -> None:
-    """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files.
-    ``roster``: the people the sign-in page lets anyone sign in as, without a passkey (a
-    demo's synthetic people); empty everywhere else."""
-    app.state.portal = Portal(roster=list(roster))
+def time_zone(data_dir: Path, configured: str | None = None) -> str:
+    """The deployment's time zone: the one configured for the server (``CREDO_TIME_ZONE``),
+    else the consortium's (``time_zone`` in DIR/config.json; the demo's is Asia/Bangkok),
+    else UTC."""
+    if configured:
+        return configured
+    try:
+        value = DataDir(data_dir).read_config().get("time_zone")
+    except (OSError, ValueError, InputError):
+        value = None
+    return value if isinstance(value, str) and value else DEFAULT_ZONE
+
+
+def install(
+    app: FastAPI,
+    data_dir: Path,
+    *,
+    roster: Sequence[RosterPerson] = (),
+    zone: str | None = None,
+) -> None:
+    """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files; times
+    are shown in ``zone`` (see `time_zone`). ``roster``: the people the sign-in page lets
+    anyone sign in as, without a passkey (a demo's synthetic people); empty everywhere else."""
+    app.state.portal = Portal(roster=list(roster), zone=zone_of(time_zone(data_dir, zone)))
     for module in (home, signin, programme, records, access, data, devices):
         app.include_router(module.router)
-    app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")
+    app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")
+    install_not_found(app)
+    app.add_middleware(PortalGZip)

@@ -81,6 +81,13 @@ LABELS: dict[str, dict[str, str]] = {
     "basis": {
         "consent": N_("Your consent"),
         "mandate": N_("A legal mandate"),
+        "enrolment": N_("You joined the credit programme"),
+    },
+    "context": {
+        "finance": N_("Money and bills"),
+        "mobility": N_("Getting around"),
+        "learning": N_("Learning"),
+        "civic": N_("Civic life"),
     },
     "reason": {
         "ok": N_("Within what the basis allows"),
@@ -118,10 +125,19 @@ LABELS: dict[str, dict[str, str]] = {
         "expired": N_("Not answered in time: resolved in your favour"),
     },
     "tier": {
-        "member": N_("Member"),
-        "bronze": N_("Bronze"),
-        "silver": N_("Silver"),
-        "gold": N_("Gold"),
+        # Not "Member": the member organisations are members, and "302 members" is not a score.
+        "member": N_("Starter level"),
+        "bronze": N_("Bronze level"),
+        "silver": N_("Silver level"),
+        "gold": N_("Gold level"),
+    },
+    "action": {
+        "admit_member": N_("Admit a member"),
+        "retire_member": N_("Retire a member"),
+        "adopt_rules": N_("Adopt new scoring rules"),
+        "adopt_mandate": N_("Adopt a legal mandate"),
+        "adopt_witness_policy": N_("Choose the log's witnesses"),
+        "update_member_profile": N_("Change a member's names or contact point"),
     },
     "kind": {
         "record.put": N_("A record about you"),
@@ -165,9 +181,20 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+OPERATOR = N_("The consortium's operator")
+"""The operator's name where it gave none in the reader's language."""
+
+BENEFIT_PURPOSE = N_("Checking whether you can have a benefit: %(benefit)s")
+"""The purpose of a provider's benefit question (logged as ``benefit:<id>``)."""
+
+
 def label(group: str, code: str) -> str:
-    """The English message for a code (to be translated), or the code itself."""
-    return LABELS.get(group, {}).get(code, code)
+    """The English message for a code (to be translated), or the code itself. A category
+    a benefit check asks about may be a scoring context (``learning``)."""
+    found = LABELS.get(group, {}).get(code)
+    if found is None and group == "category":
+        found = LABELS["context"].get(code)
+    return code if found is None else found
 
 
 ERRORS: dict[str, str] = {

@@ -26,7 +26,13 @@ from pydantic import BaseModel, Field, ValidationError
 
 from credo.errors import EntryRejected, InputError, RulesRejected
 from credo.ledger.kinds.consent import MandateSpec, adopt_mandate, check_mandate
-from credo.ledger.kinds.members import MemberSpec, admit, retire
+from credo.ledger.kinds.members import (
+    MemberProfileParams,
+    MemberSpec,
+    admit,
+    retire,
+    set_profile,
+)
 from credo.ledger.registry import Context, Policy, first_error
 from credo.ledger.schema import Body, ShortText, as_model
 from credo.ledger.validate import Decoded
@@ -35,7 +41,12 @@ from credo.tlog import parse_policy
 
 ProposalId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 Action = Literal[
-    "admit_member", "retire_member", "adopt_rules", "adopt_mandate", "adopt_witness_policy"
+    "admit_member",
+    "retire_member",
+    "adopt_rules",
+    "adopt_mandate",
+    "adopt_witness_policy",
+    "update_member_profile",
 ]
 WITNESS_POLICY_META = "witness_policy"
 """The meta key of the adopted witness policy's text (C2SP tlog-policy); absent if none."""
@@ -153,6 +164,17 @@ def _apply_witness_policy(tx: WriteTx, index: int, params: BaseModel, _: Proposa
     tx.set_meta(WITNESS_POLICY_META, params.policy)
 
 
+def _check_profile(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, MemberProfileParams)
+    if tx.get_member(params.id) is None:
+        raise EntryRejected(f"no member {params.id!r}", code="unknown_member")
+
+
+def _apply_profile(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, MemberProfileParams)
+    set_profile(tx, params.id, dict(params.names), params.contact)
+
+
 ACTIONS: dict[str, ActionSpec] = {
     "admit_member": ActionSpec(MemberSpec, _check_admit, _apply_admit),
     "retire_member": ActionSpec(RetireParams, _check_retire, _apply_retire),
@@ -161,6 +183,7 @@ ACTIONS: dict[str, ActionSpec] = {
     "adopt_witness_policy": ActionSpec(
         WitnessPolicyParams, _check_witness_policy, _apply_witness_policy
     ),
+    "update_member_profile": ActionSpec(MemberProfileParams, _check_profile, _apply_profile),
 }
 
 
