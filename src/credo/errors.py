@@ -114,3 +114,11 @@ class NotSequencer(Unavailable):
     the active sequencer, or again once this process holds the lease."""
 
     code = "not_sequencer"
+
+
+class RateLimited(CredoError):
+    """Too many requests of one kind from one person in a while (say, statements in a
+    consultation): nothing was written; try again later."""
+
+    code = "rate_limited"
+    status = 429

@@ -27,7 +27,9 @@ from psycopg_pool import ConnectionPool
 from credo.errors import Conflict, DeferredConflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
 from credo.store._fencing import check_fence, check_swap, lease_row, lease_sql
+from credo.store.consultation_rows import CONSULTATION_PERSONAL, CONSULTATION_PUBLIC
 from credo.store.postgres._base import Connection, Queries, Row, insert, select, translate
+from credo.store.postgres._consultations import ConsultationQueries, ConsultationWrites
 from credo.store.postgres._programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
@@ -51,12 +53,19 @@ DERIVED_TABLES: tuple[str, ...] = (
     "attestation_index",
     *PROGRAMME_DERIVED,
     *PEOPLE_DERIVED,
+    *CONSULTATION_PUBLIC,
+    *CONSULTATION_PERSONAL,
 )
 _STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
 log = logging.getLogger(__name__)
 _SCHEMA = "\n".join(
     resources.files("credo.store.postgres").joinpath(name).read_text()
-    for name in ("schema.sql", "programme_schema.sql", "records_schema.sql")
+    for name in (
+        "schema.sql",
+        "programme_schema.sql",
+        "records_schema.sql",
+        "consultation_schema.sql",
+    )
 )
 _MEMBER = columns(MemberRow)
 _SELECT_MEMBER_BY_ID = select("members", _MEMBER, "id = %s")
@@ -217,7 +226,7 @@ class _Queries(Queries):
         return None if row is None else AttestationRow(digest, *row)
 
 
-class PostgresWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
+class PostgresWriteTx(PeopleWrites, ProgrammeWrites, ConsultationWrites, _Queries):
     """The open write transaction; see `credo.store.protocols.WriteTx`.
 
     Members are cached for the life of the transaction: every entry's signer is looked up,
@@ -345,7 +354,7 @@ class PostgresWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         return self._changes + self._pending_changes
 
 
-class PostgresStore(PeopleQueries, ProgrammeQueries, _Queries):
+class PostgresStore(PeopleQueries, ProgrammeQueries, ConsultationQueries, _Queries):
     """`credo.store.protocols.Store` in one PostgreSQL schema: the first of the connection's
     ``search_path`` (``public`` unless the URL's ``options`` say otherwise), created on
     first open.

@@ -19,6 +19,7 @@ from typing import Any
 from credo.errors import Conflict, DeferredConflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
 from credo.store._fencing import check_fence, check_swap, lease_row, lease_sql
+from credo.store.consultation_rows import CONSULTATION_PERSONAL, CONSULTATION_PUBLIC
 from credo.store.rows import (
     CORRUPT_LOG,
     AttestationRow,
@@ -28,6 +29,7 @@ from credo.store.rows import (
     columns,
 )
 from credo.store.sqlite._base import Queries, Row, insert, select, translate
+from credo.store.sqlite._consultations import ConsultationQueries, ConsultationWrites
 from credo.store.sqlite._programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
@@ -43,6 +45,8 @@ DERIVED_TABLES: tuple[str, ...] = (
     "attestation_index",
     *PROGRAMME_DERIVED,
     *PEOPLE_DERIVED,
+    *CONSULTATION_PUBLIC,
+    *CONSULTATION_PERSONAL,
 )
 _STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
 # Derived tables of earlier schemas: their presence means the derived state predates this
@@ -50,7 +54,12 @@ _STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
 _LEGACY_TABLES = ("attestations",)
 _SCHEMA = "\n".join(
     resources.files("credo.store.sqlite").joinpath(name).read_text()
-    for name in ("schema.sql", "programme_schema.sql", "records_schema.sql")
+    for name in (
+        "schema.sql",
+        "programme_schema.sql",
+        "records_schema.sql",
+        "consultation_schema.sql",
+    )
 )
 _MEMBER = columns(MemberRow)
 _SELECT_MEMBER_BY_ID = select("members", _MEMBER, "id = ?")
@@ -246,7 +255,7 @@ def _member(row: Row) -> MemberRow:
     )
 
 
-class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
+class SqliteWriteTx(PeopleWrites, ProgrammeWrites, ConsultationWrites, _Queries):
     """The open write transaction; see `credo.store.protocols.WriteTx`.
 
     Members are cached for the life of the transaction: every entry's signer is looked up,
@@ -366,7 +375,7 @@ class SqliteWriteTx(PeopleWrites, ProgrammeWrites, _Queries):
         return self.conn.total_changes + self._pending_changes
 
 
-class SqliteStore(PeopleQueries, ProgrammeQueries, _Queries):
+class SqliteStore(PeopleQueries, ProgrammeQueries, ConsultationQueries, _Queries):
     """`credo.store.protocols.Store` on one SQLite file.
 
     ``":memory:"`` is a scratch store for replays: a file in a private temporary directory,
