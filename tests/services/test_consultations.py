@@ -59,14 +59,17 @@ def test_a_person_writes_votes_changes_and_withdraws(world: World) -> None:
     sid = world.c.submit_statement(alice, CID, "zh-Hans", "街道应该让孩子安全步行")
     assert world.c.mine(alice, CID, "en")["statements"][0]["fate"] == "published"
     shown, capped = world.c.next_statement(bob, CID, "zh-Hant", 0)
-    assert shown is not None and not capped
-    assert shown.translator == "automatic" and shown.text == "街道應該讓孩子安全步行"
+    assert shown is not None
+    assert not capped
+    assert shown.translator == "automatic"
+    assert shown.text == "街道應該讓孩子安全步行"
     assert shown.original == "街道应该让孩子安全步行"
     world.c.vote(bob, CID, sid, "agree", "zh-Hant")
     assert world.node.store.get_statement(sid).agree == 1  # type: ignore[union-attr]
     world.c.vote(bob, CID, sid, "disagree", "zh-Hant")
     s = world.node.store.get_statement(sid)
-    assert s is not None and (s.agree, s.disagree) == (0, 1)
+    assert s is not None
+    assert (s.agree, s.disagree) == (0, 1)
     mine = world.c.mine(bob, CID, "en")
     assert [v["vote"] for v in mine["votes"]] == ["disagree"]
     assert mine["votes"][0]["shown"] == "zh-Hant"
@@ -82,7 +85,8 @@ def test_participant_ids_are_per_consultation_and_per_person(world: World) -> No
     world.open("parks-2027")
     alice, bob = world.subjects[:2]
     a1, a2 = world.c.participant(alice, CID), world.c.participant(alice, "parks-2027")
-    assert a1 != a2 and a1 == world.c.participant(alice, CID)
+    assert a1 != a2
+    assert a1 == world.c.participant(alice, CID)
     assert world.c.participant(bob, CID) != a1
 
 
@@ -93,7 +97,8 @@ def test_routing_shows_fewest_votes_first_and_caps_a_visit(world: World) -> None
     second = world.c.submit_statement(a, CID, "en", "Fewer cars in the old town")
     world.c.vote(b, CID, first, "agree", "en")
     shown, _ = world.c.next_statement(c, CID, "en", 0)
-    assert shown is not None and shown.id == second
+    assert shown is not None
+    assert shown.id == second
     assert world.c.next_statement(c, CID, "en", 20) == (None, True)
 
 
@@ -104,7 +109,8 @@ def test_pre_review_holds_statements_until_a_moderator_accepts(world: World) -> 
     assert world.c.next_statement(b, CID, "en", 0) == (None, False)
     assert world.c.mine(a, CID, "en")["statements"][0]["fate"] == "waiting"
     queue = world.c.review_queue("watch", CID)
-    assert [q["item"] for q in queue] == [sid] and "participant" not in queue[0]
+    assert [q["item"] for q in queue] == [sid]
+    assert "participant" not in queue[0]
     world.c.moderate(
         "watch",
         MemberKey.load(DataDir(world.node.data.root).member_key("watch")),
@@ -124,7 +130,8 @@ def test_rejection_reason_reaches_the_author_and_the_log_holds_no_text(world: Wo
     assert (mine["fate"], mine["reason"]) == ("rejected", "spam")
     log = world.c.moderation_log(CID)
     assert log["counts"] == [{"decision": "reject", "reason": "spam", "count": 1}]
-    assert "watches" not in repr(log) and log["median_hours"] is not None
+    assert "watches" not in repr(log)
+    assert log["median_hours"] is not None
     with pytest.raises(InputError) as refused:
         world.c.vote(world.subjects[1], CID, sid, "agree", "en")
     assert refused.value.code == "statement_not_shown"
@@ -161,7 +168,8 @@ def test_translations_proposed_by_people_and_accepted_by_a_moderator(world: Worl
 
 
 def test_grapheme_limits_are_per_language() -> None:
-    assert graphemes("👨‍👩‍👧") == 1 and graphemes("สวัสดีครับ") == 7
+    assert graphemes("👨‍👩‍👧") == 1
+    assert graphemes("สวัสดีครับ") == 7
     assert LIMITS["zh-Hans"] < LIMITS["th"] < LIMITS["en"]
 
 
@@ -236,7 +244,8 @@ def test_the_ledger_refuses_a_vote_with_someone_elses_participant_id(world: Worl
     with pytest.raises(EntryRejected) as refused:
         world.people.submit_personal("consultation.vote", mallory, meta)
     assert refused.value.code == "bad_participant"
-    assert world.size() == before and world.node.store.get_statement(sid).disagree == 0  # type: ignore[union-attr]
+    assert world.size() == before
+    assert world.node.store.get_statement(sid).disagree == 0
 
 
 def test_a_flood_of_statements_is_rate_limited(world: World) -> None:
@@ -264,7 +273,8 @@ def test_erasure_removes_a_persons_votes_and_statements_and_replays_alike(world:
     store = world.node.store
     assert store.get_statement(s_a) is None
     s = store.get_statement(s_b)
-    assert s is not None and (s.agree, s.passes) == (0, 1)
+    assert s is not None
+    assert (s.agree, s.passes) == (0, 1)
     assert [v.statement for v in store.votes_by(CID, world.c.participant(c, CID))] == [s_b]
     verify_store(store, opener=world.node.vault)
     verify_store(store)  # a stranger's replay: the public tables agree
