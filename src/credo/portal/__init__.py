@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from credo.portal.routes import access, data, home, programme, records, signin
+from credo.portal.routes import access, consult, data, home, programme, records, signin
 from credo.portal.web import Portal
 from credo.services.demo import demo_roster
 from credo.services.node import DataDir
@@ -24,6 +24,6 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI, data_dir: Path) -> None:
     """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files."""
     app.state.portal = Portal(roster=demo_roster(DataDir(data_dir)))
-    for module in (home, signin, programme, records, access, data):
+    for module in (home, signin, programme, records, access, data, consult):
         app.include_router(module.router)
     app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")
