@@ -226,3 +226,27 @@ def test_the_moderation_log_never_shows_a_rejected_text(setup: Setup) -> None:
     page = setup.client.get(f"/consultations/{CID}/moderation").text
     assert "Fewer cars" not in page
     assert "Off topic" in page
+
+
+def test_a_proposal_informed_by_a_consultation_shows_it_on_the_consortium_page(
+    setup: Setup,
+) -> None:
+    node = setup.node
+    node.submit_one(
+        "governance.propose",
+        "operator",
+        {"id": "retire-uni", "action": "retire_member", "params": {"id": "uni", "reason": "left"}},
+    )
+    setup.service.open(
+        "council",
+        setup.council,
+        "leave-uni",
+        {"en": "Should the university leave?"},
+        opens_at=moment(-1),
+        closes_at=moment(3),
+        proposal="retire-uni",
+    )
+    page = setup.client.get("/consortium").text
+    assert "/consultations/leave-uni" in page
+    assert "Should the university leave?" in page
+    assert "Informs proposal retire-uni" in page
