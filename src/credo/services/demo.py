@@ -59,6 +59,7 @@ from credo.services._demo_data import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
+from credo.services.consultation_demo import seed_consultations
 from credo.services.node import DEFAULT_ROLES, DataDir, Node, admit_members, init_consortium
 from credo.services.people import BATCH, People, ReadRequest, RecordSpec
 from credo.services.programme import Programme
@@ -1041,6 +1042,8 @@ def seed_demo(
         plan = plan_people(people, seed, timeline.end)
         report("people", people, people)
         seeder.people_entries(plan)
+        refs = [seeder.ref(p.national_id) for p in plan]
+        seed_consultations(node, refs, clock())  # one open (for a proposal), one closed
         write_roster(node.data, _roster(seeder, plan))
     except BaseException:
         node.close()
