@@ -11,6 +11,8 @@ to a seeding of about a minute, not minutes.
 
 from __future__ import annotations
 
+import json
+import math
 import random
 from collections.abc import Callable
 from typing import Any
@@ -26,12 +28,13 @@ from credo.services.people import People
 OPEN_ID = "city-streets-2027"
 CLOSED_ID = "library-hours-2026"
 PROPOSAL_ID = "rules-2027-streets"
+GRANT_ID = "convener-rights-watch"
 CONVENER = "rights-watch"
 """A civil-society member: governance grants it the convener role (``grant_role``)."""
 MODERATORS = ("digital-rights-foundation",)
 """Named by the convener to moderate with it."""
-VOTERS = 3_000
-VOTES_EACH = 4
+VOTERS = 2_000
+VOTES_EACH = 3
 DAY = 86_400
 
 QUESTION = {
@@ -195,7 +198,7 @@ def seed_consultations(
     people.submit_batch(translations)
     people.submit_batch(accept)
     votes = _votes(service, live, ids[:-1], rng, at(20), OPEN_ID, VOTERS, VOTES_EACH)
-    votes += _votes(service, live, closed_ids, rng, at(20), CLOSED_ID, 300, 2)
+    votes += _votes(service, live, closed_ids, rng, at(20), CLOSED_ID, 200, 2)
     people.submit_batch(votes)
     people.submit_batch([signed("consultation.close", CONVENER, {"id": CLOSED_ID}, at(50))])
     return {"statements": len(ids) + len(closed_ids), "votes": len(votes)}
@@ -204,28 +207,21 @@ def seed_consultations(
 def _grant_convener(
     node: Node, people: People, signed: Callable[..., dict[str, Any]], at: str
 ) -> None:
-    """Governance grants the convener role: the civil-society member proposes, voters vote
-    until the quorum adopts it."""
+    """Governance grants the convener role: the civil-society member proposes, and just
+    enough voters to reach the quorum vote yes, in one group commit."""
     body = {
-        "id": "convener-rights-watch",
+        "id": GRANT_ID,
         "action": "grant_role",
         "params": {"id": CONVENER, "role": "convener"},
     }
-    people.submit_batch([signed("governance.propose", CONVENER, body, at)])
-    for member in [m.id for m in node.store.list_members() if "voter" in m.roles]:
-        proposal = node.store.get_proposal("convener-rights-watch")
-        if proposal is None or proposal.status != "open":
-            break
-        people.submit_batch(
-            [
-                signed(
-                    "governance.vote",
-                    member,
-                    {"proposal": "convener-rights-watch", "vote": "yes"},
-                    at,
-                )
-            ]
-        )
+    seats = [m.id for m in node.store.list_members() if "voter" in m.roles and m.status == "active"]
+    num, den = json.loads(node.store.get_meta("quorum") or "[2, 3]")
+    needed = math.ceil(len(seats) * num / den)
+    votes = [
+        signed("governance.vote", member, {"proposal": GRANT_ID, "vote": "yes"}, at)
+        for member in seats[:needed]
+    ]
+    people.submit_batch([signed("governance.propose", CONVENER, body, at), *votes])
 
 
 def _translations(
