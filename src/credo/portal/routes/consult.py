@@ -19,7 +19,7 @@ from credo.errors import InputError
 from credo.ledger.kinds.consultations import FLAG_REASONS, LANGS
 from credo.portal.routes.data import witness_policy
 from credo.portal.routing import PortalRoute
-from credo.portal.session import read_form, signed_in, visitor
+from credo.portal.session import SignInRequired, read_form, signed_in, visitor
 from credo.portal.web import (
     SECURITY_HEADERS,
     language_of,
@@ -83,9 +83,12 @@ def consultation_page(
 async def vote(request: Request, cid: str) -> Response:
     """Vote, change a vote or withdraw it. ``next`` (a path here) sends the person back to
     where they voted from (their list of votes); otherwise on to the next statement."""
-    person = signed_in(request)
+    session = visitor(request)  # not signed_in(): a vote needs no name for a page header
+    if session is None:
+        raise SignInRequired()
     form = await read_form(request)
     seen = _count(form.get("n"))
+    person = Person(people_of(request), session.subject)
     index = _service(request).vote(
         person.subject, cid, form.get("statement"), form.get("vote"), form.get("shown")
     )
