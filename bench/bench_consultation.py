@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import statistics
@@ -204,6 +205,23 @@ async def load(
     return results
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of a process and its children so far, from /proc: on a
+    shared machine the figure that does not depend on what else runs."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids += [int(c) for c in children.read_text().split()]
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def on_log(data: Path, indices: list[int]) -> int:
     store = open_store(data / "ledger.db", readonly=True)
     try:
@@ -250,7 +268,10 @@ def main() -> None:
         )
         try:
             _wait_until_serving(f"http://127.0.0.1:{port}")
+            before = cpu_seconds(server.pid)
             results = asyncio.run(load(port, sessions, args.every, args.seconds, args.connections))
+            # the first page of every person is in the figure too: a little pessimistic
+            spent = cpu_seconds(server.pid) - before
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -269,6 +290,11 @@ def main() -> None:
         f"votes acknowledged {len(results.acknowledged)} ({rate:.0f}/s), "
         f"found on the log {found}, errors {len(results.errors)}"
         + (f" {sorted(set(results.errors))}" if results.errors else "")
+    )
+    per_vote = 1000 * spent / max(1, len(lat))
+    print(
+        f"server CPU {spent:.1f} s: {per_vote:.2f} ms a vote, so two idle cores would serve "
+        f"about {2000 / per_vote:.0f} votes/s"
     )
     print(
         f"latency ms: p50 {pct(0.5):.1f}  p90 {pct(0.9):.1f}  p99 {pct(0.99):.1f}  "
