@@ -179,3 +179,35 @@ def test_the_same_with_javascript_off_and_credo_person_verify(
     )
     assert done.returncode == 0, done.stderr
     page.context.close()
+
+
+def test_every_consultation_page_in_every_language_is_accessible(site: Site, browser: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.e2e.test_portal_browser import serious
+
+    axe = Axe()
+    problems: list[str] = []
+    base = site.url
+    for code, language in i18n.LANGUAGES.items():
+        page = new_page(browser, locale=language.tag)
+        for path in ("/consultations", f"/consultations/{CID}/moderation"):
+            page.goto(f"{base}{path}")
+            problems += serious(axe.run(page).response, code, path)
+        _sign_in(page, base, "0")
+        statement = page.goto(f"{base}/consultations/{CID}")
+        assert statement is not None
+        sid = page.locator("#statement-card input[name=statement]")
+        paths = [
+            f"/consultations/{CID}",
+            f"/consultations/{CID}/write",
+            f"/consultations/{CID}/mine",
+        ]
+        if sid.count():
+            paths.append(f"/consultations/{CID}/statements/{sid.first.input_value()}/translate")
+        for path in paths:
+            page.goto(f"{base}{path}")
+            assert page.get_attribute("html", "lang") == language.tag
+            problems += serious(axe.run(page).response, code, path)
+        page.context.close()
+    assert problems == []
