@@ -268,6 +268,7 @@ def main() -> None:
         )
         try:
             _wait_until_serving(f"http://127.0.0.1:{port}")
+            print(f"credo serve is process {server.pid}", file=sys.stderr, flush=True)
             before = cpu_seconds(server.pid)
             results = asyncio.run(load(port, sessions, args.every, args.seconds, args.connections))
             # the first page of every person is in the figure too: a little pessimistic
