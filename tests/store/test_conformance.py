@@ -1115,6 +1115,7 @@ def test_consultation_routing_tallies_and_erasure_agree_on_every_backend(store: 
     )
     assert [v.statement for v in store.votes_by("c-1", "bob")] == ["s1", "s2"]
     assert store.has_flagged("s1", "alice")
+    assert store.translations_of("s1") == []
     assert [s.id for s in store.statements_by("c-1", "alice")] == ["s1", "s2", "s3", "s4"]
     commit(store, lambda tx: tx.erase_opinions("subj-bob"))
     got = store.get_statement("s1")

@@ -47,7 +47,7 @@ def propose(
     action: Annotated[
         str,
         typer.Option(
-            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy"
+            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy|grant_role"
         ),
     ],
     file: Annotated[

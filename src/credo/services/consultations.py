@@ -348,7 +348,7 @@ class Consultations:
         found = self.store.next_statements(c.id, me, 1)
         if not found:
             return None, False
-        return self.shown(found[0], reader, self.store.translations_in(c.id)), False
+        return self.shown(found[0], reader, self.store.translations_of(found[0].id)), False
 
     def _statement(self, c: ConsultationRow, statement_id: str) -> StatementRow:
         s = self.store.get_statement(statement_id) if isinstance(statement_id, str) else None

@@ -136,6 +136,10 @@ class ConsultationQueries:
         sql = _select("consultation_translations", TRANSLATION, "consultation = ?", "idx")
         return [TranslationRow(*r) for r in self._c_rows(sql, (consultation_id,))]
 
+    def translations_of(self, statement_id: str) -> list[TranslationRow]:
+        sql = _select("consultation_translations", TRANSLATION, "statement = ?", "idx")
+        return [TranslationRow(*r) for r in self._c_rows(sql, (statement_id,))]
+
     def decisions_in(self, consultation_id: str) -> list[DecisionRow]:
         sql = _select("consultation_decisions", DECISION, "consultation = ?", "idx")
         return [DecisionRow(*r) for r in self._c_rows(sql, (consultation_id,))]

@@ -45,6 +45,10 @@ class ConsultationReader(Protocol):
 
     def translations_in(self, consultation_id: str) -> list[TranslationRow]: ...
 
+    def translations_of(self, statement_id: str) -> list[TranslationRow]:
+        """A statement's translations, proposed, accepted and rejected, oldest first."""
+        ...
+
     def decisions_in(self, consultation_id: str) -> list[DecisionRow]: ...
 
 

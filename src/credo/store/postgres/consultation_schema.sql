@@ -94,6 +94,8 @@ CREATE TABLE IF NOT EXISTS consultation_translations (
 );
 CREATE INDEX IF NOT EXISTS consultation_translations_by_consultation
     ON consultation_translations (consultation, idx);
+CREATE INDEX IF NOT EXISTS consultation_translations_by_statement
+    ON consultation_translations (statement, idx);
 
 -- derived, personal: whom each per-consultation participant id stands for (erasure)
 CREATE TABLE IF NOT EXISTS consultation_participants (
