@@ -250,3 +250,40 @@ def test_a_proposal_informed_by_a_consultation_shows_it_on_the_consortium_page(
     assert "/consultations/leave-uni" in page
     assert "Should the university leave?" in page
     assert "Informs proposal retire-uni" in page
+
+
+def test_a_visit_is_capped_until_the_person_asks_for_more(setup: Setup) -> None:
+    c = setup.client
+    sign_in(c, setup.world.alice.subject)
+    page = c.get(f"/consultations/{CID}?n=20").text
+    assert 'href="/consultations/streets-2027?n=0"' in page
+    assert 'name="vote"' not in page
+    assert 'name="vote"' in c.get(f"/consultations/{CID}?n=0").text
+
+
+def test_flagging_and_proposing_a_translation_through_the_forms(setup: Setup) -> None:
+    c = setup.client
+    csrf = sign_in(c, setup.world.alice.subject)
+    r = c.post(
+        f"/consultations/{CID}/flag",
+        data={"csrf": csrf, "statement": setup.en, "reason": "off_topic", "n": "0"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    assert setup.node.store.get_statement(setup.en).flags == 1  # type: ignore[union-attr]
+    before = setup.size()
+    again = c.post(
+        f"/consultations/{CID}/flag", data={"csrf": csrf, "statement": setup.en, "reason": "spam"}
+    )
+    assert again.status_code == 400
+    assert setup.size() == before
+    path = f"/consultations/{CID}/statements/{setup.en}/translate"
+    same = c.post(path, data={"csrf": csrf, "lang": "en", "text": "Fewer cars"})
+    assert same.status_code == 400
+    assert setup.size() == before
+    r = c.post(
+        path, data={"csrf": csrf, "lang": "th", "text": "รถน้อยลงในเมืองเก่า"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    proposed = setup.node.store.translations_of(setup.en)
+    assert [(t.lang, t.status, t.translator) for t in proposed] == [("th", "proposed", "volunteer")]
