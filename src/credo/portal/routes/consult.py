@@ -40,7 +40,14 @@ FETCH_HEADER = "x-credo-fetch"
 
 
 def _service(request: Request) -> Consultations:
-    return Consultations(people_of(request))
+    """One service per node, kept on the app: a vote then does not reload the operator's
+    key from its file (`People` keeps it once loaded); it holds no person's data."""
+    node = request.app.state.node
+    found: Consultations | None = getattr(request.app.state, "consultations", None)
+    if found is None or found.people.ledger is not node:
+        found = Consultations(people_of(request))
+        request.app.state.consultations = found
+    return found
 
 
 def _reader(request: Request) -> str:
@@ -88,7 +95,7 @@ async def vote(request: Request, cid: str) -> Response:
         raise SignInRequired()
     form = await read_form(request)
     seen = _count(form.get("n"))
-    person = Person(people_of(request), session.subject)
+    person = Person(_service(request).people, session.subject)
     index = _service(request).vote(
         person.subject, cid, form.get("statement"), form.get("vote"), form.get("shown")
     )
