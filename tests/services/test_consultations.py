@@ -179,6 +179,7 @@ def test_grapheme_limits_are_per_language() -> None:
         ("en", "", "empty_statement"),
         ("en", "   \n ", "empty_statement"),
         ("en", "\u200b\u200d\u2060\ufeff", "empty_statement"),
+        ("th", "\u0e31\u0e48\u0301", "empty_statement"),
         ("en", "x" * 281, "statement_too_long"),
         ("zh-Hans", "中" * 141, "statement_too_long"),
         ("th", "ก" * 201, "statement_too_long"),

@@ -54,9 +54,10 @@ VISIT_CAP = 20
 RATE = (5, timedelta(hours=1))
 """At most 5 statements per person per consultation in any hour."""
 
-MIN_TRANSLATION = 1
 _GRAPHEME = regex.compile(r"\X")
-_VISIBLE = {"L", "M", "N", "P", "S"}
+_VISIBLE = {"L", "N", "P", "S"}
+"""Letters, numbers, punctuation and symbols: a mark alone (a lone Thai vowel sign or
+combining accent) or a format character (zero-width space, joiner) shows nothing."""
 _OPENCC = {("zh-Hans", "zh-Hant"): "s2twp", ("zh-Hant", "zh-Hans"): "tw2sp"}
 
 
