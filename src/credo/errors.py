@@ -205,3 +205,11 @@ class BadForm(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class RateLimited(CredoError):
+    """Too many requests of one kind from one person in a while (say, statements in a
+    consultation): nothing was written; try again later."""
+
+    code = "rate_limited"
+    status = 429

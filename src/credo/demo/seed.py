@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credo.demo.consultations import seed_consultations
 from credo.demo.member_words import DISPUTE_ANSWERS, contact_of, names_of
 from credo.demo.plan import (
     DAY,
@@ -466,6 +467,8 @@ def seed_demo(
         plan = plan_people(people, seed, timeline.end)
         report("people", people, people)
         seeder.people_entries(plan)
+        refs = [seeder.ref(p.national_id) for p in plan]
+        seed_consultations(node, refs, clock())  # one open (for a proposal), one closed
         write_roster(node.data, pick_roster(plan, seeder.score_of))
     except BaseException:
         node.close()

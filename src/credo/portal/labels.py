@@ -155,6 +155,10 @@ LABELS: dict[str, dict[str, str]] = {
         "subject.erase": N_("Your data erased"),
         "account.code": N_("A code to add a passkey was issued"),
         "account.device": N_("A change to your passkeys"),
+        "consultation.statement": N_("Your statement in a consultation"),
+        "consultation.vote": N_("Your vote in a consultation"),
+        "consultation.flag": N_("You reported a statement"),
+        "consultation.translate": N_("You suggested a translation"),
     },
     "passkey": {
         "active": N_("Works"),
@@ -172,6 +176,55 @@ LABELS: dict[str, dict[str, str]] = {
         "objected": N_("You objected to a recovery: the account was frozen"),
         "kept": N_("Review: your passkeys were kept, the recovery refused"),
         "recovered": N_("Review: the recovery passkey replaced the others"),
+    },
+    "vote": {
+        "agree": N_("Agree"),
+        "disagree": N_("Disagree"),
+        "pass": N_("Pass / unsure"),
+    },
+    "fate": {
+        "waiting": N_("Waiting for a moderator"),
+        "published": N_("Published"),
+        "rejected": N_("Not published"),
+    },
+    "translator": {
+        "author": N_("Translated by its author"),
+        "volunteer": N_("Translated by a volunteer"),
+        "moderator": N_("Translated by a moderator"),
+        "automatic": N_("Converted automatically (OpenCC)"),
+    },
+    "flag": {
+        "spam": N_("It is spam or advertising"),
+        "off_topic": N_("It is off topic"),
+        "abusive": N_("It is abusive"),
+    },
+    "decision": {
+        "accept": N_("Accepted"),
+        "reject": N_("Rejected"),
+    },
+    "moderation_reason": {
+        "meets_guidelines": N_("Meets the guidelines"),
+        "spam": N_("Spam or advertising"),
+        "off_topic": N_("Off topic"),
+        "abusive": N_("Abusive"),
+        "personal_data": N_("Names or details of a person"),
+        "duplicate": N_("Says what another statement says"),
+        "unlawful": N_("Unlawful"),
+        "not_a_statement": N_("Not a statement others can vote on"),
+        "inaccurate_translation": N_("The translation is not faithful"),
+    },
+    "lang": {
+        "th": N_("Thai"),
+        "zh-Hans": N_("Chinese (Simplified)"),
+        "zh-Hant": N_("Chinese (Traditional)"),
+        "en": N_("English"),
+    },
+    "consultation_error": {
+        "empty_statement": N_("Write something others can read."),
+        "statement_too_long": N_("This is longer than the limit for its language."),
+        "bad_statement": N_("Remove the control characters from the text."),
+        "bad_language": N_("Choose a language."),
+        "same_language": N_("Choose another language than the original's."),
     },
     "benefit": {
         "bike-deposit-free": N_("Rent a city bike without a deposit."),
@@ -230,5 +283,16 @@ ERRORS: dict[str, str] = {
         "This passkey is new and still waiting. Approve it from a device you already use, "
         "or wait until the cooling-off ends."
     ),
+    "unknown_consultation": N_("There is no such consultation."),
+    "consultation_closed": N_("This consultation is closed."),
+    "unknown_statement": N_("There is no such statement in this consultation."),
+    "statement_not_shown": N_(
+        "This statement is not shown: it waits for a moderator or was not published."
+    ),
+    "rate_limited": N_("You have written many statements in the last hour. Try again later."),
+    "bad_vote": N_("Choose agree, disagree or pass."),
+    "no_vote": N_("You have no vote on this statement to withdraw."),
+    "already_flagged": N_("You have already reported this statement."),
+    "bad_flag": N_("Choose why you report the statement."),
 }
 """What a person is told when a request is refused, by the refusal's code."""
