@@ -9,7 +9,9 @@ import re
 
 from fastapi.testclient import TestClient
 
+from credo.ledger.keys import MemberKey
 from credo.services.disputing import dispute_preview
+from credo.services.node import DataDir
 from credo.services.people import People
 from credo.services.programme import Programme
 from tests.portal.conftest import World, node_of, sign_in
@@ -88,7 +90,10 @@ def test_an_answered_dispute_shows_the_answer_the_statement_and_next_steps(
     world, client = fresh
     node = node_of(client)
     assert world.bob.dispute is not None
-    Programme(People.open(node)).answer("bank", world.bob.dispute, "upheld", "Paid late twice.")
+    key = MemberKey.load(DataDir(world.root).member_key("bank"))
+    Programme(People.open(node)).answer(
+        key, "bank", world.bob.dispute, "upheld", "Paid late twice."
+    )
     sign_in(client, world.bob.subject)
     client.cookies.set("credo_lang", "en")
     page = client.get(f"/disputes/{world.bob.dispute}").text

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from credo import demo
 from credo.ledger.categories import CATEGORIES, PURPOSES
 from credo.portal.fields import COMMON, FIELDS, TERMS
 from credo.portal.i18n import LANGUAGES
 from credo.portal.labels import LABELS
-from credo.services import demo
 from credo.services.node import DataDir
 from credo.services.people import People
 from tests.portal.conftest import node_of, portal_client, sign_in

@@ -128,7 +128,7 @@ def test_no_score_reads_an_opinion() -> None:
 
 def test_the_person_sees_their_own_votes_in_their_export(crowd: tuple[Crowd, TestClient]) -> None:
     people, _ = crowd
-    export = people.c.people.export_of(people.subjects[1])
+    export = people.c.people.rights.export_of(people.subjects[1]).to_json()
     kinds = Counter(e["kind"] for e in export["entries"])
     assert kinds["consultation.vote"] >= 6
 

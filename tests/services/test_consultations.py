@@ -270,7 +270,7 @@ def test_erasure_removes_a_persons_votes_and_statements_and_replays_alike(world:
     world.c.vote(c, CID, s_a, "agree", "en")
     world.c.vote(c, CID, s_b, "pass", "en")
     world.c.moderate("council", world.council, CID, s_a, "accept")
-    world.people.erase_subject(a)
+    world.people.rights.erase_subject(a)
     store = world.node.store
     assert store.get_statement(s_a) is None
     s = store.get_statement(s_b)

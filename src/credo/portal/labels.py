@@ -138,6 +138,7 @@ LABELS: dict[str, dict[str, str]] = {
         "adopt_mandate": N_("Adopt a legal mandate"),
         "adopt_witness_policy": N_("Choose the log's witnesses"),
         "update_member_profile": N_("Change a member's names or contact point"),
+        "grant_role": N_("Give a member a role"),
     },
     "kind": {
         "record.put": N_("A record about you"),

@@ -23,6 +23,7 @@ from credo.portal.times import local_date, local_datetime, zone_label
 from credo.portal.transport import asset_url
 from credo.services.consortium import Consortium
 from credo.services.people import People
+from credo.services.views import RecordView
 from credo.store import MemberRow, Store
 
 STATIC = Path(__file__).parent / "static"
@@ -84,8 +85,8 @@ def _environment(code: str, zone: ZoneInfo) -> Environment:
             return gettext(BENEFIT_PURPOSE) % {"benefit": benefit}
         return gettext(label(group, text))
 
-    def payload_filter(record: dict[str, Any]) -> list[tuple[str, str, bool]]:
-        return describe(record["type"], record["payload"], code, gettext)
+    def payload_filter(record: RecordView) -> list[tuple[str, str, bool]]:
+        return describe(record.type, record.payload or {}, code, gettext)
 
     env.filters["label"] = label_filter
     env.filters["payload_rows"] = payload_filter
