@@ -164,8 +164,9 @@ class StoreError(CredoError):
 
 
 class RateLimited(CredoError):
-    """Too many requests of one kind from one caller (or about one person) in a window:
-    nothing was done; ``retry_after`` says in how many seconds one more is allowed."""
+    """Too many requests of one kind from one caller (or about one person) in a while: a
+    consultation's statements, enrolment codes, code attempts, passkey ceremonies. Nothing
+    was done; ``retry_after`` says in how many seconds one more is allowed."""
 
     code = "rate_limited"
     status = 429

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         "signed in), and how long a recovery code's passkey waits before it replaces the "
         'others: the time the person has to say "this was not me" or to object.',
     )
+    time_zone: str | None = Field(
+        default=None,
+        description="The IANA time zone the portal shows every time in (Asia/Bangkok), "
+        "named on each; unset: the consortium's (time_zone in DIR/config.json), else UTC. "
+        "Exports keep RFC 3339 in UTC.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="How `credo serve` logs to standard error: plain lines, or one JSON object "

@@ -185,7 +185,7 @@ def test_codes_are_rate_limited_per_person_and_per_registrar(
         assert signed_post(api, key, PATH, {"national_id": NID}).status_code == 201
     fourth = signed_post(api, key, PATH, {"national_id": NID})
     assert fourth.status_code == 429, fourth.text
-    assert fourth.json()["code"] == "rate_limited"
+    assert fourth.json()["code"] == "too_many_attempts"
     assert int(fourth.headers["retry-after"]) > 0
     assert NID not in fourth.text
     issued = 3
@@ -196,7 +196,7 @@ def test_codes_are_rate_limited_per_person_and_per_registrar(
         assert r.status_code == 201, r.text
         issued += 1
     assert issued == 59  # the registrar's 60 an hour: 3 for NID, the refused 4th, 56 others
-    assert r.json()["code"] == "rate_limited"
+    assert r.json()["code"] == "too_many_attempts"
 
 
 def test_issuing_does_the_same_work_for_known_and_unknown_ids(

@@ -100,7 +100,7 @@ def test_erase_of_a_person_with_only_a_code(data: Path, accounts: Accounts) -> N
     subject = accounts.finish_registration(ceremony, device.create(options))
     with _people.open_people(data) as people:
         size = people.store.tree_size()
-        [entry] = people.own_entries(subject)
+        [entry] = [e.to_json() for e in people.rights.entries_of(subject)]
         assert (entry["kind"], entry["metadata"]["member"]) == ("account.code", "operator")
     done = run("person", "erase", "--data", str(data), "--national-id", NID)
     assert "subject.erase" in done.stderr
@@ -168,7 +168,7 @@ def test_a_recovery_code_and_the_review_of_an_objection(data: Path, accounts: Ac
     with _people.open_people(data) as people:
         logged = [
             (e["kind"], (e["metadata"] or {}).get("code") or (e["metadata"] or {}).get("event"))
-            for e in people.own_entries(first.subject)
+            for e in [e.to_json() for e in people.rights.entries_of(first.subject)]
         ]
     assert logged == [
         ("account.code", "enrolment"),

@@ -164,3 +164,32 @@ def test_a_batch_of_records_is_checked_before_anything_is_sealed(
         people.records.prepare_many(specs)
     assert refused.value.code == "sector_not_allowed"
     assert people.vault.subject_ref("TH-9999999999991") is None  # nothing was sealed
+
+
+def test_the_demo_opens_a_consultation_for_a_proposal_and_shows_a_closed_one(
+    seeded: tuple[Node, People],
+) -> None:
+    from credo.demo import consultations as cd
+    from credo.services.consultations import Consultations
+
+    node, people = seeded
+    store = node.store
+    council = store.get_member(cd.CONVENER)
+    assert council is not None
+    assert "convener" in council.roles  # granted by governance
+    opened = store.get_consultation(cd.OPEN_ID)
+    closed = store.get_consultation(cd.CLOSED_ID)
+    assert opened is not None
+    assert closed is not None
+    assert opened.proposal == cd.PROPOSAL_ID
+    assert opened.closed_idx is None
+    assert closed.closed_idx is not None
+    statements = store.statements_in(cd.OPEN_ID)
+    assert {s.lang for s in statements} == {"th", "zh-Hans", "zh-Hant", "en"}
+    assert sum(s.agree + s.disagree + s.passes for s in statements) > 150
+    service = Consultations(people)
+    th = service.statements(cd.OPEN_ID, "th")
+    assert {"volunteer", "moderator"} <= {s.translator for s in th}
+    assert "automatic" in {s.translator for s in service.statements(cd.OPEN_ID, "zh-Hant")}
+    log = service.moderation_log(cd.OPEN_ID)
+    assert {"decision": "reject", "reason": "spam", "count": 1} in log["counts"]

@@ -50,12 +50,15 @@ SIGNED_IN_PAGES = {
     "disputes": "/disputes",
     "data": "/data",
     "entries": "/entries",
+    "export": "/data/export.html",
 }
 PUBLIC_PAGES = {
     "welcome": "/",
     "signin": "/signin",
     "register": "/register",
     "consortium": "/consortium",
+    "help": "/help",
+    "not-found": "/no/such/page",
 }
 
 
@@ -120,7 +123,7 @@ def add_authenticator(page: Any) -> Any:
 
 
 def switch_language(page: Any, tag: str) -> None:
-    page.locator(f'footer a[hreflang="{tag}"]').click()
+    page.locator(f'header a[hreflang="{tag}"]').click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == tag
 

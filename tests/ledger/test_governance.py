@@ -199,3 +199,47 @@ def test_a_witness_policy_for_another_log_or_without_urls_is_refused(ledger: Nod
     bad = _witness_policy(ledger, url=" ftp://w.test")
     with pytest.raises(EntryRejected, match="needs an http"):
         propose(ledger, "w-3", "adopt_witness_policy", {"policy": bad})
+
+
+# --- a member's names in each language and its contact point --------------------------------
+
+
+def test_member_names_set_at_admission_then_changed_by_governance(
+    ledger: Node, data_dir: Path
+) -> None:
+    from credo.ledger.kinds.members import member_profile
+
+    names = {"th": "สหกรณ์ใหม่", "zh-Hans": "新合作社", "zh-Hant": "新合作社", "en": "New Coop"}
+    spec = {
+        "id": "new-coop",
+        "name": "New Cooperative",
+        "sector": "company",
+        "public_key": public_key_b64(MemberKey.generate()),
+        "roles": ["recorder"],
+        "names": names,
+        "contact": "help@new-coop.example",
+    }
+    ledger.submit_one("member.admit", "operator", spec)
+    profile = member_profile(ledger.store, "new-coop")
+    assert profile.names == names
+    assert profile.contact == "help@new-coop.example"
+    assert member_profile(ledger.store, "bank").names == {}  # none given: the name of record
+
+    with pytest.raises(EntryRejected):  # a language the portal does not speak
+        ledger.submit_one(
+            "member.admit", "operator", {**spec, "id": "x-coop", "names": {"fr": "x"}}
+        )
+    changed = {"id": "new-coop", "names": {"th": "สหกรณ์เมือง"}, "contact": "02 123 4567"}
+    propose(ledger, "coop-words", "update_member_profile", changed)
+    assert member_profile(ledger.store, "new-coop").names == names  # not until adopted
+    vote(ledger, "coop-words", "operator")
+    vote(ledger, "coop-words", "watch")
+    assert member_profile(ledger.store, "new-coop").names == {"th": "สหกรณ์เมือง"}
+    assert member_profile(ledger.store, "new-coop").contact == "02 123 4567"
+    with pytest.raises(EntryRejected):
+        propose(ledger, "nobody-words", "update_member_profile", {**changed, "id": "nobody"})
+
+    before = copy.deepcopy(ledger.store.dump_state())
+    rebuild(ledger.store, opener=ledger.vault)
+    assert ledger.store.dump_state() == before
+    verify_store(ledger.store, opener=ledger.vault)

@@ -98,7 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 def portal_app(root: Path, roster: Sequence[RosterPerson] = ()) -> FastAPI:
     settings = Settings(data_dir=root, workers=0, public_url="http://localhost")
-    return create_app(settings, [lambda app: portal.install(app, roster=roster)])
+    return create_app(settings, [lambda app: portal.install(app, root, roster=roster)])
 
 
 @contextmanager

@@ -192,7 +192,7 @@ def test_programme_enrol_withdraw_and_erasure_with_its_confirmation(
     world, client = fresh
     csrf = sign_in(client, world.bob.subject)
     store = node_of(client).store
-    client.post("/programme/withdraw", data={"csrf": csrf})
+    client.post("/programme/withdraw", data={"csrf": csrf, "confirm": "yes"})
     assert not store.is_enrolled(world.bob.subject)
     assert "You are not in the credit programme" in client.get("/score").text
     client.post("/programme/enrol", data={"csrf": csrf})

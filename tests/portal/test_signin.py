@@ -226,4 +226,4 @@ def test_code_attempts_and_passkey_ceremonies_are_rate_limited(
         assert r.status_code == 200
         begun += 1
     assert begun == 30  # thirty ceremonies a minute
-    assert r.json() == {"code": "rate_limited"}
+    assert r.json() == {"code": "too_many_attempts"}

@@ -26,14 +26,19 @@ from credo.store import (
     AccessRow,
     AttestationRow,
     ConsentRow,
+    ConsultationRow,
+    DecisionRow,
     DisputeRow,
     MandateRow,
     MemberRow,
+    OpinionVoteRow,
     ProposalRow,
     RecordRow,
     RulesRow,
     ScoreRow,
+    StatementRow,
     Store,
+    TranslationRow,
     WriteTx,
 )
 
@@ -177,7 +182,39 @@ SAMPLE: list[Write] = [
     lambda tx: tx.erase_subject("p9", 17),
     lambda tx: tx.add_tag("tag-18", 18, "p1"),
     lambda tx: tx.put_score(score("p1", 100, 610)),
+    lambda tx: tx.put_consultation(consultation("c-19", 19)),
+    lambda tx: tx.put_statement(statement("s20", "c-19", "part-a", 20, agree=2)),
+    lambda tx: tx.put_opinion_vote(OpinionVoteRow("s20", "part-b", "c-19", "agree", "th", 21, AT)),
+    lambda tx: tx.add_flag("s20", "c-19", "part-b", "spam", 22),
+    lambda tx: tx.put_translation(
+        TranslationRow(
+            "t23", "s20", "c-19", "en", "Trees", "volunteer", "part-b", "proposed", 23, AT
+        )
+    ),
+    lambda tx: tx.add_decision(
+        DecisionRow(24, "c-19", "s20", "accept", "meets_guidelines", "uni", AT)
+    ),
+    lambda tx: tx.add_participant("c-19", "part-b", "p1"),
 ]
+
+
+def consultation(cid: str, idx: int) -> ConsultationRow:
+    return ConsultationRow(
+        cid,
+        "uni",
+        '{"en":"Why?","th":"ทำไม"}',
+        "{}",
+        AT,
+        "2099-01-01T00:00:00Z",
+        "post",
+        None,
+        "[]",
+        idx,
+    )
+
+
+def statement(sid: str, cid: str, participant: str, idx: int, **counts: int) -> StatementRow:
+    return StatementRow(sid, cid, participant, "zh-Hans", "街道", "published", idx, AT, **counts)
 
 
 # --- the log's tables ----------------------------------------------------------------------
@@ -1039,3 +1076,53 @@ def test_random_entries_read_back_while_a_pool_moves_random(
     while no draw happens with a store open. With the old test's draws in the body, after
     the appends, it failed 15 of 18 backend runs (the flaky error exactly); now it passes."""
     read_back(random_moving_while_open(new_store), case)
+
+
+# --- consultations -------------------------------------------------------------------------
+
+
+def test_consultation_routing_tallies_and_erasure_agree_on_every_backend(store: Store) -> None:
+    """Fewest votes first, then fewest passes; a participant never sees what they voted on;
+    erasing a person removes what they said and takes their votes out of the tallies."""
+
+    def vote(tx: WriteTx, sid: str, who: str, choice: str, idx: int) -> None:
+        tx.add_participant("c-1", who, "subj-" + who)
+        tx.put_opinion_vote(OpinionVoteRow(sid, who, "c-1", choice, "en", idx, AT))
+        tx.tally(sid, int(choice == "agree"), int(choice == "disagree"), int(choice == "pass"), 0)
+
+    commit(
+        store,
+        lambda tx: tx.put_consultation(consultation("c-1", 1)),
+        lambda tx: tx.add_participant("c-1", "alice", "subj-alice"),
+        lambda tx: tx.put_statement(statement("s1", "c-1", "alice", 2)),
+        lambda tx: tx.put_statement(statement("s2", "c-1", "alice", 3)),
+        lambda tx: tx.put_statement(statement("s3", "c-1", "alice", 4)),
+        lambda tx: tx.put_statement(replace(statement("s4", "c-1", "alice", 5), status="pending")),
+        lambda tx: vote(tx, "s1", "bob", "agree", 6),
+        lambda tx: vote(tx, "s2", "bob", "pass", 7),
+        lambda tx: vote(tx, "s1", "carol", "disagree", 8),
+        lambda tx: vote(tx, "s3", "alice", "agree", 9),
+        lambda tx: tx.add_flag("s1", "c-1", "alice", "spam", 10),
+    )
+    assert [s.id for s in store.next_statements("c-1", "dave", 10)] == ["s3", "s2", "s1"]
+    assert [s.id for s in store.next_statements("c-1", "bob", 10)] == ["s3"]
+    assert [s.id for s in store.next_statements("c-1", "dave", 1)] == ["s3"]
+    got = store.get_statement("s1")
+    assert got is not None
+    assert (got.agree, got.disagree, got.passes) == (1, 1, 0)
+    assert store.get_opinion_vote("s2", "bob") == OpinionVoteRow(
+        "s2", "bob", "c-1", "pass", "en", 7, AT
+    )
+    assert [v.statement for v in store.votes_by("c-1", "bob")] == ["s1", "s2"]
+    assert store.has_flagged("s1", "alice")
+    assert store.translations_of("s1") == []
+    assert [s.id for s in store.statements_by("c-1", "alice")] == ["s1", "s2", "s3", "s4"]
+    commit(store, lambda tx: tx.erase_opinions("subj-bob"))
+    got = store.get_statement("s1")
+    assert got is not None
+    assert (got.agree, got.disagree, got.passes) == (0, 1, 0)
+    assert store.get_statement("s2").passes == 0  # type: ignore[union-attr]
+    assert store.votes_by("c-1", "bob") == []
+    commit(store, lambda tx: tx.erase_opinions("subj-alice"))
+    assert store.statements_in("c-1") == []
+    assert store.get_opinion_vote("s1", "carol") is None

@@ -53,7 +53,8 @@ MEANINGS: Mapping[int, str] = {
     413: "the body is over the path's limit (body_too_large)",
     422: "well-formed but invalid: a parameter out of range, or refused by the ledger",
     431: "the request head (line and headers) is over 16 KiB (headers_too_large)",
-    429: "too many of these in a window (rate_limited); Retry-After says when to try again",
+    429: "too many of these in a while (rate_limited, too_many_attempts); Retry-After says "
+    "when to try again",
     503: "the storage backend failed (store_error and the like); try again later",
 }
 

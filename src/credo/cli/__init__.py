@@ -10,6 +10,7 @@ from rich.markup import escape
 from credo.cli import (
     bench,
     consent,
+    consult,
     demo,
     dispute,
     gov,
@@ -38,6 +39,7 @@ ledger_cmds.register(app)
 app.add_typer(member.app, name="member")
 app.add_typer(bench.app, name="bench")
 app.add_typer(gov.app, name="gov")
+app.add_typer(consult.app, name="consult")
 app.command("rules")(rules.rules)
 app.command("score")(score.score)
 app.add_typer(programme.app, name="programme")

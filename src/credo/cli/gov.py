@@ -12,6 +12,7 @@ from rich.markup import escape
 from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
 from credo.services.node import DataDir, Node
+from credo.store import open_store
 
 app = typer.Typer(help="Proposals and votes of the consortium's governance.", no_args_is_help=True)
 
@@ -46,7 +47,8 @@ def propose(
     action: Annotated[
         str,
         typer.Option(
-            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy"
+            help="admit_member|retire_member|adopt_rules|adopt_mandate|adopt_witness_policy|"
+            "update_member_profile|grant_role"
         ),
     ],
     file: Annotated[
@@ -89,8 +91,51 @@ def vote(
             "governance.vote", member, {"proposal": proposal, "vote": choice}, key=key
         )
         status = ledger.store.get_proposal(proposal)
+        informing = [c.id for c in ledger.store.list_consultations() if c.proposal == proposal]
     finally:
         ledger.close()
     console.print(
         f"vote at log index {accepted.index}; proposal is {status.status if status else '?'}"
     )
+    if informing:
+        console.print(f"informed by public consultation(s): {escape(', '.join(informing))}")
+
+
+@app.command("show")
+def show(
+    data: DataOption,
+    proposal: Annotated[str, typer.Argument(help="Proposal id")],
+) -> None:
+    """Show one proposal's record as JSON: its action, status, votes, and the public
+    consultations that inform it (their question and whether they are still open)."""
+    d = DataDir(data)
+    d.read_config()
+    store = open_store(d.store_location)
+    try:
+        found = store.get_proposal(proposal)
+        if found is None:
+            raise InputError(f"no proposal {proposal!r}", code="unknown_proposal")
+        votes = store.list_votes(found.id)
+        consultations = [c for c in store.list_consultations() if c.proposal == found.id]
+    finally:
+        store.close()
+    doc = {
+        "id": found.id,
+        "proposer": found.proposer,
+        "action": found.action,
+        "status": found.status,
+        "proposed_at_index": found.proposed_idx,
+        "decided_at_index": found.decided_idx,
+        "votes": [{"member": m, "vote": v} for m, v in votes],
+        "consultations": [
+            {
+                "id": c.id,
+                "question": json.loads(c.question),
+                "closes_at": c.closes_at,
+                "closed_at_index": c.closed_idx,
+                "convener": c.convener,
+            }
+            for c in consultations
+        ],
+    }
+    print(json.dumps(doc, indent=2, ensure_ascii=False))

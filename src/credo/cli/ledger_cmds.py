@@ -23,7 +23,7 @@ from credo.cli._common import (
 )
 from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
-from credo.services.node import DataDir, check_entry_format, init_consortium, portal_form_key
+from credo.services.node import DataDir, check_entry_format, init_consortium
 from credo.store import Store, open_store
 from credo.vault import Vault
 
@@ -106,8 +106,14 @@ def serve(
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
     roster = demo_roster(DataDir(settings.data_dir))  # a demo's people to sign in as, else none
-    form_key = portal_form_key(DataDir(settings.data_dir))  # shared by every process on DIR
-    app = create_app(settings, [lambda app: portal.install(app, roster=roster, form_key=form_key)])
+    app = create_app(
+        settings,
+        [
+            lambda app: portal.install(
+                app, settings.data_dir, roster=roster, zone=settings.time_zone
+            )
+        ],
+    )
     server.run(app, settings)
 
 

@@ -24,6 +24,7 @@ from credo.demo.cast import (
     THAI_FAMILY,
     THAI_GIVEN,
 )
+from credo.demo.member_words import DISPUTE_STATEMENTS
 
 DAY = 86_400
 HISTORY_DAYS = 730
@@ -331,14 +332,7 @@ class Planner:
                 step = rng.randint(earliest, STEPS)
             fate = "open" if step == STEPS else wanted or rng.choice(FATES[:2] + FATES[:1])
             outcome = rng.choice(["upheld", "upheld", "retracted"])
-            statement = rng.choice(
-                [
-                    "I never had this account.",
-                    "This bill was paid on time; the date is wrong.",
-                    "This was somebody else with my name.",
-                    "I returned the bike on time; the dock was broken.",
-                ]
-            )
+            statement = rng.choice(DISPUTE_STATEMENTS[p.locale])
             p.dispute = DisputePlan(step, n, fate, statement, outcome)
             self.disputes.append(fate)
         if p.enrol_step is not None and rng.random() < 0.06:

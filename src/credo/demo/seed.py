@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from credo.demo.cast import REGISTRY_OFFICES
+from credo.demo.consultations import seed_consultations
+from credo.demo.member_words import DISPUTE_ANSWERS, contact_of, names_of
 from credo.demo.plan import (
     DAY,
     MEMBERS,
@@ -79,6 +81,9 @@ SCORED_EVERY = 6
 Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``; phases ``members``, ``people``, ``records`` (every
 personal entry, month by month) and ``scoring`` (batch rescorings)."""
+
+DEMO_TIME_ZONE = "Asia/Bangkok"
+"""The demo consortium's time zone, in its config: its people live in Bangkok."""
 
 PHASES = ("members", "people", "records", "scoring")
 
@@ -154,7 +159,8 @@ class _Seeder:
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
             specs = [(m.id, m.name, m.sector, _roles(m.id, m.sector)) for m in batch]
-            self.keys |= admit_members(self.node, specs, at)
+            profiles = {m.id: (names_of(m.id, m.name), contact_of(m.id)) for m in batch}
+            self.keys |= admit_members(self.node, specs, at, profiles)
             self.progress("members", start + len(batch), len(MEMBERS))
         diplomas = []
         for n in range(1, 4):
@@ -334,7 +340,7 @@ class _Seeder:
                 meta = {
                     "id": d.dispute_id,
                     "outcome": d.outcome,
-                    "evidence": "checked against our files",
+                    "evidence": DISPUTE_ANSWERS[p.locale],
                 }
                 prepared = self.people.records.prepare_entry(member, "dispute.answer", meta, at)
                 signed = sign_envelope(prepared.payload_type, prepared.payload, [self.key(member)])
@@ -459,7 +465,13 @@ def seed_demo(
     report = progress or _no_progress
     timeline = Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
-    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}, hsm=hsm).close()
+    init_consortium(
+        root,
+        DEMO_ORIGIN,
+        clock=clock,
+        extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE},
+        hsm=hsm,
+    ).close()
     node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
@@ -469,6 +481,8 @@ def seed_demo(
         plan = plan_people(people, seed, timeline.end)
         report("people", people, people)
         seeder.people_entries(plan)
+        refs = [seeder.ref(p.national_id) for p in plan]
+        seed_consultations(node, refs, clock())  # one open (for a proposal), one closed
         write_roster(node.data, pick_roster(plan, seeder.score_of))
     except BaseException:
         node.close()

@@ -29,6 +29,23 @@ SPECIAL_CATEGORIES: frozenset[str] = frozenset(
     }
 )
 
+OPINION_KINDS: frozenset[str] = frozenset(
+    {"consultation.statement", "consultation.vote", "consultation.flag", "consultation.translate"}
+)
+"""Entry kinds whose content is a political opinion (special category ``political``): what a
+person said and voted in a public consultation. They are never records, so no member's read
+(`credo.ledger.kinds.access`), no score and no export to a member reaches them; only the
+person's own view and export, and the operator's consultation services, open them."""
+
+KIND_CATEGORIES: dict[str, str] = dict.fromkeys(OPINION_KINDS, "political")
+"""The special category of the personal kinds that are not records but still carry one."""
+
+
+def opinion_kind(kind: str) -> bool:
+    """True for a kind that carries a political opinion: never logged, scored or shared."""
+    return KIND_CATEGORIES.get(kind) in SPECIAL_CATEGORIES
+
+
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,30}(\.[a-z][a-z0-9_]{0,30}){1,3}$"
 PURPOSE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"

@@ -46,6 +46,10 @@ class Opener(Protocol):
         self, kind: str, by: str, tag: str, sealed: str, commitment: str
     ) -> OpenedMeta | None: ...
 
+    def participant(self, subject: str, consultation: str) -> str | None:
+        """The subject's participant id in a consultation (None: no key held)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

@@ -37,7 +37,19 @@ SECTORS = (
     "retail",
 )
 """Sectors are only ever added (a member's sector is on the log): the last four since 2026-12."""
-ROLES = ("admin", "issuer", "recorder", "reader", "witness", "voter", "provider", "registrar")
+ROLES = (
+    "admin",
+    "issuer",
+    "recorder",
+    "reader",
+    "witness",
+    "voter",
+    "provider",
+    "registrar",
+    "convener",
+)
+"""Roles are only ever added, like sectors; ``convener`` (since 2026-12) opens public
+consultations (`credo.ledger.kinds.consultations`)."""
 
 
 def parse_utc(ts: str) -> datetime:

@@ -13,26 +13,50 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
-from credo.portal.routes import access, data, devices, home, programme, records, signin
-from credo.portal.web import Portal, RosterPerson
+from credo.errors import InputError
+from credo.portal.notfound import install_not_found
+from credo.portal.routes import access, consult, data, devices, home, programme, records, signin
+from credo.portal.times import zone_of
+from credo.portal.transport import PortalGZip, VersionedStatic
+from credo.portal.web import STATIC, Portal, RosterPerson
+from credo.services.node import DataDir, portal_form_key
 
-STATIC = Path(__file__).parent / "static"
+DEFAULT_ZONE = "UTC"
+
+
+def time_zone(data_dir: Path, configured: str | None = None) -> str:
+    """The deployment's time zone: the one configured for the server (``CREDO_TIME_ZONE``),
+    else the consortium's (``time_zone`` in DIR/config.json; the demo's is Asia/Bangkok),
+    else UTC."""
+    if configured:
+        return configured
+    try:
+        value = DataDir(data_dir).read_config().get("time_zone")
+    except (OSError, ValueError, InputError):
+        value = None
+    return value if isinstance(value, str) and value else DEFAULT_ZONE
 
 
 def install(
-    app: FastAPI, *, roster: Sequence[RosterPerson] = (), form_key: bytes | None = None
+    app: FastAPI,
+    data_dir: Path,
+    *,
+    roster: Sequence[RosterPerson] = (),
+    zone: str | None = None,
 ) -> None:
-    """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files.
-    ``roster``: the people the sign-in page lets anyone sign in as, without a passkey (a
-    demo's synthetic people); empty everywhere else. ``form_key``: the key pre-sign-in form
-    tokens are MACed under (the data directory's, `credo.services.node.portal_form_key`, so
-    that every process serving it accepts the others'); a random one if not given."""
-    portal = Portal(roster=list(roster))
-    if form_key is not None:
-        portal.form_key = form_key
-    app.state.portal = portal
-    for module in (home, signin, programme, records, access, data, devices):
+    """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files; times
+    are shown in ``zone`` (see `time_zone`). ``roster``: the people the sign-in page lets
+    anyone sign in as, without a passkey (a demo's synthetic people); empty everywhere else.
+    Pre-sign-in form tokens are MACed under the data directory's form key
+    (`credo.services.node.portal_form_key`), so every process serving it accepts the others'."""
+    app.state.portal = Portal(
+        roster=list(roster),
+        zone=zone_of(time_zone(data_dir, zone)),
+        form_key=portal_form_key(DataDir(data_dir)),
+    )
+    for module in (home, signin, programme, records, access, data, devices, consult):
         app.include_router(module.router)
-    app.mount("/assets", StaticFiles(directory=STATIC), name="portal-assets")
+    app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")
+    install_not_found(app)
+    app.add_middleware(PortalGZip)

@@ -83,6 +83,13 @@ LABELS: dict[str, dict[str, str]] = {
         "consent": N_("Your consent"),
         "mandate": N_("A legal mandate"),
         "request": N_("Your own request to the operator"),
+        "enrolment": N_("You joined the credit programme"),
+    },
+    "context": {
+        "finance": N_("Money and bills"),
+        "mobility": N_("Getting around"),
+        "learning": N_("Learning"),
+        "civic": N_("Civic life"),
     },
     "reason": {
         "ok": N_("Within what the basis allows"),
@@ -121,10 +128,20 @@ LABELS: dict[str, dict[str, str]] = {
         "expired": N_("Not answered in time: resolved in your favour"),
     },
     "tier": {
-        "member": N_("Member"),
-        "bronze": N_("Bronze"),
-        "silver": N_("Silver"),
-        "gold": N_("Gold"),
+        # Not "Member": the member organisations are members, and "302 members" is not a score.
+        "member": N_("Starter level"),
+        "bronze": N_("Bronze level"),
+        "silver": N_("Silver level"),
+        "gold": N_("Gold level"),
+    },
+    "action": {
+        "admit_member": N_("Admit a member"),
+        "retire_member": N_("Retire a member"),
+        "adopt_rules": N_("Adopt new scoring rules"),
+        "adopt_mandate": N_("Adopt a legal mandate"),
+        "adopt_witness_policy": N_("Choose the log's witnesses"),
+        "update_member_profile": N_("Change a member's names or contact point"),
+        "grant_role": N_("Give a member a role"),
     },
     "kind": {
         "record.put": N_("A record about you"),
@@ -142,6 +159,10 @@ LABELS: dict[str, dict[str, str]] = {
         "subject.erase": N_("Your data erased"),
         "account.code": N_("A code to add a passkey was issued"),
         "account.device": N_("A change to your passkeys"),
+        "consultation.statement": N_("Your statement in a consultation"),
+        "consultation.vote": N_("Your vote in a consultation"),
+        "consultation.flag": N_("You reported a statement"),
+        "consultation.translate": N_("You suggested a translation"),
     },
     "passkey": {
         "active": N_("Works"),
@@ -160,6 +181,55 @@ LABELS: dict[str, dict[str, str]] = {
         "kept": N_("Review: your passkeys were kept, the recovery refused"),
         "recovered": N_("Review: the recovery passkey replaced the others"),
     },
+    "vote": {
+        "agree": N_("Agree"),
+        "disagree": N_("Disagree"),
+        "pass": N_("Pass / unsure"),
+    },
+    "fate": {
+        "waiting": N_("Waiting for a moderator"),
+        "published": N_("Published"),
+        "rejected": N_("Not published"),
+    },
+    "translator": {
+        "author": N_("Translated by its author"),
+        "volunteer": N_("Translated by a volunteer"),
+        "moderator": N_("Translated by a moderator"),
+        "automatic": N_("Converted automatically (OpenCC)"),
+    },
+    "flag": {
+        "spam": N_("It is spam or advertising"),
+        "off_topic": N_("It is off topic"),
+        "abusive": N_("It is abusive"),
+    },
+    "decision": {
+        "accept": N_("Accepted"),
+        "reject": N_("Rejected"),
+    },
+    "moderation_reason": {
+        "meets_guidelines": N_("Meets the guidelines"),
+        "spam": N_("Spam or advertising"),
+        "off_topic": N_("Off topic"),
+        "abusive": N_("Abusive"),
+        "personal_data": N_("Names or details of a person"),
+        "duplicate": N_("Says what another statement says"),
+        "unlawful": N_("Unlawful"),
+        "not_a_statement": N_("Not a statement others can vote on"),
+        "inaccurate_translation": N_("The translation is not faithful"),
+    },
+    "lang": {
+        "th": N_("Thai"),
+        "zh-Hans": N_("Chinese (Simplified)"),
+        "zh-Hant": N_("Chinese (Traditional)"),
+        "en": N_("English"),
+    },
+    "consultation_error": {
+        "empty_statement": N_("Write something others can read."),
+        "statement_too_long": N_("This is longer than the limit for its language."),
+        "bad_statement": N_("Remove the control characters from the text."),
+        "bad_language": N_("Choose a language."),
+        "same_language": N_("Choose another language than the original's."),
+    },
     "benefit": {
         "bike-deposit-free": N_("Rent a city bike without a deposit."),
         "hotel-deposit-waiver": N_("Check in without a card deposit at participating hotels."),
@@ -168,9 +238,20 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+OPERATOR = N_("The consortium's operator")
+"""The operator's name where it gave none in the reader's language."""
+
+BENEFIT_PURPOSE = N_("Checking whether you can have a benefit: %(benefit)s")
+"""The purpose of a provider's benefit question (logged as ``benefit:<id>``)."""
+
+
 def label(group: str, code: str) -> str:
-    """The English message for a code (to be translated), or the code itself."""
-    return LABELS.get(group, {}).get(code, code)
+    """The English message for a code (to be translated), or the code itself. A category
+    a benefit check asks about may be a scoring context (``learning``)."""
+    found = LABELS.get(group, {}).get(code)
+    if found is None and group == "category":
+        found = LABELS["context"].get(code)
+    return code if found is None else found
 
 
 ERRORS: dict[str, str] = {
@@ -181,7 +262,7 @@ ERRORS: dict[str, str] = {
         "Write between 1 and 2,000 characters about what is wrong, in plain text: "
         "no control or direction-changing characters."
     ),
-    "rate_limited": N_("Too many attempts. Wait a few minutes, then try again."),
+    "too_many_attempts": N_("Too many attempts. Wait a few minutes, then try again."),
     "dispute_exists": N_("This record already has an open dispute."),
     "bad_enrolment_code": N_(
         "That enrolment code is not valid: it may be mistyped, used or expired. "
@@ -210,5 +291,16 @@ ERRORS: dict[str, str] = {
         "This passkey is new and still waiting. Approve it from a device you already use, "
         "or wait until the cooling-off ends."
     ),
+    "unknown_consultation": N_("There is no such consultation."),
+    "consultation_closed": N_("This consultation is closed."),
+    "unknown_statement": N_("There is no such statement in this consultation."),
+    "statement_not_shown": N_(
+        "This statement is not shown: it waits for a moderator or was not published."
+    ),
+    "rate_limited": N_("You have written many statements in the last hour. Try again later."),
+    "bad_vote": N_("Choose agree, disagree or pass."),
+    "no_vote": N_("You have no vote on this statement to withdraw."),
+    "already_flagged": N_("You have already reported this statement."),
+    "bad_flag": N_("Choose why you report the statement."),
 }
 """What a person is told when a request is refused, by the refusal's code."""

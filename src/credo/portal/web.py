@@ -6,22 +6,28 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from credo.ledger.kinds.members import member_profile
 from credo.portal import i18n
-from credo.portal.labels import label
+from credo.portal.fields import describe
+from credo.portal.labels import BENEFIT_PURPOSE, OPERATOR, label
+from credo.portal.times import local_date, local_datetime, zone_label
+from credo.portal.transport import asset_url
 from credo.services.consortium import Consortium
 from credo.services.people import People
-from credo.store import Store
+from credo.services.views import RecordView
+from credo.store import MemberRow, Store
 
+STATIC = Path(__file__).parent / "static"
 LANG_COOKIE = "credo_lang"
 FORM_COOKIE = "__Host-credo_form"
 """The pre-sign-in CSRF cookie. ``__Host-`` (RFC 6265bis section 4.1.3.2): a browser keeps it
@@ -45,18 +51,7 @@ SECURITY_HEADERS = {
 }
 
 
-def _parse_time(value: str | datetime | date) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    text = value.replace("Z", "+00:00")
-    if len(text) == 10:
-        text += "T00:00:00+00:00"
-    return datetime.fromisoformat(text)
-
-
-def _environment(code: str) -> Environment:
+def _environment(code: str, zone: ZoneInfo) -> Environment:
     env = Environment(
         loader=PackageLoader("credo.portal", "templates"),
         autoescape=select_autoescape(["html", "svg"]),
@@ -73,7 +68,7 @@ def _environment(code: str) -> Environment:
         if not value:
             return ""
         try:
-            return format_date(_parse_time(value), fmt, locale=code)
+            return local_date(value, zone, code, fmt)
         except ValueError:
             return str(value)  # a date no calendar has, shown as recorded
 
@@ -81,7 +76,7 @@ def _environment(code: str) -> Environment:
         if not value:
             return ""
         try:
-            return format_datetime(_parse_time(value), "medium", tzinfo=UTC, locale=code)
+            return local_datetime(value, zone, code)
         except ValueError:
             return str(value)
 
@@ -89,9 +84,23 @@ def _environment(code: str) -> Environment:
     env.filters["datetime"] = datetime_filter
     env.filters["number"] = lambda n: format_decimal(n, locale=code)
     env.filters["ref"] = lambda ident: "-".join(str(ident)[k : k + 4] for k in (0, 4, 8)).upper()
-    env.filters["label"] = lambda code_, group: gettext(label(group, str(code_)))
+
+    def label_filter(code_: object, group: str) -> str:
+        text = str(code_)
+        if group == "purpose" and text.startswith("benefit:"):
+            benefit = gettext(label("benefit", text.removeprefix("benefit:")))
+            return gettext(BENEFIT_PURPOSE) % {"benefit": benefit}
+        return gettext(label(group, text))
+
+    def payload_filter(record: RecordView) -> list[tuple[str, str, bool]]:
+        return describe(record.type, record.payload or {}, code, gettext)
+
+    env.filters["label"] = label_filter
+    env.filters["payload_rows"] = payload_filter
+    env.globals["asset"] = lambda name: asset_url(STATIC, name)
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["language"] = i18n.LANGUAGES[code]
+    env.globals["zone_name"] = zone_label(zone, code)
     return env
 
 
@@ -118,19 +127,20 @@ class Portal:
     the public consortium page's figures; people's data is never cached here."""
 
     roster: list[RosterPerson] = field(default_factory=list)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     form_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     """The key pre-sign-in form tokens are MACed under (`credo.portal.session`): the data
     directory's (`credo.portal.install`), so that every process serving it accepts the
     others' tokens."""
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
-    _names: tuple[int, dict[str, str]] | None = None
+    _names: tuple[int, dict[str, dict[str, str]], dict[str, str]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def env(self, code: str) -> Environment:
         with self._lock:
             if code not in self.envs:
-                self.envs[code] = _environment(code)
+                self.envs[code] = _environment(code, self.zone)
             return self.envs[code]
 
     def consortium(self, store: Store) -> Consortium:
@@ -139,16 +149,36 @@ class Portal:
                 self._consortium = Consortium(store)
             return self._consortium
 
-    def member_names(self, store: Store) -> dict[str, str]:
-        """Member ids to display names, reread only when the members change."""
+    def member_names(self, store: Store, code: str = i18n.DEFAULT) -> dict[str, str]:
+        """Member ids to their names in a language (the name of record where the member gave
+        none in it), reread only when the members change."""
         version = store.state_version()
         with self._lock:
             if self._names is not None and self._names[0] == version:
-                return self._names[1]
-        names = {m.id: m.name for m in store.list_members()}
+                return self._names[1][code]
+        members = store.list_members()
+        found = {m.id: member_profile(store, m.id) for m in members}
+        profiles = {m: p.names for m, p in found.items()}
+
+        def name(member: MemberRow, lang: i18n.Language) -> str:
+            given = profiles[member.id].get(lang.tag)
+            if given is None and member.sector == "operator":
+                return i18n.translations(lang.code).gettext(OPERATOR)
+            return given or member.name
+
+        by_language = {
+            lang.code: {m.id: name(m, lang) for m in members} for lang in i18n.LANGUAGES.values()
+        }
         with self._lock:
-            self._names = (version, names)
-        return names
+            self._names = (version, by_language, {m: p.contact for m, p in found.items()})
+        return by_language[code]
+
+    def member_contacts(self, store: Store) -> dict[str, str]:
+        """Member ids to the contact points they gave at admission (or since)."""
+        self.member_names(store)
+        with self._lock:
+            assert self._names is not None
+            return self._names[2]
 
 
 def portal_of(request: Request) -> Portal:
@@ -211,7 +241,8 @@ def render(
         "pending_devices": getattr(request.state, "pending", []),
         "csrf": getattr(request.state, "csrf", ""),
         "demo": bool(portal.roster),
-        "members": portal.member_names(store_of(request)),
+        "members": portal.member_names(store_of(request), code),
+        "contacts": portal.member_contacts(store_of(request)),
     }
     values.update(context or {})
     body = portal.env(code).get_template(template).render(values)

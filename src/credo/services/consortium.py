@@ -8,6 +8,7 @@ an entry), so a busy public page costs one integer read per view.
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class Consortium:
         closed = [(o, c) for s, o, c in stats.disputes if s != "open" and c is not None]
         accessing = [m for m in members if set(m.roles) & set(ACCESS_ROLES)]
         reading = set(stats.reading_members)
+        consultations = self.store.list_consultations()
         proposals = [
             {
                 "id": p.id,
@@ -65,6 +67,7 @@ class Consortium:
                 "action": p.action,
                 "proposed_index": p.proposed_idx,
                 "votes": [{"member": m, "vote": v} for m, v in self.store.list_votes(p.id)],
+                "consultations": [c.id for c in consultations if c.proposal == p.id],
             }
             for p in self.store.list_proposals()
             if p.status == "open"
@@ -77,6 +80,16 @@ class Consortium:
                 for r in reversed(self.store.rules_history())
             ],
             "proposals": proposals,
+            "consultations": [
+                {
+                    "id": c.id,
+                    "question": json.loads(c.question),
+                    "proposal": c.proposal,
+                    "closes_at": c.closes_at,
+                    "closed": c.closed_idx is not None,
+                }
+                for c in reversed(consultations)
+            ],
             "checkpoint": None if checkpoint is None else checkpoint.decode(),
             "programme": {
                 "enrolled": stats.enrolled,

@@ -417,11 +417,15 @@ def admit_member(node: Node, member_id: str, name: str, sector: str, roles: list
 
 
 def admit_members(
-    node: Node, members: list[tuple[str, str, str, list[str]]], at: str | None = None
+    node: Node,
+    members: list[tuple[str, str, str, list[str]]],
+    at: str | None = None,
+    profiles: dict[str, tuple[dict[str, str], str]] | None = None,
 ) -> dict[str, MemberKey]:
     """`admit_member` for many ``(id, name, sector, roles)`` at once: the operator's
     ``member.admit`` entries go through one `Node.submit`, each outcome checked, and each new
-    key is written into DIR/keys once its entry is accepted."""
+    key is written into DIR/keys once its entry is accepted. ``profiles`` gives members their
+    names by language and contact point: ``{id: (names, contact)}``."""
     op_key = MemberKey.load(node.data.member_key(node.operator))
     keys: dict[str, MemberKey] = {}
     envelopes = []
@@ -432,13 +436,15 @@ def admit_members(
         if member_id in keys or path.exists() or node.store.get_member(member_id) is not None:
             raise Conflict(f"member {member_id!r} already exists", code="member_exists")
         key = keys[member_id] = MemberKey.generate()
-        body = {
+        body: dict[str, object] = {
             "id": member_id,
             "name": name,
             "sector": sector,
             "public_key": public_key_b64(key),
             "roles": roles,
         }
+        if profiles and member_id in profiles:
+            body["names"], body["contact"] = profiles[member_id]
         envelopes.append(
             envelope_json(make_envelope("member.admit", node.operator, body, [op_key], at=at))
         )

@@ -91,6 +91,7 @@ class Programme:
             "id": dispute_id,
             "record_id": record_id,
             "statement": sealed.commitment,
+            "statement_key": sealed.record_key,
         }
 
     def disputes(self, national_id: str | None = None) -> list[DisputeView]:

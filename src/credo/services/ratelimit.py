@@ -4,9 +4,9 @@ make in a sliding window, counted in memory by the serving process.
 Used where a guess or a flood costs a person something: issuing enrolment codes (per
 registrar and per person), entering a code on the portal and starting or finishing a passkey
 ceremony (per client address). A refusal is `credo.errors.RateLimited` (HTTP 429 with
-Retry-After) and does nothing. Counts are per process and forgotten on restart: each of
-several API processes on one store allows the limit, which bounds a flood at the limit times
-the processes, not at nothing.
+Retry-After, code ``too_many_attempts``) and does nothing. Counts are per process and
+forgotten on restart: each of several API processes on one store allows the limit, which
+bounds a flood at the limit times the processes, not at nothing.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ class RateLimiter:
                 raise RateLimited(
                     f"too many {self.what}: at most {self.limit} in {_span(self.window)}; "
                     f"try again in {wait} s",
+                    code="too_many_attempts",
                     retry_after=wait,
                 )
             times.append(now)

@@ -11,6 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from credo.store.consultation_protocols import ConsultationReader, ConsultationWriter
+from credo.store.consultation_rows import (
+    ConsultationRow,
+    DecisionRow,
+    OpinionVoteRow,
+    StatementRow,
+    TranslationRow,
+)
 from credo.store.protocols import (
     LogReader,
     PeopleReader,
@@ -37,6 +45,7 @@ from credo.store.rows import (
     RulesRow,
     ScoreRow,
 )
+from credo.store.sql.consultations import FLAG_THRESHOLD, SHOWN
 from credo.store.sqlite import SqliteStore
 
 MEMORY = ":memory:"
@@ -86,18 +95,25 @@ def store_at(location: str | Path, *, readonly: bool = False) -> Store:
 
 __all__ = [
     "CORRUPT_LOG",
+    "FLAG_THRESHOLD",
     "MEMORY",
     "PERSONAL_TABLES",
     "POSTGRES_SCHEMES",
+    "SHOWN",
     "AccessRow",
     "AttestationRow",
     "CheckpointRow",
     "ConsentRow",
+    "ConsultationReader",
+    "ConsultationRow",
+    "ConsultationWriter",
+    "DecisionRow",
     "DisputeRow",
     "LeaseRow",
     "LogReader",
     "MandateRow",
     "MemberRow",
+    "OpinionVoteRow",
     "PeopleReader",
     "PeopleWriter",
     "ProgrammeReader",
@@ -107,7 +123,9 @@ __all__ = [
     "RulesRow",
     "ScoreRow",
     "StateReader",
+    "StatementRow",
     "Store",
+    "TranslationRow",
     "WriteTx",
     "is_postgres",
     "open_store",

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol, Self
 
+from credo.store.consultation_protocols import ConsultationReader, ConsultationWriter
 from credo.store.rows import (
     AccessRow,
     AttestationRow,
@@ -190,7 +191,7 @@ class ProgrammeWriter(ProgrammeReader, Protocol):
         ...
 
 
-class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
+class WriteTx(PeopleWriter, ProgrammeWriter, ConsultationWriter, StateReader, LogReader, Protocol):
     """One serialized write transaction (BEGIN IMMEDIATE on SQLite, an advisory lock on
     PostgreSQL). Everything written through it commits atomically or not at all."""
 
@@ -236,7 +237,7 @@ class WriteTx(PeopleWriter, ProgrammeWriter, StateReader, LogReader, Protocol):
         ...
 
 
-class Store(PeopleReader, ProgrammeReader, StateReader, LogReader, Protocol):
+class Store(PeopleReader, ProgrammeReader, ConsultationReader, StateReader, LogReader, Protocol):
     """A backend: committed reads from any thread, and one writer at a time.
 
     Constructing one connects to nothing: `open` connects and creates the schema (a

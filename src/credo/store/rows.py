@@ -22,6 +22,11 @@ PERSONAL_TABLES = (
     "entry_tags",
     "enrolments",
     "disputes",
+    "consultation_statements",
+    "consultation_votes",
+    "consultation_flags",
+    "consultation_translations",
+    "consultation_participants",
 )
 """The derived tables built from personal entries: a replay without the vault's key (a
 stranger's) cannot rebuild them, and compares only the others."""

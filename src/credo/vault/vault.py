@@ -45,6 +45,7 @@ MAX_CONTEXT_BYTES = 1024
 _COMMITMENT = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _CHECK_KEY = "master_check"
 _WHAT = "the vault database"
+_PARTICIPANT_TAG = b"credo-participant-v1\x00"
 
 # secure_delete zeroes deleted cells and freed pages (https://sqlite.org/pragma.html#pragma_secure_delete);
 # temp_store=MEMORY keeps VACUUM's scratch copy of the database off the disk.
@@ -306,6 +307,25 @@ class Vault:
                 "sealed metadata does not match its commitment", code="commitment_mismatch"
             )
         return OpenedMeta(subject, plaintext)
+
+    def participant(self, subject: str, consultation: str) -> str | None:
+        """The person's pseudonymous participant id in one public consultation: HMAC-SHA256
+        of the consultation id under a key derived from the person's own data key, 32 hex.
+
+        The same person gets the same id within a consultation (one person, one voice) and
+        unrelated ids in two consultations; without the vault nobody can compute or link
+        them, and once the person is erased (the data key destroyed) nobody can at all.
+        None when no key is held for the subject."""
+        check_hex_id(subject, "subject ref", "bad_subject_ref")
+        with self._read("deriving a participant id") as conn:
+            row = conn.execute(
+                "SELECT wrapped_key FROM subjects WHERE ref = ?", (subject,)
+            ).fetchone()
+        if row is None:
+            return None
+        data_key = self._master.unwrap_data_key(subject, bytes(row[0]))
+        message = _PARTICIPANT_TAG + consultation.encode("utf-8")
+        return hmac.new(data_key, message, "sha256").hexdigest()[:32]
 
     # -- records ---------------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ class Invitation(BaseModel):
             400: "malformed body or national id",
             403: "the member lacks the registrar role (role_not_allowed)",
             429: "too many codes from this registrar (60 an hour) or for this person "
-            "(3 a day): rate_limited, with Retry-After",
+            "(3 a day): too_many_attempts, with Retry-After",
         },
     ),
 )

@@ -14,6 +14,7 @@ from credo.ledger.kinds import (
     access,
     accounts,
     consent,
+    consultations,
     disputes,
     enrolment,
     governance,
@@ -21,12 +22,15 @@ from credo.ledger.kinds import (
     records,
 )
 from credo.ledger.registry import Handler, Kind, Registry
-from credo.ledger.schema import Body
+from credo.ledger.schema import ROLES, Body
 
 ADMIN = frozenset({"admin"})
 ISSUER = frozenset({"issuer"})
 RECORDER = frozenset({"recorder"})
 VOTER = frozenset({"voter"})
+CONVENER = frozenset({"convener"})
+ANY_MEMBER = frozenset(ROLES)
+"""For kinds whose transition decides who may sign (a consultation's named moderators)."""
 
 
 _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
@@ -205,6 +209,62 @@ _KINDS: list[tuple[str, type[Body], frozenset[str], Handler, str]] = [
         accounts.apply_device,
         "a person refused a new passkey or objected to a recovery; a review's outcome",
     ),
+    (
+        "consultation.open",
+        consultations.Open,
+        CONVENER,
+        consultations.apply_open,
+        "a convener opens a public consultation: the question, its window and moderation",
+    ),
+    (
+        "consultation.close",
+        consultations.Close,
+        CONVENER,
+        consultations.apply_close,
+        "the convener closes a consultation before its closing time",
+    ),
+    (
+        "consultation.moderate",
+        consultations.Moderate,
+        ANY_MEMBER,
+        consultations.apply_moderate,
+        "a consultation's moderator accepts or rejects a statement or translation, with a reason",
+    ),
+    (
+        "consultation.translation",
+        consultations.ModeratorTranslation,
+        ANY_MEMBER,
+        consultations.apply_moderator_translation,
+        "a consultation's moderator translates a statement",
+    ),
+    (
+        "consultation.statement",
+        personal.PersonalBody,
+        ADMIN,
+        consultations.apply_statement,
+        "a person's statement in a consultation (a political opinion, sealed)",
+    ),
+    (
+        "consultation.vote",
+        personal.PersonalBody,
+        ADMIN,
+        consultations.apply_vote,
+        "a person's vote on a statement, changed or withdrawn (a political opinion, sealed)",
+    ),
+    (
+        "consultation.flag",
+        personal.PersonalBody,
+        ADMIN,
+        consultations.apply_flag,
+        "a person flags a statement as spam, off-topic or abusive",
+    ),
+    (
+        "consultation.translate",
+        personal.PersonalBody,
+        ADMIN,
+        consultations.apply_translate,
+        "a person proposes a translation of a statement",
+    ),
 ]
 
 
@@ -223,6 +283,10 @@ SEALED: dict[str, type[personal.Meta]] = {
     "dispute.expire": disputes.DisputeExpire,
     "account.code": accounts.CodeIssued,
     "account.device": accounts.DeviceEvent,
+    "consultation.statement": consultations.StatementMeta,
+    "consultation.vote": consultations.VoteMeta,
+    "consultation.flag": consultations.FlagMeta,
+    "consultation.translate": consultations.TranslateMeta,
 }
 """The metadata each personal kind seals (`credo.ledger.personal`); ``subject.erase`` seals
 nothing, and every kind not named here is the consortium's own, in clear."""
@@ -299,6 +363,30 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "valid_from": AT,
     },
     "mandate.repeal": {"id": "tax-audit-2026", "reason": "superseded"},
+    "consultation.open": {
+        "id": "bike-lanes-2027",
+        "question": {"en": "How should the city share its streets?", "th": "เมืองควรแบ่งถนนอย่างไร"},
+        "description": {"en": "Informs the rules proposal on mobility records."},
+        "opens_at": AT,
+        "closes_at": "2026-03-01T00:00:00Z",
+        "moderation": "post",
+        "proposal": "rules-2027",
+        "moderators": ["watch"],
+    },
+    "consultation.close": {"id": "bike-lanes-2027", "reason": "ended"},
+    "consultation.moderate": {
+        "consultation": "bike-lanes-2027",
+        "item": H,
+        "decision": "reject",
+        "reason": "off_topic",
+    },
+    "consultation.translation": {
+        "consultation": "bike-lanes-2027",
+        "statement": H,
+        "id": "fedcba9876543210" * 2,
+        "lang": "th",
+        "text": "ถนนควรปลอดภัยสำหรับทุกคน",
+    },
 }
 """A valid body of each consortium kind (the schema's example in `GET /v1/kinds`); personal
 kinds' bodies are all alike (`_personal_example`). A test checks each."""
@@ -360,6 +448,34 @@ SEALED_EXAMPLES: dict[str, dict[str, Any]] = {
         "expires_at": AT,
     },
     "account.device": {"event": "refused", "code_id": H},
+    "consultation.statement": {
+        "consultation": "bike-lanes-2027",
+        "participant": H,
+        "id": H,
+        "lang": "en",
+        "text": "Streets should be safe for everyone.",
+    },
+    "consultation.vote": {
+        "consultation": "bike-lanes-2027",
+        "participant": H,
+        "statement": H,
+        "vote": "agree",
+        "shown": "th",
+    },
+    "consultation.flag": {
+        "consultation": "bike-lanes-2027",
+        "participant": H,
+        "statement": H,
+        "reason": "spam",
+    },
+    "consultation.translate": {
+        "consultation": "bike-lanes-2027",
+        "participant": H,
+        "statement": H,
+        "id": "fedcba9876543210" * 2,
+        "lang": "zh-Hant",
+        "text": "街道應該對每個人都安全。",
+    },
 }
 """Valid sealed metadata of each personal kind, without the salt the vault adds."""
 

@@ -32,6 +32,9 @@ class DisputeOpen(Meta):
     id: DisputeId
     record_id: RecordId
     statement: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]  # commitment; text in the vault
+    # Where the vault keeps the text, so the person can read their statement back; sealed
+    # like the rest of this metadata. Absent from disputes opened before it was kept.
+    statement_key: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
 
 
 class DisputeAnswer(Meta):

@@ -26,16 +26,28 @@ from pydantic import BaseModel, Field, ValidationError
 
 from credo.errors import EntryRejected, InputError, RulesRejected
 from credo.ledger.kinds.consent import MandateSpec, adopt_mandate, check_mandate
-from credo.ledger.kinds.members import MemberSpec, admit, retire
+from credo.ledger.kinds.members import (
+    MemberProfileParams,
+    MemberSpec,
+    admit,
+    retire,
+    set_profile,
+)
 from credo.ledger.registry import Context, Policy, first_error
-from credo.ledger.schema import Body, ShortText, as_model
+from credo.ledger.schema import ROLES, Body, ShortText, as_model
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, ProposalRow, RulesRow, WriteTx
 from credo.tlog import parse_policy
 
 ProposalId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$")]
 Action = Literal[
-    "admit_member", "retire_member", "adopt_rules", "adopt_mandate", "adopt_witness_policy"
+    "admit_member",
+    "retire_member",
+    "adopt_rules",
+    "adopt_mandate",
+    "adopt_witness_policy",
+    "update_member_profile",
+    "grant_role",
 ]
 WITNESS_POLICY_META = "witness_policy"
 """The meta key of the adopted witness policy's text (C2SP tlog-policy); absent if none."""
@@ -56,6 +68,14 @@ class Vote(Body):
 class RetireParams(Body):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
     reason: ShortText
+
+
+class GrantRoleParams(Body):
+    """Give an admitted member one more role (say ``convener``): roles are otherwise fixed at
+    admission, and only the consortium as a whole may widen what a member may sign."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,39}$")]
+    role: Literal[ROLES]  # type: ignore[valid-type]
 
 
 class RulesParams(Body):
@@ -101,6 +121,23 @@ def _check_retire(tx: WriteTx, params: BaseModel) -> None:
 def _apply_retire(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
     params = as_model(params, RetireParams)
     retire(tx, params.id, by="governance")
+
+
+def _check_grant_role(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, GrantRoleParams)
+    member = tx.get_member(params.id)
+    if member is None or member.status != "active":
+        raise EntryRejected(f"no active member {params.id!r}", code="unknown_member")
+    if params.role in member.roles:
+        raise EntryRejected(f"{params.id!r} already holds {params.role!r}", code="role_held")
+
+
+def _apply_grant_role(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, GrantRoleParams)
+    member = tx.get_member(params.id)
+    assert member is not None  # _check_grant_role ran first
+    tx.put_member(replace(member, roles=(*member.roles, params.role)))
+    tx.bump_state_version()
 
 
 def _check_nothing(tx: WriteTx, params: BaseModel) -> None:
@@ -153,6 +190,17 @@ def _apply_witness_policy(tx: WriteTx, index: int, params: BaseModel, _: Proposa
     tx.set_meta(WITNESS_POLICY_META, params.policy)
 
 
+def _check_profile(tx: WriteTx, params: BaseModel) -> None:
+    assert isinstance(params, MemberProfileParams)
+    if tx.get_member(params.id) is None:
+        raise EntryRejected(f"no member {params.id!r}", code="unknown_member")
+
+
+def _apply_profile(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
+    assert isinstance(params, MemberProfileParams)
+    set_profile(tx, params.id, dict(params.names), params.contact)
+
+
 ACTIONS: dict[str, ActionSpec] = {
     "admit_member": ActionSpec(MemberSpec, _check_admit, _apply_admit),
     "retire_member": ActionSpec(RetireParams, _check_retire, _apply_retire),
@@ -161,6 +209,8 @@ ACTIONS: dict[str, ActionSpec] = {
     "adopt_witness_policy": ActionSpec(
         WitnessPolicyParams, _check_witness_policy, _apply_witness_policy
     ),
+    "update_member_profile": ActionSpec(MemberProfileParams, _check_profile, _apply_profile),
+    "grant_role": ActionSpec(GrantRoleParams, _check_grant_role, _apply_grant_role),
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
-from typing import Annotated, Literal
+from dataclasses import dataclass, replace
+from typing import Annotated, Literal, Protocol
 
 from pydantic import Field
 
@@ -27,6 +27,11 @@ from credo.ledger.text import canonical_name
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, WriteTx
 
+NAME_LANGUAGES = ("th", "zh-Hans", "zh-Hant", "en")
+"""The languages a member's name may be given in (BCP 47 tags): the portal's languages."""
+
+Contact = Annotated[str, Field(max_length=300)]
+
 
 class MemberSpec(Body):
     id: MemberId
@@ -34,6 +39,47 @@ class MemberSpec(Body):
     sector: Literal[SECTORS]  # type: ignore[valid-type]
     public_key: Base64Key
     roles: list[Literal[ROLES]] = Field(min_length=1, max_length=len(ROLES))  # type: ignore[valid-type]
+    # What a person reads: the member's name in each of the portal's languages (``name`` is
+    # the one of record), and where a person can reach it about their data.
+    names: dict[Literal[NAME_LANGUAGES], ShortText] = Field(default_factory=dict)  # type: ignore[valid-type]
+    contact: Contact = ""
+
+
+class MemberProfileParams(Body):
+    """A governance update of a member's names and contact point (both replaced whole)."""
+
+    id: MemberId
+    names: dict[Literal[NAME_LANGUAGES], ShortText] = Field(default_factory=dict)  # type: ignore[valid-type]
+    contact: Contact = ""
+
+
+PROFILE_META = "member_profile:"
+"""The meta key prefix of a member's names and contact point (absent when it has neither)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProfile:
+    names: dict[str, str]
+    contact: str
+
+
+class _Meta(Protocol):
+    def get_meta(self, key: str) -> str | None: ...
+
+
+def set_profile(tx: WriteTx, member_id: str, names: dict[str, str], contact: str) -> None:
+    """Store a member's names and contact point, public like everything about members."""
+    tx.set_meta(PROFILE_META + member_id, json.dumps({"names": names, "contact": contact}))
+    tx.bump_state_version()
+
+
+def member_profile(store: _Meta, member_id: str) -> MemberProfile:
+    """A member's names by language and contact point; empty when none were given."""
+    raw = store.get_meta(PROFILE_META + member_id)
+    if raw is None:
+        return MemberProfile({}, "")
+    doc = json.loads(raw)
+    return MemberProfile(dict(doc.get("names", {})), str(doc.get("contact", "")))
 
 
 class Genesis(Body):
@@ -114,6 +160,8 @@ def admit(tx: WriteTx, index: int, spec: MemberSpec) -> None:
             spec.id, spec.name, spec.sector, tuple(spec.roles), public_key, kid, "active", index
         )
     )
+    if spec.names or spec.contact:
+        set_profile(tx, spec.id, dict(spec.names), spec.contact)
     tx.bump_state_version()
 
 

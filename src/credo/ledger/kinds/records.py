@@ -145,5 +145,6 @@ def apply_erase(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx:
     if p.subject is None:
         return
     tx.erase_subject(p.subject, index)
+    tx.erase_opinions(p.subject)  # what they said in consultations leaves every later result
     if tx.is_enrolled(p.subject):  # forgotten people leave the programme: score and history go
         tx.withdraw(p.subject)

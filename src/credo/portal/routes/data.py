@@ -31,7 +31,8 @@ def _counts(person: Person) -> dict[str, int]:
 @router.get("/data")
 def data_page(request: Request) -> Response:
     person = signed_in(request)
-    return render(request, "data.html", {"counts": _counts(person), "error": None})
+    context = {"counts": _counts(person), "error": None, "score": person.score()}
+    return render(request, "data.html", context)
 
 
 @router.get("/data/export.json")
@@ -48,12 +49,30 @@ def export(request: Request) -> Response:
     )
 
 
+@router.get("/data/export.html")
+def readable_export(request: Request) -> Response:
+    """The export as a page in the person's language, to read, print or save as PDF from the
+    browser; the JSON beside it stays the exact copy (RFC 3339 UTC, codes as recorded)."""
+    person = signed_in(request)
+    exported = person.export()
+    context = {
+        "generated_at": exported.generated_at,
+        "records": sorted(exported.records, key=lambda r: r.effective_at, reverse=True),
+        "access": person.access(),
+        "consents": person.consents(),
+        "disputes": person.disputes(),
+        "score": person.score(),
+        "entries": len(exported.entries),
+    }
+    return render(request, "export.html", context)
+
+
 @router.post("/data/erase")
 async def erase(request: Request) -> Response:
     person = signed_in(request)
     form = await read_form(request)
     if form.get("understood") != "yes":
-        context = {"counts": _counts(person), "error": "confirm_erasure"}
+        context = {"counts": _counts(person), "error": "confirm_erasure", "score": person.score()}
         return render(request, "data.html", context, status=400)
     outcome = person.erase()
     accounts = accounts_of(request)

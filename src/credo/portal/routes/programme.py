@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from credo.errors import NotFound
@@ -11,6 +13,7 @@ from credo.portal.routing import PortalRoute
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import language_of, portal_of, redirect, render
 from credo.services import scores
+from credo.services.person import Person
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -36,20 +39,58 @@ def score_page(request: Request) -> Response:
             gettext("Your score over the last twelve months"),
             [(env.filters["label"](t.name, "tier"), t.min_score) for t in rules.tiers],
         )
-    return render(
-        request,
-        "score.html",
-        {"score": explained, "chart": chart, "monthly": monthly, "enrolled": person.enrolled()},
-    )
+    context = {
+        "score": explained,
+        "chart": chart,
+        "monthly": monthly,
+        "enrolled": person.enrolled(),
+        "tiers": _tiers(person),
+    }
+    return render(request, "score.html", context)
+
+
+def _losses(person: Person) -> dict[str, Any]:
+    """What leaving would delete: the score, its level, the months of history, and the
+    benefits it earns now."""
+    explained = person.score()
+    history = len(explained["history"]) if explained else 0
+    return {"score": explained, "history": history}
+
+
+def _tiers(person: Person) -> list[dict[str, Any]]:
+    """Every level under the rules in force: the score it starts at, and the benefits it
+    unlocks (each judged on its own area's records only)."""
+    if person.store.current_rules() is None:
+        return []
+    rules, _ = scores.rules_in_force(person.store)
+    return [
+        {
+            "name": t.name,
+            "min_score": t.min_score,
+            "benefits": [b for b in rules.benefits if b.min_tier == t.name],
+        }
+        for t in rules.tiers
+    ]
 
 
 @router.get("/benefits")
 def benefits_page(request: Request) -> Response:
     person = signed_in(request)
+    benefits = person.benefits()
+    explained = person.score()
+    contexts = explained["context_scores"] if explained else {}
+    if benefits:
+        rules, _ = scores.rules_in_force(person.store)
+        by_id = {b.id: b for b in rules.benefits}
+        for b in benefits:
+            rule = by_id[b["id"]]
+            b["context"] = rule.context
+            b["context_score"] = contexts.get(rule.scorecard)
+            b["needs"] = rules.tier_min(rule.min_tier)
     return render(
         request,
         "benefits.html",
-        {"benefits": person.benefits(), "enrolled": person.enrolled()},
+        {"benefits": benefits, "enrolled": person.enrolled(), "tiers": _tiers(person)},
     )
 
 
@@ -61,13 +102,18 @@ def programme_page(request: Request) -> Response:
 
 @router.post("/programme/{choice}")
 async def enrol_or_withdraw(request: Request, choice: str) -> Response:
-    """``enrol`` or ``withdraw``: each is a form with nothing in it but its token."""
+    """``enrol``, or ``withdraw``: leaving deletes the score and its history for good, so
+    without ``confirm=yes`` the page first says what would be lost."""
     person = signed_in(request)
-    await read_form(request)
+    form = await read_form(request)
     if choice == "enrol":
         person.enrol()
         return redirect("/score")
     if choice == "withdraw":
+        if not person.enrolled():
+            return redirect("/programme")
+        if form.get("confirm") != "yes":
+            return render(request, "programme_leave.html", _losses(person))
         person.withdraw()
         return redirect("/programme?withdrawn=1")
     raise NotFound("no such choice", code="not_found")

@@ -9,6 +9,8 @@ from credo.ledger.text import text_problem
 from credo.portal.routing import PortalRoute
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import redirect, render
+from credo.services.disputing import dispute_preview, own_statement
+from credo.services.person import Person
 from credo.services.programme import MAX_STATEMENT
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
@@ -20,17 +22,38 @@ def records_page(request: Request) -> Response:
     return render(request, "records.html", {"records": person.records()})
 
 
+def _keep(record_id: str) -> dict[str, str]:
+    """The dispute form, for the language switcher: a switch posts it back as it is (with
+    ``step=change``), so what was typed comes back in the other language, JavaScript or not."""
+    return {"id": "dispute-form", "action": f"/records/{record_id}/dispute"}
+
+
+def _preview(person: Person, record_id: str) -> dict[str, object] | None:
+    """What disputing the record would do to the person's score, in figures."""
+    found = dispute_preview(person.people, person.subject, record_id)
+    return None if found is None else found.as_dict()
+
+
 @router.get("/records/{record_id}")
 def record_page(request: Request, record_id: str) -> Response:
     person = signed_in(request)
-    return render(request, "record.html", {"record": person.record(record_id)})
+    record = person.record(record_id)
+    preview = _preview(person, record_id) if record.disputable else None
+    return render(request, "record.html", {"record": record, "preview": preview})
 
 
 @router.get("/records/{record_id}/dispute")
 def dispute_form(request: Request, record_id: str) -> Response:
     person = signed_in(request)
     record = person.record(record_id)
-    context = {"record": record, "statement": "", "error": None, "max": MAX_STATEMENT}
+    context = {
+        "record": record,
+        "statement": "",
+        "error": None,
+        "max": MAX_STATEMENT,
+        "preview": _preview(person, record_id),
+        "keep_form": _keep(record_id),
+    }
     return render(request, "dispute_form.html", context)
 
 
@@ -42,7 +65,8 @@ async def dispute_step(request: Request, record_id: str) -> Response:
     form = await read_form(request)
     record = person.record(record_id)
     statement = form.get("statement").strip()
-    step = form.get("step")
+    # a language switch on the page sends step=change beside the form's own hidden step
+    step = "change" if "change" in form.all("step") else form.get("step")
     # Counted in characters (a Thai statement of 2,000 is 2,000, not its 6,000 bytes), and
     # refused if it shows nothing or holds control or bidi characters (`credo.ledger.text`).
     valid = 1 <= len(statement) <= MAX_STATEMENT and not text_problem(statement, multiline=True)
@@ -52,12 +76,20 @@ async def dispute_step(request: Request, record_id: str) -> Response:
             "statement": statement[:MAX_STATEMENT],
             "error": None if valid else "bad_statement",
             "max": MAX_STATEMENT,
+            "preview": _preview(person, record_id),
+            "keep_form": _keep(record_id),
         }
         return render(request, "dispute_form.html", context, status=200 if valid else 400)
     if step == "send":
         dispute = person.open_dispute(record_id, statement)
         return redirect(f"/disputes/{dispute.id}?opened=1")
-    return render(request, "dispute_check.html", {"record": record, "statement": statement})
+    context = {
+        "record": record,
+        "statement": statement,
+        "preview": _preview(person, record_id),
+        "keep_form": _keep(record_id),
+    }
+    return render(request, "dispute_check.html", context)
 
 
 @router.get("/disputes")
@@ -71,5 +103,10 @@ def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response
     person = signed_in(request)
     dispute = person.dispute(dispute_id)
     record = person.record(dispute.record_id)
-    context = {"dispute": dispute, "record": record, "opened": bool(opened)}
+    context = {
+        "dispute": dispute,
+        "record": record,
+        "opened": bool(opened),
+        "statement": own_statement(person.people, person.subject, dispute_id),
+    }
     return render(request, "dispute.html", context)

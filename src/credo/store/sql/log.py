@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from credo.errors import Conflict, InputError, StoreError
 from credo.store._bundles import bundle_entries, bundle_rows
 from credo.store._fencing import check_fence, check_swap, lease_row
+from credo.store.consultation_rows import CONSULTATION_PERSONAL, CONSULTATION_PUBLIC
 from credo.store.rows import (
     CORRUPT_LOG,
     AttestationRow,
@@ -22,6 +23,7 @@ from credo.store.rows import (
     columns,
 )
 from credo.store.sql.base import MAX_INT, Queries, Row, insert, on_conflict, select
+from credo.store.sql.consultations import ConsultationQueries, ConsultationWrites
 from credo.store.sql.programme import (
     PROGRAMME_DERIVED,
     SCORE_TABLES,
@@ -37,6 +39,8 @@ DERIVED_TABLES: tuple[str, ...] = (
     "attestation_index",
     *PROGRAMME_DERIVED,
     *PEOPLE_DERIVED,
+    *CONSULTATION_PUBLIC,
+    *CONSULTATION_PERSONAL,
 )
 _STATE_META_KEYS = ("state_version", "witness_policy", SERVING_RULES_KEY)
 LEGACY_TABLES = ("attestations",)
@@ -90,7 +94,7 @@ def _member(row: Row) -> MemberRow:
     )
 
 
-class LogQueries(PeopleQueries, ProgrammeQueries, Queries):
+class LogQueries(PeopleQueries, ProgrammeQueries, ConsultationQueries, Queries):
     """Reads shared by the committed view and the write transaction (same SQL, other
     connection)."""
 
@@ -157,7 +161,7 @@ class LogQueries(PeopleQueries, ProgrammeQueries, Queries):
         return None if row is None else AttestationRow(digest, *row)
 
 
-class WriteQueries(PeopleWrites, ProgrammeWrites, LogQueries):
+class WriteQueries(PeopleWrites, ProgrammeWrites, ConsultationWrites, LogQueries):
     """The open write transaction; see `credo.store.protocols.WriteTx`. The backend gives
     `_insert_deferred`, its bulk insert of a deferred transaction's attestations.
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from importlib import resources
 
-FILES = ("schema.sql", "programme_schema.sql", "records_schema.sql")
+FILES = ("schema.sql", "programme_schema.sql", "records_schema.sql", "consultation_schema.sql")
 
 
 @dataclass(frozen=True, slots=True)
