@@ -182,7 +182,7 @@ def test_an_operator_export_is_an_access_the_person_sees(tmp_path: Path) -> None
     assert page.status_code == 200
     assert page.text.count("Giving you your own data, as you asked") == 1
     assert page.text.count("Your own request to the operator") == 2
-    assert "Consortium operator" in page.text
+    assert "operator</strong>" in page.text  # named as the operator, like any member
 
 
 @pytest.mark.parametrize(
