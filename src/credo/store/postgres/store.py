@@ -68,7 +68,8 @@ wait as long as `IDLE_IN_WRITE_MS`, a successor that began waiting just after it
 predecessor's last statement ended it only about two `IDLE_IN_WRITE_MS` later: the first
 entry after a SIGSTOP failover was acknowledged 5.3 s after the freeze in one CI run."""
 # The sessions holding this store's writer lock that have sat idle inside their transaction,
-# or waited on their client inside a statement, for IDLE_IN_WRITE_MS: pg_terminate_backend needs no superuser for sessions of one's own role.
+# or waited on their client inside a statement, for IDLE_IN_WRITE_MS: pg_terminate_backend
+# needs no superuser for sessions of one's own role.
 _END_STALLED_WRITERS = (
     "SELECT pg_terminate_backend(a.pid) FROM pg_locks AS l "
     "JOIN pg_stat_activity AS a ON a.pid = l.pid "
