@@ -309,6 +309,7 @@ def test_a_write_held_longer_than_the_lease_leaves_the_lone_sequencer_committing
             submitted.wait(30)
             deadline = time.monotonic() + 3 * lease.seconds
             while time.monotonic() < deadline:  # on SQLite the lease runs out meanwhile
+                tx.set_meta("hog", "busy")  # busy, not stalled: PostgreSQL would end it
                 time.sleep(0.05)
 
     hogging = threading.Thread(target=hog)
