@@ -32,7 +32,8 @@ def _row_secrets(path: Path, ref: str) -> list[bytes]:
             "SELECT lookup, wrapped_key FROM vault_subjects WHERE ref = ?", (ref,)
         ).fetchone()
         blobs = [
-            bytes(b) for (b,) in conn.execute("SELECT blob FROM vault_records WHERE ref = ?", (ref,))
+            bytes(b)
+            for (b,) in conn.execute("SELECT blob FROM vault_records WHERE ref = ?", (ref,))
         ]
     finally:
         conn.close()
