@@ -106,7 +106,7 @@ def _vault(data: Path, *, required: bool) -> Vault | None:
         if required or exc.code != "no_master_key" or d.master_key.exists():
             raise
         return None
-    return Vault(d.vault, master).open()
+    return Vault(d.vault_location, master).open()
 
 
 def verify(

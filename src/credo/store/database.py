@@ -1,6 +1,6 @@
 """A small database of credo's own that is NOT derived from the log: the vault's sealed rows
-(`credo.vault`), people's sign-in state (`credo.store.accounts`) and the signed-request nonce
-cache (`credo.store.nonces`). Each keeps its SQL here once, in ``?`` style and in words both
+(`credo.vault`), people's sign-in state (`credo.store.accounts`) and the signed-request nonces
+(`credo.store.nonces`). Each keeps its SQL here once, in ``?`` style and in words both
 SQLite and PostgreSQL speak; a backend keeps only what differs: connecting, the one-writer
 lock, error translation, the schema's type names and how deleted bytes are scrubbed.
 
@@ -57,7 +57,9 @@ class Database(Protocol):
     def close(self) -> None: ...
 
     def read(self, action: str) -> AbstractContextManager[Statements]:
-        """Committed reads (``action`` names them in errors)."""
+        """Statements outside a transaction, each committed on its own, without the writer
+        lock: committed reads, and single writes made atomic by a key (``action`` names
+        them in errors)."""
         ...
 
     def write(self, action: str) -> AbstractContextManager[Statements]:
