@@ -201,3 +201,12 @@ def _person(http: httpx.Client, a: str, b: str, keys: Path, consent_id: str) -> 
     after = _read(http, a, keys, consent_id)
     # the consent went with the person: the read under it is refused (and logged as such)
     assert (after.status_code, after.json()["code"]) == (403, "unknown_consent"), after.text
+    # and the vault in the database no longer knows them, from A's data directory too
+    export = subprocess.run(
+        ["credo", "person", "export", "--data", str(keys), "--national-id", NID],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert export.returncode == 2
+    assert "unknown_subject" in export.stderr
