@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict
+from typing import ClassVar
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -24,11 +25,48 @@ from credo.store.postgres.store import TYPES, _redacted
 from credo.store.sql.schema import Types
 
 _LOCK_CLASS = 0x63726570  # "crep": people's state; the second key names the schema and the database
-POOL_SIZE = 8
+POOL_SIZE = 16
+"""Most connections the vault, the accounts and the nonces of one process hold together on
+one database: they share one pool (`_Pools`), beside the ledger store's own."""
 LOCK_TIMEOUT_MS = 10_000
 """How long a writer waits for the writer lock before its write fails (a `StoreError`), so
 that a stalled holder turns into refusals rather than a queue that never ends."""
 STATEMENT_TIMEOUT_MS = 30_000
+
+
+class _Pools:
+    """One pool of autocommit connections per URL in this process, shared by every
+    `PostgresDatabase` on it and closed when the last of them closes: an API process opens
+    three of them (vault, accounts, nonces), and a database's connections are few."""
+
+    _lock = threading.Lock()
+    _pools: ClassVar[dict[str, tuple[ConnectionPool[Connection], int]]] = {}
+
+    @classmethod
+    def take(cls, url: str) -> ConnectionPool[Connection]:
+        with cls._lock:
+            pool, users = cls._pools.get(url, (None, 0))
+            if pool is None:
+                pool = ConnectionPool(
+                    url,
+                    min_size=1,
+                    max_size=POOL_SIZE,
+                    kwargs={"autocommit": True},
+                    open=True,
+                    name="credo-people",
+                )
+            cls._pools[url] = (pool, users + 1)
+            return pool
+
+    @classmethod
+    def give_back(cls, url: str) -> None:
+        with cls._lock:
+            pool, users = cls._pools[url]
+            if users > 1:
+                cls._pools[url] = (pool, users - 1)
+                return
+            del cls._pools[url]
+        pool.close()
 
 
 class _Statements:
@@ -95,14 +133,7 @@ class PostgresDatabase:
                     f"cannot open {self.what} in PostgreSQL {self.location}: {exc}",
                     code=translate(exc, "open").code,
                 ) from exc
-            self._pool = ConnectionPool(
-                self._url,
-                min_size=1,
-                max_size=POOL_SIZE,
-                kwargs={"autocommit": True},
-                open=True,
-                name=f"credo-{self._lock_name}",
-            )
+            self._pool = _Pools.take(self._url)
 
     def _lock_sql(self) -> str:
         return f"SELECT pg_advisory_xact_lock({_LOCK_CLASS}, {self._lock_key})"
@@ -116,7 +147,7 @@ class PostgresDatabase:
     def close(self) -> None:
         with self._guard:
             if self._pool is not None:
-                self._pool.close()
+                _Pools.give_back(self._url)
                 self._pool = None
 
     @contextmanager
