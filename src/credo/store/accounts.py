@@ -473,30 +473,25 @@ class AccountStore:
     def touch_session(self, token_hash: str, now: int, idle_seconds: int) -> SessionRow | None:
         """The live session ``token_hash`` with ``last_seen`` moved to ``now``; None (and the
         row deleted) if it is unknown, idle longer than ``idle_seconds`` or past its
-        absolute expiry."""
-        with self._tx("reading a session") as tx:
-            found = tx.one(
-                f"SELECT {_SESSION} FROM sessions WHERE token_hash = ?",  # noqa: S608
-                (token_hash,),
+        absolute expiry.
+
+        Every page a person opens asks this, so it takes no writer lock: one UPDATE, atomic
+        on its row, moves a live session on and returns it, and only a session that is not
+        live costs a second statement, the DELETE."""
+        with self._read("reading a session") as st:
+            found = st.one(
+                f"UPDATE sessions SET last_seen = ? WHERE token_hash = ? "  # noqa: S608
+                f"AND expires_at > ? AND last_seen > ? RETURNING {_SESSION}",
+                (now, token_hash, now, now - idle_seconds),
             )
             if found is None:
+                st.exec(
+                    "DELETE FROM sessions WHERE token_hash = ? "
+                    "AND (expires_at <= ? OR last_seen <= ?)",
+                    (token_hash, now, now - idle_seconds),
+                )
                 return None
-            row = _session(found)
-            if row.expires_at <= now or row.last_seen + idle_seconds <= now:
-                tx.exec("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-                return None
-            tx.exec("UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, token_hash))
-        return SessionRow(
-            row.token_hash,
-            row.subject,
-            row.csrf,
-            row.created_at,
-            now,
-            row.expires_at,
-            row.id,
-            row.device,
-            row.credential_id,
-        )
+        return _session(found)
 
     def end_session(self, token_hash: str) -> None:
         with self._tx("ending a session") as tx:

@@ -25,8 +25,10 @@ class _Statements:
         return list(self.conn.execute(sql, tuple(args)).fetchall())
 
     def one(self, sql: str, args: Sequence[object] = ()) -> Row | None:
-        row: Row | None = self.conn.execute(sql, tuple(args)).fetchone()
-        return row
+        # Every row fetched: a write's RETURNING then completes the statement (and, outside
+        # a transaction, commits it) here, not whenever the cursor is dropped.
+        rows = self.conn.execute(sql, tuple(args)).fetchall()
+        return tuple(rows[0]) if rows else None
 
     def exec(self, sql: str, args: Sequence[object] = ()) -> int:
         return int(self.conn.execute(sql, tuple(args)).rowcount)
