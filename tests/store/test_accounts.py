@@ -186,3 +186,9 @@ def test_two_stores_on_one_location_share_sign_in_state(
         assert other.touch_session("t1", 10, 300) is not None
         other.end_session("t1")
     assert store.touch_session("t1", 20, 300) is None
+
+
+def test_the_repr_never_shows_a_password() -> None:
+    shown = repr(AccountStore("postgresql://credo:s3cret@db.example/credo"))
+    assert "s3cret" not in shown
+    assert "db.example" in shown

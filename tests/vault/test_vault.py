@@ -255,3 +255,9 @@ def test_wrong_master_key_is_refused_on_every_backend(
     with pytest.raises(VerificationError) as info:
         Vault(vault_location, MasterKey.generate()).open()
     assert info.value.code == "wrong_master_key"
+
+
+def test_the_repr_never_shows_a_database_password(master: MasterKey) -> None:
+    shown = repr(Vault("postgresql://credo:s3cret@db.example/credo?sslmode=require", master))
+    assert "s3cret" not in shown
+    assert "db.example" in shown

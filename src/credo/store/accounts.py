@@ -283,8 +283,9 @@ class AccountStore:
         self.close()
 
     def __repr__(self) -> str:
-        shown = self.location if self._db is None else self._db.location
-        return f"AccountStore(path={shown!r})"
+        from credo.store import without_password
+
+        return f"AccountStore(path={without_password(self.location)!r})"
 
     def _live(self) -> Database:
         if self._db is None:

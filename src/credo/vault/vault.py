@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from credo.errors import InputError, NotFound, StoreError, VerificationError
+from credo.store import without_password
 from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
 from credo.vault.keys import KEY_BYTES, MasterKey
@@ -144,8 +145,6 @@ class Vault:
         self.close()
 
     def __repr__(self) -> str:
-        from credo.store import without_password
-
         return f"Vault(path={without_password(str(self.path))!r}, master={self._master!r})"
 
     # -- subjects --------------------------------------------------------------------------
