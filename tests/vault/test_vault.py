@@ -261,3 +261,38 @@ def test_the_repr_never_shows_a_database_password(master: MasterKey) -> None:
     shown = repr(Vault("postgresql://credo:s3cret@db.example/credo?sslmode=require", master))
     assert "s3cret" not in shown
     assert "db.example" in shown
+
+
+def test_a_vault_file_from_before_postgres_is_renamed_and_kept(
+    vault_path: Path, master: MasterKey
+) -> None:
+    """Vault files written before the vault could live in PostgreSQL name their tables
+    ``subjects``, ``records`` and ``erased``: opened now, they are renamed, rows kept."""
+    with Vault(vault_path, master) as v:
+        ref, sealed = v.seal_for("AB1234", b"kept", CTX)
+        gone = v.ensure_subject("CD5678")
+        v.erase(ref=gone)
+    conn = sqlite3.connect(vault_path)
+    try:
+        conn.executescript(
+            """
+            DROP INDEX vault_records_by_ref;
+            ALTER TABLE vault_subjects RENAME TO subjects;
+            ALTER TABLE vault_records RENAME TO records;
+            ALTER TABLE vault_erased RENAME TO erased;
+            CREATE INDEX records_by_ref ON records(ref);
+            """
+        )
+    finally:
+        conn.close()
+    with Vault(vault_path, master) as v:
+        assert v.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"kept"
+        assert v.is_erased(gone)
+        assert v.seal(ref, b"more", CTX).record_key
+    conn = sqlite3.connect(vault_path)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+    finally:
+        conn.close()
+    assert {"subjects", "records", "erased", "records_by_ref"}.isdisjoint(names)
+    assert {"vault_subjects", "vault_records", "vault_erased", "vault_records_by_ref"} <= names
