@@ -13,6 +13,8 @@ Layout of a data directory::
     DIR/master.key         the vault's master key (base64, mode 0600; CREDO_MASTER_KEY overrides)
     DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
                            (credo.store.accounts; not derived from the log, like the vault)
+    DIR/nonces.db          the nonces of members' signed requests lately accepted, shared by
+                           the API processes of this host (credo.store.nonces)
 
 With the store in PostgreSQL (``--db``), the vault's rows, the accounts and the signed
 requests' nonces are there too, in tables of their own beside the ledger's, and DIR keeps only
@@ -124,10 +126,11 @@ class DataDir:
         return self._shared() or self.accounts
 
     @property
-    def nonces_location(self) -> str | None:
+    def nonces_location(self) -> str | Path:
         """Where the API's request nonces are shared: the store's PostgreSQL database, else
-        nowhere (each process keeps its own; one process serves the API on SQLite)."""
-        return self._shared()
+        DIR/nonces.db, which every API process on this host shares (a replay to one is a
+        replay to all, however many serve)."""
+        return self._shared() or self.root / "nonces.db"
 
     @property
     def master_key(self) -> Path:

@@ -2,11 +2,13 @@
 `credo.api.auth` refuses one whose nonce was already used, within the window in which its
 signature's ``created`` time is accepted at all.
 
-Two kinds behind one Protocol (`NonceStore`): `MemoryNonces`, in one process, enough where
-one process serves the API; and `DatabaseNonces`, in a table every API process shares (the
-PostgreSQL schema of ``--db``), so a request accepted by one process is a replay to every
-other. The SQL is written once (`credo.store.database`); claiming is one INSERT that the
-primary key makes atomic, so it takes no writer lock.
+Two kinds behind one Protocol (`NonceStore`): `DatabaseNonces`, in a table every API process
+shares (``DIR/nonces.db`` on one host, the PostgreSQL schema of ``--db`` across hosts), so a
+request accepted by one process is a replay to every other; and `MemoryNonces`, in one
+process only, for an app with no data directory behind it (tests).
+
+The SQL is written once (`credo.store.database`); claiming is one INSERT that the primary key
+makes atomic, so it takes no writer lock.
 """
 
 from __future__ import annotations
