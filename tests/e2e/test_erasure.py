@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from credo.api import create_app
@@ -23,6 +24,14 @@ MARKER = "ultraviolet-okapi-90210"
 
 READ = ["--purpose", "subject_access", "--basis", "request:t-1"]
 """The operator's reads name a purpose and a basis; the person sees each."""
+
+
+@pytest.fixture
+def store_url() -> None:
+    """Always SQLite files in DIR, whatever CREDO_TEST_STORE says: these tests scan the data
+    directory's files. With the store in PostgreSQL the vault and accounts are in the
+    database, and tests/e2e/test_erasure_postgres.py scans a pg_dump instead."""
+    return None
 
 
 def _needles(data_dir: Path, ref: str | None) -> dict[str, bytes]:

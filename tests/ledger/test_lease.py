@@ -9,20 +9,26 @@ processes are tests/e2e/test_multihost.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from unittest.mock import ANY
 
 import pytest
 
 from credo.errors import NotSequencer, Unavailable
+from credo.ledger import Context, Registry, standard_kinds
 from credo.ledger import sequencer as sequencer_module
 from credo.ledger.lease import Lease, Role
 from credo.ledger.sequencer import Accepted, Outcome, Sequencer
 from credo.ledger.validate import Decoded
 from credo.services.node import DataDir, Node
+from credo.services.policy import StandardPolicy
+from credo.store import LeaseRow, WriteTx
 from credo.tlog import Checkpoint, parse_note
 from tests.conftest import attestation
 
@@ -140,6 +146,10 @@ class BelievedLease:
         default_factory=lambda: Role(active=True, epoch=1, active_url="http://zombie.test")
     )
     refreshes: int = 0
+    seconds: float = 30
+
+    def renewed(self, sent: float, lease: LeaseRow) -> None:
+        raise AssertionError("a zombie's fenced commit renewed the lease")
 
     def role(self) -> Role:
         return self.believed
@@ -222,3 +232,98 @@ def test_with_no_sequencer_to_be_found_a_group_is_refused_in_time(
         lease.close()
     assert ledger.store.tree_size() == before
     assert not _checkpoint_signed_after(ledger, before)
+
+
+def test_a_lone_sequencer_keeps_its_lease_through_a_commit_longer_than_the_lease(
+    ledger: Node,
+) -> None:
+    """Issue 26: under load a group commit outlasted the lease, whose renewal (on SQLite a
+    write, waiting for the writer's lock the commit held) could not run, and the batch was
+    answered 503 not_sequencer with no other process anywhere. Here the renewal never runs
+    at all (a process starved of CPU; the thread is not started), and the commit lasts until
+    the store says the lease has expired: it commits, the lease renewed by the commit, and
+    the next commit needs no renewal thread either."""
+    issue = standard_kinds().get("attestation.issue").apply
+    slow = _decoded(ledger, 50)[0].body["digest"]
+    attempts: list[int] = []
+
+    def outlasting_the_lease(tx: WriteTx, index: int, entry: Decoded, *rest: Any) -> None:
+        if entry.body["digest"] == slow:  # every time the group is tried: as a big group is
+            attempts.append(index)
+            while (held := ledger.store.current_lease()) is None or held.expires_in > 0:
+                time.sleep(0.05)
+        issue(tx, index, entry, *rest)
+
+    lease = Lease(ledger.store, "http://alone.test", seconds=1.0)
+    assert lease.refresh().active  # claimed once; no thread renews it
+    epoch = lease.role().epoch
+    kinds = Registry(
+        dataclasses.replace(k, apply=outlasting_the_lease) if k.name == "attestation.issue" else k
+        for k in standard_kinds()
+    )
+    seq = Sequencer(
+        ledger.store,
+        ledger.ledger.signer,
+        ledger.origin,
+        Context(kinds, StandardPolicy()),
+        lease=lease,
+    ).start()
+    before = ledger.store.tree_size()
+    try:
+        first = seq.append_now(_decoded(ledger, 50, 2))
+        second = seq.append_now(_decoded(ledger, 52))
+    finally:
+        seq.close()
+        lease.close()
+    assert [o.index for o in first + second if isinstance(o, Accepted)] == [
+        before,
+        before + 1,
+        before + 2,
+    ]
+    held = ledger.store.current_lease()
+    assert held is not None
+    assert held.epoch == epoch  # never taken over, never claimed anew
+    assert attempts == [before]  # sequenced once, its commit outlasting the lease
+
+
+def test_a_write_held_longer_than_the_lease_leaves_the_lone_sequencer_committing(
+    ledger: Node,
+) -> None:
+    """Another writer on the store (a hog holding the writer's lock) keeps the renewal
+    thread and the sequencer waiting past the lease; once it lets go, the lone sequencer
+    still holds its lease and commits what was submitted meanwhile. (This one held before
+    issue 26 too: the renewal, once it has the lock, renews an expired lease no one took;
+    it guards the fence's new rule from ever refusing this case.)"""
+    lease = Lease(ledger.store, "http://alone.test", seconds=1.0).start()
+    seq = Sequencer(
+        ledger.store, ledger.ledger.signer, ledger.origin, ledger.sequencer.context, lease=lease
+    ).start()
+    before = ledger.store.tree_size()
+    epoch = lease.role().epoch
+    holding, submitted = threading.Event(), threading.Event()
+
+    def hog() -> None:
+        with ledger.store.write() as tx:
+            tx.set_meta("hog", "holding")
+            holding.set()
+            submitted.wait(30)
+            deadline = time.monotonic() + 3 * lease.seconds
+            while time.monotonic() < deadline:  # on SQLite the lease runs out meanwhile
+                tx.set_meta("hog", "busy")  # busy, not stalled: PostgreSQL would end it
+                time.sleep(0.05)
+
+    hogging = threading.Thread(target=hog)
+    hogging.start()
+    try:
+        assert holding.wait(30)
+        pending = seq.submit(_decoded(ledger, 60, 2))
+        submitted.set()
+        outcomes = pending.result(timeout=60)
+    finally:
+        hogging.join()
+        seq.close()
+        lease.close()
+    assert [o.index for o in outcomes if isinstance(o, Accepted)] == [before, before + 1]
+    held = ledger.store.current_lease()
+    assert held is not None
+    assert held.epoch == epoch

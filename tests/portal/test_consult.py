@@ -249,7 +249,7 @@ def test_a_proposal_informed_by_a_consultation_shows_it_on_the_consortium_page(
     page = setup.client.get("/consortium").text
     assert "/consultations/leave-uni" in page
     assert "Should the university leave?" in page
-    assert "Informs proposal retire-uni" in page
+    assert "Informs proposal <code>retire-uni</code>" in page
 
 
 def test_a_visit_is_capped_until_the_person_asks_for_more(setup: Setup) -> None:

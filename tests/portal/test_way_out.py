@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from credo.ledger.entries import public_key_b64
 from credo.ledger.keys import MemberKey
 from credo.portal.since import SEEN_COOKIE
-from credo.services.people import People, ReadRequest
+from credo.services.people import People
+from credo.services.reads import ReadRequest
 from tests.portal.conftest import ALICE, DIGEST, World, node_of, sign_in
 
 
@@ -67,14 +68,14 @@ def test_since_the_last_visit_lists_what_is_new_and_what_runs_out(
     node = node_of(client)
     people = People.open(node)
     bank = MemberKey.load(node.data.member_key("bank"))
-    people.put_record(
+    people.records.put(
         bank, "bank", ALICE, "finance", "bill.paid_on_time", {"amount": 900}, _in_days(-1)
     )
     consent = world.alice.consent
-    people.read(
+    people.reads.read(
         ReadRequest("bank", ALICE, "credit_assessment", ("consent", consent), ("finance",), DIGEST)
     )
-    people.grant_consent(ALICE, "bank", "credit_assessment", ["finance"], _in_days(10))
+    people.consents.grant(ALICE, "bank", "credit_assessment", ["finance"], _in_days(10))
     _seen(client, _in_days(-1))  # a visit yesterday
     busy = client.get("/").text
     assert "Nothing new." not in busy

@@ -44,14 +44,27 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where the accounts are: every test of the service runs on both backends."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres").fresh_url()
+        return url
     return tmp_path / "accounts.db"
 
 
 @pytest.fixture
-def accounts(db: Path, clock: Clock) -> Iterator[Accounts]:
-    a = Accounts(AccountStore(db).open(), rp_id=RP_ID, origin=ORIGIN, clock=clock)
+def db(location: str | Path) -> Path:
+    """The SQLite file, for the tests of the bytes it holds (on PostgreSQL, a pg_dump's:
+    tests/e2e/test_erasure_postgres.py)."""
+    if not isinstance(location, Path):
+        pytest.skip("reads the bytes of the SQLite file")
+    return location
+
+
+@pytest.fixture
+def accounts(location: str | Path, clock: Clock) -> Iterator[Accounts]:
+    a = Accounts(AccountStore(location).open(), rp_id=RP_ID, origin=ORIGIN, clock=clock)
     yield a
     a.close()
 

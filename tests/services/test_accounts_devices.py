@@ -54,10 +54,14 @@ def log() -> Log:
     return Log()
 
 
-@pytest.fixture
-def accounts(tmp_path: Path, clock: Clock) -> Iterator[Accounts]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def accounts(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Iterator[Accounts]:
+    """The service on each backend of its store in turn."""
+    location: str | Path = tmp_path / "accounts.db"
+    if request.param == "postgres":
+        location = request.getfixturevalue("postgres").fresh_url()
     a = Accounts(
-        AccountStore(tmp_path / "accounts.db").open(),
+        AccountStore(location).open(),
         rp_id=RP_ID,
         origin=ORIGIN,
         cooling_off_hours=72,
@@ -120,9 +124,8 @@ def test_a_code_whose_entry_is_refused_makes_no_code(accounts: Accounts) -> None
     with pytest.raises(Conflict):
         accounts.issue(Refusing(), ALICE, "registry")
     assert accounts.store.credentials_of(ALICE) == []
-    with sqlite3.connect(accounts.store.path) as conn:  # type: ignore[arg-type]
-        rows = conn.execute("SELECT count(*) FROM invites").fetchone()
-    assert rows == (0,)
+    with accounts.store._live().read("test") as st:
+        assert st.one("SELECT count(*) FROM invites") == (0,)
 
 
 def test_a_second_passkey_waits_out_the_cooling_off_then_works(

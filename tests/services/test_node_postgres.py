@@ -51,7 +51,8 @@ def test_a_node_on_postgres_sequences_entries_that_verify(tmp_path: Path, pg_url
     assert summary.entries == size == 1 + len(MEMBERS) + 4 + 3
     assert summary.members == 1 + len(MEMBERS)
     assert not DataDir(root).db.exists()  # nothing went to SQLite
-    assert DataDir(root).vault.exists()  # the vault stays in the data directory
+    assert not DataDir(root).vault.exists()  # the vault's rows are in PostgreSQL too
+    assert sorted(p.name for p in root.iterdir()) == ["config.json", "keys", "master.key"]
     assert json.loads(DataDir(root).config.read_text())["store"] == pg_url
 
     reopened = Node(DataDir(root)).start()  # the store's location comes from config.json

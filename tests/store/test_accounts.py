@@ -1,4 +1,7 @@
-"""credo.store.accounts: the portal's sign-in state in its own SQLite file."""
+"""credo.store.accounts: the portal's sign-in state, in its own SQLite file or in PostgreSQL.
+
+The tests taking ``store`` are the accounts' conformance suite: they run on both backends
+(a SQLite file, a fresh PostgreSQL schema on the session's throwaway server)."""
 
 from __future__ import annotations
 
@@ -16,9 +19,17 @@ ALICE = "a" * 32
 BOB = "b" * 32
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres").fresh_url()
+        return url
+    return tmp_path / "accounts.db"
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[AccountStore]:
-    s = AccountStore(tmp_path / "accounts.db").open()
+def store(location: str | Path) -> Iterator[AccountStore]:
+    s = AccountStore(location).open()
     yield s
     s.close()
 
@@ -143,9 +154,7 @@ def test_purge_removes_what_expired(store: AccountStore) -> None:
     assert store.touch_session("t2", 300, 300) is not None
 
 
-def test_forget_deletes_every_row_of_the_subject_and_no_other(
-    store: AccountStore, tmp_path: Path
-) -> None:
+def test_forget_deletes_every_row_of_the_subject_and_no_other(store: AccountStore) -> None:
     for subject, n in ((ALICE, "1"), (BOB, "2")):
         store.add_invite(invite(f"used{n}", subject=subject))
         store.register(f"used{n}", credential(f"cred-{n}".encode(), subject), 0)
@@ -160,11 +169,26 @@ def test_forget_deletes_every_row_of_the_subject_and_no_other(
     assert store.touch_session("t1", 1, 300) is None
     assert len(store.credentials_of(BOB)) == 1
     assert store.touch_session("t2", 1, 300) is not None
-    conn = sqlite3.connect(tmp_path / "accounts.db")
-    try:
-        for table in ("invites", "credentials", "ceremonies", "sessions"):
-            rows = conn.execute(f"SELECT subject FROM {table}").fetchall()
+    with store._live().read("test") as st:  # every table, through the backend's own reads
+        for table in ("invites", "credentials", "ceremonies", "sessions", "frozen"):
+            rows = st.rows(f"SELECT subject FROM {table}")
             assert ALICE not in {r[0] for r in rows}, table
-    finally:
-        conn.close()
     assert store.forget(ALICE) == 0
+
+
+def test_two_stores_on_one_location_share_sign_in_state(
+    store: AccountStore, location: str | Path
+) -> None:
+    """Two API processes on one database: a session started through one is live through
+    the other, and ended through the other it is gone for the first."""
+    store.add_session(SessionRow("t1", ALICE, "csrf", 0, 0, 1000))
+    with AccountStore(location) as other:
+        assert other.touch_session("t1", 10, 300) is not None
+        other.end_session("t1")
+    assert store.touch_session("t1", 20, 300) is None
+
+
+def test_the_repr_never_shows_a_password() -> None:
+    shown = repr(AccountStore("postgresql://credo:s3cret@db.example/credo"))
+    assert "s3cret" not in shown
+    assert "db.example" in shown

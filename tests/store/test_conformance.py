@@ -29,6 +29,7 @@ from credo.store import (
     ConsultationRow,
     DecisionRow,
     DisputeRow,
+    LeaseRow,
     MandateRow,
     MemberRow,
     OpinionVoteRow,
@@ -367,23 +368,61 @@ def test_a_restart_on_the_same_address_takes_the_lease_at_once(store: Store) -> 
     assert (after.holder, after.epoch) == ("after-restart", 2)
 
 
-def test_a_fenced_write_commits_only_under_the_holders_unexpired_lease(store: Store) -> None:
+def test_a_fenced_write_commits_only_under_the_holders_lease(store: Store) -> None:
     epoch = store.claim_lease("a", "http://a", 30).epoch
-    commit(store, lambda tx: tx.fence("a", epoch), lambda tx: tx.set_meta("m", "a wrote"))
+    commit(store, lambda tx: tx.fence("a", epoch, 30), lambda tx: tx.set_meta("m", "a wrote"))
     for holder, at in (("a", epoch + 1), ("b", epoch)):
         with pytest.raises(NotSequencer):
             commit(
-                store, lambda tx, h=holder, e=at: tx.fence(h, e), lambda tx: tx.set_meta("m", "x")
+                store,
+                lambda tx, h=holder, e=at: tx.fence(h, e, 30),
+                lambda tx: tx.set_meta("m", "x"),
             )
     store.release_lease("a")
     with pytest.raises(NotSequencer):
-        commit(store, lambda tx: tx.fence("a", epoch), lambda tx: tx.set_meta("m", "late"))
+        commit(store, lambda tx: tx.fence("a", epoch, 30), lambda tx: tx.set_meta("m", "late"))
     assert store.get_meta("m") == "a wrote"
+    assert store.claim_lease("b", "http://b", 30).holder == "b"  # released: b takes it
+
+
+def test_an_expired_lease_no_one_claimed_is_still_its_holders_and_a_fenced_write_renews_it(
+    store: Store,
+) -> None:
+    """Load, not another process, made the lease run out (a long commit, a starved renewal
+    thread): the holder's fenced commit goes through and leaves the lease renewed, so no
+    other process can take it over until that has run out too."""
+    epoch = store.claim_lease("a", "http://a", 0.05).epoch
+    time.sleep(0.1)
+    expired = store.current_lease()
+    assert expired is not None
+    assert expired.expires_in < 0
+    renewed: list[LeaseRow] = []
+    commit(
+        store,
+        lambda tx: tx.set_meta("m", "a wrote"),
+        lambda tx: renewed.append(tx.fence("a", epoch, 30)),
+    )
+    assert store.get_meta("m") == "a wrote"
+    assert [(r.holder, r.epoch) for r in renewed] == [("a", epoch)]
+    assert 0 < renewed[0].expires_in <= 30
+    assert store.claim_lease("b", "http://b", 30).holder == "a"  # not expired any more
+
+
+def test_an_expired_lease_another_claimed_fences_its_former_holder_out(store: Store) -> None:
+    epoch = store.claim_lease("a", "http://a", 0.05).epoch
+    time.sleep(0.1)
+    assert store.claim_lease("b", "http://b", 30).epoch == epoch + 1
+    with pytest.raises(NotSequencer):
+        commit(store, lambda tx: tx.fence("a", epoch, 30), lambda tx: tx.set_meta("m", "late"))
+    assert store.get_meta("m") is None
+    lease = store.current_lease()
+    assert lease is not None
+    assert (lease.holder, lease.epoch) == ("b", epoch + 1)
 
 
 def test_a_store_without_a_lease_fences_every_write(store: Store) -> None:
     with pytest.raises(NotSequencer):
-        commit(store, lambda tx: tx.fence("a", 1), lambda tx: tx.set_meta("m", "x"))
+        commit(store, lambda tx: tx.fence("a", 1, 30), lambda tx: tx.set_meta("m", "x"))
     assert store.get_meta("m") is None
 
 

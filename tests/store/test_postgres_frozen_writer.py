@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+import psycopg
 import pytest
 
 from credo.errors import CredoError
@@ -32,11 +33,39 @@ def _pipelined(tx: WriteTx) -> None:
     tx.put_tiles({(5, 0): b"\0" * 32, (5, 1): b"\1" * 32})
 
 
+def _mid_pipeline(tx: WriteTx) -> None:
+    """Stopped inside a pipeline, after an Execute reached the server and before the Sync
+    that would end it (as in the middle of an ``executemany``): the server shows the session
+    'active', waiting on its client (``ClientRead``), not idle in its transaction."""
+    conn = tx.conn  # type: ignore[attr-defined]
+    pgconn = conn.pgconn
+    pgconn.enter_pipeline_mode()
+    pgconn.send_query_params(b"INSERT INTO meta VALUES ('mid', 'pipeline')", None)
+    while pgconn.flush():
+        pass
+
+
+def _mid_copy(tx: WriteTx) -> None:
+    """Stopped in the middle of a ``COPY ... FROM STDIN`` (a group commit's attestations):
+    the server waits on its client for the rest of the data, 'active' as well."""
+    conn = tx.conn  # type: ignore[attr-defined]
+    pgconn = conn.pgconn
+    pgconn.send_query(b"COPY meta (key, value) FROM STDIN")
+    while pgconn.flush():
+        pass
+    assert pgconn.get_result().status == psycopg.pq.ExecStatus.COPY_IN
+    pgconn.put_copy_data(b"mid\tcopy\n")
+    while pgconn.flush():
+        pass
+
+
 @pytest.mark.parametrize(
     "last_write",
     [
         pytest.param(_plain, id="after-a-plain-statement"),
         pytest.param(_pipelined, id="after-a-pipelined-write"),
+        pytest.param(_mid_pipeline, id="in-the-middle-of-a-pipeline"),
+        pytest.param(_mid_copy, id="in-the-middle-of-a-copy"),
     ],
 )
 def test_a_frozen_writer_loses_the_lock_to_its_successor(
@@ -53,7 +82,7 @@ def test_a_frozen_writer_loses_the_lock_to_its_successor(
                 holding.set()
                 thaw.wait(FROZEN_FOR)  # sends nothing: as a SIGSTOPped process would
                 tx.set_meta("thawed", "yes")  # the server ended the transaction: this fails
-        except CredoError:
+        except (CredoError, psycopg.Error):
             pass
 
     def succeed() -> None:

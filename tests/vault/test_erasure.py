@@ -29,10 +29,11 @@ def _row_secrets(path: Path, ref: str) -> list[bytes]:
     conn = sqlite3.connect(path)
     try:
         lookup, wrapped = conn.execute(
-            "SELECT lookup, wrapped_key FROM subjects WHERE ref = ?", (ref,)
+            "SELECT lookup, wrapped_key FROM vault_subjects WHERE ref = ?", (ref,)
         ).fetchone()
         blobs = [
-            bytes(b) for (b,) in conn.execute("SELECT blob FROM records WHERE ref = ?", (ref,))
+            bytes(b)
+            for (b,) in conn.execute("SELECT blob FROM vault_records WHERE ref = ?", (ref,))
         ]
     finally:
         conn.close()

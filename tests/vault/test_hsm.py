@@ -23,6 +23,7 @@ from credo.store import open_store
 from credo.vault import Vault
 from credo.vault.hsm import PIN_ENV, Pkcs11Key
 from credo.vault.keys import VaultKey
+from credo.vault.rows import VaultStorage
 from tests._softhsm import MODULE, make_token, use_token_dir
 
 NID = "HSM-4242-0001"
@@ -147,11 +148,12 @@ def test_data_directory_holds_no_key_that_opens_peoples_data(
     assert wrong.value.code == "wrong_master_key"
 
     # Past the key check, the other token's key opens nothing in the copy.
-    conn = sqlite3.connect(stolen / "vault.db", check_same_thread=False, isolation_level=None)
     attacker = Vault(stolen / "vault.db", Pkcs11Key.open(own.config, {PIN_ENV: "2468-test-pin"}))
-    attacker._conn = conn  # opened past the key check, which would refuse this key
+    attacker._rows = VaultStorage(stolen / "vault.db")  # opened past the key check, which
+    attacker._rows.open()  # would refuse this key
+    conn = sqlite3.connect(stolen / "vault.db")
     try:
-        rows = conn.execute("SELECT record_key, ref FROM records").fetchall()
+        rows = conn.execute("SELECT record_key, ref FROM vault_records").fetchall()
         assert [r[1] for r in rows] == [ref]
         with pytest.raises(VerificationError) as unopened:  # no payload opens
             attacker.unseal(ref, rows[0][0], "0" * 64, b"")
@@ -168,6 +170,7 @@ def test_data_directory_holds_no_key_that_opens_peoples_data(
             assert attacker.subject_of(statement["body"]["tag"]) is None  # no tag resolves
             assert open_statement(attacker, statement) is None  # no sealed metadata opens
     finally:
+        conn.close()
         attacker.close()
 
     # Back home, with the token, everything opens, and erasure works.

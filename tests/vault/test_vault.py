@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from credo.errors import InputError, NotFound, StoreError, VerificationError
+from credo.store.sqlite.database import SqliteDatabase
 from credo.vault import MAX_PAYLOAD_BYTES, MasterKey, Vault, normalize_national_id
 
 CTX = b"category=library;member=m1"
@@ -15,14 +16,14 @@ CTX = b"category=library;member=m1"
 def _set_blob(path: Path, record_key: str, blob: bytes) -> None:
     """Tamper with the file from outside, as an attacker with disk access would."""
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE records SET blob = ? WHERE record_key = ?", (blob, record_key))
+        conn.execute("UPDATE vault_records SET blob = ? WHERE record_key = ?", (blob, record_key))
     conn.close()
 
 
 def _get_blob(path: Path, record_key: str) -> bytes:
     conn = sqlite3.connect(path)
     try:
-        row = conn.execute("SELECT blob FROM records WHERE record_key = ?", (record_key,))
+        row = conn.execute("SELECT blob FROM vault_records WHERE record_key = ?", (record_key,))
         return bytes(row.fetchone()[0])
     finally:
         conn.close()
@@ -66,26 +67,26 @@ def test_refs_are_random_not_derived(tmp_path: Path) -> None:
         assert a.ensure_subject("AB1234") != b.ensure_subject("AB1234")
 
 
-def test_tampered_ciphertext_fails(vault: Vault, vault_path: Path) -> None:
-    ref = vault.ensure_subject("AB1234")
-    s = vault.seal(ref, b"payload", CTX)
+def test_tampered_ciphertext_fails(sqlite_vault: Vault, vault_path: Path) -> None:
+    ref = sqlite_vault.ensure_subject("AB1234")
+    s = sqlite_vault.seal(ref, b"payload", CTX)
     blob = bytearray(_get_blob(vault_path, s.record_key))
     blob[-1] ^= 1
     _set_blob(vault_path, s.record_key, bytes(blob))
     with pytest.raises(VerificationError) as info:
-        vault.unseal(ref, s.record_key, s.commitment, CTX)
+        sqlite_vault.unseal(ref, s.record_key, s.commitment, CTX)
     assert info.value.code == "bad_ciphertext"
 
 
-def test_ciphertext_swapped_between_records_fails(vault: Vault, vault_path: Path) -> None:
-    ref = vault.ensure_subject("AB1234")
-    a = vault.seal(ref, b"payload a", CTX)
-    b = vault.seal(ref, b"payload b", CTX)
+def test_ciphertext_swapped_between_records_fails(sqlite_vault: Vault, vault_path: Path) -> None:
+    ref = sqlite_vault.ensure_subject("AB1234")
+    a = sqlite_vault.seal(ref, b"payload a", CTX)
+    b = sqlite_vault.seal(ref, b"payload b", CTX)
     _set_blob(vault_path, b.record_key, _get_blob(vault_path, a.record_key))
     with pytest.raises(VerificationError):
-        vault.unseal(ref, b.record_key, b.commitment, CTX)
+        sqlite_vault.unseal(ref, b.record_key, b.commitment, CTX)
     with pytest.raises(VerificationError):
-        vault.unseal(ref, b.record_key, a.commitment, CTX)
+        sqlite_vault.unseal(ref, b.record_key, a.commitment, CTX)
 
 
 def test_wrong_context_fails(vault: Vault) -> None:
@@ -159,8 +160,8 @@ def test_national_id_never_reaches_the_file(vault_path: Path, master: MasterKey)
         assert form.encode("utf-16-le") not in data
 
 
-def test_files_are_owner_only(vault: Vault, vault_path: Path) -> None:
-    vault.ensure_subject("AB1234")
+def test_files_are_owner_only(sqlite_vault: Vault, vault_path: Path) -> None:
+    sqlite_vault.ensure_subject("AB1234")
     for p in vault_path.parent.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p.name
 
@@ -215,8 +216,10 @@ def test_reopen_keeps_records(vault_path: Path, master: MasterKey) -> None:
         assert v.unseal(ref, s.record_key, s.commitment, CTX) == b"kept"
 
 
-def test_connection_pragmas(vault: Vault) -> None:
-    conn = vault._live()
+def test_connection_pragmas(sqlite_vault: Vault) -> None:
+    db = sqlite_vault._live().db
+    assert isinstance(db, SqliteDatabase)
+    conn = db.connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
@@ -229,3 +232,67 @@ def test_seal_for_reserves_and_seals_in_one_go(vault: Vault) -> None:
     assert vault.unseal(ref, sealed.record_key, sealed.commitment, b"ctx") == b"payload"
     again, _ = vault.seal_for("ab 1234 5678", b"other", b"ctx")
     assert again == ref  # the same person, normalised
+
+
+def test_two_vaults_on_one_location_share_their_rows(
+    vault: Vault, vault_location: str | Path, master: MasterKey
+) -> None:
+    """Two API processes on one database: what one seals the other opens, and what one
+    erases the other sees erased."""
+    ref, sealed = vault.seal_for("AB1234", b"payload", CTX)
+    with Vault(vault_location, master) as other:
+        assert other.subject_ref("AB1234") == ref
+        assert other.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"payload"
+        assert other.erase(ref=ref) == 1
+    assert vault.is_erased(ref)
+    with pytest.raises(NotFound):
+        vault.unseal(ref, sealed.record_key, sealed.commitment, CTX)
+
+
+def test_wrong_master_key_is_refused_on_every_backend(
+    vault: Vault, vault_location: str | Path
+) -> None:
+    with pytest.raises(VerificationError) as info:
+        Vault(vault_location, MasterKey.generate()).open()
+    assert info.value.code == "wrong_master_key"
+
+
+def test_the_repr_never_shows_a_database_password(master: MasterKey) -> None:
+    shown = repr(Vault("postgresql://credo:s3cret@db.example/credo?sslmode=require", master))
+    assert "s3cret" not in shown
+    assert "db.example" in shown
+
+
+def test_a_vault_file_from_before_postgres_is_renamed_and_kept(
+    vault_path: Path, master: MasterKey
+) -> None:
+    """Vault files written before the vault could live in PostgreSQL name their tables
+    ``subjects``, ``records`` and ``erased``: opened now, they are renamed, rows kept."""
+    with Vault(vault_path, master) as v:
+        ref, sealed = v.seal_for("AB1234", b"kept", CTX)
+        gone = v.ensure_subject("CD5678")
+        v.erase(ref=gone)
+    conn = sqlite3.connect(vault_path)
+    try:
+        conn.executescript(
+            """
+            DROP INDEX vault_records_by_ref;
+            ALTER TABLE vault_subjects RENAME TO subjects;
+            ALTER TABLE vault_records RENAME TO records;
+            ALTER TABLE vault_erased RENAME TO erased;
+            CREATE INDEX records_by_ref ON records(ref);
+            """
+        )
+    finally:
+        conn.close()
+    with Vault(vault_path, master) as v:
+        assert v.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"kept"
+        assert v.is_erased(gone)
+        assert v.seal(ref, b"more", CTX).record_key
+    conn = sqlite3.connect(vault_path)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+    finally:
+        conn.close()
+    assert {"subjects", "records", "erased", "records_by_ref"}.isdisjoint(names)
+    assert {"vault_subjects", "vault_records", "vault_erased", "vault_records_by_ref"} <= names

@@ -34,6 +34,7 @@ from credo.services.ratelimit import Limits
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
 from credo.settings import Settings
+from credo.store.nonces import nonces_at
 
 Extension = Callable[[FastAPI], None]
 
@@ -76,7 +77,10 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             app.state.node = node
             app.state.witnessing = witnessing
             app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
-            app.state.nonces = NonceCache()
+            # Shared by every API process on a PostgreSQL store: a replay to one is a replay
+            # to all (credo.store.nonces).
+            app.state.nonces = NonceCache(store=nonces_at(data.nonces_location))
+            running.callback(app.state.nonces.close)
             app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
             app.state.people = None  # opened on first use by credo.api.deps.get_people
             app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)

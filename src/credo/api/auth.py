@@ -11,7 +11,6 @@ Authorization (roles, purposes) is the route's and the ledger's job.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import TypeVar
@@ -38,6 +37,7 @@ from credo.errors import (
 from credo.ledger.strict_json import key_count, refuse_duplicate_keys
 from credo.ledger.validate import verify_ed25519
 from credo.store import MemberRow, Store
+from credo.store.nonces import MemoryNonces, NonceStore
 
 MAX_SKEW_SECONDS = 300
 MAX_SIGNED_BODY = 64 * 1024
@@ -54,22 +54,22 @@ class Authenticated:
 
 
 class NonceCache:
-    """Nonces seen within the acceptance window (in memory: one API process per cache)."""
+    """Nonces seen within the acceptance window, kept by a `credo.store.nonces.NonceStore`:
+    this process's own by default, or one every API process shares (``--db``), so a request
+    accepted by one process is a replay to all."""
 
-    def __init__(self, window: int = MAX_SKEW_SECONDS) -> None:
+    def __init__(self, window: int = MAX_SKEW_SECONDS, store: NonceStore | None = None) -> None:
         self.window = window
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.store: NonceStore = store or MemoryNonces()
 
     def use(self, key: str, now: float) -> None:
-        with self._lock:
-            if len(self._seen) > 1024:
-                self._seen = {k: t for k, t in self._seen.items() if t > now - 2 * self.window}
-            if key in self._seen:
-                raise AuthenticationError(
-                    "this request's nonce was already used (a replay)", code="bad_signature"
-                )
-            self._seen[key] = now
+        if not self.store.claim(key, now, 2 * self.window):
+            raise AuthenticationError(
+                "this request's nonce was already used (a replay)", code="bad_signature"
+            )
+
+    def close(self) -> None:
+        self.store.close()
 
 
 def check_times(parsed: SignatureInput, now: float) -> None:

@@ -125,10 +125,10 @@ def _open(data: Path, db: str | None = None) -> Store:
     return store
 
 
-def _vault(data: Path, *, required: bool) -> Vault | None:
+def _vault(data: Path, *, required: bool, db: str | None = None) -> Vault | None:
     """The data directory's vault, or None (a stranger's verification) if no master key is
     at hand (no key file, or no token or PIN for an HSM's) and ``required`` is false."""
-    d = DataDir(data)
+    d = DataDir(data, db)
     try:
         master = d.open_vault_key(os.environ)
     except InputError as exc:
@@ -136,7 +136,7 @@ def _vault(data: Path, *, required: bool) -> Vault | None:
         if required or not absent or d.master_key.exists():
             raise
         return None
-    return Vault(d.vault, master).open()
+    return Vault(d.vault_location, master).open()
 
 
 def verify(
@@ -179,7 +179,7 @@ def verify(
     store = _open(data, db)
     vault = None
     try:
-        vault = _vault(data, required=False)
+        vault = _vault(data, required=False, db=db)
         with progress_bar("verifying entries", store.tree_size()) as bar:
             summary = verify_store(store, lambda n: bar.advance(bar.task_ids[0], n), opener=vault)
     finally:
@@ -232,7 +232,7 @@ def rebuild_cmd(data: DataOption, db: DbOption = None) -> None:
     master key: people's entries are opened to be replayed)."""
     store = _open(data, db)
     try:
-        vault = _vault(data, required=True)
+        vault = _vault(data, required=True, db=db)
         if vault is None:  # required: `_vault` raises rather than return None
             raise InputError("rebuilding needs the vault's master key", code="no_master_key")
         try:

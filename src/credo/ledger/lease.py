@@ -8,13 +8,24 @@ the holder advertised, and one of them takes over when the holder stops renewing
 stopped, cut off) and its lease runs out.
 
 Holding the lease is not enough to write: every group commit ends with `WriteTx.fence`,
-which checks, inside the transaction, that this holder still holds it at the same epoch.
-A sequencer that was paused past its lease (the "zombie") and resumes mid-commit therefore
-publishes nothing, and a paused one's open transaction is ended by the server
-(`credo.store.postgres.store.IDLE_IN_WRITE_MS`) so that it cannot hold up its successor.
+which checks, inside the transaction, that this holder still holds it at the same epoch
+(no other process claimed it since), and renews it there. A sequencer that was paused past
+its lease (the "zombie") while another took it over and resumes mid-commit therefore
+publishes nothing, and a paused one's open transaction is ended by the server or its
+successor (`credo.store.postgres.store.IDLE_IN_WRITE_MS`) so that it cannot hold up its
+successor.
+
+The lease is lost only to another process, never to load. The renewal thread cannot always
+run in time: on SQLite a claim is a write and waits for the writer's lock, which a long
+group commit holds (a 20,000-record bench once saw a commit outlast the 2 s lease and be
+answered 503 not_sequencer); a process starved of CPU renews late too. So each fenced commit
+renews the lease in its own transaction and tells this `Lease` (`renewed`); an expired
+lease nobody claimed is still this holder's, and its commit goes through. While the
+sequencer commits, the thread has nothing to do; it renews when the write path is idle.
 
 Locally, a holder stops counting itself active a little before the store would: its lease
-is measured from before the claim was sent, so a slow answer only shortens it.
+is measured from before the claim (or the fenced commit) was sent, so a slow answer only
+shortens it.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ import uuid
 from dataclasses import dataclass
 
 from credo.errors import CredoError
-from credo.store import Store
+from credo.store import LeaseRow, Store
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +73,9 @@ class Lease:
         self.holder = uuid.uuid4().hex
         self._role = Role(active=False, epoch=None, active_url=None)
         self._active_until = 0.0  # time.monotonic() past which a held lease is not trusted
-        self._claim = threading.Lock()
+        self._renewed_at = 0.0  # time.monotonic() when the last renewal was sent
+        self._claim = threading.Lock()  # one claim at a time
+        self._state = threading.Lock()  # guards _role, _active_until, _renewed_at
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="credo-lease", daemon=True)
 
@@ -91,23 +104,53 @@ class Lease:
             except CredoError as exc:
                 # The store is out of reach: so is every write; count as standby until it
                 # answers again.
-                if self._role.active:
-                    log.warning("sequencer lease not renewed (%s): standing by", exc.code)
-                self._role = Role(active=False, epoch=self._role.epoch, active_url=None)
-                return self._role
+                with self._state:
+                    if self._role.active:
+                        log.warning("sequencer lease not renewed (%s): standing by", exc.code)
+                    self._role = Role(active=False, epoch=self._role.epoch, active_url=None)
+                    return self._role
             mine = lease.holder == self.holder and lease.expires_in > 0
-            if mine != self._role.active:
-                log.info("%s the sequencer (epoch %d)", "now" if mine else "no longer", lease.epoch)
-            self._active_until = sent + lease.expires_in if mine else 0.0
-            self._role = Role(
-                active=mine,
-                epoch=lease.epoch,
-                active_url=lease.url if lease.expires_in > 0 else None,
-            )
-            return self._role
+            with self._state:
+                if mine != self._role.active:
+                    log.info(
+                        "%s the sequencer (epoch %d)", "now" if mine else "no longer", lease.epoch
+                    )
+                if mine:
+                    self._renewed(sent, lease)
+                else:
+                    self._active_until = 0.0
+                self._role = Role(
+                    active=mine,
+                    epoch=lease.epoch,
+                    active_url=lease.url if lease.expires_in > 0 else None,
+                )
+                return self._role
+
+    def renewed(self, sent: float, lease: LeaseRow) -> None:
+        """A fenced commit renewed the lease (`WriteTx.fence`; ``sent``: `time.monotonic()`
+        before the fence was sent, ``lease``: the lease as the commit left it): count as
+        active until it runs out, as after a claim. Called by the sequencer after COMMIT."""
+        if lease.holder != self.holder or lease.expires_in <= 0:
+            return
+        with self._state:
+            if self._stopped.is_set() or (self._role.epoch or 0) > lease.epoch:
+                return
+            if not self._role.active:
+                log.info("now the sequencer (epoch %d)", lease.epoch)
+            self._renewed(sent, lease)
+            self._role = Role(active=True, epoch=lease.epoch, active_url=self.url)
+
+    def _renewed(self, sent: float, lease: LeaseRow) -> None:
+        """Under ``_state``: trust the lease until ``sent`` plus what it had left, never less
+        than an earlier renewal already gave."""
+        self._active_until = max(self._active_until, sent + lease.expires_in)
+        self._renewed_at = max(self._renewed_at, sent)
 
     def _run(self) -> None:
-        while not self._stopped.wait(self.seconds / 4):
+        quarter = self.seconds / 4
+        while not self._stopped.wait(quarter):
+            if self._role.active and time.monotonic() - self._renewed_at < quarter:
+                continue  # a commit renewed it just now: no need to wait for the writer's lock
             self.refresh()
 
     def close(self) -> None:
@@ -122,4 +165,5 @@ class Lease:
                     self.store.release_lease(self.holder)
                 except CredoError as exc:
                     log.warning("sequencer lease not released (%s): it will expire", exc.code)
-            self._role = Role(active=False, epoch=self._role.epoch, active_url=None)
+            with self._state:
+                self._role = Role(active=False, epoch=self._role.epoch, active_url=None)

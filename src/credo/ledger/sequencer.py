@@ -11,13 +11,14 @@ is slow or raises never holds up or stops the writer.
 Where several processes share one store, a `Lease` says which of them sequences: the others
 hand each group to ``forward`` (the active sequencer's address and the entries; it answers
 one outcome each), and each commit of the active one is fenced with its lease
-(`WriteTx.fence`). While the lease changes hands a group is tried again for up to
-`HANDOVER_SECONDS`, but only after a failure that proves nothing was written: an answer
-that may have been lost after the entries were sequenced is an error, never a retry, so an
-entry is neither lost once acknowledged nor sequenced twice by a retry. A forwarded group is
-waited for only while the lease stays where it was: a sequencer that froze with the group
-(SIGSTOP) loses its lease, and this process, perhaps its successor, stops waiting at once
-rather than for the forwarding timeout.
+(`WriteTx.fence`), which also renews it: a commit, however long, never loses the lease to
+the renewal thread's waiting (`credo.ledger.lease`). While the lease changes hands a group
+is tried again for up to `HANDOVER_SECONDS`, but only after a failure that proves nothing
+was written: an answer that may have been lost after the entries were sequenced is an error,
+never a retry, so an entry is neither lost once acknowledged nor sequenced twice by a retry.
+A forwarded group is waited for only while the lease stays where it was: a sequencer that
+froze with the group (SIGSTOP) loses its lease, and this process, perhaps its successor,
+stops waiting at once rather than for the forwarding timeout.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from credo.ledger.registry import Context
 from credo.ledger.state import apply
 from credo.ledger.stats import LogStats
 from credo.ledger.validate import Decoded
-from credo.store import Store, WriteTx
+from credo.store import LeaseRow, Store, WriteTx
 from credo.tlog import (
     Checkpoint,
     NoteSigner,
@@ -357,11 +358,17 @@ class Sequencer:
         deferred = True
         while True:
             try:
+                renewal: tuple[float, LeaseRow] | None = None
                 with self.store.write(deferred=deferred) as tx:
                     outcomes = self._sequence(tx, group, refused)
-                    if fence is not None:
-                        tx.fence(*fence)  # last, just before COMMIT
-                    return outcomes
+                    if fence is not None and self.lease is not None:
+                        sent = time.monotonic()
+                        # Last, just before COMMIT: refused if another took the lease over;
+                        # renewed for as long again otherwise.
+                        renewal = (sent, tx.fence(*fence, self.lease.seconds))
+                if renewal is not None and self.lease is not None:
+                    self.lease.renewed(*renewal)
+                return outcomes
             except DeferredConflict:
                 deferred = False
             except _Redo as redo:

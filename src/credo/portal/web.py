@@ -177,8 +177,7 @@ class Portal:
         """Member ids to the contact points they gave at admission (or since)."""
         self.member_names(store)
         with self._lock:
-            assert self._names is not None
-            return self._names[2]
+            return {} if self._names is None else self._names[2]
 
 
 def portal_of(request: Request) -> Portal:

@@ -312,9 +312,10 @@ class Accounts:
     def open(
         cls, data: DataDir, *, rp_id: str, origin: str, cooling_off_hours: int = 72
     ) -> Accounts:
-        """The service over the data directory's ``accounts.db`` (created if missing)."""
+        """The service over the data directory's accounts (``accounts.db``, created if
+        missing, or the store's PostgreSQL database)."""
         return cls(
-            AccountStore(data.accounts).open(),
+            AccountStore(data.accounts_location).open(),
             rp_id=rp_id,
             origin=origin,
             cooling_off_hours=cooling_off_hours,

@@ -18,6 +18,12 @@ Layout of a data directory::
     DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
                            (credo.store.accounts; not derived from the log, like the vault)
     DIR/portal-form.key    the portal's key for pre-sign-in CSRF tokens (32 random bytes, 0600)
+    DIR/nonces.db          the nonces of members' signed requests lately accepted, shared by
+                           the API processes of this host (credo.store.nonces)
+
+With the store in PostgreSQL (``--db``), the vault's rows, the accounts and the signed
+requests' nonces are there too, in tables of their own beside the ledger's, and DIR keeps only
+config.json, keys/ and master.key: any API process on the database serves any person.
 
 Every file is created owner-only (0600) and the directory 0700: it holds people's derived
 metadata, sealed data and keys.
@@ -44,7 +50,7 @@ from credo.ledger.schema import rfc3339
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.services.forwarding import Forwarder
 from credo.services.policy import StandardPolicy
-from credo.store import Store, open_store, store_at, without_password
+from credo.store import Store, is_postgres, open_store, store_at, without_password
 from credo.tlog import NoteSigner
 from credo.vault import Vault, generate_master_key_file, load_master_key
 from credo.vault.hsm import Pkcs11Config, Pkcs11Key
@@ -75,8 +81,8 @@ by name (`credo member add --role registrar`), to registry offices only."""
 class DataDir:
     root: Path
     store_url: str | None = None
-    """Where the ledger's store is, given (`credo serve --db`): a PostgreSQL URL. Keys,
-    config and the vault stay in DIR."""
+    """Where the ledger's store is, given (`credo serve --db`): a PostgreSQL URL. The
+    vault's rows, the accounts and the nonces go there too; keys and config stay in DIR."""
 
     @property
     def db(self) -> Path:
@@ -113,6 +119,29 @@ class DataDir:
     @property
     def accounts(self) -> Path:
         return self.root / "accounts.db"
+
+    def _shared(self) -> str | None:
+        """The PostgreSQL URL people's data goes to, or None for files in DIR."""
+        location = self.store_location
+        return str(location) if is_postgres(location) else None
+
+    @property
+    def vault_location(self) -> str | Path:
+        """Where the vault's rows are: the store's PostgreSQL database, else DIR/vault.db."""
+        return self._shared() or self.vault
+
+    @property
+    def accounts_location(self) -> str | Path:
+        """Where people's sign-in state is: the store's PostgreSQL database, else
+        DIR/accounts.db."""
+        return self._shared() or self.accounts
+
+    @property
+    def nonces_location(self) -> str | Path:
+        """Where the API's request nonces are shared: the store's PostgreSQL database, else
+        DIR/nonces.db, which every API process on this host shares (a replay to one is a
+        replay to all, however many serve)."""
+        return self._shared() or self.root / "nonces.db"
 
     @property
     def master_key(self) -> Path:
@@ -177,7 +206,7 @@ class Node:
         self._operator_key: MemberKey | None = None
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
         self.store = store_at(data.store_location)
-        self.vault = Vault(data.vault, data.open_vault_key(os.environ))
+        self.vault = Vault(data.vault_location, data.open_vault_key(os.environ))
         self.forwarder = Forwarder() if advertise else None
         self.lease = None if advertise is None else Lease(self.store, advertise, lease_seconds)
         self.ledger = Ledger(

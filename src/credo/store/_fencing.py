@@ -3,7 +3,14 @@ sequencer lease's SQL, and the compare-and-swap every checkpoint is published wi
 
 The lease's SQL is one text (``?`` parameters, as all of `credo.store.sql`): the backends
 differ only in the expression for the database's clock, which every expiry is judged by
-(never a caller's clock, so two hosts whose clocks disagree still agree on who holds it)."""
+(never a caller's clock, so two hosts whose clocks disagree still agree on who holds it).
+
+The fence is the epoch, not the clock: a write is refused when another process has claimed
+the lease since (a new epoch) or its holder released it, never merely because it expired.
+An expired lease no one has claimed is still its holder's (no one else can have written),
+and the holder's fenced commit renews it in the same transaction, so a commit that outlasts
+the lease (a long group commit while the renewal thread waits for the writer's lock, a
+process starved of CPU) still commits and leaves the lease held."""
 
 # S608: the SQL is built from the fixed string each backend passes, never from input.
 # ruff: noqa: S608
@@ -23,8 +30,10 @@ class LeaseSql:
     claim: str
     """Parameters: holder, url, seconds."""
     read: str
+    renew: str
+    """Parameters: seconds, holder, epoch: renews the lease only if still theirs."""
     release: str
-    """Parameter: holder."""
+    """Parameter: holder. A released lease has no holder: its last holder is fenced out."""
 
 
 def lease_sql(now: str) -> LeaseSql:
@@ -40,7 +49,13 @@ def lease_sql(now: str) -> LeaseSql:
             f"WHERE l.holder = excluded.holder OR l.url = excluded.url OR l.expires_at < {now}"
         ),
         read=f"SELECT holder, url, epoch, expires_at - {now} FROM sequencer_lease WHERE id = 1",
-        release=f"UPDATE sequencer_lease SET expires_at = {now} - 1 WHERE holder = {p}",
+        renew=(
+            f"UPDATE sequencer_lease SET expires_at = {now} + {p} "
+            f"WHERE id = 1 AND holder = {p} AND epoch = {p}"
+        ),
+        release=(
+            f"UPDATE sequencer_lease SET holder = '', expires_at = {now} - 1 WHERE holder = {p}"
+        ),
     )
 
 
@@ -51,15 +66,17 @@ def lease_row(row: Row | None) -> LeaseRow | None:
     return LeaseRow(str(holder), str(url), int(str(epoch)), float(str(left)))
 
 
-def check_fence(row: Row | None, holder: str, epoch: int) -> None:
-    """Raise `NotSequencer` unless the lease read in the write transaction is ``holder``'s,
-    at ``epoch``, and unexpired."""
+def check_fence(row: Row | None, holder: str, epoch: int) -> LeaseRow:
+    """The lease read in the write transaction, if it is ``holder``'s at ``epoch`` (expired
+    or not: see above); `NotSequencer` otherwise."""
     lease = lease_row(row)
     if lease is None or lease.holder != holder or lease.epoch != epoch:
-        held = "no one" if lease is None else f"epoch {lease.epoch}"
-        raise NotSequencer(f"this process no longer holds the sequencer's lease ({held} does)")
-    if lease.expires_in <= 0:
-        raise NotSequencer("this process's sequencer lease expired before it could commit")
+        if lease is None or not lease.holder:
+            held = "no one holds it"
+        else:
+            held = f"epoch {lease.epoch} holds it"
+        raise NotSequencer(f"this process no longer holds the sequencer's lease ({held})")
+    return lease
 
 
 def check_swap(latest: int, previous: int, size: int) -> None:

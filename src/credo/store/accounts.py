@@ -1,6 +1,8 @@
-"""People's sign-in state for the portal, in a SQLite file of its own (``DIR/accounts.db``):
-enrolment codes (invites), passkeys (WebAuthn credentials), WebAuthn ceremonies in progress,
-and sessions.
+"""People's sign-in state for the portal, in a SQLite file of its own (``DIR/accounts.db``)
+or, with ``--db``, in tables of their own in the PostgreSQL schema the ledger uses (so any API
+process signs anyone in): enrolment codes (invites), passkeys (WebAuthn credentials), WebAuthn
+ceremonies in progress, sessions and frozen accounts. The SQL is written once for both
+(`credo.store.database`).
 
 This is NOT log-derived state. Like the vault, nothing here is on the log or can be rebuilt
 from it: ``credo rebuild`` and ``credo verify`` never touch it, and losing the file only
@@ -10,29 +12,33 @@ What would let somebody act as a person is stored only as its SHA-256: enrolment
 session tokens and ceremony ids. Challenges are stored as they are (a ceremony must be
 checked against its own), and live five minutes. Rows are keyed by the person's subject ref
 (`credo.vault`), never by a national id; `forget` deletes every row of a subject (erasure),
-with ``secure_delete`` zeroing the freed cells and a WAL checkpoint cutting the journal.
+then scrubs (SQLite: ``secure_delete`` zeroes the freed cells, VACUUM and a WAL checkpoint
+cut the journal; PostgreSQL: VACUUM, see docs/threat-model.md).
 
 Columns added after the first release (a passkey's name, state and the code it came with;
 a session's public id, device and passkey; a code's kind) are in ``_ADDED`` and added to an
-older file when it is opened. A passkey is never deleted but by erasure: removed, refused and
-replaced ones stay, so the person sees every passkey ever added and by which code.
+older SQLite file when it is opened (a new database has them from the start). A passkey is
+never deleted but by erasure: removed, refused and replaced ones stay, so the person sees
+every passkey ever added and by which code.
 
 Times are Unix seconds (integers); the service formats them. Every method takes ``now`` from
-its caller, so tests inject a clock. One connection, guarded by a lock: thread-safe.
+its caller, so tests inject a clock. Thread-safe; every write is one transaction under the
+database's writer lock (one writer at a time, across processes on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from credo.errors import StoreError
-from credo.sqlite import connect, errors, transaction
+from credo.sqlite import errors
+from credo.store.database import Database, Statements, database_at
+from credo.store.sqlite.database import SqliteDatabase
 
 __all__ = [
     "AccountStore",
@@ -55,54 +61,69 @@ _WHAT = "the accounts database"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS invites (
-    code_hash  TEXT PRIMARY KEY,   -- hex SHA-256 of the normalised code; the code is never stored
-    subject    TEXT NOT NULL,
-    issued_by  TEXT NOT NULL,
-    issued_at  INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used_at    INTEGER
-) WITHOUT ROWID;
+    code_hash  {text} PRIMARY KEY,   -- hex SHA-256 of the normalised code; never the code
+    subject    {text} NOT NULL,
+    issued_by  {text} NOT NULL,
+    issued_at  {int} NOT NULL,
+    expires_at {int} NOT NULL,
+    used_at    {int},
+    kind       {text} NOT NULL DEFAULT 'enrolment',  -- enrolment | recovery | device
+    code_id    {text},                               -- the id the log entry names
+    log_index  {int}                                 -- the account.code entry
+){without_rowid};
 CREATE INDEX IF NOT EXISTS invites_subject ON invites (subject);
 CREATE INDEX IF NOT EXISTS invites_expiry ON invites (expires_at);
 
 CREATE TABLE IF NOT EXISTS credentials (
-    credential_id BLOB PRIMARY KEY,
-    subject       TEXT NOT NULL,
-    public_key    BLOB NOT NULL,   -- COSE_Key, as the authenticator gave it
-    sign_count    INTEGER NOT NULL,
-    transports    TEXT NOT NULL,   -- JSON list
-    created_at    INTEGER NOT NULL,
-    last_used_at  INTEGER
-) WITHOUT ROWID;
+    credential_id {bytes} PRIMARY KEY,
+    subject       {text} NOT NULL,
+    public_key    {bytes} NOT NULL,   -- COSE_Key, as the authenticator gave it
+    sign_count    {int} NOT NULL,
+    transports    {text} NOT NULL,   -- JSON list
+    created_at    {int} NOT NULL,
+    last_used_at  {int},
+    name          {text},
+    state         {text} NOT NULL DEFAULT 'active',
+    pending_until {int},
+    recovery      {int} NOT NULL DEFAULT 0,
+    code_id       {text},
+    code_kind     {text},
+    issued_by     {text},
+    code_index    {int},
+    ended_at      {int}
+){without_rowid};
 CREATE INDEX IF NOT EXISTS credentials_subject ON credentials (subject);
 
 CREATE TABLE IF NOT EXISTS ceremonies (
-    id         TEXT PRIMARY KEY,   -- hex SHA-256 of the ceremony id handed to the browser
-    kind       TEXT NOT NULL CHECK (kind IN ('register', 'authenticate')),
-    challenge  BLOB NOT NULL,
-    subject    TEXT,
-    code_hash  TEXT,
-    expires_at INTEGER NOT NULL
-) WITHOUT ROWID;
+    id         {text} PRIMARY KEY,   -- hex SHA-256 of the ceremony id handed to the browser
+    kind       {text} NOT NULL CHECK (kind IN ('register', 'authenticate')),
+    challenge  {bytes} NOT NULL,
+    subject    {text},
+    code_hash  {text},
+    expires_at {int} NOT NULL
+){without_rowid};
 CREATE INDEX IF NOT EXISTS ceremonies_expiry ON ceremonies (expires_at);
 CREATE INDEX IF NOT EXISTS ceremonies_subject ON ceremonies (subject);
 
 CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY,   -- hex SHA-256 of the session token
-    subject    TEXT NOT NULL,
-    csrf       TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    last_seen  INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL    -- the absolute limit; the idle one is last_seen + idle
-) WITHOUT ROWID;
+    token_hash    {text} PRIMARY KEY,   -- hex SHA-256 of the session token
+    subject       {text} NOT NULL,
+    csrf          {text} NOT NULL,
+    created_at    {int} NOT NULL,
+    last_seen     {int} NOT NULL,
+    expires_at    {int} NOT NULL,    -- the absolute limit; the idle one is last_seen + idle
+    id            {text},
+    device        {text},
+    credential_id {bytes}
+){without_rowid};
 CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
 
 CREATE TABLE IF NOT EXISTS frozen (
-    subject TEXT PRIMARY KEY,      -- an account frozen for a human review (a recovery objected to)
-    at      INTEGER NOT NULL,
-    code_id TEXT                   -- the recovery code's id
-) WITHOUT ROWID;
+    subject {text} PRIMARY KEY,    -- an account frozen for a human review (a recovery objected to)
+    at      {int} NOT NULL,
+    code_id {text}                 -- the recovery code's id
+){without_rowid};
 """
 
 _ADDED: tuple[tuple[str, str, str], ...] = (
@@ -123,7 +144,9 @@ _ADDED: tuple[tuple[str, str, str], ...] = (
     ("sessions", "device", "TEXT"),  # a coarse description from the User-Agent
     ("sessions", "credential_id", "BLOB"),  # the passkey it was started with
 )
-"""Columns added to the first release's tables, each added to an older file on open."""
+"""Columns added to the first release's tables (in `SCHEMA` now), each added to an older
+SQLite file on open."""
+TABLES = ("invites", "credentials", "ceremonies", "sessions", "frozen")
 
 _INVITE = "code_hash, subject, issued_by, issued_at, expires_at, used_at, kind, code_id, log_index"
 _CREDENTIAL = (
@@ -207,17 +230,19 @@ class FrozenRow:
 
 
 class AccountStore:
-    """Sign-in state over one SQLite file; one connection, one writer at a time.
+    """Sign-in state over a SQLite file (``":memory:"`` in tests) or a PostgreSQL URL; one
+    writer at a time.
 
-    Open it with ``AccountStore(path).open()`` (or ``AccountStore(":memory:")`` in tests);
-    nothing is opened or created before. Every write is a ``BEGIN IMMEDIATE`` transaction
-    under the lock.
+    Open it with ``AccountStore(location).open()``; nothing is opened or created before.
     """
 
     def __init__(self, path: Path | str) -> None:
-        self._conn: sqlite3.Connection | None = None
+        self._db: Database | None = None
         self._memory = str(path) == ":memory:"
-        self.path = None if self._memory else Path(path)
+        self.location = str(path)
+        self.path: Path | None = None
+        if not self._memory and not _is_postgres(str(path)):
+            self.path = Path(path)
         self._lock = threading.RLock()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -226,17 +251,15 @@ class AccountStore:
         """Open or create the store (owner-only, the schema created); a second call does
         nothing."""
         with self._lock:
-            if self._conn is not None:
+            if self._db is not None:
                 return self
-            where = ":memory:" if self.path is None else self.path
-            self._conn = connect(where, pragmas=_PRAGMAS, private=True, what=_WHAT)
+            db = database_at(self.location, what=_WHAT, lock="accounts", pragmas=_PRAGMAS)
+            db.open(SCHEMA)
+            self._db = db
             try:
-                with errors("configuring the database", _WHAT):
-                    mode = self._conn.execute("PRAGMA journal_mode").fetchone()[0]
-                    if not self._memory and mode != "wal":
-                        raise StoreError(f"{_WHAT} needs journal_mode=wal, got {mode}")
-                    self._conn.executescript(SCHEMA)
-                    _add_columns(self._conn)
+                if isinstance(db, SqliteDatabase):
+                    with errors("configuring the database", _WHAT):
+                        _add_columns(db.connection)
             except BaseException:
                 self.close()
                 raise
@@ -244,10 +267,9 @@ class AccountStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None:
-                with errors("closing", _WHAT):
-                    self._conn.close()
-                self._conn = None
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> AccountStore:
         return self.open()
@@ -261,33 +283,33 @@ class AccountStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"AccountStore(path={str(self.path)!r})"
+        from credo.store import without_password
 
-    def _errors(self, action: str) -> AbstractContextManager[None]:
-        return errors(action, _WHAT)
+        return f"AccountStore(path={without_password(self.location)!r})"
 
-    def _live(self) -> sqlite3.Connection:
-        if self._conn is None:
+    def _live(self) -> Database:
+        if self._db is None:
             raise StoreError(f"{_WHAT} is closed", code="closed")
-        return self._conn
+        return self._db
 
-    @contextmanager
-    def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE), committed unless the body raises."""
-        with self._lock, transaction(self._live(), action, _WHAT) as conn:
-            yield conn
+    def _read(self, action: str) -> AbstractContextManager[Statements]:
+        return self._live().read(action)
+
+    def _tx(self, action: str) -> AbstractContextManager[Statements]:
+        """One write transaction under the writer lock, committed unless the body raises."""
+        return self._live().write(action)
 
     # -- invites ---------------------------------------------------------------------------
 
     def add_invite(self, row: InviteRow) -> None:
         """Store a new invite; the subject's older unused invites of its kind are deleted
         (superseded): a device link never cancels a registrar's recovery code."""
-        with self._tx("issuing an invite") as conn:
-            conn.execute(
+        with self._tx("issuing an invite") as tx:
+            tx.exec(
                 "DELETE FROM invites WHERE subject = ? AND used_at IS NULL AND kind = ?",
                 (row.subject, row.kind),
             )
-            conn.execute(
+            tx.exec(
                 f"INSERT INTO invites ({_INVITE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                 (
                     row.code_hash,
@@ -303,22 +325,18 @@ class AccountStore:
             )
 
     def invite(self, code_hash: str) -> InviteRow | None:
-        with self._lock, self._errors("reading an invite"):
-            found = (
-                self._live()
-                .execute(
-                    f"SELECT {_INVITE} FROM invites WHERE code_hash = ?",  # noqa: S608
-                    (code_hash,),
-                )
-                .fetchone()
+        with self._read("reading an invite") as st:
+            found = st.one(
+                f"SELECT {_INVITE} FROM invites WHERE code_hash = ?",  # noqa: S608
+                (code_hash,),
             )
         return None if found is None else InviteRow(*found)
 
     # -- ceremonies ------------------------------------------------------------------------
 
     def add_ceremony(self, row: CeremonyRow) -> None:
-        with self._tx("starting a ceremony") as conn:
-            conn.execute(
+        with self._tx("starting a ceremony") as tx:
+            tx.exec(
                 "INSERT INTO ceremonies (id, kind, challenge, subject, code_hash, expires_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (row.id, row.kind, row.challenge, row.subject, row.code_hash, row.expires_at),
@@ -327,15 +345,15 @@ class AccountStore:
     def take_ceremony(self, ceremony_hash: str, kind: str, now: int) -> CeremonyRow | None:
         """Delete and return a live ceremony of ``kind`` (single use); None if there is none
         (unknown, of another kind, expired or already taken)."""
-        with self._tx("finishing a ceremony") as conn:
-            found = conn.execute(
+        with self._tx("finishing a ceremony") as tx:
+            found = tx.one(
                 "DELETE FROM ceremonies WHERE id = ? "
                 "RETURNING id, kind, challenge, subject, code_hash, expires_at",
                 (ceremony_hash,),
-            ).fetchone()
+            )
         if found is None:
             return None
-        row = CeremonyRow(*found)
+        row = _ceremony(found)
         if row.kind != kind or row.expires_at <= now:
             return None
         return row
@@ -355,23 +373,23 @@ class AccountStore:
         The state it was stored in; None (nothing written) if the invite is no longer usable
         or the credential id is already registered."""
         state = credential.state
-        with self._tx("registering a passkey") as conn:
-            taken = conn.execute(
+        with self._tx("registering a passkey") as tx:
+            taken = tx.one(
                 "SELECT 1 FROM credentials WHERE credential_id = ?", (credential.credential_id,)
-            ).fetchone()
+            )
             if taken is not None:
                 return None
-            used = conn.execute(
+            used = tx.exec(
                 "UPDATE invites SET used_at = ? WHERE code_hash = ? AND subject = ? "
                 "AND used_at IS NULL AND expires_at > ?",
                 (now, code_hash, credential.subject, now),
-            ).rowcount
+            )
             if used != 1:
                 return None
             pending_until = credential.pending_until
-            if hold_until is not None and self._has_working(conn, credential.subject):
+            if hold_until is not None and self._has_working(tx, credential.subject):
                 state, pending_until = "pending", hold_until
-            conn.execute(
+            tx.exec(
                 f"INSERT INTO credentials ({_CREDENTIAL}) "  # noqa: S608
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -396,56 +414,48 @@ class AccountStore:
         return state
 
     @staticmethod
-    def _has_working(conn: sqlite3.Connection, subject: str) -> bool:
-        found = conn.execute(
+    def _has_working(tx: Statements, subject: str) -> bool:
+        found = tx.one(
             "SELECT 1 FROM credentials WHERE subject = ? AND state = 'active' LIMIT 1",
             (subject,),
-        ).fetchone()
+        )
         return found is not None
 
     def credential(self, credential_id: bytes) -> CredentialRow | None:
-        with self._lock, self._errors("reading a passkey"):
-            found = (
-                self._live()
-                .execute(
-                    f"SELECT {_CREDENTIAL} FROM credentials WHERE credential_id = ?",  # noqa: S608
-                    (credential_id,),
-                )
-                .fetchone()
+        with self._read("reading a passkey") as st:
+            found = st.one(
+                f"SELECT {_CREDENTIAL} FROM credentials WHERE credential_id = ?",  # noqa: S608
+                (credential_id,),
             )
-        return None if found is None else CredentialRow(*found)
+        return None if found is None else _credential(found)
 
     def credentials_of(self, subject: str) -> list[CredentialRow]:
-        with self._lock, self._errors("listing passkeys"):
-            rows = (
-                self._live()
-                .execute(
-                    f"SELECT {_CREDENTIAL} FROM credentials WHERE subject = ? "  # noqa: S608
-                    "ORDER BY created_at, credential_id",
-                    (subject,),
-                )
-                .fetchall()
+        with self._read("listing passkeys") as st:
+            rows = st.rows(
+                f"SELECT {_CREDENTIAL} FROM credentials WHERE subject = ? "  # noqa: S608
+                "ORDER BY created_at, credential_id",
+                (subject,),
             )
-        return [CredentialRow(*r) for r in rows]
+        return [_credential(r) for r in rows]
 
     def use_credential(
         self, credential_id: bytes, seen_count: int, new_count: int, now: int
     ) -> bool:
         """Record a use: the sign count moves from ``seen_count`` to ``new_count`` only if no
         other use moved it meanwhile (compare and swap); False if one did."""
-        with self._tx("recording a passkey's use") as conn:
-            changed = conn.execute(
+        with self._tx("recording a passkey's use") as tx:
+            changed = tx.exec(
                 "UPDATE credentials SET sign_count = ?, last_used_at = ? "
                 "WHERE credential_id = ? AND sign_count = ? AND state = 'active'",
                 (new_count, now, credential_id, seen_count),
-            ).rowcount
-        return bool(changed == 1)
+            )
+        return changed == 1
 
     # -- sessions --------------------------------------------------------------------------
 
     def add_session(self, row: SessionRow) -> None:
-        with self._tx("starting a session") as conn:
-            conn.execute(
+        with self._tx("starting a session") as tx:
+            tx.exec(
                 f"INSERT INTO sessions ({_SESSION}) "  # noqa: S608
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -464,77 +474,66 @@ class AccountStore:
     def touch_session(self, token_hash: str, now: int, idle_seconds: int) -> SessionRow | None:
         """The live session ``token_hash`` with ``last_seen`` moved to ``now``; None (and the
         row deleted) if it is unknown, idle longer than ``idle_seconds`` or past its
-        absolute expiry."""
-        with self._tx("reading a session") as conn:
-            found = conn.execute(
-                f"SELECT {_SESSION} FROM sessions WHERE token_hash = ?",  # noqa: S608
-                (token_hash,),
-            ).fetchone()
-            if found is None:
-                return None
-            row = SessionRow(*found)
-            if row.expires_at <= now or row.last_seen + idle_seconds <= now:
-                conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-                return None
-            conn.execute(
-                "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", (now, token_hash)
+        absolute expiry.
+
+        Every page a person opens asks this, so it takes no writer lock: one UPDATE, atomic
+        on its row, moves a live session on and returns it, and only a session that is not
+        live costs a second statement, the DELETE."""
+        with self._read("reading a session") as st:
+            found = st.one(
+                f"UPDATE sessions SET last_seen = ? WHERE token_hash = ? "  # noqa: S608
+                f"AND expires_at > ? AND last_seen > ? RETURNING {_SESSION}",
+                (now, token_hash, now, now - idle_seconds),
             )
-        return SessionRow(
-            row.token_hash,
-            row.subject,
-            row.csrf,
-            row.created_at,
-            now,
-            row.expires_at,
-            row.id,
-            row.device,
-            row.credential_id,
-        )
+            if found is None:
+                st.exec(
+                    "DELETE FROM sessions WHERE token_hash = ? "
+                    "AND (expires_at <= ? OR last_seen <= ?)",
+                    (token_hash, now, now - idle_seconds),
+                )
+                return None
+        return _session(found)
 
     def end_session(self, token_hash: str) -> None:
-        with self._tx("ending a session") as conn:
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+        with self._tx("ending a session") as tx:
+            tx.exec("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
     def sessions_of(self, subject: str) -> list[SessionRow]:
-        with self._lock, self._errors("listing sessions"):
-            rows = (
-                self._live()
-                .execute(
-                    f"SELECT {_SESSION} FROM sessions WHERE subject = ? "  # noqa: S608
-                    "ORDER BY created_at, id",
-                    (subject,),
-                )
-                .fetchall()
+        with self._read("listing sessions") as st:
+            rows = st.rows(
+                f"SELECT {_SESSION} FROM sessions WHERE subject = ? "  # noqa: S608
+                "ORDER BY created_at, id",
+                (subject,),
             )
-        return [SessionRow(*r) for r in rows]
+        return [_session(r) for r in rows]
 
     def end_session_id(self, subject: str, session_id: str) -> bool:
         """End the session with public id ``session_id`` if it is ``subject``'s; False (and
         nothing ended) otherwise."""
-        with self._tx("ending a session") as conn:
-            gone = conn.execute(
+        with self._tx("ending a session") as tx:
+            gone = tx.exec(
                 "DELETE FROM sessions WHERE subject = ? AND id = ?", (subject, session_id)
-            ).rowcount
-        return bool(gone == 1)
+            )
+        return gone == 1
 
     def end_sessions(self, subject: str, keep: str | None = None) -> int:
         """End every session of ``subject`` but the one whose token hash is ``keep``."""
-        with self._tx("ending sessions") as conn:
-            gone = conn.execute(
-                "DELETE FROM sessions WHERE subject = ? AND token_hash IS NOT ?",
-                (subject, keep),
-            ).rowcount
-        return int(gone)
+        with self._tx("ending sessions") as tx:
+            if keep is None:
+                return tx.exec("DELETE FROM sessions WHERE subject = ?", (subject,))
+            return tx.exec(
+                "DELETE FROM sessions WHERE subject = ? AND token_hash <> ?", (subject, keep)
+            )
 
     # -- a person's passkeys: names, states, cooling-off, recovery -------------------------
 
     def rename(self, credential_id: bytes, subject: str, name: str) -> bool:
-        with self._tx("naming a passkey") as conn:
-            changed = conn.execute(
+        with self._tx("naming a passkey") as tx:
+            changed = tx.exec(
                 "UPDATE credentials SET name = ? WHERE credential_id = ? AND subject = ?",
                 (name, credential_id, subject),
-            ).rowcount
-        return bool(changed == 1)
+            )
+        return changed == 1
 
     def set_state(
         self,
@@ -548,37 +547,40 @@ class AccountStore:
         working (``to`` in `GONE`) ends the sessions started with it. False (nothing changed)
         if it is not the subject's or not in one of ``states``."""
         marks = ",".join("?" * len(states))
-        with self._tx("changing a passkey") as conn:
-            changed = conn.execute(
+        gone = to in GONE
+        with self._tx("changing a passkey") as tx:
+            changed = tx.exec(
                 "UPDATE credentials SET state = ?, pending_until = NULL, "  # noqa: S608
-                "ended_at = CASE WHEN ? THEN ? ELSE ended_at END "
+                "ended_at = ? "
                 f"WHERE credential_id = ? AND subject = ? AND state IN ({marks})",
-                (to, to in GONE, now, credential_id, subject, *states),
-            ).rowcount
-            if changed == 1 and to in GONE:
-                conn.execute("DELETE FROM sessions WHERE credential_id = ?", (credential_id,))
-        return bool(changed == 1)
+                (to, now, credential_id, subject, *states)
+                if gone
+                else (to, None, credential_id, subject, *states),
+            )
+            if changed == 1 and gone:
+                tx.exec("DELETE FROM sessions WHERE credential_id = ?", (credential_id,))
+        return changed == 1
 
     def settle(self, subject: str, now: int) -> list[CredentialRow]:
         """Let ``subject``'s pending passkeys whose cooling-off has ended work, unless the
         account is frozen. One registered with a recovery code then replaces every other
         passkey, and every session ends. The passkeys that now work."""
-        with self._tx("ending a cooling-off") as conn:
-            if conn.execute("SELECT 1 FROM frozen WHERE subject = ?", (subject,)).fetchone():
+        with self._tx("ending a cooling-off") as tx:
+            if tx.one("SELECT 1 FROM frozen WHERE subject = ?", (subject,)):
                 return []
             due = [
-                CredentialRow(*r)
-                for r in conn.execute(
+                _credential(r)
+                for r in tx.rows(
                     f"SELECT {_CREDENTIAL} FROM credentials "  # noqa: S608
                     "WHERE subject = ? AND state = 'pending' AND pending_until <= ? "
                     "ORDER BY recovery, pending_until, credential_id",  # a recovery last
                     (subject, now),
-                ).fetchall()
+                )
             ]
             for row in due:
                 if row.recovery:
-                    self._replace_all_but(conn, subject, row.credential_id, now)
-                conn.execute(
+                    self._replace_all_but(tx, subject, row.credential_id, now)
+                tx.exec(
                     "UPDATE credentials SET state = 'active', pending_until = NULL "
                     "WHERE credential_id = ?",
                     (row.credential_id,),
@@ -586,29 +588,27 @@ class AccountStore:
         return due
 
     @staticmethod
-    def _replace_all_but(
-        conn: sqlite3.Connection, subject: str, credential_id: bytes, now: int
-    ) -> None:
-        conn.execute(
+    def _replace_all_but(tx: Statements, subject: str, credential_id: bytes, now: int) -> None:
+        tx.exec(
             "UPDATE credentials SET state = 'replaced', pending_until = NULL, ended_at = ? "
-            "WHERE subject = ? AND credential_id != ? AND state IN ('active', 'pending')",
+            "WHERE subject = ? AND credential_id <> ? AND state IN ('active', 'pending')",
             (now, subject, credential_id),
         )
-        conn.execute("DELETE FROM sessions WHERE subject = ?", (subject,))
+        tx.exec("DELETE FROM sessions WHERE subject = ?", (subject,))
 
     def recover_now(self, subject: str, credential_id: bytes, now: int) -> bool:
         """A review's outcome: the pending recovery passkey works at once and replaces every
         other (and every session ends); the freeze is lifted."""
-        with self._tx("completing a recovery") as conn:
-            changed = conn.execute(
+        with self._tx("completing a recovery") as tx:
+            changed = tx.exec(
                 "UPDATE credentials SET state = 'active', pending_until = NULL "
                 "WHERE credential_id = ? AND subject = ? AND state = 'pending' AND recovery = 1",
                 (credential_id, subject),
-            ).rowcount
+            )
             if changed != 1:
                 return False
-            self._replace_all_but(conn, subject, credential_id, now)
-            conn.execute("DELETE FROM frozen WHERE subject = ?", (subject,))
+            self._replace_all_but(tx, subject, credential_id, now)
+            tx.exec("DELETE FROM frozen WHERE subject = ?", (subject,))
         return True
 
     # -- frozen accounts -------------------------------------------------------------------
@@ -616,54 +616,77 @@ class AccountStore:
     def freeze(self, subject: str, now: int, code_id: str | None) -> bool:
         """Freeze the account for a human review: nothing signs in, every session ends.
         False if it was frozen already."""
-        with self._tx("freezing an account") as conn:
-            added = conn.execute(
+        with self._tx("freezing an account") as tx:
+            added = tx.exec(
                 "INSERT INTO frozen (subject, at, code_id) VALUES (?, ?, ?) "
                 "ON CONFLICT (subject) DO NOTHING",
                 (subject, now, code_id),
-            ).rowcount
-            conn.execute("DELETE FROM sessions WHERE subject = ?", (subject,))
-        return bool(added == 1)
+            )
+            tx.exec("DELETE FROM sessions WHERE subject = ?", (subject,))
+        return added == 1
 
     def frozen(self, subject: str) -> FrozenRow | None:
-        with self._lock, self._errors("reading a freeze"):
-            found = (
-                self._live()
-                .execute("SELECT subject, at, code_id FROM frozen WHERE subject = ?", (subject,))
-                .fetchone()
-            )
+        with self._read("reading a freeze") as st:
+            found = st.one("SELECT subject, at, code_id FROM frozen WHERE subject = ?", (subject,))
         return None if found is None else FrozenRow(*found)
 
     def unfreeze(self, subject: str) -> bool:
-        with self._tx("lifting a freeze") as conn:
-            gone = conn.execute("DELETE FROM frozen WHERE subject = ?", (subject,)).rowcount
-        return bool(gone == 1)
+        with self._tx("lifting a freeze") as tx:
+            gone = tx.exec("DELETE FROM frozen WHERE subject = ?", (subject,))
+        return gone == 1
 
     # -- housekeeping and erasure ----------------------------------------------------------
 
     def purge(self, now: int, idle_seconds: int) -> int:
         """Delete what has expired: invites (used or not), ceremonies, sessions past their
         absolute or idle limit. Returns how many rows went."""
-        with self._tx("purging expired sign-in state") as conn:
-            gone = conn.execute("DELETE FROM invites WHERE expires_at <= ?", (now,)).rowcount
-            gone += conn.execute("DELETE FROM ceremonies WHERE expires_at <= ?", (now,)).rowcount
-            gone += conn.execute(
-                "DELETE FROM sessions WHERE expires_at <= ? OR last_seen + ? <= ?",
-                (now, idle_seconds, now),
-            ).rowcount
-        return int(gone)
+        with self._tx("purging expired sign-in state") as tx:
+            gone = tx.exec("DELETE FROM invites WHERE expires_at <= ?", (now,))
+            gone += tx.exec("DELETE FROM ceremonies WHERE expires_at <= ?", (now,))
+            gone += tx.exec(
+                "DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?",
+                (now, now - idle_seconds),
+            )
+        return gone
 
     def forget(self, subject: str) -> int:
         """Delete every row of ``subject`` (erasure): invites, passkeys, ceremonies, sessions
-        and a freeze;
-        then cut the WAL so no deleted page lingers there. Returns how many rows went."""
-        with self._tx("forgetting a subject") as conn:
+        and a freeze; then scrub, so no deleted page lingers (`Database.scrub`). Returns how
+        many rows went."""
+        with self._tx("forgetting a subject") as tx:
             gone = 0
-            for table in ("invites", "credentials", "ceremonies", "sessions", "frozen"):
-                gone += conn.execute(
+            for table in TABLES:
+                gone += tx.exec(
                     f"DELETE FROM {table} WHERE subject = ?",  # noqa: S608 (fixed table names)
                     (subject,),
-                ).rowcount
-        with self._lock, self._errors("checkpointing after erasure"):
-            self._live().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return int(gone)
+                )
+        self._live().scrub(TABLES)
+        return gone
+
+
+def _is_postgres(location: str) -> bool:
+    from credo.store import is_postgres
+
+    return is_postgres(location)
+
+
+def _bytes(value: object) -> bytes | None:
+    return None if value is None else bytes(value)  # type: ignore[call-overload]
+
+
+def _credential(row: tuple[object, ...]) -> CredentialRow:
+    values = list(row)
+    values[0], values[2] = _bytes(values[0]), _bytes(values[2])
+    return CredentialRow(*values)  # type: ignore[arg-type]
+
+
+def _session(row: tuple[object, ...]) -> SessionRow:
+    values = list(row)
+    values[8] = _bytes(values[8])
+    return SessionRow(*values)  # type: ignore[arg-type]
+
+
+def _ceremony(row: tuple[object, ...]) -> CeremonyRow:
+    values = list(row)
+    values[2] = _bytes(values[2])
+    return CeremonyRow(*values)  # type: ignore[arg-type]

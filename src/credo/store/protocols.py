@@ -206,10 +206,13 @@ class WriteTx(PeopleWriter, ProgrammeWriter, ConsultationWriter, StateReader, Lo
         one size are ever kept, whoever writes."""
         ...
 
-    def fence(self, holder: str, epoch: int) -> None:
-        """Raise `NotSequencer` unless ``holder`` holds the sequencer's lease at ``epoch`` and
-        it has not expired by the store's clock: the sequencer's last statement before
-        COMMIT, so a paused or cut-off former sequencer can never publish."""
+    def fence(self, holder: str, epoch: int, seconds: float) -> LeaseRow:
+        """Raise `NotSequencer` unless ``holder`` still holds the sequencer's lease at
+        ``epoch`` (no other process claimed it since, and it was not released); renew it for
+        ``seconds`` from now, by the store's clock, in this transaction; the lease renewed.
+        The sequencer's last statement before COMMIT, so a paused or cut-off former
+        sequencer whose lease another took can never publish, while a lone one whose commit
+        outlasted its lease (nobody claimed it meanwhile) commits and keeps it."""
         ...
 
     def put_cosignature(self, size: int, witness: str, line: bytes) -> None:
@@ -273,7 +276,8 @@ class Store(PeopleReader, ProgrammeReader, ConsultationReader, StateReader, LogR
 
     def release_lease(self, holder: str) -> None:
         """Let the lease expire now, if ``holder`` holds it (a clean shutdown): another
-        process takes over at once. The epoch is kept, so the next holder's is higher."""
+        process takes over at once, and ``holder``'s fenced writes are refused. The lease is
+        left with no holder and its epoch, so the next holder's is higher."""
         ...
 
     def current_lease(self) -> LeaseRow | None: ...

@@ -1,9 +1,11 @@
-"""The vault: people's payloads, encrypted under per-subject keys, in a SQLite file of its own.
+"""The vault: people's payloads, encrypted under per-subject keys, in a database of its own
+(a SQLite file, or tables of their own in PostgreSQL: `credo.vault.rows`).
 
 Envelope encryption (a data key per subject, wrapped by the master key) makes erasure cheap and
 total: destroying one wrapped key and its lookup row shreds every payload of that person, while
 the commitments already on the log stay valid. The vault is the one piece of state that must not
-be rebuildable from the log, so it never shares a database with the ledger.
+be rebuildable from the log, so it never shares tables with the ledger. The rows are kept by
+`credo.vault.rows`; this module holds the key operations on them.
 """
 
 from __future__ import annotations
@@ -14,20 +16,18 @@ import hmac
 import json
 import re
 import secrets
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 
 from credo.errors import InputError, NotFound, StoreError, VerificationError
-from credo.sqlite import connect, errors, transaction
+from credo.store import without_password
 from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
 from credo.vault.keys import KEY_BYTES, VaultKey
+from credo.vault.rows import VaultRows, VaultStorage
 
 __all__ = [
     "MAX_CONTEXT_BYTES",
@@ -44,19 +44,7 @@ MAX_PAYLOAD_BYTES = 16384
 MAX_CONTEXT_BYTES = 1024
 _COMMITMENT = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _CHECK_KEY = "master_check"
-_WHAT = "the vault database"
 _PARTICIPANT_TAG = b"credo-participant-v1\x00"
-
-# secure_delete zeroes deleted cells and freed pages (https://sqlite.org/pragma.html#pragma_secure_delete);
-# temp_store=MEMORY keeps VACUUM's scratch copy of the database off the disk.
-_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=FULL",
-    "PRAGMA secure_delete=ON",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA temp_store=MEMORY",
-    "PRAGMA busy_timeout=5000",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +82,17 @@ def canonical_meta(meta: dict[str, object]) -> bytes:
 
 
 class Vault:
-    """Per-subject envelope encryption over one SQLite file; one connection, one writer at a time.
+    """Per-subject envelope encryption over the vault's rows (`credo.vault.rows`): a SQLite
+    file path or a PostgreSQL URL (``credo serve --db``), one writer at a time.
 
-    Open it with ``Vault(path, master).open()`` (or ``with Vault(path, master) as vault``).
-    Every write is a ``BEGIN IMMEDIATE`` transaction under a lock, so seal, ensure and erase
-    are serialized (datasette's single-writer habit).
+    Open it with ``Vault(location, master).open()`` (or ``with Vault(location, master) as
+    vault``). Every write is one transaction under the database's writer lock, so seal,
+    ensure and erase are serialized, across processes too.
     """
 
-    def __init__(self, path: Path, master: VaultKey) -> None:
+    def __init__(self, path: Path | str, master: VaultKey) -> None:
         """Nothing is opened or created until `open`."""
-        self._conn: sqlite3.Connection | None = None
+        self._rows: VaultStorage | None = None
         self._master = master
         self.path = path
         self._lock = threading.RLock()
@@ -114,10 +103,11 @@ class Vault:
         """Open or create the vault at ``path`` (owner-only); refuse a master key other than
         the first one. A second call does nothing."""
         with self._lock:
-            if self._conn is not None:
+            if self._rows is not None:
                 return self
-            self._conn = connect(self.path, pragmas=_PRAGMAS, private=True, what=_WHAT)
+            self._rows = VaultStorage(self.path)
             try:
+                self._rows.open()
                 self._setup()
             except BaseException:
                 self.close()
@@ -125,38 +115,25 @@ class Vault:
         return self
 
     def _setup(self) -> None:
-        schema = resources.files("credo.vault").joinpath("vault_schema.sql").read_text("utf-8")
-        conn = self._live()
-        with errors("configuring the database", _WHAT):
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            secure = conn.execute("PRAGMA secure_delete").fetchone()[0]
-            if mode != "wal" or secure != 1:
-                raise StoreError(
-                    f"vault needs journal_mode=wal and secure_delete=1, got {mode} and {secure}"
-                )
-            conn.executescript(schema)
         with self._transaction("checking the master key") as tx:
-            row = tx.execute("SELECT value FROM vault_meta WHERE key = ?", (_CHECK_KEY,)).fetchone()
+            stored = tx.meta(_CHECK_KEY)
             expected = self._master.check_value()
-            if row is None:
-                tx.execute(
-                    "INSERT INTO vault_meta (key, value) VALUES (?, ?)", (_CHECK_KEY, expected)
-                )
-            elif not hmac.compare_digest(bytes(row[0]), expected):
+            if stored is None:
+                tx.add_meta(_CHECK_KEY, expected)
+            elif not hmac.compare_digest(stored, expected):
                 raise VerificationError(
-                    f"vault {self.path} was created with another master key than "
-                    f"{self._master.fingerprint}",
+                    f"vault {self._live().db.location} was created with another master key "
+                    f"than {self._master.fingerprint}",
                     code="wrong_master_key",
                 )
 
     def close(self) -> None:
-        """Close the connection (SQLite then checkpoints and removes the -wal and -shm files)
+        """Close the database (SQLite then checkpoints and removes the -wal and -shm files)
         and let go of the key (an HSM session), which the vault owns once opened with it."""
         with self._lock:
-            if self._conn is not None:
-                with errors("closing", _WHAT):
-                    self._conn.close()
-                self._conn = None
+            if self._rows is not None:
+                self._rows.close()
+                self._rows = None
                 self._master.close()
 
     def __enter__(self) -> Vault:
@@ -171,16 +148,15 @@ class Vault:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Vault(path={str(self.path)!r}, master={self._master!r})"
+        return f"Vault(path={without_password(str(self.path))!r}, master={self._master!r})"
 
     # -- subjects --------------------------------------------------------------------------
 
     def subject_ref(self, national_id: str) -> str | None:
         """The subject ref of a person, or None if the vault does not know them (or forgot them)."""
         lookup = self._master.lookup(normalize_national_id(national_id))
-        with self._read("looking up a subject") as conn:
-            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
-        return None if row is None else str(row[0])
+        with self._read("looking up a subject") as rows:
+            return rows.ref_of(lookup)
 
     def ensure_subject(self, national_id: str) -> str:
         """The person's subject ref, reserving one with a fresh data key on first sight.
@@ -191,8 +167,8 @@ class Vault:
         lookup row is destroyed, nothing leads from the ref back to the person.
         """
         lookup = self._master.lookup(normalize_national_id(national_id))
-        with self._transaction("creating a subject") as conn:
-            return self._ensure(conn, lookup)
+        with self._transaction("creating a subject") as rows:
+            return self._ensure(rows, lookup)
 
     def reserve_subject(self, national_id: str) -> str:
         """`ensure_subject` doing the same work whether the vault knows the person or not,
@@ -206,45 +182,32 @@ class Vault:
         """
         lookup = self._master.lookup(normalize_national_id(national_id))
         fresh_ref, fresh_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
-        with self._transaction("reserving a subject") as conn:
-            row = conn.execute(
-                "SELECT ref, wrapped_key FROM subjects WHERE lookup = ?", (lookup,)
-            ).fetchone()
-            if row is None:
+        with self._transaction("reserving a subject") as rows:
+            found = rows.subject_of(lookup)
+            if found is None:
                 ref, wrapped = fresh_ref, self._master.wrap_data_key(fresh_ref, fresh_key)
                 self._master.unwrap_data_key(ref, wrapped)
-                conn.execute(
-                    "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
-                    (ref, lookup, wrapped),
-                )
+                rows.add_subject(ref, lookup, wrapped)
             else:
-                ref = str(row[0])
-                data_key = self._master.unwrap_data_key(ref, bytes(row[1]))
-                wrapped = self._master.wrap_data_key(ref, data_key)
-                conn.execute(
-                    "UPDATE subjects SET lookup = ?, wrapped_key = ? WHERE ref = ?",
-                    (lookup, wrapped, ref),
-                )
+                ref = found[0]
+                data_key = self._master.unwrap_data_key(ref, found[1])
+                rows.rewrite_subject(ref, lookup, self._master.wrap_data_key(ref, data_key))
             return ref
 
-    def _ensure(self, conn: sqlite3.Connection, lookup: bytes) -> str:
-        row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
-        if row is not None:
-            return str(row[0])
+    def _ensure(self, rows: VaultRows, lookup: bytes) -> str:
+        found = rows.ref_of(lookup)
+        if found is not None:
+            return found
         ref = secrets.token_hex(16)
         wrapped = self._master.wrap_data_key(ref, secrets.token_bytes(KEY_BYTES))
-        conn.execute(
-            "INSERT INTO subjects (ref, lookup, wrapped_key) VALUES (?, ?, ?)",
-            (ref, lookup, wrapped),
-        )
+        rows.add_subject(ref, lookup, wrapped)
         return ref
 
     def is_erased(self, ref: str) -> bool:
         """True if ``ref`` existed and was erased; False if it is live or was never seen."""
         tombstone = self._master.tombstone(check_hex_id(ref, "subject ref", "bad_subject_ref"))
-        with self._read("checking erasure") as conn:
-            row = conn.execute("SELECT 1 FROM erased WHERE tombstone = ?", (tombstone,)).fetchone()
-        return row is not None
+        with self._read("checking erasure") as rows:
+            return rows.is_tombstoned(tombstone)
 
     # -- personal entries ------------------------------------------------------------------
 
@@ -270,8 +233,8 @@ class Vault:
             subject, data_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
         else:
             check_hex_id(subject, "subject ref", "bad_subject_ref")
-            with self._read("sealing entry metadata") as conn:
-                data_key = self._data_key(conn, subject)
+            with self._read("sealing entry metadata") as rows:
+                data_key = self._data_key(rows, subject)
         tag = self._master.entry_tag(subject)
         blob = _sealing.seal_meta(data_key, _sealing.meta_ad(kind, by, tag), plaintext)
         return SealedMeta(
@@ -290,13 +253,11 @@ class Vault:
         subject = self._master.tag_subject(tag)
         if subject is None:
             return None
-        with self._read("opening entry metadata") as conn:
-            row = conn.execute(
-                "SELECT wrapped_key FROM subjects WHERE ref = ?", (subject,)
-            ).fetchone()
-        if row is None:
+        with self._read("opening entry metadata") as rows:
+            wrapped = rows.wrapped_key(subject)
+        if wrapped is None:
             return OpenedMeta(subject, None)
-        data_key = self._master.unwrap_data_key(subject, bytes(row[0]))
+        data_key = self._master.unwrap_data_key(subject, wrapped)
         try:
             blob = base64.b64decode(sealed, validate=True)
         except (binascii.Error, ValueError) as exc:
@@ -317,13 +278,11 @@ class Vault:
         them, and once the person is erased (the data key destroyed) nobody can at all.
         None when no key is held for the subject."""
         check_hex_id(subject, "subject ref", "bad_subject_ref")
-        with self._read("deriving a participant id") as conn:
-            row = conn.execute(
-                "SELECT wrapped_key FROM subjects WHERE ref = ?", (subject,)
-            ).fetchone()
-        if row is None:
+        with self._read("deriving a participant id") as rows:
+            wrapped = rows.wrapped_key(subject)
+        if wrapped is None:
             return None
-        data_key = self._master.unwrap_data_key(subject, bytes(row[0]))
+        data_key = self._master.unwrap_data_key(subject, wrapped)
         message = _PARTICIPANT_TAG + consultation.encode("utf-8")
         return hmac.new(data_key, message, "sha256").hexdigest()[:32]
 
@@ -338,8 +297,8 @@ class Vault:
         check_hex_id(ref, "subject ref", "bad_subject_ref")
         _check_payload(payload)
         _check_context(context)
-        with self._transaction("sealing a record") as conn:
-            return self._seal(conn, ref, payload, context)
+        with self._transaction("sealing a record") as rows:
+            return self._seal(rows, ref, payload, context)
 
     def seal_for(self, national_id: str, payload: bytes, context: bytes) -> tuple[str, Sealed]:
         """`ensure_subject` and `seal` in one transaction (one wait for the disk, not two):
@@ -347,9 +306,9 @@ class Vault:
         lookup = self._master.lookup(normalize_national_id(national_id))
         _check_payload(payload)
         _check_context(context)
-        with self._transaction("sealing a record") as conn:
-            ref = self._ensure(conn, lookup)
-            return ref, self._seal(conn, ref, payload, context)
+        with self._transaction("sealing a record") as rows:
+            ref = self._ensure(rows, lookup)
+            return ref, self._seal(rows, ref, payload, context)
 
     def seal_many(self, items: list[tuple[str, bytes, bytes]]) -> list[tuple[str, Sealed]]:
         """`seal_for` for many ``(national_id, payload, context)`` in ONE transaction (one
@@ -362,23 +321,20 @@ class Vault:
             _check_context(context)
         out: list[tuple[str, Sealed]] = []
         refs: dict[bytes, str] = {}
-        with self._transaction("sealing records") as conn:
+        with self._transaction("sealing records") as rows:
             for lookup, (_, payload, context) in zip(lookups, items, strict=True):
                 ref = refs.get(lookup)
                 if ref is None:
-                    ref = refs[lookup] = self._ensure(conn, lookup)
-                out.append((ref, self._seal(conn, ref, payload, context)))
+                    ref = refs[lookup] = self._ensure(rows, lookup)
+                out.append((ref, self._seal(rows, ref, payload, context)))
         return out
 
-    def _seal(self, conn: sqlite3.Connection, ref: str, payload: bytes, context: bytes) -> Sealed:
+    def _seal(self, rows: VaultRows, ref: str, payload: bytes, context: bytes) -> Sealed:
         record_key = secrets.token_hex(16)
-        data_key = self._data_key(conn, ref)
+        data_key = self._data_key(rows, ref)
         ad = _sealing.record_ad(ref, record_key, context)
         blob, commitment = _sealing.seal_record(data_key, ad, payload)
-        conn.execute(
-            "INSERT INTO records (record_key, ref, blob) VALUES (?, ?, ?)",
-            (record_key, ref, blob),
-        )
+        rows.add_record(record_key, ref, blob)
         return Sealed(record_key=record_key, commitment=commitment)
 
     def unseal(self, ref: str, record_key: str, commitment: str, context: bytes) -> bytes:
@@ -392,17 +348,14 @@ class Vault:
         if not isinstance(commitment, str) or not _COMMITMENT.fullmatch(commitment):
             raise InputError("a commitment is 64 lowercase hex characters", code="bad_commitment")
         _check_context(context)
-        with self._read("reading a record") as conn:
-            row = conn.execute(
-                "SELECT r.blob, s.wrapped_key FROM records AS r JOIN subjects AS s USING (ref) "
-                "WHERE r.record_key = ? AND r.ref = ?",
-                (record_key, ref),
-            ).fetchone()
-            if row is None:
-                raise self._missing(conn, ref, f"record {record_key}")
-        data_key = self._master.unwrap_data_key(ref, bytes(row[1]))
+        with self._read("reading a record") as rows:
+            found = rows.record(record_key, ref)
+            if found is None:
+                raise self._missing(rows, ref, f"record {record_key}")
+        blob, wrapped = found
+        data_key = self._master.unwrap_data_key(ref, wrapped)
         ad = _sealing.record_ad(ref, record_key, context)
-        salt, payload = _sealing.open_record(data_key, ad, bytes(row[0]))
+        salt, payload = _sealing.open_record(data_key, ad, blob)
         computed = _sealing.commitment(salt, payload)
         if not hmac.compare_digest(computed, commitment):
             raise VerificationError(
@@ -426,82 +379,61 @@ class Vault:
         lookup = (
             None if national_id is None else self._master.lookup(normalize_national_id(national_id))
         )
-        with self._transaction("erasing a subject") as conn:
-            target = self._erase_target(conn, lookup, ref)
+        with self._transaction("erasing a subject") as rows:
+            target = self._erase_target(rows, lookup, ref)
             if target is None:
                 return 0
-            destroyed = conn.execute("DELETE FROM records WHERE ref = ?", (target,)).rowcount
-            conn.execute("DELETE FROM subjects WHERE ref = ?", (target,))
-            conn.execute(
-                "INSERT OR IGNORE INTO erased (tombstone) VALUES (?)",
-                (self._master.tombstone(target),),
-            )
+            destroyed = rows.erase(target, self._master.tombstone(target))
         self.scrub()
         return int(destroyed)
 
-    def _erase_target(
-        self, conn: sqlite3.Connection, lookup: bytes | None, ref: str | None
-    ) -> str | None:
+    def _erase_target(self, rows: VaultRows, lookup: bytes | None, ref: str | None) -> str | None:
         """The live ref to erase; None if ``ref`` was already erased; NotFound if unknown."""
         if lookup is not None:
-            row = conn.execute("SELECT ref FROM subjects WHERE lookup = ?", (lookup,)).fetchone()
-            if row is None:
+            found = rows.ref_of(lookup)
+            if found is None:
                 raise NotFound("the vault holds no subject with that national id", code="not_found")
-            return str(row[0])
+            return found
         ref = check_hex_id(ref or "", "subject ref", "bad_subject_ref")
-        if conn.execute("SELECT 1 FROM subjects WHERE ref = ?", (ref,)).fetchone() is not None:
+        if rows.has_subject(ref):
             return ref
-        missing = self._missing(conn, ref, f"subject {ref}")
+        missing = self._missing(rows, ref, f"subject {ref}")
         if missing.code == "erased":
             return None
         raise missing
 
     def scrub(self) -> None:
-        """Leave no deleted byte in the main file, its free pages or the WAL.
-
-        secure_delete has already zeroed deleted cells; VACUUM rebuilds the file from live rows
-        only, and ``wal_checkpoint(TRUNCATE)`` copies the result home and cuts the WAL to zero
-        bytes (https://sqlite.org/pragma.html#pragma_wal_checkpoint). It costs a full rewrite of
-        the vault, which erasure (rare, and legally required) can afford.
-        """
-        with self._lock, errors("scrubbing after erasure", _WHAT):
-            conn = self._live()
-            conn.execute("VACUUM")
-            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if busy:
-            raise StoreError(
-                "erasure committed, but another reader kept the WAL from being truncated; "
-                "old pages may survive until scrub() succeeds",
-                code="scrub_incomplete",
-            )
+        """Leave no deleted byte where the database can reach it: on SQLite, in the main
+        file, its free pages or the WAL (secure_delete, VACUUM, a truncated WAL); on
+        PostgreSQL, in the vault's tables (VACUUM; what WAL and backups keep is in
+        docs/threat-model.md). It costs a rewrite, which erasure (rare, and legally
+        required) can afford."""
+        with self._lock:
+            self._live().scrub()
 
     # -- internals -------------------------------------------------------------------------
 
-    def _live(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"vault {self.path} is closed", code="vault_closed")
-        return self._conn
+    def _live(self) -> VaultStorage:
+        if self._rows is None:
+            raise StoreError(f"vault {self!r} is closed", code="vault_closed")
+        return self._rows
 
-    @contextmanager
-    def _read(self, action: str) -> Iterator[sqlite3.Connection]:
-        with self._lock, errors(action, _WHAT):
-            yield self._live()
+    def _read(self, action: str) -> AbstractContextManager[VaultRows]:
+        return self._live().read(action)
 
-    @contextmanager
-    def _transaction(self, action: str) -> Iterator[sqlite3.Connection]:
-        """One ``BEGIN IMMEDIATE`` write transaction; rolled back on any exception."""
-        with self._lock, transaction(self._live(), action, _WHAT) as conn:
-            yield conn
+    def _transaction(self, action: str) -> AbstractContextManager[VaultRows]:
+        """One write transaction, under the database's writer lock; rolled back on any
+        exception."""
+        return self._live().write(action)
 
-    def _data_key(self, conn: sqlite3.Connection, ref: str) -> bytes:
-        row = conn.execute("SELECT wrapped_key FROM subjects WHERE ref = ?", (ref,)).fetchone()
-        if row is None:
-            raise self._missing(conn, ref, f"subject {ref}")
-        return self._master.unwrap_data_key(ref, bytes(row[0]))
+    def _data_key(self, rows: VaultRows, ref: str) -> bytes:
+        wrapped = rows.wrapped_key(ref)
+        if wrapped is None:
+            raise self._missing(rows, ref, f"subject {ref}")
+        return self._master.unwrap_data_key(ref, wrapped)
 
-    def _missing(self, conn: sqlite3.Connection, ref: str, what: str) -> NotFound:
-        tombstone = self._master.tombstone(ref)
-        if conn.execute("SELECT 1 FROM erased WHERE tombstone = ?", (tombstone,)).fetchone():
+    def _missing(self, rows: VaultRows, ref: str, what: str) -> NotFound:
+        if rows.is_tombstoned(self._master.tombstone(ref)):
             return NotFound(f"{what} was erased", code="erased")
         return NotFound(f"{what} is not in the vault", code="not_found")
 

@@ -276,7 +276,8 @@ def _participant(
 ) -> None:
     """The live ledger checks the participant id is the person's own for this consultation
     (so nobody votes twice, or as somebody else) and notes whom it stands for."""
-    assert p.subject is not None
+    if p.subject is None:
+        raise EntryRejected("a personal entry names no person", code="bad_tag")
     if ctx.opener is not None and ctx.policy is not None:
         expected = ctx.opener.participant(p.subject, consultation)
         if expected != participant:

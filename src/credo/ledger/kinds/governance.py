@@ -124,7 +124,7 @@ def _apply_retire(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) ->
 
 
 def _check_grant_role(tx: WriteTx, params: BaseModel) -> None:
-    assert isinstance(params, GrantRoleParams)
+    params = as_model(params, GrantRoleParams)
     member = tx.get_member(params.id)
     if member is None or member.status != "active":
         raise EntryRejected(f"no active member {params.id!r}", code="unknown_member")
@@ -133,9 +133,10 @@ def _check_grant_role(tx: WriteTx, params: BaseModel) -> None:
 
 
 def _apply_grant_role(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
-    assert isinstance(params, GrantRoleParams)
+    params = as_model(params, GrantRoleParams)
     member = tx.get_member(params.id)
-    assert member is not None  # _check_grant_role ran first
+    if member is None:  # _check_grant_role ran first; a replay of a bad log says so
+        raise EntryRejected(f"no member {params.id!r}", code="unknown_member")
     tx.put_member(replace(member, roles=(*member.roles, params.role)))
     tx.bump_state_version()
 
@@ -191,13 +192,13 @@ def _apply_witness_policy(tx: WriteTx, index: int, params: BaseModel, _: Proposa
 
 
 def _check_profile(tx: WriteTx, params: BaseModel) -> None:
-    assert isinstance(params, MemberProfileParams)
+    params = as_model(params, MemberProfileParams)
     if tx.get_member(params.id) is None:
         raise EntryRejected(f"no member {params.id!r}", code="unknown_member")
 
 
 def _apply_profile(tx: WriteTx, index: int, params: BaseModel, _: ProposalRow) -> None:
-    assert isinstance(params, MemberProfileParams)
+    params = as_model(params, MemberProfileParams)
     set_profile(tx, params.id, dict(params.names), params.contact)
 
 

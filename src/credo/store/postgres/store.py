@@ -52,21 +52,34 @@ armed when a Sync is answered, and psycopg ends a pipeline (``executemany``) wit
 after the Sync, which disarms it until the next statement (tests/store/
 test_postgres_frozen_writer.py). So a writer that waits this long for the lock also ends,
 itself, every holder of it idle in its transaction for this long (`_END_STALLED_WRITERS`),
-looking every `LOCK_WAIT_MS`."""
+looking every `LOCK_WAIT_MS`.
+
+A holder stopped in the middle of a pipeline (an ``executemany``, before its Sync) or of a
+``COPY ... FROM STDIN`` (a group's attestations) is not idle at all to the server: it shows
+as 'active', waiting on its client (``wait_event = 'ClientRead'``), and no timeout of the
+server's ends it. So a holder that has waited on its client this long since its last
+statement began is ended too (each Execute of a pipeline begins a statement; a COPY is one
+statement, and no group's COPY lasts seconds). Without it a SIGSTOPped sequencer held up
+its successor until it was resumed: tests/e2e/test_multihost.py saw 120 s with no entry
+acknowledged."""
 LOCK_WAIT_MS = 250
 """How long a writer waits for the lock before it looks again for a stalled holder. With the
 wait as long as `IDLE_IN_WRITE_MS`, a successor that began waiting just after its frozen
 predecessor's last statement ended it only about two `IDLE_IN_WRITE_MS` later: the first
 entry after a SIGSTOP failover was acknowledged 5.3 s after the freeze in one CI run."""
-# The sessions holding this store's writer lock that have sat idle inside their transaction
-# for IDLE_IN_WRITE_MS: pg_terminate_backend needs no superuser for sessions of one's own role.
+# The sessions holding this store's writer lock that have sat idle inside their transaction,
+# or waited on their client inside a statement, for IDLE_IN_WRITE_MS: pg_terminate_backend
+# needs no superuser for sessions of one's own role.
 _END_STALLED_WRITERS = (
     "SELECT pg_terminate_backend(a.pid) FROM pg_locks AS l "
     "JOIN pg_stat_activity AS a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %(class)s "
+    "AND l.objid = %(key)s "
     "AND l.objsubid = 2 AND a.pid <> pg_backend_pid() "
-    "AND a.state IN ('idle in transaction', 'idle in transaction (aborted)') "
-    "AND a.state_change < clock_timestamp() - make_interval(secs => %s)"
+    "AND ((a.state IN ('idle in transaction', 'idle in transaction (aborted)') "
+    "AND a.state_change < clock_timestamp() - make_interval(secs => %(idle)s)) "
+    "OR (a.state = 'active' AND a.wait_event = 'ClientRead' "
+    "AND a.query_start < clock_timestamp() - make_interval(secs => %(idle)s)))"
 )
 
 _LOCK_CLASS = 0x63726564  # "cred": the advisory lock's first key; the second names the schema
@@ -231,7 +244,11 @@ class PostgresStore(StoreQueries, PostgresQueries):
             try:
                 ended = conn.execute(
                     _END_STALLED_WRITERS,
-                    (_LOCK_CLASS, self._lock_key & 0xFFFFFFFF, IDLE_IN_WRITE_MS / 1000),
+                    {
+                        "class": _LOCK_CLASS,
+                        "key": self._lock_key & 0xFFFFFFFF,
+                        "idle": IDLE_IN_WRITE_MS / 1000,
+                    },
                 ).fetchall()
             except psycopg.Error as exc:
                 raise translate(exc, "begin") from exc

@@ -226,8 +226,11 @@ class WriteQueries(PeopleWrites, ProgrammeWrites, ConsultationWrites, LogQueries
         check_swap(0 if row is None else int(row[0]), previous, size)
         self._exec(_ADD_CHECKPOINT, (size, note))
 
-    def fence(self, holder: str, epoch: int) -> None:
-        check_fence(self._one(self._lease.read), holder, epoch)
+    def fence(self, holder: str, epoch: int, seconds: float) -> LeaseRow:
+        # Renew first: on PostgreSQL the UPDATE also locks the row until COMMIT, so a claim
+        # sent meanwhile waits, then finds the lease renewed; none can slip in between.
+        self._exec(self._lease.renew, (seconds, holder, epoch))
+        return check_fence(self._one(self._lease.read), holder, epoch)
 
     def set_meta(self, key: str, value: str) -> None:
         self._exec(_SET_META, (key, value))
