@@ -17,6 +17,7 @@ The hierarchy (httpx's habit: one module, the tree drawn here)::
     ├── Conflict               the request contradicts current state (HTTP 409)
     │   ├── DeferredConflict   a uniqueness check deferred to commit failed; nothing was written
     │   └── OldSizeMismatch    a witness's old size is not its latest cosigned one
+    ├── RateLimited            too many of these from this caller, or about this person (HTTP 429)
     ├── StoreError             the storage backend failed; the library error is its __cause__
     ├── Unavailable            not now, through no fault of the request (HTTP 503)
     │   └── NotSequencer       another process holds the sequencer's lease
@@ -162,6 +163,19 @@ class StoreError(CredoError):
     status = 503
 
 
+class RateLimited(CredoError):
+    """Too many requests of one kind from one caller (or about one person) in a while: a
+    consultation's statements, enrolment codes, code attempts, passkey ceremonies. Nothing
+    was done; ``retry_after`` says in how many seconds one more is allowed."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int = 60) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
 class Unavailable(CredoError):
     """Not now, through no fault of the request: try again shortly."""
 
@@ -205,11 +219,3 @@ class BadForm(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-
-
-class RateLimited(CredoError):
-    """Too many requests of one kind from one person in a while (say, statements in a
-    consultation): nothing was written; try again later."""
-
-    code = "rate_limited"
-    status = 429

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -97,11 +97,12 @@ class Settings(BaseSettings):
         "arriving beyond it is answered 503 by the HTTP server.",
     )
     public_url: str = Field(
-        default="http://localhost:8000",
+        default="",
         description="The portal's public URL as people's browsers reach it (scheme://host[:port]): "
         "its host name is the WebAuthn relying party id passkeys are bound to, and its scheme, "
         "host and port the origin their responses must come from. Browsers allow passkeys only "
-        "on https, or on http://localhost.",
+        "on https, or on http://localhost. Default http://localhost:PORT, the port served on "
+        "(`credo serve --port`, `credo demo --port`).",
     )
     cooling_off_hours: int = Field(
         default=72,
@@ -124,3 +125,11 @@ class Settings(BaseSettings):
         "per line (time, level, logger, message; an exception's type and stack, never its "
         "message). Neither ever carries a national id or a payload.",
     )
+
+    @model_validator(mode="after")
+    def _public_url_follows_the_port(self) -> Settings:
+        """Unset, the portal's origin is the one served: http://localhost:PORT, so that a
+        passkey made on `credo demo --port 8123` is checked against port 8123, not 8000."""
+        if not self.public_url:
+            self.public_url = f"http://localhost:{self.port}"
+        return self

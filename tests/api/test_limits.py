@@ -251,3 +251,20 @@ def test_slow_clients_a_stalled_body_is_408(impatient: TestClient, path: str) ->
     assert seen.headers["connection"] == "close"
     assert seen.json()["code"] == "request_timeout"
     assert size(impatient) == before
+
+
+def test_a_request_head_over_16_kib_is_431(client: TestClient) -> None:
+    """docs/api.md promises 16 KiB for a request head; a 70,000-byte header was accepted
+    (h11 bounds only a head that arrives in pieces)."""
+    big = client.get("/v1/members", headers={"x-padding": "a" * 70_000})
+    assert_problem(big, 431, "headers_too_large")
+    assert big.headers["connection"] == "close"
+    near = client.get("/v1/members", headers={"x-padding": "a" * 15_000})
+    assert near.status_code == 200
+
+
+def test_the_trailing_slash_redirect_does_not_reflect_the_host_header(client: TestClient) -> None:
+    r = client.get("/v1/members/?x=1", headers={"host": "evil.example"}, follow_redirects=False)
+    assert r.status_code in (307, 308)
+    assert r.headers["location"] == "/v1/members?x=1"
+    assert "evil" not in r.headers["location"]

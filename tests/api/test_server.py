@@ -97,3 +97,10 @@ def test_slow_clients_a_prompt_client_is_not_cut_off() -> None:
     first, closed = asyncio.run(_trickle_after_one_request(header_timeout=60, steps=30))
     assert first.startswith(b"HTTP/1.1 200 ")
     assert not closed
+
+
+def test_no_server_header_and_an_explicit_head_bound(tmp_path: Path) -> None:
+    """Every response said `server: uvicorn`; h11's head bound is set, not assumed."""
+    config = server.make_server(hello, Settings(data_dir=tmp_path)).config
+    assert config.server_header is False
+    assert config.h11_max_incomplete_event_size == 16 * 1024

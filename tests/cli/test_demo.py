@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from credo.cli import app
+from credo.services.accounts import relying_party
 from credo.services.node import init_consortium
+from credo.settings import Settings
 
 
 def test_demo_creates_once_then_reuses(tmp_path: Path) -> None:
@@ -44,3 +47,21 @@ def test_every_sector_but_the_operator_has_default_roles() -> None:
 
     assert set(DEFAULT_ROLES) == set(SECTORS) - {"operator"}
     assert {r for roles in DEFAULT_ROLES.values() for r in roles} <= set(ROLES)
+
+
+def test_the_passkey_origin_follows_the_port(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credo demo --port 8123` (which serves through `credo serve`) bound passkeys to
+    http://localhost:8000 whatever the port, so no passkey made on its pages verified."""
+    from credo.api import server
+
+    monkeypatch.delenv("CREDO_PUBLIC_URL", raising=False)
+    served: list[Settings] = []
+    monkeypatch.setattr(server, "run", lambda app, settings: served.append(settings))
+    result = CliRunner().invoke(app, ["serve", "--data", str(data_dir), "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert served[0].public_url == "http://localhost:8123"
+    assert relying_party(served[0].public_url) == ("localhost", "http://localhost:8123")
+    monkeypatch.setenv("CREDO_PUBLIC_URL", "https://portal.example")  # a given one stays
+    assert Settings(port=8123).public_url == "https://portal.example"

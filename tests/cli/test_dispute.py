@@ -71,7 +71,8 @@ def test_dispute_list_shows_open_disputes_and_a_persons_own(
     assert {r["member"] for r in rows} == {"bank"}
     assert all(r["status"] == "open" and r["answer_by"] for r in rows)
     mine = CliRunner().invoke(
-        app, ["dispute", "list", "--data", str(data_dir), "--national-id", "-"],
+        app, ["dispute", "list", "--data", str(data_dir), "--national-id", "-",
+              "--purpose", "dispute_resolution", "--basis", "request:t-1"],
         input="ZX-1111-0001\n",
     )  # fmt: skip
     assert mine.exit_code == 0, mine.output

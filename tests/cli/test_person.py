@@ -8,8 +8,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from credo.cli import app
+from credo.cli._people import open_people
 from tests._people import NID
+from tests.portal.conftest import ALICE, BOB, _seed, portal_client, sign_in
+
+READ = ["--purpose", "subject_access", "--basis", "request:t-1"]
+"""The operator's reads name a purpose and a basis; the person sees each."""
 
 
 def credo(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,7 +42,7 @@ def test_put_export_erase(data_dir: Path) -> None:
     consent_id = granted.stdout.strip()
     assert credo("consent", "revoke", "--data", d, "--id", consent_id).returncode == 0
 
-    out = credo("person", "export", "--data", d, "--national-id", NID.lower())
+    out = credo("person", "export", "--data", d, "--national-id", NID.lower(), *READ)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert [r["record_id"] for r in doc["records"]] == [record_id]
@@ -46,7 +53,7 @@ def test_put_export_erase(data_dir: Path) -> None:
 
     erased = credo("person", "erase", "--data", d, "--national-id", NID)
     assert erased.returncode == 0, erased.stderr
-    gone = credo("person", "export", "--data", d, "--national-id", NID)
+    gone = credo("person", "export", "--data", d, "--national-id", NID, *READ)
     assert gone.returncode == 2
     assert "unknown_subject" in gone.stderr
     assert credo("verify", "--data", d).returncode == 0
@@ -118,3 +125,103 @@ def test_an_unknown_member_is_unknown_member_not_a_missing_key_file(
     assert "error (unknown_member): no member 'ghost'" in said, r.stderr
     assert "bad_key" not in said
     assert "Traceback" not in r.stderr
+
+
+def test_an_operator_export_is_an_access_the_person_sees(tmp_path: Path) -> None:
+    """`credo person export` logs the operator's read before printing anything: the person
+    sees it in the portal's "Who looked at your data" and in their export, and a refused read
+    is logged too and prints nothing. Without a purpose and a basis nothing is read."""
+    world = _seed(tmp_path / "data")
+    root = str(world.root)
+    cli = CliRunner()
+    bare = cli.invoke(app, ["person", "export", "--data", root, "--national-id", ALICE])
+    assert bare.exit_code != 0
+    assert "--purpose" in str(bare.exception)
+    with open_people(world.root) as people:
+        before = len(people.store.access_of(world.alice.subject))
+
+    done = cli.invoke(app, ["person", "export", "--data", root, "--national-id", ALICE, *READ])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(done.stdout)
+    mine = [a for a in doc["access"] if a["member"] == "operator"]
+    assert len(doc["access"]) == before + 1
+    assert mine == [
+        {
+            "index": mine[0]["index"],
+            "at": mine[0]["at"],
+            "member": "operator",
+            "purpose": "subject_access",
+            "basis": {"type": "request", "id": "t-1", "known": False, "legal_reference": None},
+            "categories_requested": mine[0]["categories_requested"],
+            "categories_granted": mine[0]["categories_requested"],
+            "outcome": "granted",
+            "reason": "ok",
+            "record_ids": world.alice.records,
+        }
+    ]
+
+    refused = cli.invoke(
+        app,
+        ["person", "export", "--data", root, "--national-id", ALICE,
+         "--purpose", "credit_assessment", "--basis", "request:t-2"],
+    )  # fmt: skip
+    assert refused.exit_code != 0
+    assert "records" not in refused.stdout  # nothing of the person was printed
+    with open_people(world.root) as people:
+        rows = people.store.access_of(world.alice.subject)
+        bob = people.store.access_of(world.bob.subject)
+    assert [(a.member, a.outcome, a.reason) for a in rows[-2:]] == [
+        ("operator", "granted", "ok"),
+        ("operator", "refused", "purpose_not_covered"),
+    ]
+    assert all(a.member != "operator" for a in bob)  # only the person read is told
+
+    with portal_client(world.root) as client:
+        sign_in(client, world.alice.subject)
+        page = client.get("/access")
+    assert page.status_code == 200
+    assert page.text.count("Giving you your own data, as you asked") == 1
+    assert page.text.count("Your own request to the operator") == 2
+    assert "operator</strong>" in page.text  # named as the operator, like any member
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["score", "--explain"], "score --explain"),
+        (["dispute", "list"], "dispute list"),
+    ],
+)
+def test_other_operator_reads_are_accesses_too(
+    tmp_path: Path, args: list[str], reason: str
+) -> None:
+    world = _seed(tmp_path / "data")
+    root = str(world.root)
+    cli = CliRunner()
+    bare = cli.invoke(app, [*args, "--data", root, "--national-id", BOB])
+    assert bare.exit_code != 0
+    assert reason in str(bare.exception)
+    purpose = "dispute_resolution" if args[0] == "dispute" else "subject_access"
+    done = cli.invoke(
+        app,
+        [
+            *args,
+            "--data",
+            root,
+            "--national-id",
+            BOB,
+            "--purpose",
+            purpose,
+            "--basis",
+            "request:t-3",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    with open_people(world.root) as people:
+        last = people.store.access_of(world.bob.subject)[-1]
+    assert (last.member, last.purpose, last.basis, last.outcome) == (
+        "operator",
+        purpose,
+        "request:t-3",
+        "granted",
+    )

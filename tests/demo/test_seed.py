@@ -33,6 +33,18 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Node, Peo
         ledger.close()
 
 
+def test_only_registry_offices_are_registrars(seeded: tuple[Node, People]) -> None:
+    """Issuing enrolment codes is the registry offices' alone: not the library, not the
+    volunteer bureau, not the other government members."""
+    ledger, _ = seeded
+    registrars = {m.id for m in ledger.store.list_members() if "registrar" in m.roles}
+    assert registrars == {
+        "city-registry", "district-pathum-wan", "district-bang-rak", "district-chatuchak"
+    }  # fmt: skip
+    government = {m.id for m in ledger.store.list_members() if m.sector == "government"}
+    assert {"city-library", "volunteer-bureau"} <= government - registrars
+
+
 def test_the_consortium_verifies_with_its_members_by_sector(seeded: tuple[Node, People]) -> None:
     ledger, _ = seeded
     summary = verify_store(ledger.store, opener=ledger.vault)

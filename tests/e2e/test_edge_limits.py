@@ -226,3 +226,39 @@ def poll_checkpoint(server: Server, until: int, deadline: float = 30) -> httpx.R
         if r.status_code == until or time.monotonic() > end:
             return r
         time.sleep(0.05)
+
+
+def _raw(server: Server, request: bytes) -> bytes:
+    with connect(server) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and b"connection: close" not in answer.lower():
+                break
+    return answer
+
+
+def test_the_wire_shows_no_server_name_no_reflected_host_and_431_for_a_huge_head(
+    server: Server,
+) -> None:
+    """Issue 25's probe, over a real socket: `server: uvicorn` on every response, the
+    trailing-slash redirect reflecting the Host header, and a 70,000-byte header accepted."""
+    ok = _raw(server, b"GET /v1/members HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    head = ok.split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 200")
+    assert b"\r\nserver:" not in head
+    moved = _raw(
+        server, b"GET /v1/members/ HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+    )
+    head = moved.split(b"\r\n\r\n")[0].lower()
+    assert b"\r\nlocation: /v1/members\r\n" in head + b"\r\n"
+    assert b"evil" not in head
+    huge = _raw(
+        server,
+        b"GET /v1/members HTTP/1.1\r\nHost: x\r\nX-Padding: "
+        + b"a" * 70_000
+        + b"\r\nConnection: close\r\n\r\n",
+    )
+    assert huge.startswith(b"HTTP/1.1 431"), huge[:80]
+    assert b"70000" not in huge

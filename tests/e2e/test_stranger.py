@@ -141,7 +141,10 @@ def _rewritten(note: bytes, data: Path) -> bytes:
 
 def test_a_person_checks_their_own_entries_against_the_log(demo: Server, tmp_path: Path) -> None:
     export = subprocess.run(
-        ["credo", "person", "export", "--data", str(demo.data), "--national-id", PERSON],
+        [
+            *("credo", "person", "export", "--data", str(demo.data), "--national-id", PERSON),
+            *("--purpose", "subject_access", "--basis", "request:t-1"),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -244,7 +244,7 @@ def test_language_follows_the_browser_and_the_switch(client: TestClient) -> None
 def test_signed_out_forms_carry_a_token_bound_to_a_cookie(client: TestClient) -> None:
     page = client.get("/register")
     token = csrf_of(page.text)
-    assert client.cookies.get("credo_form") == token
+    assert client.cookies.get("credo_form") == token  # plain HTTP on localhost: no __Host-
     r = client.post("/register", data={"csrf": "forged", "code": "AAAA-BBBB-CCCC"})
     assert r.status_code == 403
     r = client.post("/register", data={"csrf": token, "code": "AAAA-BBBB-CCCC"})
@@ -264,3 +264,33 @@ def test_the_log_check_lists_entries_a_page_at_a_time(client: TestClient, world:
     beyond = client.get("/entries", params={"page": 99})
     assert beyond.status_code == 200
     assert client.get("/entries", params={"page": 0}).status_code == 422
+
+
+def test_a_thai_statement_of_2000_characters_is_accepted(fresh: tuple[World, TestClient]) -> None:
+    """The form's limit counted bytes: 2,000 Thai characters are 6,000 bytes in UTF-8 and
+    18,000 percent-encoded, past the old 16 KiB, so the portal refused what the page offers.
+    Characters are counted now; one more than 2,000, or a statement of zero-width spaces, is
+    still refused."""
+    world, client = fresh
+    csrf = sign_in(client, world.alice.subject)
+    record = world.alice.records[2]
+    thai = ("ฉันชำระเงินกู้นี้ครบแล้ว" * 100)[:2000]
+    assert len(thai) == 2000
+    assert len(thai.encode()) == 6000
+    check = client.post(
+        f"/records/{record}/dispute", data={"csrf": csrf, "step": "check", "statement": thai}
+    )
+    assert check.status_code == 200, check.text
+    sent = client.post(
+        f"/records/{record}/dispute",
+        data={"csrf": csrf, "step": "send", "statement": thai},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    for bad in (thai + "ก", "\u200b" * 50, "ไม่ใช่\u202eของฉัน"):
+        refused = client.post(
+            f"/records/{world.alice.records[1]}/dispute",
+            data={"csrf": csrf, "step": "check", "statement": bad},
+        )
+        assert refused.status_code == 400
+        assert 'role="alert"' in refused.text

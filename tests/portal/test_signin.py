@@ -143,3 +143,87 @@ def test_the_roster_the_installer_is_given_is_offered_and_signs_in(world: World)
         refused = client.post("/signin/demo", data={"csrf": token.group(1), "person": "0"})
         assert refused.status_code == 400
         assert not client.cookies.get("credo_session")
+
+
+def test_the_form_token_is_server_issued_in_a_host_cookie(world: World) -> None:
+    """Login CSRF: an attacker who plants a form cookie of their choosing (from a sibling
+    host, say) and posts the same value was let through by the double-submit check. The
+    token is now the portal's own (nonce and HMAC) in a ``__Host-`` cookie; a planted value
+    is replaced, so the posted copy no longer matches."""
+    from tests.portal.conftest import portal_app
+
+    with TestClient(portal_app(world.root), base_url="https://credo.example") as client:
+        page = client.get("/register")
+        set_cookie = page.headers["set-cookie"]
+        assert set_cookie.startswith("__Host-credo_form=")
+        lowered = set_cookie.lower()
+        assert "secure" in lowered
+        assert "path=/" in lowered
+        assert "domain" not in lowered
+        token = csrf_of(page.text)
+        assert client.cookies.get("__Host-credo_form") == token
+        ok = client.post("/register", data={"csrf": token, "code": "AAAA-BBBB-CCCC"})
+        assert ok.status_code == 400  # past the token: the code itself is refused
+        assert "not valid" in ok.text
+
+        for planted in ("attacker-chosen", token.split(".")[0] + ".forged", "x." * 60):
+            client.cookies.clear()
+            client.cookies.set("__Host-credo_form", planted, domain="credo.example")
+            r = client.post("/register", data={"csrf": planted, "code": "AAAA-BBBB-CCCC"})
+            assert r.status_code == 403, planted
+            assert "bad_csrf" in r.text or "expired" in r.text
+            # and the refusal hands out a token of the portal's own instead
+            assert client.cookies.get("__Host-credo_form") != planted
+
+
+def test_signing_in_again_ends_the_earlier_session(fresh: tuple[World, TestClient]) -> None:
+    world, client = fresh
+    device = SoftAuthenticator("localhost", ORIGIN)
+    register(client, world, device)
+    first = client.cookies.get("credo_session")
+    assert first
+    home = client.get("/")
+    csrf = csrf_of(home.text)
+    begun = client.post("/signin/options", headers={"x-csrf-token": csrf}).json()
+    assertion = json.loads(device.get(json.dumps(begun["options"])))
+    again = client.post(
+        "/signin/passkey",
+        json={"ceremony": begun["ceremony"], "credential": assertion},
+        headers={"x-csrf-token": csrf},
+    )
+    assert again.status_code == 200, again.text
+    second = client.cookies.get("credo_session")
+    assert second
+    assert second != first
+    assert client.get("/score").status_code == 200
+    client.cookies.set("credo_session", first)  # the earlier session is over on the server
+    assert client.get("/score", follow_redirects=False).status_code == 303
+
+
+def test_code_attempts_and_passkey_ceremonies_are_rate_limited(
+    fresh: tuple[World, TestClient],
+) -> None:
+    world, client = fresh
+    token = csrf_of(client.get("/register").text)
+    tried = 0
+    for _ in range(30):
+        r = client.post("/register", data={"csrf": token, "code": "AAAA-BBBB-CCCC"})
+        if r.status_code == 429:
+            break
+        assert r.status_code == 400
+        tried += 1
+    assert tried == 10  # ten guesses per client in ten minutes
+    assert "Too many attempts" in r.text
+    # a right code is refused too while the limit holds: guesses are counted, not tried
+    code = client.app.state.accounts.invite(world.alice.subject, "operator").code  # type: ignore[attr-defined]
+    assert client.post("/register", data={"csrf": token, "code": code}).status_code == 429
+
+    begun = 0
+    for _ in range(100):
+        r = client.post("/signin/options", headers={"x-csrf-token": token})
+        if r.status_code == 429:
+            break
+        assert r.status_code == 200
+        begun += 1
+    assert begun == 30  # thirty ceremonies a minute
+    assert r.json() == {"code": "too_many_attempts"}

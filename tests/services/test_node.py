@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import stat
 import subprocess
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from credo.errors import InputError
 from credo.services.node import ENTRY_FORMAT, DataDir, Node, init_consortium
+from credo.store.accounts import AccountStore
 
 WRITTEN_BEFORE_THE_REGISTRY = Path(__file__).parent.parent / "data" / "datadir-cc10c6a"
 """`credo demo`'s consortium as commit cc10c6a wrote it (103 entries: members, attestations,
@@ -52,3 +55,34 @@ def test_a_new_data_directory_is_marked_with_the_entry_format(tmp_path: Path) ->
     finally:
         node.close()
     Node(DataDir(tmp_path / "new")).start().close()  # and opens again
+
+
+def test_data_directory_and_every_file_in_it_are_private_from_creation(tmp_path: Path) -> None:
+    """ledger.db, its WAL and SHM, the vault, accounts, keys, config: 0600 in a 0700 directory,
+    even under the common umask 022 (which would make them world-readable)."""
+    old = os.umask(0o022)
+    try:
+        root = tmp_path / "data"
+        node = init_consortium(root, "credo.test/modes")
+        accounts = AccountStore(DataDir(root).accounts).open()
+        try:
+            node.vault.ensure_subject("MODE-0001")  # the vault's WAL is written too
+            files = [p for p in root.rglob("*") if p.is_file()]
+            names = {p.name for p in files}
+            assert {
+                "ledger.db",
+                "ledger.db-wal",
+                "ledger.db-shm",
+                "vault.db",
+                "accounts.db",
+            } <= names
+            assert {"config.json", "master.key", "log.pem", "operator.pem"} <= names
+            modes = {str(p.relative_to(root)): stat.S_IMODE(p.stat().st_mode) for p in files}
+            assert modes == dict.fromkeys(modes, 0o600)
+            dirs = [root, *(p for p in root.rglob("*") if p.is_dir())]
+            assert {stat.S_IMODE(d.stat().st_mode) for d in dirs} == {0o700}
+        finally:
+            accounts.close()
+            node.close()
+    finally:
+        os.umask(old)

@@ -74,7 +74,19 @@ def test_one_record_with_an_impossible_date_stops_no_scoring(
     assert isinstance(scores.is_eligible(prog.store, ref, "bike-deposit-free"), bool)
     root = str(data_dir)
     prog.people.close()
-    for args in (["score", "--all"], ["score", "--national-id", ALICE, "--explain"]):
+    for args in (
+        ["score", "--all"],
+        [
+            "score",
+            "--national-id",
+            ALICE,
+            "--explain",
+            "--purpose",
+            "subject_access",
+            "--basis",
+            "request:t-1",
+        ],
+    ):
         result = CliRunner().invoke(app, [*args, "--data", root])
         assert result.exit_code == 0, result.output
 

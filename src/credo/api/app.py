@@ -30,6 +30,7 @@ from credo.api.routes import (
 )
 from credo.services.accounts import Accounts, relying_party
 from credo.services.node import DataDir, Node
+from credo.services.ratelimit import Limits
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
 from credo.settings import Settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             # to all (credo.store.nonces).
             app.state.nonces = NonceCache(store=nonces_at(data.nonces_location))
             running.callback(app.state.nonces.close)
+            app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
             app.state.people = None  # opened on first use by credo.api.deps.get_people
             app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
             try:

@@ -1,4 +1,14 @@
-"""Request body limits, enforced while the body arrives (a pure ASGI middleware).
+"""Request limits: the head's size, and the body's, enforced while the body arrives (a pure
+ASGI middleware).
+
+A request head (request line and headers) over ``MAX_HEAD_BYTES`` (16 KiB, as docs/api.md
+promises) is answered 431 ``headers_too_large`` (RFC 6585 section 5) before the application
+sees it: h11 bounds only a head that arrives in pieces, so a 70,000-byte header sent in one
+write passed.
+
+A redirect's ``Location`` never names the host the client said (the ``Host`` header): an
+absolute one on the request's own host is made relative, so Starlette's trailing-slash
+redirect cannot send a visitor to whatever host a forged header names.
 
 Every request's body bytes are counted as the server hands them over. A declared
 ``Content-Length`` over the route's limit is answered 413 ``body_too_large`` before anything
@@ -16,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +35,8 @@ from credo.api.auth import MAX_SIGNED_BODY
 from credo.api.problems import problem
 from credo.ledger.validate import MAX_BATCH_BYTES
 
+MAX_HEAD_BYTES = 16 * 1024
+"""The request line and headers, in bytes, as docs/api.md promises."""
 # Request paths whose bodies may be larger than the default: the batch submission.
 BODY_LIMITS: Mapping[str, int] = {"/v1/entries": MAX_BATCH_BYTES}
 # Every other route that takes a body is a signed member call, refused over this anyway.
@@ -72,6 +85,15 @@ class BodyLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = len(scope["method"]) + len(scope.get("raw_path") or b"") + len(scope["query_string"])
+        head += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if head > MAX_HEAD_BYTES:
+            refusal = _Refused(
+                431, "headers_too_large", f"the request head is over {MAX_HEAD_BYTES} bytes"
+            )
+            await _answer(scope, receive, send, refusal)
+            return
+        send = _relative_redirects(scope, send)
         limit = self.limits.get(scope["path"], self.default)
         headers = Headers(scope=scope)
         declared = _declared_length(headers)
@@ -149,6 +171,34 @@ class BodyLimits:
             # Whatever the application raised on its way out after the refusal is moot.
         if isinstance(refused, _Refused) and not started:
             await _answer(scope, receive, send, refused)
+
+
+def _relative_redirects(scope: Scope, send: Send) -> Send:
+    """``send``, with an absolute ``Location`` on the request's own ``Host`` made relative."""
+    host = Headers(scope=scope).get("host", "").encode("latin-1").lower()
+
+    async def send_relative(message: Message) -> None:
+        if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+            message = {
+                **message,
+                "headers": [
+                    (k, _relative(v, host) if k == b"location" else v)
+                    for k, v in message.get("headers", [])
+                ],
+            }
+        await send(message)
+
+    return send_relative
+
+
+def _relative(location: bytes, host: bytes) -> bytes:
+    parts = urlsplit(location.decode("latin-1"))
+    if parts.scheme and parts.netloc.encode("latin-1").lower() == host:
+        relative = parts.path or "/"
+        if parts.query:
+            relative += "?" + parts.query
+        return relative.encode("latin-1")
+    return location
 
 
 def _resource(path: str) -> str:

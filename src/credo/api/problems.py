@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credo.errors import CredoError
+from credo.errors import CredoError, RateLimited
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -52,6 +52,9 @@ MEANINGS: Mapping[int, str] = {
     409: "the request contradicts the current state; retry may help",
     413: "the body is over the path's limit (body_too_large)",
     422: "well-formed but invalid: a parameter out of range, or refused by the ledger",
+    431: "the request head (line and headers) is over 16 KiB (headers_too_large)",
+    429: "too many of these in a while (rate_limited, too_many_attempts); Retry-After says "
+    "when to try again",
     503: "the storage backend failed (store_error and the like); try again later",
 }
 
@@ -94,7 +97,10 @@ def install(app: FastAPI) -> None:
     async def _credo(_: Request, exc: CredoError) -> JSONResponse:
         if exc.status >= 500:
             log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
-        return problem(exc.status, exc.code, exc.message)
+        headers = None
+        if isinstance(exc, RateLimited):  # RFC 6585 section 4: say when to come back
+            headers = {"Retry-After": str(exc.retry_after)}
+        return problem(exc.status, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

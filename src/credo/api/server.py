@@ -1,7 +1,8 @@
 """`credo serve`'s HTTP server: uvicorn with a bound on each client's time and on connections.
 
 uvicorn offers a keep-alive timeout (idle between requests) and ``limit_concurrency`` (503
-past it), and h11 bounds a request head's size (16 KiB); nothing bounds how long a head may
+past it), and h11 bounds a request head's size (16 KiB; `credo.api.limits` answers 431 to a
+larger head h11 let through whole); nothing bounds how long a head may
 take to arrive, so a client sending its headers a byte at a time held a connection forever.
 `HeadTimeoutProtocol` closes a connection whose complete request head has not arrived within
 ``header_timeout`` seconds of the connection opening or the previous response ending. The
@@ -21,6 +22,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from credo.api.limits import MAX_HEAD_BYTES
 from credo.api.logs import log_config
 from credo.settings import Settings
 
@@ -86,6 +88,10 @@ def _options(settings: Settings) -> dict[str, Any]:
         "http": protocol_for(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
         "limit_concurrency": settings.limit_concurrency,
+        # No `server: uvicorn` on every response: it names the software for a scanner and
+        # helps no client. h11's head bound, explicit; `credo.api.limits` answers 431 past it.
+        "server_header": False,
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
     }
 
 

@@ -11,11 +11,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from credo.errors import NotFound
+from credo.errors import InputError, NotFound
 from credo.ledger.keys import MemberKey
 from credo.services.node import DataDir
 from credo.settings import default_data_dir
 from credo.store import Store
+from credo.vault.hsm import Pkcs11Config
 
 console = Console(soft_wrap=True)
 console_err = Console(stderr=True, soft_wrap=True)
@@ -39,6 +40,43 @@ DbOption = Annotated[
         "and the vault stay in the data directory.",
     ),
 ]
+
+HsmOption = Annotated[
+    bool,
+    typer.Option(
+        "--hsm",
+        help="Generate the vault's master key inside a PKCS#11 token (an HSM), "
+        "non-extractable, instead of the file DIR/master.key; the token's user PIN comes "
+        "from CREDO_HSM_PIN",
+    ),
+]
+HsmModuleOption = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="CREDO_HSM_MODULE",
+        help="With --hsm: the token's PKCS#11 module (a shared library), e.g. "
+        "/usr/lib/softhsm/libsofthsm2.so",
+    ),
+]
+HsmTokenOption = Annotated[
+    str | None, typer.Option(help="With --hsm: the label of the token (the slot's token)")
+]
+HsmLabelOption = Annotated[
+    str, typer.Option(help="With --hsm: the label prefix of credo's keys on the token")
+]
+
+
+def hsm_config(
+    hsm: bool, module: Path | None, token: str | None, label: str
+) -> Pkcs11Config | None:
+    """The --hsm options as a token configuration, or None for the file key."""
+    if not hsm:
+        if module is not None or token:
+            raise InputError("--hsm-module and --hsm-token go with --hsm", code="bad_hsm")
+        return None
+    if module is None or not token:
+        raise InputError("--hsm needs --hsm-module and --hsm-token", code="bad_hsm")
+    return Pkcs11Config(str(module), token, label)
 
 
 def require_member(store: Store, member_id: str) -> None:

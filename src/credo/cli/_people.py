@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
+from credo.errors import InputError
 from credo.services.node import DataDir, Node
+from credo.services.operator_reads import operator_read, parse_basis
 from credo.services.people import People
 from credo.services.programme import Programme
 
@@ -66,3 +68,33 @@ def open_programme(data: Path) -> Iterator[Programme]:
     """The credit programme over the data directory's node (`score`, `programme`, `dispute`)."""
     with open_people(data) as people:
         yield Programme(people)
+
+
+PurposeOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Why the operator reads this person's data (logged for the person to see): "
+        "subject_access (they asked for it), dispute_resolution, legal_obligation, ..."
+    ),
+]
+BasisOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The read's basis, logged with it: request:REF (the person's own request; REF is "
+        "your reference for it), consent:ID or mandate:ID"
+    ),
+]
+
+
+def logged_read(
+    people: People, national_id: str, command: str, purpose: str | None, basis: str | None
+) -> int:
+    """Log the operator's read of a person (`credo.services.operator_reads`) before anything
+    is shown; refuse a read that names no purpose or basis."""
+    if not purpose or not basis:
+        raise InputError(
+            f"`credo {command}` reads a person's data: name --purpose and --basis; the read is "
+            "logged and the person sees it",
+            code="bad_request",
+        )
+    return operator_read(people, national_id, command, purpose, parse_basis(basis))

@@ -20,10 +20,20 @@ from rich.progress import (
 )
 
 from credo import demo as service
-from credo.cli._common import DataOption, console, console_err
+from credo.cli._common import (
+    DataOption,
+    HsmLabelOption,
+    HsmModuleOption,
+    HsmOption,
+    HsmTokenOption,
+    console,
+    console_err,
+    hsm_config,
+)
 from credo.cli.ledger_cmds import serve
 from credo.errors import InputError
 from credo.services.node import DataDir
+from credo.vault.hsm import Pkcs11Config
 
 PHASE_TITLES = {
     "members": "members admitted",
@@ -33,7 +43,7 @@ PHASE_TITLES = {
 }
 
 
-def _create(root: Path, people: int, seed: int) -> float:
+def _create(root: Path, people: int, seed: int, hsm: Pkcs11Config | None) -> float:
     """Seed the demo with a bar per phase; returns the seconds it took."""
     started = time.perf_counter()
     with Progress(
@@ -50,7 +60,7 @@ def _create(root: Path, people: int, seed: int) -> float:
                 tasks[phase] = bars.add_task(PHASE_TITLES.get(phase, phase), total=total)
             bars.update(tasks[phase], completed=done, total=total)
 
-        service.seed_demo(root, people=people, seed=seed, progress=progress).close()
+        service.seed_demo(root, people=people, seed=seed, progress=progress, hsm=hsm).close()
     return time.perf_counter() - started
 
 
@@ -65,12 +75,17 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Create the demo (if needed) and exit")
     ] = False,
+    hsm: HsmOption = False,
+    hsm_module: HsmModuleOption = None,
+    hsm_token: HsmTokenOption = None,
+    hsm_label: HsmLabelOption = "credo-vault",
 ) -> None:
     """Create (once) a synthetic consortium in the data directory and serve it."""
     shown = escape(str(data))  # a path or host may hold brackets Rich would take for markup
     directory = DataDir(data)
     if not directory.config.exists():
-        seconds = _create(data, people, seed)
+        config = hsm_config(hsm, hsm_module, hsm_token, hsm_label)
+        seconds = _create(data, people, seed, config)
         console.print(f"created the demo consortium in {shown} in {seconds:.1f} s")
     elif not service.is_demo(directory):
         raise InputError(
@@ -96,8 +111,13 @@ def demo(
             )
     example = roster[0].national_id if roster else "TH-1103700012345"
     console.print(f"  verify:       credo verify --data {shown}")
-    console.print(f"  a score:      credo score --data {shown} --national-id {example} --explain")
-    console.print(f"  an export:    credo person export --data {shown} --national-id {example}")
+    asked = "--purpose subject_access --basis request:demo-1"  # logged: the person sees it
+    console.print(
+        f"  a score:      credo score --data {shown} --national-id {example} --explain {asked}"
+    )
+    console.print(
+        f"  an export:    credo person export --data {shown} --national-id {example} {asked}"
+    )
     if no_serve:
         return
     base = escape(f"http://localhost:{port}")

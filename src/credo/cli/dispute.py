@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, member_key
-from credo.cli._people import NationalIdOption, open_programme, read_national_id
+from credo.cli._people import (
+    BasisOption,
+    NationalIdOption,
+    PurposeOption,
+    logged_read,
+    open_programme,
+    read_national_id,
+)
 from credo.cli._remote import KeyOption, UrlOption, open_client
 from credo.services.node import DataDir
 
@@ -62,10 +69,15 @@ def list_disputes(
             callback=read_national_id,
         ),
     ] = None,
+    purpose: PurposeOption = None,
+    basis: BasisOption = None,
 ) -> None:
     """A person's disputes (--national-id), else every open one: one JSON object a line,
-    with the member that must answer and the date it must answer by."""
+    with the member that must answer and the date it must answer by. A person's are read
+    under --purpose and --basis, logged first as an access they see."""
     with open_programme(data) as prog:
+        if national_id is not None:
+            logged_read(prog.people, national_id, "dispute list", purpose, basis)
         found = prog.disputes(national_id)
     for dispute in found:
         print(json.dumps(dispute.to_json(), ensure_ascii=False))

@@ -10,25 +10,45 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from credo.cli._common import DataOption, DbOption, console, progress_bar
+from credo.cli._common import (
+    DataOption,
+    DbOption,
+    HsmLabelOption,
+    HsmModuleOption,
+    HsmOption,
+    HsmTokenOption,
+    console,
+    hsm_config,
+    progress_bar,
+)
 from credo.errors import InputError
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import DataDir, check_entry_format, init_consortium
 from credo.store import Store, open_store
-from credo.vault import Vault, load_master_key
+from credo.vault import Vault
 
 
 def init(
     data: DataOption,
     origin: Annotated[str, typer.Option(help="The log's origin line, e.g. credo.example/city")],
     db: DbOption = None,
+    hsm: HsmOption = False,
+    hsm_module: HsmModuleOption = None,
+    hsm_token: HsmTokenOption = None,
+    hsm_label: HsmLabelOption = "credo-vault",
 ) -> None:
     """Create a consortium: log key, operator member and genesis entry; print the verifier key.
 
     With --db the log and ledger go into that (empty) PostgreSQL database; serve, verify and
     rebuild it with the same --db.
+
+    Without --hsm the vault's master key is a file, DIR/master.key: fine for a demo or a
+    test, but whoever copies the directory can open every living person's data. With --hsm
+    it is generated in the token and never leaves it; the directory holds no key to people's
+    data, and every later command needs the token and CREDO_HSM_PIN.
     """
-    ledger = init_consortium(data, origin, store_url=db)
+    config = hsm_config(hsm, hsm_module, hsm_token, hsm_label)
+    ledger = init_consortium(data, origin, store_url=db, hsm=config)
     try:
         console.print(f"created consortium {escape(repr(origin))} in {escape(str(data))}")
         console.print("log verifier key:")
@@ -107,12 +127,13 @@ def _open(data: Path, db: str | None = None) -> Store:
 
 def _vault(data: Path, *, required: bool, db: str | None = None) -> Vault | None:
     """The data directory's vault, or None (a stranger's verification) if no master key is
-    at hand and ``required`` is false."""
+    at hand (no key file, or no token or PIN for an HSM's) and ``required`` is false."""
     d = DataDir(data, db)
     try:
-        master = load_master_key(d.master_key, os.environ)
+        master = d.open_vault_key(os.environ)
     except InputError as exc:
-        if required or exc.code != "no_master_key" or d.master_key.exists():
+        absent = exc.code in {"no_master_key", "no_hsm_pin", "hsm_unavailable"}
+        if required or not absent or d.master_key.exists():
             raise
         return None
     return Vault(d.vault_location, master).open()

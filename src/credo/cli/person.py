@@ -11,7 +11,13 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console_err
-from credo.cli._people import NationalIdOption, open_people
+from credo.cli._people import (
+    BasisOption,
+    NationalIdOption,
+    PurposeOption,
+    logged_read,
+    open_people,
+)
 from credo.client.audit import verify_export
 from credo.errors import InputError
 from credo.services.accounts import Accounts, relying_party
@@ -37,10 +43,17 @@ def _open_accounts(data: Path) -> Accounts:
 
 
 @app.command("export")
-def export(data: DataOption, nid: NationalIdOption) -> None:
+def export(
+    data: DataOption,
+    nid: NationalIdOption,
+    purpose: PurposeOption = None,
+    basis: BasisOption = None,
+) -> None:
     """Print everything held about the person as one JSON document (records decrypted, every
-    access, every consent)."""
+    access, every consent). The read is logged first, as an access the person sees (usually
+    --purpose subject_access --basis request:REF); a refused one too."""
     with open_people(data) as people:
+        logged_read(people, nid, "person export", purpose, basis)
         doc = people.rights.export(nid).to_json()
     print(json.dumps(doc, indent=2, ensure_ascii=False))
 

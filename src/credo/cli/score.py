@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import DataOption, console, progress_bar
-from credo.cli._people import OptionalNationalIdOption, open_programme
+from credo.cli._people import (
+    BasisOption,
+    OptionalNationalIdOption,
+    PurposeOption,
+    logged_read,
+    open_programme,
+)
 from credo.errors import InputError
 from credo.services import scores as service
 
@@ -27,9 +33,12 @@ def score(
             "--status", help="Which rules are served, and how far a change of rules has got"
         ),
     ] = False,
+    purpose: PurposeOption = None,
+    basis: BasisOption = None,
 ) -> None:
     """A person's score (with --explain, everything behind it), everyone's with --all, or
-    with --status the rules served and the progress of a change of rules (JSON)."""
+    with --status the rules served and the progress of a change of rules (JSON). Reading a
+    person's score is logged first as an access they see: name --purpose and --basis."""
     if all_ + status + (national_id is not None) != 1:
         raise InputError("give one of --national-id X, --all or --status", code="bad_input")
     with open_programme(data) as prog:
@@ -49,6 +58,8 @@ def score(
             return
         if national_id is None:  # one of the three was given: checked above
             raise InputError("give --national-id X", code="bad_input")
+        command = "score --explain" if explain else "score"
+        logged_read(prog.people, national_id, command, purpose, basis)
         ref = prog.people.known(national_id)
         if ref is None:
             raise InputError("no data is held about that person", code="unknown_subject")

@@ -8,6 +8,13 @@ categories in clear: "medical", "health" and the like), since member names are p
 
 from __future__ import annotations
 
+REGISTRY_OFFICES = frozenset(
+    {"city-registry", "district-pathum-wan", "district-bang-rak", "district-chatuchak"}
+)
+"""The demo's registrars: the offices that hold the civil registry and see people in person
+(the city registry and the district offices), the only members that issue enrolment codes.
+Every other government member (the library, the volunteer bureau, ...) is not one."""
+
 MEMBERS_BY_SECTOR: dict[str, list[tuple[str, str]]] = {
     "government": [
         ("city-registry", "City Registry Office"),

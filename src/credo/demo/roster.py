@@ -11,7 +11,7 @@ from pathlib import Path
 
 from credo.demo.plan import PersonPlan
 from credo.errors import InputError
-from credo.services.node import DataDir
+from credo.services.node import DataDir, write_private
 
 ROSTER_FILE = "demo-people.json"
 
@@ -108,7 +108,7 @@ def write_roster(data: DataDir, people: list[DemoPerson]) -> Path:
             for p in people
         ]
     }
-    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_private(path, json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     return path
 
 

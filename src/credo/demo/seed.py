@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from credo.demo.cast import REGISTRY_OFFICES
 from credo.demo.consultations import seed_consultations
 from credo.demo.member_words import DISPUTE_ANSWERS, contact_of, names_of
 from credo.demo.plan import (
@@ -67,6 +68,7 @@ from credo.services.people import BATCH, People
 from credo.services.programme import Programme
 from credo.services.reads import ReadRequest
 from credo.services.records import RecordSpec
+from credo.vault.hsm import Pkcs11Config
 
 DEMO_ORIGIN = "credo.example/demo"
 RULES_PROPOSAL = "rules-2026-1"
@@ -156,7 +158,7 @@ class _Seeder:
         chunk = 41
         for start in range(0, len(MEMBERS), chunk):
             batch = MEMBERS[start : start + chunk]
-            specs = [(m.id, m.name, m.sector, DEFAULT_ROLES[m.sector]) for m in batch]
+            specs = [(m.id, m.name, m.sector, _roles(m.id, m.sector)) for m in batch]
             profiles = {m.id: (names_of(m.id, m.name), contact_of(m.id)) for m in batch}
             self.keys |= admit_members(self.node, specs, at, profiles)
             self.progress("members", start + len(batch), len(MEMBERS))
@@ -442,21 +444,33 @@ def _entries(p: PersonPlan) -> int:
     return count
 
 
+def _roles(member_id: str, sector: str) -> list[str]:
+    """A demo member's roles: its sector's, and registrar for a registry office only."""
+    extra = ["registrar"] if member_id in REGISTRY_OFFICES else []
+    return DEFAULT_ROLES[sector] + extra
+
+
 def seed_demo(
     root: Path,
     people: int = DEFAULT_PEOPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    hsm: Pkcs11Config | None = None,
 ) -> Node:
     """Create the demo consortium in ``root`` (which must not hold one) and return its node,
-    whose clock is the real one again."""
+    whose clock is the real one again. With ``hsm`` its vault's key is generated in that
+    PKCS#11 token (`credo demo --hsm`) instead of DIR/master.key."""
     if not 0 <= people <= 1_000_000:
         raise InputError("the demo has 0 to 1,000,000 people", code="bad_people")
     report = progress or _no_progress
     timeline = Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
     init_consortium(
-        root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE}
+        root,
+        DEMO_ORIGIN,
+        clock=clock,
+        extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE},
+        hsm=hsm,
     ).close()
     node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
     try:

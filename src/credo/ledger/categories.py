@@ -132,6 +132,7 @@ PURPOSES: dict[str, Purpose] = {
         Purpose("legal_obligation", False, "complying with a law that requires the read"),
         Purpose("dispute_resolution", False, "answering the person's dispute of a record"),
         Purpose("research", False, "statistical research"),
+        Purpose("subject_access", False, "giving the person their own data, as they asked"),
     )
 }
 

@@ -12,6 +12,7 @@ from typing import Annotated, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from credo.errors import EntryRejected
+from credo.ledger.text import text_problem
 
 MEMBER_ID = r"^[a-z0-9][a-z0-9-]{1,39}$"
 # RFC 3339 in UTC ("Z"), checked by pydantic-core's regex engine: a Python validator per
@@ -66,7 +67,27 @@ Timestamp = Annotated[str, Field(pattern=RFC3339_UTC), AfterValidator(_real_time
 MemberId = Annotated[str, Field(pattern=MEMBER_ID)]
 Base64Key = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]
 Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _plain_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _plain_lines(value: str) -> str:
+    problem = text_problem(value, multiline=True, blank=True)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+ShortText = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain_text)]
+"""A name, a reason, an origin: one line that shows as what it says (`credo.ledger.text`)."""
+LongText = Annotated[str, Field(max_length=500), AfterValidator(_plain_lines)]
+"""A member's note or evidence: several lines allowed, no control or bidi character. (A
+person's dispute statement must also show something: `credo.services.programme`.)"""
 
 
 class Body(BaseModel):

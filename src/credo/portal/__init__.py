@@ -20,7 +20,7 @@ from credo.portal.routes import access, consult, data, devices, home, programme,
 from credo.portal.times import zone_of
 from credo.portal.transport import PortalGZip, VersionedStatic
 from credo.portal.web import STATIC, Portal, RosterPerson
-from credo.services.node import DataDir
+from credo.services.node import DataDir, portal_form_key
 
 DEFAULT_ZONE = "UTC"
 
@@ -47,8 +47,14 @@ def install(
 ) -> None:
     """Serve the portal from ``app``: ``/`` is its home page, ``/assets/`` its files; times
     are shown in ``zone`` (see `time_zone`). ``roster``: the people the sign-in page lets
-    anyone sign in as, without a passkey (a demo's synthetic people); empty everywhere else."""
-    app.state.portal = Portal(roster=list(roster), zone=zone_of(time_zone(data_dir, zone)))
+    anyone sign in as, without a passkey (a demo's synthetic people); empty everywhere else.
+    Pre-sign-in form tokens are MACed under the data directory's form key
+    (`credo.services.node.portal_form_key`), so every process serving it accepts the others'."""
+    app.state.portal = Portal(
+        roster=list(roster),
+        zone=zone_of(time_zone(data_dir, zone)),
+        form_key=portal_form_key(DataDir(data_dir)),
+    )
     for module in (home, signin, programme, records, access, data, devices, consult):
         app.include_router(module.router)
     app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")

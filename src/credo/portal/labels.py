@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "legal_obligation": N_("Complying with a law"),
         "dispute_resolution": N_("Answering your dispute"),
         "research": N_("Statistical research"),
+        "subject_access": N_("Giving you your own data, as you asked"),
     },
     "sector": {
         "operator": N_("Operator"),
@@ -81,6 +82,7 @@ LABELS: dict[str, dict[str, str]] = {
     "basis": {
         "consent": N_("Your consent"),
         "mandate": N_("A legal mandate"),
+        "request": N_("Your own request to the operator"),
         "enrolment": N_("You joined the credit programme"),
     },
     "context": {
@@ -107,6 +109,7 @@ LABELS: dict[str, dict[str, str]] = {
         "categories_not_covered": N_("The categories asked for were not covered"),
         "special_category_refused": N_("Special categories are never shared"),
         "not_provider": N_("The member does not offer this benefit"),
+        "request_not_operator": N_("Only the operator acts on your own requests"),
     },
     "status": {
         "active": N_("In force"),
@@ -255,7 +258,11 @@ ERRORS: dict[str, str] = {
     "unknown_record": N_("There is no such record about you."),
     "unknown_dispute": N_("There is no such dispute of yours."),
     "unknown_consent": N_("There is no such consent of yours."),
-    "bad_statement": N_("Write between 1 and 2,000 characters about what is wrong."),
+    "bad_statement": N_(
+        "Write between 1 and 2,000 characters about what is wrong, in plain text: "
+        "no control or direction-changing characters."
+    ),
+    "too_many_attempts": N_("Too many attempts. Wait a few minutes, then try again."),
     "dispute_exists": N_("This record already has an open dispute."),
     "bad_enrolment_code": N_(
         "That enrolment code is not valid: it may be mistyped, used or expired. "

@@ -3,6 +3,7 @@ carries (a strict Content-Security-Policy, no caching of anything personal)."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,13 @@ from credo.store import MemberRow, Store
 
 STATIC = Path(__file__).parent / "static"
 LANG_COOKIE = "credo_lang"
-FORM_COOKIE = "credo_form"
+FORM_COOKIE = "__Host-credo_form"
+"""The pre-sign-in CSRF cookie. ``__Host-`` (RFC 6265bis section 4.1.3.2): a browser keeps it
+only if it is Secure, for path /, and set by this very host, so neither a sibling subdomain nor
+a plain-HTTP page can plant one."""
+LOCAL_FORM_COOKIE = "credo_form"
+"""Its name over plain HTTP on the machine itself (the demo), where a cookie cannot be Secure
+and so cannot carry the prefix."""
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -121,6 +128,10 @@ class Portal:
 
     roster: list[RosterPerson] = field(default_factory=list)
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    form_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    """The key pre-sign-in form tokens are MACed under (`credo.portal.session`): the data
+    directory's (`credo.portal.install`), so that every process serving it accepts the
+    others' tokens."""
     envs: dict[str, Environment] = field(default_factory=dict)
     _consortium: Consortium | None = None
     _names: tuple[int, dict[str, dict[str, str]], dict[str, str]] | None = None
@@ -204,6 +215,11 @@ def secure_cookies(request: Request) -> bool:
     return not (request.url.scheme == "http" and local)
 
 
+def form_cookie(request: Request) -> str:
+    """The form cookie's name for this request: ``__Host-`` wherever cookies are Secure."""
+    return FORM_COOKIE if secure_cookies(request) else LOCAL_FORM_COOKIE
+
+
 def render(
     request: Request,
     template: str,
@@ -237,7 +253,7 @@ def render(
     token = getattr(request.state, "new_form_token", None)
     if token is not None:  # the pre-sign-in CSRF token (credo.portal.session)
         response.set_cookie(
-            FORM_COOKIE,
+            form_cookie(request),
             token,
             httponly=True,
             secure=secure_cookies(request),

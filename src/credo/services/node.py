@@ -10,15 +10,23 @@ Layout of a data directory::
     DIR/keys/log.pem       the log's checkpoint signing key (PKCS#8 PEM, mode 0600)
     DIR/keys/<member>.pem  members' private keys, for demos and tests only
     DIR/vault.db           people's payloads, encrypted per subject (credo.vault; WAL beside it)
-    DIR/master.key         the vault's master key (base64, mode 0600; CREDO_MASTER_KEY overrides)
+    DIR/master.key         the vault's master key (base64, mode 0600; CREDO_MASTER_KEY overrides),
+                           for demos and tests: whoever copies DIR can open people's data.
+                           With `credo init --hsm` there is none: the key is generated in a
+                           PKCS#11 token, which does every key operation (credo.vault.hsm), and
+                           config.json names only the module, token and key label
     DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
                            (credo.store.accounts; not derived from the log, like the vault)
+    DIR/portal-form.key    the portal's key for pre-sign-in CSRF tokens (32 random bytes, 0600)
     DIR/nonces.db          the nonces of members' signed requests lately accepted, shared by
                            the API processes of this host (credo.store.nonces)
 
 With the store in PostgreSQL (``--db``), the vault's rows, the accounts and the signed
 requests' nonces are there too, in tables of their own beside the ledger's, and DIR keeps only
 config.json, keys/ and master.key: any API process on the database serves any person.
+
+Every file is created owner-only (0600) and the directory 0700: it holds people's derived
+metadata, sealed data and keys.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +53,15 @@ from credo.services.policy import StandardPolicy
 from credo.store import Store, is_postgres, open_store, store_at, without_password
 from credo.tlog import NoteSigner
 from credo.vault import Vault, generate_master_key_file, load_master_key
+from credo.vault.hsm import Pkcs11Config, Pkcs11Key
 from credo.vault.keys import ENV_VAR as MASTER_KEY_ENV
+from credo.vault.keys import VaultKey
 
 DEFAULT_ROLES: dict[str, list[str]] = {
     "bank": ["recorder", "reader", "provider", "voter"],
     "hospital": ["recorder", "reader", "voter"],
     "university": ["issuer", "recorder", "reader", "voter"],
-    "government": ["issuer", "recorder", "reader", "voter", "registrar"],
+    "government": ["issuer", "recorder", "reader", "voter"],
     "utility": ["recorder", "reader", "voter"],
     "transport": ["recorder", "reader", "provider", "voter"],
     "company": ["recorder", "reader", "provider", "voter"],
@@ -63,7 +73,8 @@ DEFAULT_ROLES: dict[str, list[str]] = {
 }
 """The roles a member of each sector gets unless told otherwise (`credo member add`, the
 demo): what the sector records, reads and offers, and a vote; civil society votes and
-witnesses."""
+witnesses. No sector is a registrar by default: issuing enrolment codes is given to a member
+by name (`credo member add --role registrar`), to registry offices only."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +147,19 @@ class DataDir:
     def master_key(self) -> Path:
         return self.root / "master.key"
 
+    def hsm(self) -> Pkcs11Config | None:
+        """Where the vault's key lives when it is in a PKCS#11 token (`credo init --hsm`)."""
+        found = self.read_config().get("vault_key")
+        return None if found is None else Pkcs11Config.from_json(found)
+
+    def open_vault_key(self, env: Mapping[str, str]) -> VaultKey:
+        """The vault's key: in the token config.json names, else CREDO_MASTER_KEY or
+        DIR/master.key. A data directory made with --hsm never falls back to a file key."""
+        hsm = self.hsm()
+        if hsm is not None:
+            return Pkcs11Key.open(hsm, env)
+        return load_master_key(self.master_key, env)
+
     def read_config(self) -> dict[str, Any]:
         if not self.config.exists():
             raise InputError(
@@ -182,7 +206,7 @@ class Node:
         self._operator_key: MemberKey | None = None
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
         self.store = store_at(data.store_location)
-        self.vault = Vault(data.vault_location, load_master_key(data.master_key, os.environ))
+        self.vault = Vault(data.vault_location, data.open_vault_key(os.environ))
         self.forwarder = Forwarder() if advertise else None
         self.lease = None if advertise is None else Lease(self.store, advertise, lease_seconds)
         self.ledger = Ledger(
@@ -302,6 +326,39 @@ def check_entry_format(store: Store, root: Path) -> None:
     )
 
 
+def portal_form_key(data: DataDir) -> bytes:
+    """DIR/portal-form.key, created (32 random bytes, 0600, never overwritten) on first use:
+    the key the portal MACs its pre-sign-in form tokens under, shared by every process that
+    serves the directory."""
+    path = data.root / "portal-form.key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) != 32:
+            raise InputError(f"{path} is not a 32-byte key; delete it", code="bad_key") from None
+        return key
+    key = os.urandom(32)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) and make it owner-only (0700), whatever the umask:
+    the data directory holds people's derived metadata, sealed data and keys."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file created 0600 (owner-only) from the start, never world-readable
+    for an instant as ``write_text`` then ``chmod`` would leave it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def init_consortium(
     root: Path,
     origin: str,
@@ -310,11 +367,14 @@ def init_consortium(
     store_url: str | None = None,
     clock: Callable[[], float] = time.time,
     extra_config: dict[str, Any] | None = None,
+    hsm: Pkcs11Config | None = None,
 ) -> Node:
     """Create a data directory: log key, operator key, genesis entry (and its checkpoint);
     the store at ``store_url`` (an empty PostgreSQL database) if given, else DIR/ledger.db.
     The node's sequencer runs on ``clock`` (the demo writes a history on a moving one);
-    ``extra_config`` adds keys to config.json (the demo's ``"demo": true``)."""
+    ``extra_config`` adds keys to config.json (the demo's ``"demo": true``). With ``hsm``
+    the vault's key is generated in that PKCS#11 token (PIN from CREDO_HSM_PIN) and no key
+    file is written; without it, DIR/master.key (unless CREDO_MASTER_KEY is set)."""
     data = DataDir(root, store_url)
     if data.config.exists() or (store_url is None and data.db.exists()):
         raise Conflict(f"{root} already holds a consortium", code="already_initialised")
@@ -328,15 +388,24 @@ def init_consortium(
     log_key = MemberKey.generate()
     op_key = MemberKey.generate()
     signer = NoteSigner(origin, log_key.private_key)  # validates the origin as a key name
-    root.mkdir(parents=True, exist_ok=True)
-    if not os.environ.get(MASTER_KEY_ENV) and not data.master_key.exists():
+    make_private_dir(root)
+    if hsm is not None:
+        if data.master_key.exists():
+            raise Conflict(
+                f"{data.master_key} exists; a data directory with its key in an HSM holds no "
+                "key file",
+                code="already_initialised",
+            )
+        Pkcs11Key.generate(hsm, os.environ).close()
+        extra_config = {**(extra_config or {}), "vault_key": hsm.to_json()}
+    elif not os.environ.get(MASTER_KEY_ENV) and not data.master_key.exists():
         generate_master_key_file(data.master_key)  # the demo's key; operators may supply theirs
     log_key.save(data.log_key)
     op_key.save(data.member_key(operator))
     config: dict[str, Any] = {**(extra_config or {}), "origin": origin, "operator": operator}
     if store_url is not None:
         config["store"] = without_password(store_url)  # the password stays with the operator
-    data.config.write_text(json.dumps(config, indent=2) + "\n")
+    write_private(data.config, json.dumps(config, indent=2) + "\n")
     node = Node(data, clock=clock).start()
     genesis = {
         "origin": origin,

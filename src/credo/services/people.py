@@ -138,8 +138,10 @@ class People:
     def enrolment_subject(self, national_id: str) -> str:
         """The subject ref a portal account (enrolment code, passkeys, sessions) is kept
         under: the person's, reserved on first sight (`credo.vault.Vault.ensure_subject`).
-        Reserving is not knowledge: no entry is written, and `known` stays None."""
-        return self.vault.ensure_subject(national_id)
+        Reserving is not knowledge: no entry is written, and `known` stays None. The vault
+        does the same work for a known and an unknown id (`Vault.reserve_subject`), so an
+        issuer cannot time the call to learn which."""
+        return self.vault.reserve_subject(national_id)
 
     def drop_reservation(self, national_id: str) -> bool:
         """Erase a person credo holds a reservation for but does not know (an enrolment code

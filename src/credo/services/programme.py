@@ -15,6 +15,7 @@ from credo.errors import InputError, NotFound
 from credo.ledger.keys import MemberKey
 from credo.ledger.kinds.disputes import answer_days
 from credo.ledger.sequencer import Accepted
+from credo.ledger.text import text_problem
 from credo.services.people import People
 from credo.services.views import DisputeView
 
@@ -78,6 +79,9 @@ class Programme:
             raise InputError(
                 f"a statement is 1 to {MAX_STATEMENT} characters", code="bad_statement"
             )
+        problem = text_problem(statement, multiline=True)
+        if problem:
+            raise InputError(f"the statement {problem}", code="bad_statement")
         record = self.store.get_record(record_id)
         if record is None or record.subject != ref:
             raise NotFound("no such record about this person", code="unknown_record")

@@ -31,7 +31,7 @@ class ReadRequest:
     member: str
     national_id: str
     purpose: str
-    basis: tuple[str, str]  # ("consent" | "mandate", id)
+    basis: tuple[str, str]  # ("consent" | "mandate" | "request", id)
     categories: tuple[str, ...]
     request_digest: str  # "sha256:<hex>" of the member's signed request
 
@@ -84,8 +84,8 @@ class Reads:
         check_categories(req.categories)
         if not req.categories:
             raise InputError("name at least one category", code="bad_request")
-        if req.basis[0] not in ("consent", "mandate"):
-            raise InputError("basis type is consent or mandate", code="bad_basis")
+        if req.basis[0] not in ("consent", "mandate", "request"):
+            raise InputError("basis type is consent, mandate or request", code="bad_basis")
         normalize_national_id(req.national_id)
         return self.people.known(req.national_id)
 

@@ -35,6 +35,7 @@ from credo.ledger.kinds import SEALED
 from credo.ledger.kinds.records import record_context
 from credo.ledger.registry import first_error
 from credo.ledger.sequencer import Accepted
+from credo.ledger.text import check_json_values
 from credo.services.views import RecordView, record_view
 from credo.store import RecordRow
 from credo.vault import MAX_PAYLOAD_BYTES, normalize_national_id
@@ -81,6 +82,9 @@ def encode_payload(payload: Any) -> bytes:
     """A record's payload: a JSON object, stored as compact sorted JSON, at most 16 KiB."""
     if not isinstance(payload, dict):
         raise InputError("a record's payload is a JSON object", code="bad_payload")
+    problem = check_json_values(payload)
+    if problem:  # NaN would make the person's export invalid JSON; bidi would mislead
+        raise InputError(f"the {problem}", code="bad_payload")
     _refuse_biometric(payload)
     data = json.dumps(payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     if len(data) > MAX_PAYLOAD_BYTES:

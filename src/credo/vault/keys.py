@@ -1,8 +1,15 @@
-"""The vault's master key and the sub-keys derived from it.
+"""The vault's master key: what every key operation of the vault goes through.
 
-One 32-byte master key never touches data directly: HKDF-SHA256 (RFC 5869) derives a key-wrapping
-key, a lookup-index key and a check value from it, so each purpose has its own key and a leak of
-one output says nothing about the others.
+The vault asks a :class:`VaultKey` to wrap and unwrap data keys, to key the lookup index and
+to make and resolve entry tags; it never sees the key itself. Two kinds exist:
+
+- :class:`MasterKey` (this module): 32 bytes in a file of the data directory (or in
+  ``CREDO_MASTER_KEY``). HKDF-SHA256 (RFC 5869) derives a key-wrapping key, a lookup-index key,
+  a tag key and a check value from it, so each purpose has its own key and a leak of one output
+  says nothing about the others. It is for demos and tests: whoever copies the data directory
+  holds the key to every living person's data.
+- ``credo.vault.hsm.Pkcs11Key``: keys generated inside a PKCS#11 token (an HSM), marked
+  non-extractable, which do every operation themselves (`credo init --hsm`).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -28,6 +36,7 @@ __all__ = [
     "ENV_VAR",
     "KEY_BYTES",
     "MasterKey",
+    "VaultKey",
     "generate_master_key_file",
     "load_master_key",
 ]
@@ -49,6 +58,51 @@ _FINGERPRINT_TAG = b"credo-master-fingerprint-v1\x00"
 _ENTRY_TAG_AD = b"credo-entry-tag-v1"
 SUBJECT_BYTES = 16
 TAG_CHARS = 59  # base64url, unpadded, of nonce (12) || subject (16) || GCM tag (16)
+
+
+class VaultKey(Protocol):
+    """The key operations the vault needs, whoever holds the key (a file or an HSM).
+
+    Every output is bound to its purpose: lookups and tombstones are keyed hashes of distinct
+    messages, wrapped data keys are AEAD-bound to their subject ref, tags to their own AD.
+    """
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hex value telling keys apart, never enough to guess one."""
+        ...
+
+    def check_value(self) -> bytes:
+        """A value stored in the vault so that opening it with the wrong key fails up front."""
+        ...
+
+    def lookup(self, normalized_id: str) -> bytes:
+        """A keyed hash of a normalized national id: the vault's index."""
+        ...
+
+    def tombstone(self, ref: str) -> bytes:
+        """A keyed hash marking ``ref`` as erased without storing the ref."""
+        ...
+
+    def entry_tag(self, subject: str) -> str:
+        """A fresh blinded tag naming ``subject``, different at every call."""
+        ...
+
+    def tag_subject(self, tag: str) -> str | None:
+        """The subject a tag names, or None if this key did not make it."""
+        ...
+
+    def wrap_data_key(self, ref: str, data_key: bytes) -> bytes:
+        """A subject's data key, encrypted and bound to ``ref``."""
+        ...
+
+    def unwrap_data_key(self, ref: str, wrapped: bytes) -> bytes:
+        """The data key :meth:`wrap_data_key` wrapped; VerificationError if it does not open."""
+        ...
+
+    def close(self) -> None:
+        """Let go of whatever the key holds open (an HSM session); a no-op for a file key."""
+        ...
 
 
 def _hkdf(master: bytes, info: bytes) -> bytes:
@@ -111,6 +165,9 @@ class MasterKey:
 
     def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("a MasterKey is not picklable: it must not leave the process")
+
+    def close(self) -> None:
+        """Nothing to let go of: the key lives in this process's memory."""
 
     def check_value(self) -> bytes:
         """A value stored in the vault so that opening it with the wrong key fails up front."""

@@ -64,6 +64,21 @@ class VaultRows:
         row = self._st.one("SELECT ref FROM vault_subjects WHERE lookup = ?", (lookup,))
         return None if row is None else str(row[0])
 
+    def subject_of(self, lookup: bytes) -> tuple[str, bytes] | None:
+        """The ref and wrapped data key under ``lookup``, if any."""
+        row = self._st.one(
+            "SELECT ref, wrapped_key FROM vault_subjects WHERE lookup = ?", (lookup,)
+        )
+        return None if row is None else (str(row[0]), bytes(row[1]))
+
+    def rewrite_subject(self, ref: str, lookup: bytes, wrapped_key: bytes) -> None:
+        """Write a subject's lookup and wrapped key again (`Vault.reserve_subject`: the same
+        row write an insert does, for a person already on file)."""
+        self._st.exec(
+            "UPDATE vault_subjects SET lookup = ?, wrapped_key = ? WHERE ref = ?",
+            (lookup, wrapped_key, ref),
+        )
+
     def has_subject(self, ref: str) -> bool:
         return self._st.one("SELECT 1 FROM vault_subjects WHERE ref = ?", (ref,)) is not None
 

@@ -26,7 +26,7 @@ from credo.errors import InputError, NotFound, StoreError, VerificationError
 from credo.store import without_password
 from credo.vault import _sealing
 from credo.vault._ids import check_hex_id, normalize_national_id
-from credo.vault.keys import KEY_BYTES, MasterKey
+from credo.vault.keys import KEY_BYTES, VaultKey
 from credo.vault.rows import VaultRows, VaultStorage
 
 __all__ = [
@@ -90,7 +90,7 @@ class Vault:
     ensure and erase are serialized, across processes too.
     """
 
-    def __init__(self, path: Path | str, master: MasterKey) -> None:
+    def __init__(self, path: Path | str, master: VaultKey) -> None:
         """Nothing is opened or created until `open`."""
         self._rows: VaultStorage | None = None
         self._master = master
@@ -128,11 +128,13 @@ class Vault:
                 )
 
     def close(self) -> None:
-        """Close the database; SQLite then checkpoints and removes the -wal and -shm files."""
+        """Close the database (SQLite then checkpoints and removes the -wal and -shm files)
+        and let go of the key (an HSM session), which the vault owns once opened with it."""
         with self._lock:
             if self._rows is not None:
                 self._rows.close()
                 self._rows = None
+                self._master.close()
 
     def __enter__(self) -> Vault:
         return self.open()
@@ -167,6 +169,30 @@ class Vault:
         lookup = self._master.lookup(normalize_national_id(national_id))
         with self._transaction("creating a subject") as rows:
             return self._ensure(rows, lookup)
+
+    def reserve_subject(self, national_id: str) -> str:
+        """`ensure_subject` doing the same work whether the vault knows the person or not,
+        so that its time says nothing about which (an enrolment code's issuer must not learn
+        whether a national id is on file).
+
+        Both paths compute the lookup, read its row, unwrap one data key, wrap one, and
+        commit one written row: a new person's fresh key is wrapped, checked by unwrapping
+        and inserted; a known person's key is unwrapped and re-wrapped under a fresh nonce,
+        and its row rewritten (lookup and wrapped key, as an insert writes them).
+        """
+        lookup = self._master.lookup(normalize_national_id(national_id))
+        fresh_ref, fresh_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
+        with self._transaction("reserving a subject") as rows:
+            found = rows.subject_of(lookup)
+            if found is None:
+                ref, wrapped = fresh_ref, self._master.wrap_data_key(fresh_ref, fresh_key)
+                self._master.unwrap_data_key(ref, wrapped)
+                rows.add_subject(ref, lookup, wrapped)
+            else:
+                ref = found[0]
+                data_key = self._master.unwrap_data_key(ref, found[1])
+                rows.rewrite_subject(ref, lookup, self._master.wrap_data_key(ref, data_key))
+            return ref
 
     def _ensure(self, rows: VaultRows, lookup: bytes) -> str:
         found = rows.ref_of(lookup)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.auth import parse_body, require_role
 from credo.api.deps import AccountsDep, MemberDep, PeopleDep
 from credo.api.schemas import signed_body, signed_responses
+from credo.services.ratelimit import Limits
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
 
@@ -54,18 +55,24 @@ class Invitation(BaseModel):
         notes={
             400: "malformed body or national id",
             403: "the member lacks the registrar role (role_not_allowed)",
+            429: "too many codes from this registrar (60 an hour) or for this person "
+            "(3 a day): too_many_attempts, with Retry-After",
         },
     ),
 )
 def invite(
-    response: Response, who: MemberDep, people: PeopleDep, accounts: AccountsDep
+    request: Request, response: Response, who: MemberDep, people: PeopleDep, accounts: AccountsDep
 ) -> Invitation:
     """Issue a person's one-time enrolment (or recovery) code for the portal (registrars
-    only). The issue is logged first, as a personal entry naming this member, which the person
-    sees in their portal and export."""
+    only; at most 60 an hour per registrar and 3 a day per person). The issue is logged
+    first, as a personal entry naming this member, which the person sees in their portal and
+    export. The work done is the same whether or not credo knows the national id."""
     require_role(who, "registrar")
     req = parse_body(InvitationRequest, who.body)
+    limits: Limits = request.app.state.limits
+    limits.invites_per_registrar.hit(who.member.id)
     subject = people.enrolment_subject(req.national_id)
+    limits.invites_per_person.hit(subject)
     issued = accounts.issue(people, subject, who.member.id, req.kind)
     response.headers["Cache-Control"] = "no-store"
     return Invitation(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.schemas import signed_body, signed_responses
+from credo.ledger.text import NO_CONTROL_LINES
 from credo.services.records import Prepared
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
@@ -125,7 +126,7 @@ class PrepareAnswer(BaseModel):
     )
     id: Annotated[str, Field(pattern=HEX32)]
     outcome: Literal["upheld", "amended", "retracted"]
-    evidence: Annotated[str, Field(min_length=1, max_length=500)]
+    evidence: Annotated[str, Field(min_length=1, max_length=500, pattern=NO_CONTROL_LINES)]
 
 
 _MEMBER_PREPARED = signed_responses(

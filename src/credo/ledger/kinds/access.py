@@ -30,8 +30,14 @@ CategoryList = Annotated[list[CategoryName], Field(max_length=len(CATEGORIES))]
 
 
 class Basis(Body):
-    type: Literal["consent", "mandate"]
-    id: MandateId  # a consent id (32 hex) also matches this pattern
+    type: Literal["consent", "mandate", "request"]
+    id: MandateId  # a consent id (32 hex) and a request reference also match this pattern
+
+
+REQUEST_PURPOSES = frozenset({"subject_access", "dispute_resolution"})
+"""What a ``request`` basis covers: the operator's reads done because the person asked (their
+export, an explanation of their score, their disputes). Only the operator (an ``admin``
+member) reads on such a basis, and the person sees each read like any member's."""
 
 
 class AccessReadMeta(Meta):
@@ -135,11 +141,13 @@ def decide(
     member = state.get_member(member_id)
     if member is None or member.status != "active":
         return _refused("unknown_member")
+    kind, basis_id = basis
+    if kind == "request":
+        return _request_covers(member, purpose, categories)
     if "reader" not in member.roles:
         return _refused("role_not_allowed")
     if purpose not in PURPOSES:
         return _refused("unknown_purpose")
-    kind, basis_id = basis
     if kind == "consent":
         covered = _consent_covers(state.get_consent(basis_id), member, subject, purpose, at)
     else:
@@ -153,6 +161,20 @@ def decide(
     if not allowed:
         return _refused("special_category_refused")
     return Decision(allowed, "ok")
+
+
+def _request_covers(
+    member: MemberRow, purpose: str, categories: list[str] | tuple[str, ...]
+) -> Decision:
+    """The operator's read at the person's own request (`credo person export`, `credo score
+    --explain`, `credo dispute list`): every category asked for, special ones included, since
+    what is read goes back to the person; never by another member, never for another purpose."""
+    if "admin" not in member.roles:
+        return _refused("request_not_operator")
+    if purpose not in REQUEST_PURPOSES:
+        return _refused("purpose_not_covered")
+    allowed = tuple(c for c in categories if c in CATEGORIES)
+    return Decision(allowed, "ok") if allowed else _refused("categories_not_covered")
 
 
 def readable_records(records: list[RecordRow], granted: tuple[str, ...]) -> list[RecordRow]:

@@ -19,7 +19,7 @@ from pydantic import Field
 from credo.errors import EntryRejected
 from credo.ledger.personal import Meta, open_personal, require_person
 from credo.ledger.registry import Context
-from credo.ledger.schema import parse_utc
+from credo.ledger.schema import LongText, parse_utc
 from credo.ledger.validate import Decoded
 from credo.store import DisputeRow, MemberRow, ProgrammeReader, WriteTx
 
@@ -40,7 +40,7 @@ class DisputeOpen(Meta):
 class DisputeAnswer(Meta):
     id: DisputeId
     outcome: Literal["upheld", "amended", "retracted"]
-    evidence: Annotated[str, Field(min_length=1, max_length=500)]
+    evidence: Annotated[LongText, Field(min_length=1)]
 
 
 class DisputeExpire(Meta):

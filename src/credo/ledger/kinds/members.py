@@ -13,7 +13,17 @@ from pydantic import Field
 from credo.errors import Conflict, EntryRejected
 from credo.ledger.keys import key_id
 from credo.ledger.registry import Context
-from credo.ledger.schema import ROLES, SECTORS, Base64Key, Body, Digest, MemberId, ShortText
+from credo.ledger.schema import (
+    ROLES,
+    SECTORS,
+    Base64Key,
+    Body,
+    Digest,
+    LongText,
+    MemberId,
+    ShortText,
+)
+from credo.ledger.text import canonical_name
 from credo.ledger.validate import Decoded
 from credo.store import MemberRow, WriteTx
 
@@ -97,7 +107,7 @@ class MemberRetire(Body):
 class AttestationIssue(Body):
     digest: Digest
     doc_type: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{1,63}$")]
-    note: Annotated[str, Field(max_length=500)] = ""
+    note: LongText = ""
 
 
 class AttestationRevoke(Body):
@@ -143,6 +153,7 @@ def admit(tx: WriteTx, index: int, spec: MemberSpec) -> None:
     """Admit a member (directly by an admin, or by an adopted governance proposal)."""
     if tx.get_member(spec.id) is not None:
         raise EntryRejected(f"member {spec.id!r} already exists", code="member_exists")
+    _refuse_taken_name(tx, spec.name)
     public_key, kid = _new_key(tx, spec.public_key)
     tx.put_member(
         MemberRow(
@@ -152,6 +163,18 @@ def admit(tx: WriteTx, index: int, spec: MemberSpec) -> None:
     if spec.names or spec.contact:
         set_profile(tx, spec.id, dict(spec.names), spec.contact)
     tx.bump_state_version()
+
+
+def _refuse_taken_name(tx: WriteTx, name: str) -> None:
+    """Two members may not share a display name, compared as `canonical_name` gives it (case,
+    width and composition aside): people read who looked at their data by name."""
+    wanted = canonical_name(name)
+    for member in tx.list_members():
+        if canonical_name(member.name) == wanted:
+            raise EntryRejected(
+                f"member {member.id!r} already goes by the name {member.name!r}",
+                code="name_taken",
+            )
 
 
 def retire(tx: WriteTx, member_id: str, by: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from credo.ledger.text import text_problem
 from credo.portal.routing import PortalRoute
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import redirect, render
@@ -66,7 +67,9 @@ async def dispute_step(request: Request, record_id: str) -> Response:
     statement = form.get("statement").strip()
     # a language switch on the page sends step=change beside the form's own hidden step
     step = "change" if "change" in form.all("step") else form.get("step")
-    valid = 1 <= len(statement) <= MAX_STATEMENT
+    # Counted in characters (a Thai statement of 2,000 is 2,000, not its 6,000 bytes), and
+    # refused if it shows nothing or holds control or bidi characters (`credo.ledger.text`).
+    valid = 1 <= len(statement) <= MAX_STATEMENT and not text_problem(statement, multiline=True)
     if step == "change" or not valid:
         context = {
             "record": record,

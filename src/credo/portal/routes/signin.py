@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from credo.errors import BadForm, CredoError, InputError
+from credo.errors import BadForm, CredoError, InputError, RateLimited
 from credo.portal.routing import PortalRoute
 from credo.portal.session import (
     accounts_of,
@@ -26,6 +26,8 @@ from credo.portal.session import (
     visitor,
 )
 from credo.portal.web import people_of, portal_of, redirect, render
+from credo.services.accounts import Session
+from credo.services.ratelimit import Limits
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -51,12 +53,31 @@ async def _ceremony_body(request: Request) -> dict[str, Any]:
     return data
 
 
+def _new_session(request: Request, subject: str, credential: bytes | None = None) -> Session:
+    """Start a session for ``subject``, ending the one this browser had: signing in again
+    leaves no earlier session alive behind the new cookie."""
+    accounts = accounts_of(request)
+    earlier = current_session(request)
+    if earlier is not None:
+        accounts.end_session(earlier.token)
+    return accounts.start_session(
+        subject, credential=credential, user_agent=request.headers.get("user-agent")
+    )
+
+
+def _limit(request: Request, which: str) -> None:
+    """Count one code attempt or passkey ceremony against this client's address (429 past
+    the limit: `credo.services.ratelimit`)."""
+    limits: Limits = request.app.state.limits
+    client = request.client.host if request.client else "unknown"
+    limiter = limits.codes_per_client if which == "code" else limits.ceremonies_per_client
+    limiter.hit(client)
+
+
 def _signed_in(
     request: Request, subject: str, target: str, credential: bytes | None
 ) -> JSONResponse:
-    session = accounts_of(request).start_session(
-        subject, credential=credential, user_agent=request.headers.get("user-agent")
-    )
+    session = _new_session(request, subject, credential)
     response = JSONResponse({"next": target}, headers={"Cache-Control": "no-store"})
     set_session_cookie(request, response, session)
     return response
@@ -74,8 +95,11 @@ def signin_options(request: Request) -> Response:
     visitor(request)
     try:
         check_header_token(request)
+        _limit(request, "ceremony")
     except BadForm as exc:
         return _json_refusal(403, exc.code)
+    except RateLimited as exc:
+        return _json_refusal(429, exc.code)
     ceremony, options = accounts_of(request).begin_authentication()
     return JSONResponse(
         {"ceremony": ceremony, "options": json.loads(options)},
@@ -92,6 +116,7 @@ async def _finish_ceremony(request: Request, finish: Finish) -> Response:
     visitor(request)
     try:
         check_header_token(request)
+        _limit(request, "ceremony")
         data = await _ceremony_body(request)
         return finish(data["ceremony"], json.dumps(data["credential"]))
     except BadForm as exc:
@@ -123,6 +148,7 @@ async def register_code(request: Request) -> Response:
     visitor(request)
     form = await read_form(request)
     code = form.get("code").strip().upper()
+    _limit(request, "code")  # before the code is looked at: guesses are counted, not tried
     try:
         if not code or len(code) > 40:
             raise InputError("no code", code="bad_enrolment_code")
@@ -179,9 +205,7 @@ async def signin_demo(request: Request) -> Response:
     subject = people_of(request).known(chosen.national_id)
     if subject is None:
         raise BadForm("bad_form")
-    session = accounts_of(request).start_session(
-        subject, user_agent=request.headers.get("user-agent")
-    )
+    session = _new_session(request, subject)
     response = redirect("/")
     set_session_cookie(request, response, session)
     return response

@@ -43,6 +43,9 @@ def _connect(path: str, *, readonly: bool = False, sync: str = "FULL") -> sqlite
     return connect(
         path,
         readonly=readonly,
+        # Owner-only from creation: the file holds people's derived metadata, and SQLite
+        # gives its -wal and -shm files the database file's mode.
+        private=not readonly,
         pragmas=(
             "PRAGMA busy_timeout = 10000",
             f"PRAGMA synchronous = {sync}",
