@@ -129,7 +129,7 @@ def test_a_waiting_passkey_is_refused_and_devices_are_managed_with_javascript(
     # Alice's home page shows it, with its issuer; one tap removes it
     page.goto(f"{base}/")
     banner = page.locator(".pending-wrap")
-    assert "Consortium operator" in banner.inner_text()  # who issued the code
+    assert "The consortium's operator" in banner.inner_text()  # who issued the code
     banner.locator("button", has_text="This was not me").click()
     page.wait_for_url(f"{base}/devices?done=refused")
     assert page.locator(".pending-wrap").count() == 0

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from credo import demo
 from credo.portal.i18n import LANGUAGES
 from credo.portal.since import SEEN_COOKIE
-from credo.services import demo
 from credo.services.node import DataDir
 from tests.e2e._browser import new_page
 from tests.e2e._server import Server, free_port

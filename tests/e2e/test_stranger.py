@@ -143,6 +143,7 @@ def test_a_person_checks_their_own_entries_against_the_log(demo: Server, tmp_pat
     export = subprocess.run(
         [
             *("credo", "person", "export", "--data", str(demo.data), "--national-id", PERSON),
+            *("--purpose", "subject_access", "--basis", "request:t-stranger"),
             *("--purpose", "subject_access", "--basis", "request:t-1"),
         ],
         capture_output=True,

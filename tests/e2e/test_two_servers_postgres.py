@@ -203,7 +203,19 @@ def _person(http: httpx.Client, a: str, b: str, keys: Path, consent_id: str) -> 
     assert (after.status_code, after.json()["code"]) == (403, "unknown_consent"), after.text
     # and the vault in the database no longer knows them, from A's data directory too
     export = subprocess.run(
-        ["credo", "person", "export", "--data", str(keys), "--national-id", NID],
+        [
+            "credo",
+            "person",
+            "export",
+            "--data",
+            str(keys),
+            "--national-id",
+            NID,
+            "--purpose",
+            "subject_access",
+            "--basis",
+            "request:t-erased",
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,7 +4,7 @@ A session is a random token in an HttpOnly, SameSite=Lax cookie (Secure everywhe
 plain-HTTP localhost), stored server-side only as a hash (`credo.services.accounts`). Every
 form carries a CSRF token: the session's own once signed in, before that a token the server
 issued, also set in a ``__Host-`` cookie: a random nonce and its HMAC under the portal's form
-key (DIR/portal-form.key). A cookie value an attacker chose (planted from a sibling host, say,
+key (DIR/keys/portal-form.key). A cookie value an attacker chose (planted from a sibling host, say,
 to sign a victim in to the attacker's account: login CSRF) carries no valid HMAC and is
 replaced, so the attacker's posted copy no longer matches.
 """

@@ -17,7 +17,8 @@ Layout of a data directory::
                            config.json names only the module, token and key label
     DIR/accounts.db        people's portal sign-in state: enrolment codes, passkeys, sessions
                            (credo.store.accounts; not derived from the log, like the vault)
-    DIR/portal-form.key    the portal's key for pre-sign-in CSRF tokens (32 random bytes, 0600)
+    DIR/keys/portal-form.key  the portal's key for pre-sign-in CSRF tokens (32 random bytes,
+                           0600), with the other keys: every host serving the portal has it
     DIR/nonces.db          the nonces of members' signed requests lately accepted, shared by
                            the API processes of this host (credo.store.nonces)
 
@@ -327,10 +328,11 @@ def check_entry_format(store: Store, root: Path) -> None:
 
 
 def portal_form_key(data: DataDir) -> bytes:
-    """DIR/portal-form.key, created (32 random bytes, 0600, never overwritten) on first use:
-    the key the portal MACs its pre-sign-in form tokens under, shared by every process that
-    serves the directory."""
-    path = data.root / "portal-form.key"
+    """DIR/keys/portal-form.key, created (32 random bytes, 0600, never overwritten) on first
+    use: the key the portal MACs its pre-sign-in form tokens under. It sits with the other keys
+    because every process and every host serving the portal needs the same one (a host's data
+    directory is its configuration and keys), or a form issued by one is refused by another."""
+    path = data.keys / "portal-form.key"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -401,6 +403,7 @@ def init_consortium(
     elif not os.environ.get(MASTER_KEY_ENV) and not data.master_key.exists():
         generate_master_key_file(data.master_key)  # the demo's key; operators may supply theirs
     log_key.save(data.log_key)
+    portal_form_key(data)  # with the other keys, so that every host copied from here shares it
     op_key.save(data.member_key(operator))
     config: dict[str, Any] = {**(extra_config or {}), "origin": origin, "operator": operator}
     if store_url is not None:
