@@ -16,7 +16,17 @@ from fastapi import FastAPI
 
 from credo.errors import InputError
 from credo.portal.notfound import install_not_found
-from credo.portal.routes import access, consult, data, devices, home, programme, records, signin
+from credo.portal.routes import (
+    access,
+    consult,
+    data,
+    devices,
+    home,
+    programme,
+    records,
+    results,
+    signin,
+)
 from credo.portal.times import zone_of
 from credo.portal.transport import PortalGZip, VersionedStatic
 from credo.portal.web import STATIC, Portal, RosterPerson
@@ -49,7 +59,7 @@ def install(
     are shown in ``zone`` (see `time_zone`). ``roster``: the people the sign-in page lets
     anyone sign in as, without a passkey (a demo's synthetic people); empty everywhere else."""
     app.state.portal = Portal(roster=list(roster), zone=zone_of(time_zone(data_dir, zone)))
-    for module in (home, signin, programme, records, access, data, devices, consult):
+    for module in (home, signin, programme, records, access, data, devices, consult, results):
         app.include_router(module.router)
     app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")
     install_not_found(app)
