@@ -44,7 +44,12 @@ def voted(tmp_path: Path) -> Iterator[Voted]:
 
 def test_the_results_page_is_public_in_every_language(voted: Voted) -> None:
     c = voted.client
-    for code, word in (("th", "ผลลัพธ์"), ("zh_Hans", "结果"), ("zh_Hant", "結果"), ("en", "Results")):
+    for code, word in (
+        ("th", "ผลลัพธ์"),
+        ("zh_Hans", "结果"),
+        ("zh_Hant", "結果"),
+        ("en", "Results"),
+    ):
         c.cookies.set("credo_lang", code)
         r = c.get(f"/consultations/{CID}/results")
         assert r.status_code == 200, code

@@ -147,7 +147,8 @@ def test_vtaiwan_imports_exports_and_round_trips(res: Results, tmp_path: Path) -
     res.r.import_polis("council", res.council, VTAIWAN, "vtaiwan-uberx", question_lang="zh-Hant")
     assert res.size() == size + 2  # consultation.import, then consultation.result
     c = res.c.consultation("vtaiwan-uberx")
-    assert c.closed_idx == size and c.moderation == "imported"
+    assert c.closed_idx == size
+    assert c.moderation == "imported"
     live = res.r.live("vtaiwan-uberx")
     # the matrix is each participant's latest vote, as the export's participants-votes.csv
     export = read_polis(VTAIWAN)
@@ -166,7 +167,8 @@ def test_vtaiwan_imports_exports_and_round_trips(res: Results, tmp_path: Path) -
     res.r.export_polis("vtaiwan-uberx", out)
     again = res.r.import_polis("council", res.council, out, "vtaiwan-again", question_lang="en")
     first, second = res.r.imported(c), res.r.imported(res.c.consultation(again))
-    assert first is not None and second is not None
+    assert first is not None
+    assert second is not None
     assert (first.matrix, first.conversation) == (second.matrix, second.conversation)
     assert res.r.published("vtaiwan-again")["result"] == info["result"]
 

@@ -130,7 +130,7 @@ def conversation_bytes(export: PolisExport) -> bytes:
                 c.body,
             ]
             for c in export.comments
-        ],  # fmt: skip
+        ],
         "votes": [
             [v.timestamp, v.datetime, v.comment_id, v.voter_id, v.vote] for v in export.votes
         ],

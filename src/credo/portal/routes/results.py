@@ -134,7 +134,11 @@ def results_page(request: Request, cid: str) -> Response:
         key=lambda s: -s.bridging.intercept.value if s.bridging else 0.0,
     )
     languages = [
-        {"language": lang.language, "voters": suppressed(lang.voters), "votes": suppressed(lang.votes)}
+        {
+            "language": lang.language,
+            "voters": suppressed(lang.voters),
+            "votes": suppressed(lang.votes),
+        }
         for lang in result.languages
     ]
     conversation = results.conversation(c)
