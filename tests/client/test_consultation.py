@@ -147,3 +147,17 @@ def test_the_recomputation_is_the_analysis_itself(served: Served) -> None:
     matrix: VoteMatrix = parse_matrix(live.matrix_doc)
     assert matrix_bytes(matrix) == live.matrix_doc
     assert result_bytes(analyse(matrix, live.params)) == live.result_doc
+
+
+def test_a_malformed_answer_is_a_failed_verification(served: Served) -> None:
+    def change(path: str, body: bytes) -> bytes:
+        return b"<html>not json" if path.endswith("/published.json") else body
+
+    with pytest.raises(VerificationError, match="malformed"):
+        verify_published(URL, CID, transport=served.transport(change))
+
+    def garble(path: str, body: bytes) -> bytes:
+        return b'{"entry": 1}' if path.startswith("/v1/entries/") else body
+
+    with pytest.raises(VerificationError, match="malformed"):
+        verify_published(URL, CID, transport=served.transport(garble))

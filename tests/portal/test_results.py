@@ -120,3 +120,20 @@ def test_vtaiwans_results_page_is_under_150_kb(tmp_path: Path) -> None:
 def test_unknown_consultation_is_404(client: TestClient) -> None:
     assert client.get("/consultations/no-such-thing/results").status_code == 404
     assert client.get("/consultations/no-such-thing/result.json").status_code == 404
+
+
+def test_a_drifting_statement_is_flagged_on_the_page(voted: Voted) -> None:
+    """Read in Thai nearly everyone agrees, in English nearly everyone disagrees."""
+    c = voted.client
+    people = [voted.node.vault.ensure_subject(f"DRIFT{n:04d}") for n in range(40)]
+    for n, subject in enumerate(people):
+        lang = "th" if n % 2 == 0 else "en"
+        vote = "agree" if (lang == "th") != (n % 10 == 1) else "disagree"
+        voted.service.vote(subject, CID, voted.zh, vote, lang)
+    c.cookies.set("credo_lang", "en")
+    page = c.get(f"/consultations/{CID}/results").text
+    section = page.split("Translations to check")[1].split("<h2>")[0]
+    assert "街道应该让孩子安全步行" in section or "ถนนควรให้เด็กเดินได้อย่างปลอดภัย" in section
+    assert "Thai:" in section
+    assert "English:" in section
+    assert voted.results.live(CID).result.drift == (voted.zh,)

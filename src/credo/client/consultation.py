@@ -51,11 +51,25 @@ def verify_published(
     witness_policy: Policy | None = None,
     transport: httpx.BaseTransport | None = None,
 ) -> ResultCheck:
-    """Download, check inclusion, recompute; raise `VerificationError` on any mismatch."""
+    """Download, check inclusion, recompute; raise `VerificationError` on any mismatch
+    (a malformed answer from the server included)."""
+    try:
+        return _verify(url, consultation_id, log_vkey, witness_policy, transport)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise VerificationError(f"the server's answer is malformed: {exc}") from exc
+
+
+def _verify(
+    url: str,
+    consultation_id: str,
+    log_vkey: str | None,
+    witness_policy: Policy | None,
+    transport: httpx.BaseTransport | None,
+) -> ResultCheck:
     with httpx.Client(base_url=url.rstrip("/"), timeout=120, transport=transport) as http:
         base = f"/consultations/{consultation_id}"
         info = _get(http, f"{base}/published.json").json()
-        index = info.get("index")
+        index = info.get("index") if isinstance(info, dict) else None
         if not isinstance(index, int) or index < 0:
             raise VerificationError("the server names no result entry")
         verifier = NoteVerifier.from_vkey(log_vkey or _get(http, "/log/vkey").text.strip())
