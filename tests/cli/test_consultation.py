@@ -61,8 +61,10 @@ def test_import_export_import_changes_nothing(data_dir: Path, tmp_path: Path) ->
     finally:
         node.close()
     # the same id twice is refused, with nothing written
+    stored = sorted((data_dir / "documents").iterdir())
     refused = credo("consultation", "import", *d, str(SEATTLE), "--member", "council")
     assert_clean_failure(refused, "already exists")
+    assert sorted((data_dir / "documents").iterdir()) == stored
     # a moderator's queue of an imported consultation: nobody moderates it but its convener
     queue = credo("consult", "queue", *d, "--member", "watch", "--id", cid)
     assert_clean_failure(queue, "moderate")

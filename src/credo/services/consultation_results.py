@@ -308,6 +308,11 @@ class ConsultationResults:
         """Import an export as a closed consultation and publish its result; the id."""
         if question_lang not in LANGS:
             raise InputError(f"language is one of {', '.join(LANGS)}", code="bad_language")
+        if self.store.get_consultation(consultation_id) is not None:
+            # the ledger refuses it too; checked first so no document is stored for nothing
+            raise InputError(
+                f"consultation {consultation_id!r} already exists", code="consultation_exists"
+            )
         export = read_polis(directory)
         if not export.votes:
             raise InputError("the export holds no votes", code="bad_polis")
