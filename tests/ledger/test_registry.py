@@ -22,7 +22,7 @@ from tests.conftest import adopt_default_rules
 
 def test_every_registered_kind_has_a_schema_roles_and_a_transition() -> None:
     kinds = standard_kinds()
-    assert len(kinds) == 33  # 23, two for portal accounts, eight for public consultations
+    assert len(kinds) == 35  # 23, two for portal accounts, ten for public consultations
     for kind in kinds:
         assert issubclass(kind.body, Body), kind.name
         schema = kind.body.model_json_schema()

@@ -34,6 +34,7 @@ from credo.store import (
     MemberRow,
     OpinionVoteRow,
     ProposalRow,
+    PublishedRow,
     RecordRow,
     RulesRow,
     ScoreRow,
@@ -1165,3 +1166,32 @@ def test_consultation_routing_tallies_and_erasure_agree_on_every_backend(store: 
     commit(store, lambda tx: tx.erase_opinions("subj-alice"))
     assert store.statements_in("c-1") == []
     assert store.get_opinion_vote("s1", "carol") is None
+
+
+def test_published_results_votes_and_version_agree_on_every_backend(store: Store) -> None:
+    """The analysis's reads: every current vote, the published documents, and a version
+    that moves with each vote, withdrawal and publication (the results cache's key)."""
+    commit(
+        store,
+        lambda tx: tx.put_consultation(consultation("c-2", 1)),
+        lambda tx: tx.put_statement(statement("s1", "c-2", "alice", 2)),
+        lambda tx: tx.put_opinion_vote(OpinionVoteRow("s1", "bob", "c-2", "agree", "th", 3, AT)),
+    )
+    first = store.consultation_version("c-2")
+    assert store.opinion_votes_in("c-2") == [("bob", "s1", "agree", "th")]
+    commit(
+        store,
+        lambda tx: tx.put_opinion_vote(OpinionVoteRow("s1", "carol", "c-2", "pass", "en", 4, AT)),
+    )
+    second = store.consultation_version("c-2")
+    assert second != first
+    commit(store, lambda tx: tx.delete_opinion_vote("s1", "carol"))
+    # the same votes as before carol's: the same state, so the same key (a vote added later
+    # has a higher index, so a key never comes back for different votes)
+    assert store.consultation_version("c-2") == first
+    row = PublishedRow(5, "c-2", "result", "ab" * 32, "cd" * 32, None, '{"seed":0}', AT)
+    commit(store, lambda tx: tx.add_published(row))
+    assert store.published_in("c-2") == [row]
+    assert store.published_in("c-1") == []
+    assert store.consultation_version("c-2") != first
+    assert store.consultation_version("nothing") == (0,) * 7

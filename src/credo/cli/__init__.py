@@ -11,6 +11,7 @@ from credo.cli import (
     bench,
     consent,
     consult,
+    consultation,
     demo,
     dispute,
     gov,
@@ -40,6 +41,7 @@ app.add_typer(member.app, name="member")
 app.add_typer(bench.app, name="bench")
 app.add_typer(gov.app, name="gov")
 app.add_typer(consult.app, name="consult")
+app.add_typer(consultation.app, name="consultation")
 app.command("rules")(rules.rules)
 app.command("score")(score.score)
 app.add_typer(programme.app, name="programme")

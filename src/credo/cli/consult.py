@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
+from credo.services.consultation_results import ConsultationResults
 from credo.services.consultations import Consultations
 from credo.services.node import DataDir, Node
 from credo.services.people import People
@@ -84,10 +85,15 @@ def queue(
     member: Annotated[str, typer.Option(help="A moderator of the consultation")],
     id: Annotated[str, typer.Option(help="Consultation id")],
 ) -> None:
-    """What waits for a moderator's decision, as JSON: ids, languages and texts, no authors."""
+    """What waits for a moderator's decision, as JSON: ids, languages and texts, no authors;
+    each statement says whether its translations drift (``drift``), and statements already
+    decided whose agreement differs between language versions are listed as kind "drift"."""
     node = Node(DataDir(data)).start()
     try:
-        items = Consultations(People.open(node)).review_queue(member, id)
+        results = ConsultationResults(
+            Consultations(People.open(node)), node.data.root / "documents"
+        )
+        items = results.queue(member, id)
     finally:
         node.close()
     print(json.dumps(items, indent=2, ensure_ascii=False))

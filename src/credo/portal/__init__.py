@@ -16,7 +16,17 @@ from fastapi import FastAPI
 
 from credo.errors import InputError
 from credo.portal.notfound import install_not_found
-from credo.portal.routes import access, consult, data, devices, home, programme, records, signin
+from credo.portal.routes import (
+    access,
+    consult,
+    data,
+    devices,
+    home,
+    programme,
+    records,
+    results,
+    signin,
+)
 from credo.portal.times import zone_of
 from credo.portal.transport import PortalGZip, VersionedStatic
 from credo.portal.web import STATIC, Portal, RosterPerson
@@ -55,7 +65,7 @@ def install(
         zone=zone_of(time_zone(data_dir, zone)),
         form_key=portal_form_key(DataDir(data_dir)),
     )
-    for module in (home, signin, programme, records, access, data, devices, consult):
+    for module in (home, signin, programme, records, access, data, devices, consult, results):
         app.include_router(module.router)
     app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")
     install_not_found(app)

@@ -16,6 +16,7 @@ from credo.store.consultation_rows import (
     ConsultationRow,
     DecisionRow,
     OpinionVoteRow,
+    PublishedRow,
     StatementRow,
     TranslationRow,
 )
@@ -119,6 +120,7 @@ __all__ = [
     "ProgrammeReader",
     "ProgrammeWriter",
     "ProposalRow",
+    "PublishedRow",
     "RecordRow",
     "RulesRow",
     "ScoreRow",

@@ -9,6 +9,7 @@ from credo.store.consultation_rows import (
     ConsultationRow,
     DecisionRow,
     OpinionVoteRow,
+    PublishedRow,
     StatementRow,
     TranslationRow,
 )
@@ -51,6 +52,18 @@ class ConsultationReader(Protocol):
 
     def decisions_in(self, consultation_id: str) -> list[DecisionRow]: ...
 
+    def published_in(self, consultation_id: str) -> list[PublishedRow]:
+        """Published results and the import, oldest first."""
+        ...
+
+    def opinion_votes_in(self, consultation_id: str) -> list[tuple[str, str, str, str]]:
+        """Every current vote: (participant, statement, vote, shown)."""
+        ...
+
+    def consultation_version(self, consultation_id: str) -> tuple[int, ...]:
+        """Changes whenever the consultation's result would (the results cache's key)."""
+        ...
+
 
 class ConsultationWriter(ConsultationReader, Protocol):
     def put_consultation(self, row: ConsultationRow) -> None: ...
@@ -74,6 +87,8 @@ class ConsultationWriter(ConsultationReader, Protocol):
     def put_translation(self, row: TranslationRow) -> None: ...
 
     def add_decision(self, row: DecisionRow) -> None: ...
+
+    def add_published(self, row: PublishedRow) -> None: ...
 
     def add_participant(self, consultation_id: str, participant: str, subject: str) -> None:
         """Note whom a participant id stands for (for erasure); a repeat is ignored."""

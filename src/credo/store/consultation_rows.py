@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from credo.store.rows import columns
 
-CONSULTATION_PUBLIC = ("consultations", "consultation_decisions")
+CONSULTATION_PUBLIC = ("consultations", "consultation_decisions", "consultation_published")
 CONSULTATION_PERSONAL = (
     "consultation_statements",
     "consultation_votes",
@@ -98,7 +98,24 @@ class DecisionRow:
     at: str
 
 
+@dataclass(frozen=True, slots=True)
+class PublishedRow:
+    """A consultation's published documents, as the log names them: a result
+    (``consultation.result``: the matrix and result hashes, the parameters) or an import
+    (``consultation.import``: the matrix and the whole conversation's hashes)."""
+
+    idx: int
+    consultation: str
+    kind: str  # result | import
+    matrix: str  # hex SHA-256 of the vote matrix document
+    result: str | None  # hex SHA-256 of the result document
+    conversation: str | None  # hex SHA-256 of the imported conversation document
+    params: str | None  # JSON: the analysis parameters
+    at: str
+
+
 CONSULTATION = columns(ConsultationRow)
+PUBLISHED = columns(PublishedRow)
 STATEMENT = columns(StatementRow)
 OPINION_VOTE = columns(OpinionVoteRow)
 TRANSLATION = columns(TranslationRow)

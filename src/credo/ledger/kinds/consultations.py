@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field
 
@@ -38,6 +38,7 @@ from credo.store import (
     DecisionRow,
     MemberRow,
     OpinionVoteRow,
+    PublishedRow,
     StatementRow,
     TranslationRow,
     WriteTx,
@@ -99,6 +100,51 @@ class ModeratorTranslation(Body):
     id: ItemId
     lang: Lang
     text: Text
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+AlgorithmName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9._-]{0,63}$")]
+AlgorithmVersion = Annotated[str, Field(pattern=r"^[0-9A-Za-z._-]{1,32}$")]
+
+
+class Result(Body):
+    """A published analysis (issue 29): which algorithm, version, parameters and seed, the
+    SHA-256 of the anonymised vote matrix (per-consultation pseudonyms only) and of the
+    result document. Anyone holding the two documents recomputes the one from the other
+    (`credo consultation verify`); the documents are served beside the consultation."""
+
+    consultation: ConsultationId
+    algorithm: AlgorithmName
+    version: AlgorithmVersion
+    params: dict[str, Any]
+    """The analysis parameters in full (`credo.consultation.Params`), the seed included."""
+    seed: Annotated[int, Field(ge=0, lt=2**32)]
+    matrix: Sha256
+    result: Sha256
+    votes_through: Annotated[int, Field(ge=0)]
+    """The log size the matrix was read at: votes after it are in a later result."""
+
+
+class Import(Body):
+    """A conversation held elsewhere (a Pol.is open-data export), brought in as a closed
+    consultation. Its participants were never credo's people, so it has no personal entries:
+    this one entry names the hash of the whole conversation as exported (comments and every
+    vote) and of the vote matrix read from it, and says where it came from. Honest about
+    being an import: nobody can check those votes against this log, only that these are the
+    documents the convener brought in."""
+
+    id: ConsultationId
+    question: Annotated[dict[Lang, Question], Field(min_length=1)]
+    source: Literal["polis"]
+    source_url: Annotated[str, Field(max_length=500)] = ""
+    licence: Annotated[str, Field(max_length=200)] = ""
+    conversation: Sha256
+    matrix: Sha256
+    statements: Annotated[int, Field(ge=0)]
+    participants: Annotated[int, Field(ge=0)]
+    votes: Annotated[int, Field(ge=0)]
+    opens_at: Timestamp
+    closes_at: Timestamp
 
 
 class StatementMeta(Meta):
@@ -265,6 +311,60 @@ def apply_moderator_translation(
             index,
             entry.at,
         )
+    )
+
+
+def apply_result(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
+    """Only the convener, or the operator (an admin), publishes a consultation's result."""
+    body = Result.model_validate(entry.body)
+    c = _consultation(tx, body.consultation)
+    if signer.id != c.convener and "admin" not in signer.roles:
+        raise EntryRejected(
+            "only the convener or the operator publishes a result", code="not_convener"
+        )
+    if body.params.get("seed") != body.seed:
+        raise EntryRejected("the seed differs from the parameters' seed", code="bad_params")
+    if body.votes_through > index:
+        raise EntryRejected("votes_through is after this entry", code="bad_params")
+    tx.add_published(
+        PublishedRow(
+            index,
+            c.id,
+            "result",
+            body.matrix,
+            body.result,
+            None,
+            json.dumps(body.params, sort_keys=True, separators=(",", ":")),
+            entry.at,
+        )
+    )
+
+
+def apply_import(tx: WriteTx, index: int, entry: Decoded, signer: MemberRow, ctx: Context) -> None:
+    """The imported conversation becomes a consultation closed at once."""
+    body = Import.model_validate(entry.body)
+    if tx.get_consultation(body.id) is not None:
+        raise EntryRejected(f"consultation {body.id!r} already exists", code="consultation_exists")
+    if _seconds(body.closes_at) < _seconds(body.opens_at):
+        raise EntryRejected("closes_at must not be before opens_at", code="bad_window")
+    tx.put_consultation(
+        ConsultationRow(
+            body.id,
+            signer.id,
+            json.dumps(body.question, sort_keys=True, ensure_ascii=False),
+            json.dumps({}, sort_keys=True),
+            body.opens_at,
+            body.closes_at,
+            "imported",
+            None,
+            json.dumps([]),
+            index,
+            index,
+            entry.at,
+        )
+    )
+    tx.add_published(
+        PublishedRow(index, body.id, "import", body.matrix, None, body.conversation, None, entry.at)
     )
 
 

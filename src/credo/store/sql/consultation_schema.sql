@@ -31,6 +31,20 @@ CREATE TABLE IF NOT EXISTS consultation_decisions (
 CREATE INDEX IF NOT EXISTS consultation_decisions_by_consultation
     ON consultation_decisions (consultation, idx);
 
+-- derived: published results and imports (consultation.result, consultation.import)
+CREATE TABLE IF NOT EXISTS consultation_published (
+    idx          {int} PRIMARY KEY,
+    consultation {text} NOT NULL,
+    kind         {text} NOT NULL,
+    matrix       {text} NOT NULL,
+    result       {text},
+    conversation {text},
+    params       {text},
+    at           {text} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consultation_published_by_consultation
+    ON consultation_published (consultation, idx);
+
 -- derived, personal
 CREATE TABLE IF NOT EXISTS consultation_statements (
     id            {text} PRIMARY KEY,

@@ -7,11 +7,13 @@ from credo.store.consultation_rows import (
     CONSULTATION,
     DECISION,
     OPINION_VOTE,
+    PUBLISHED,
     STATEMENT,
     TRANSLATION,
     ConsultationRow,
     DecisionRow,
     OpinionVoteRow,
+    PublishedRow,
     StatementRow,
     TranslationRow,
 )
@@ -117,6 +119,38 @@ class ConsultationQueries(Queries):
         sql = _select("consultation_translations", TRANSLATION, "statement = ?", "idx")
         return [TranslationRow(*r) for r in self._rows(sql, (statement_id,))]
 
+    def published_in(self, consultation_id: str) -> list[PublishedRow]:
+        """The consultation's published results and import, oldest first."""
+        sql = _select("consultation_published", PUBLISHED, "consultation = ?", "idx")
+        return [PublishedRow(*r) for r in self._rows(sql, (consultation_id,))]
+
+    def opinion_votes_in(self, consultation_id: str) -> list[tuple[str, str, str, str]]:
+        """Every current vote in a consultation as (participant, statement, vote, shown),
+        for the operator's analysis only (political opinions: never a member's read)."""
+        rows = self._rows(
+            "SELECT participant, statement, vote, shown FROM consultation_votes "
+            "WHERE consultation = ?",
+            (consultation_id,),
+        )
+        return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
+
+    def consultation_version(self, consultation_id: str) -> tuple[int, ...]:
+        """What changes whenever a result would: the latest vote, statement, decision and
+        flag, and how many votes there are (a withdrawal lowers it). Keys the results cache
+        and the results page's ETag."""
+        row = self._one(
+            "SELECT (SELECT coalesce(max(idx), 0) FROM consultation_votes WHERE consultation = ?),"
+            " (SELECT count(*) FROM consultation_votes WHERE consultation = ?),"
+            " (SELECT coalesce(max(submitted_idx), 0) FROM consultation_statements"
+            " WHERE consultation = ?),"
+            " (SELECT count(*) FROM consultation_statements WHERE consultation = ?),"
+            " (SELECT coalesce(max(idx), 0) FROM consultation_decisions WHERE consultation = ?),"
+            " (SELECT coalesce(max(idx), 0) FROM consultation_flags WHERE consultation = ?),"
+            " (SELECT coalesce(max(idx), 0) FROM consultation_published WHERE consultation = ?)",
+            (consultation_id,) * 7,
+        )
+        return tuple(int(x) for x in row) if row is not None else ()
+
     def decisions_in(self, consultation_id: str) -> list[DecisionRow]:
         sql = _select("consultation_decisions", DECISION, "consultation = ?", "idx")
         return [DecisionRow(*r) for r in self._rows(sql, (consultation_id,))]
@@ -166,6 +200,11 @@ class ConsultationWrites(ConsultationQueries):
         marks = ", ".join("?" * len(DECISION))
         sql = f"INSERT INTO consultation_decisions ({', '.join(DECISION)}) VALUES ({marks})"  # noqa: S608
         self._exec(sql, _values(row, DECISION))
+
+    def add_published(self, row: PublishedRow) -> None:
+        marks = ", ".join("?" * len(PUBLISHED))
+        sql = f"INSERT INTO consultation_published ({', '.join(PUBLISHED)}) VALUES ({marks})"  # noqa: S608
+        self._exec(sql, _values(row, PUBLISHED))
 
     def add_participant(self, consultation_id: str, participant: str, subject: str) -> None:
         self._exec(
