@@ -73,7 +73,8 @@ def test_a_batch_is_prepared_in_order_and_every_entry_is_accepted(
     for asked, prepared in zip(records, entries, strict=True):
         assert prepared["kind"] == "record.put"
         meta = json.loads(prepared["metadata"])
-        assert meta["record_id"] == prepared["record_id"] and meta["category"] == "finance"
+        assert meta["record_id"] == prepared["record_id"]
+        assert meta["category"] == "finance"
         payload = base64.b64decode(prepared["payload"])
         assert asked["national_id"].encode() not in payload  # sealed, never in clear
         env = sign_envelope(prepared["payloadType"], payload, [key])
