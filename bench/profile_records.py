@@ -37,12 +37,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_log import _credo, _free_port, _wait_until_serving
+from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
 from bench_records import _people, _prepare, _prepare_batch, _setup, _submit
 
 from credo.ledger.keys import MemberKey
-
-_TICK = os.sysconf("SC_CLK_TCK")
 
 # The stages of the record path, by a frame each passes through (checked in this order, so
 # sealing inside prepare counts as sealing, tag resolution inside the sequencer as such).
@@ -62,23 +60,6 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("listeners (rescoring, metrics)", ("_Listeners._run", "Rescorer")),
     ("HTTP: parse, route, middleware, respond (uvicorn, starlette, fastapi)", ("",)),
 ]
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of ``pid`` and its live descendants (the validation workers)."""
-    total = 0.0
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / _TICK
-            for task in Path(f"/proc/{p}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo.extend(int(c) for c in children)
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
 
 
 def _drive(url: str, key: MemberKey, records: int, clients: int, batch: int) -> dict[str, float]:
@@ -148,7 +129,7 @@ def main() -> None:
         spy = None
         try:
             _wait_until_serving(url)
-            before = _cpu_seconds(server.pid)
+            before = server_cpu_seconds(server.pid)
             if args.spy:
                 spy = subprocess.Popen(
                     ["py-spy", "record", "--pid", str(server.pid), "--subprocesses", "--gil",
@@ -157,7 +138,7 @@ def main() -> None:
                 )  # fmt: skip
                 time.sleep(1.0)
             driven = _drive(url, key, args.records, args.clients, args.batch)
-            server_cpu = _cpu_seconds(server.pid) - before
+            server_cpu = server_cpu_seconds(server.pid) - before
         finally:
             if spy is not None:
                 spy.send_signal(2)
