@@ -89,17 +89,19 @@ def _credo(src: str | None) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", "from credo.cli import main; main()"], env
 
 
-def server_cpu_seconds(pid: int) -> float:
+def server_cpu_seconds(pid: int, system: bool | None = None) -> float:
     """User + system CPU time of process ``pid`` and its live descendants (the validation
     workers), from /proc: what a request costs the server, which other work on a shared
-    machine moves far less than it moves throughput."""
+    machine moves far less than it moves throughput. ``system``: only the kernel's part
+    (True) or only the user part (False)."""
     total = 0.0
     todo = [pid]
     while todo:
         p = todo.pop()
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / _TICK
+            user, kernel = int(fields[11]), int(fields[12])
+            total += (user + kernel if system is None else kernel if system else user) / _TICK
             for task in Path(f"/proc/{p}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
