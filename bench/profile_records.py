@@ -3,7 +3,7 @@
 Starts `credo serve` on a fresh consortium (as bench_records.py does), records R records
 about a pool of synthetic people through HTTP, and reports CPU time per record (user +
 system, from /proc, of the server process and its validation workers; ``time.process_time``
-of the member's signing in this process), never wall-clock throughput: the machine is
+of the member's signing, thread by thread, in this process), never wall-clock throughput: the machine is
 shared, and CPU time per record is what another process's load does not move much.
 
 With ``--spy`` the server runs under py-spy (``pip install py-spy``), which samples every
@@ -56,7 +56,10 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("validation workers: decode, verify signatures", ("spawn_main",)),
     ("prepare: checks, entry building", ("credo/api/routes/records.py",)),
     ("auth: HTTP message signature check", ("authenticate (credo",)),
-    ("submit route: parse batch, queue, answer", ("credo/api/routes/entries.py",)),
+    (
+        "submit route: parse, validate bodies of 1-2 entries here, queue, answer",
+        ("credo/api/routes/entries.py",),
+    ),
     ("listeners (rescoring, metrics)", ("_Listeners._run", "Rescorer")),
     ("HTTP: parse, route, middleware, respond (uvicorn, starlette, fastapi)", ("",)),
 ]
