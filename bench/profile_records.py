@@ -2,8 +2,8 @@
 
 Starts `credo serve` on a fresh consortium (as bench_records.py does), records R records
 about a pool of synthetic people through HTTP, and reports CPU time per record (user +
-system, from /proc, of the server process and its validation workers; ``time.process_time``
-of the member's signing, thread by thread, in this process), never wall-clock throughput: the machine is
+system, from /proc, of the server process and its validation workers; ``time.thread_time``
+of the member's signing in this process), never wall-clock throughput: the machine is
 shared, and CPU time per record is what another process's load does not move much.
 
 With ``--spy`` the server runs under py-spy (``pip install py-spy``), which samples every
