@@ -142,7 +142,15 @@ def _drive(
     lock = threading.Lock()
     counter = iter(range(records))
 
+    errors: list[BaseException] = []
+
     def client() -> None:
+        try:
+            _client()
+        except Exception as exc:  # noqa: BLE001 - raised after every client stopped
+            errors.append(exc)
+
+    def _client() -> None:
         with httpx.Client(base_url=url, timeout=120) as http:
             while True:
                 with lock:
@@ -168,6 +176,8 @@ def _drive(
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    if errors:  # a dead client's records were never written: no rate to report
+        raise RuntimeError(f"{len(errors)} of {clients} clients failed; the first: {errors[0]}")
     return {
         "records": records,
         "clients": clients,
