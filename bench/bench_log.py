@@ -49,7 +49,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/_postgres.py
 
-FIGURES = ("entries_per_s", "ratio_to_ceiling", "ack_p50_ms", "ack_p99_ms", "checkpoint_p99_ms")
+FIGURES = (
+    "entries_per_s",
+    "ratio_to_ceiling",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "checkpoint_p99_ms",
+    "server_cpu_us_per_entry",
+)
+_TICK = os.sysconf("SC_CLK_TCK")
 STORES = ("sqlite", "postgres")
 RATIOS = ("entries_per_s", "ratio_to_ceiling")  # PostgreSQL's over SQLite's, as medians
 
@@ -81,6 +89,26 @@ def _credo(src: str | None) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-c", "from credo.cli import main; main()"], env
 
 
+def server_cpu_seconds(pid: int, system: bool | None = None) -> float:
+    """User + system CPU time of process ``pid`` and its live descendants (the validation
+    workers), from /proc: what a request costs the server, which other work on a shared
+    machine moves far less than it moves throughput. ``system``: only the kernel's part
+    (True) or only the user part (False)."""
+    total = 0.0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            user, kernel = int(fields[11]), int(fields[12])
+            total += (user + kernel if system is None else kernel if system else user) / _TICK
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 def one_run(
     entries: int, batch: int, concurrency: int, src: str | None = None, db: str | None = None
 ) -> dict[str, Any]:
@@ -106,16 +134,19 @@ def one_run(
         )
         try:
             _wait_until_serving(url)
+            cpu = server_cpu_seconds(server.pid)
             done = subprocess.run(
                 [*credo, "bench", "log", "--data", str(data), "--url", url,
                  "--entries", str(entries), "--batch", str(batch),
                  "--concurrency", str(concurrency)],
                 check=True, capture_output=True, text=True, env=env,
             )  # fmt: skip
+            cpu = server_cpu_seconds(server.pid) - cpu
         finally:
             server.terminate()
             server.wait(timeout=60)
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["server_cpu_us_per_entry"] = round(cpu / entries * 1e6, 1)
     figures["load_1m"] = round(os.getloadavg()[0], 2)
     return figures
 

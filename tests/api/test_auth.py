@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from credo.api.auth import check_times
+from credo.api.auth import NonceCache, check_times
 from credo.api.httpsig import content_digest, parse_signature_input, sign_request, signature_base
 from credo.errors import AuthenticationError
 from credo.ledger.keys import MemberKey
@@ -100,6 +100,17 @@ def test_replayed_nonce_is_refused(client: TestClient, data_dir: Path) -> None:
     headers = sign_request(key_of(data_dir, "bank"), "POST", PATH, BODY)
     assert _post(client, headers)[0] == 200
     assert _post(client, headers) == (401, "bad_signature")
+
+
+def test_nonces_are_kept_two_windows_and_then_forgotten() -> None:
+    nonces = NonceCache(window=300)
+    for n in range(2000):
+        nonces.use(f"k:{n}", now=1000.0 + n * 0.1)  # 200 s of calls
+    with pytest.raises(AuthenticationError):
+        nonces.use("k:0", now=1200.0)  # a replay within the window
+    nonces.use("k:new", now=1000.0 + 650)  # 650 s on: the first 50 s of nonces are forgotten
+    assert len(nonces.store) == 2000 - 501 + 1  # type: ignore[arg-type]  # n = 0..500, by 1050 s
+    nonces.use("k:0", now=1000.0 + 650)  # forgotten, so usable (its signature is long stale)
 
 
 def test_retired_member_is_refused(client: TestClient, data_dir: Path) -> None:

@@ -132,6 +132,7 @@ OPERATIONS = [
     _accept_also(
         [
             "/v1/records/prepare",
+            "/v1/records/prepare-batch",
             "/v1/access",
             "/v1/consents",
             "/v1/consents/{consent_id}/revoke",
@@ -212,7 +213,7 @@ def test_signing_reached_the_routes() -> None:
         for operation in operations.values()
         if operation.get("security")
     ]
-    assert len(signed) == 8
+    assert len(signed) == 9
     for path in signed:
         answers = SIGNED_ANSWERS.get(path, Counter())
         assert set(answers) - {401, 405}, f"{path}: only {dict(answers)}"
@@ -292,6 +293,7 @@ def test_served_description(consortium: Consortium) -> None:
                 signed_paths.add(path)
     assert signed_paths == {
         "/v1/records/prepare",
+        "/v1/records/prepare-batch",
         "/v1/records/prepare-retraction",
         "/v1/records/prepare-answer",
         "/v1/access",

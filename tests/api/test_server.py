@@ -4,13 +4,14 @@ issue "No stranger or member can break credo for anyone else", finding 3)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from credo.api import server
@@ -39,7 +40,7 @@ def test_slow_clients_serve_hands_the_settings_to_uvicorn(
     server.run(hello, settings)
     assert got["app"] is hello
     assert (got["port"], got["timeout_keep_alive"], got["limit_concurrency"]) == (8123, 4, 7)
-    assert issubclass(got["http"], H11Protocol)
+    assert issubclass(got["http"], HttpToolsProtocol)
     assert got["http"].header_timeout == 3.5
 
 
@@ -49,7 +50,7 @@ def test_slow_clients_a_server_made_to_be_stopped_has_the_same_bounds(tmp_path: 
     config = server.make_server(hello, settings).config
     assert (config.port, config.limit_concurrency, config.timeout_keep_alive) == (8124, 9, 5)
     assert isinstance(config.http, type)
-    assert issubclass(config.http, H11Protocol)
+    assert issubclass(config.http, HttpToolsProtocol)
     assert config.http.header_timeout == 2.5  # type: ignore[attr-defined]
 
 
@@ -99,8 +100,62 @@ def test_slow_clients_a_prompt_client_is_not_cut_off() -> None:
     assert not closed
 
 
-def test_no_server_header_and_an_explicit_head_bound(tmp_path: Path) -> None:
-    """Every response said `server: uvicorn`; h11's head bound is set, not assumed."""
+def test_no_server_header(tmp_path: Path) -> None:
+    """Every response said `server: uvicorn`."""
     config = server.make_server(hello, Settings(data_dir=tmp_path)).config
     assert config.server_header is False
-    assert config.h11_max_incomplete_event_size == 16 * 1024
+
+
+async def _send_head(head: bytes, pieces: int = 1) -> bytes:
+    """Serve ``hello``; one client sends ``head`` in ``pieces`` writes; what it got back
+    before the server closed the connection (or within 2 s)."""
+    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
+    config.load()
+    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
+    state = ServerState()
+    listener = await asyncio.get_running_loop().create_server(
+        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+    )
+    port = listener.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        step = -(-len(head) // pieces)
+        for at in range(0, len(head), step):
+            writer.write(head[at : at + step])
+            await writer.drain()
+            await asyncio.sleep(0.01)
+        got = b""
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while chunk := await asyncio.wait_for(reader.read(65536), 2):
+                got += chunk
+                if got.endswith(b"hi") or got.endswith(b"large."):
+                    break
+        return got
+    finally:
+        writer.close()
+        listener.close()
+        await listener.wait_closed()
+
+
+def _head(size: int) -> bytes:
+    """A GET whose head (request line, headers, blank line) is about ``size`` bytes."""
+    start = b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: "
+    return start + b"a" * (size - len(start) - 4) + b"\r\n\r\n"
+
+
+@pytest.mark.parametrize("pieces", [1, 40])
+def test_a_head_over_16_kib_is_answered_431(pieces: int) -> None:
+    got = asyncio.run(_send_head(_head(server.MAX_HEAD_BYTES + 100), pieces))
+    assert got.startswith(b"HTTP/1.1 431 ")
+
+
+def test_many_headers_over_16_kib_are_answered_431() -> None:
+    fields = b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 100) for n in range(200))
+    got = asyncio.run(_send_head(b"GET / HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\n"))
+    assert got.startswith(b"HTTP/1.1 431 ")
+
+
+@pytest.mark.parametrize("pieces", [1, 40])
+def test_a_head_under_16_kib_is_served(pieces: int) -> None:
+    got = asyncio.run(_send_head(_head(server.MAX_HEAD_BYTES - 200), pieces))
+    assert got.startswith(b"HTTP/1.1 200 ")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from credo.client import MemberClient
+from credo.client import MemberClient, RecordRequest
 from credo.errors import VerificationError
 from credo.ledger.entries import make_payload
 from credo.ledger.keys import MemberKey
@@ -41,9 +41,13 @@ def _client(prepared: dict[str, Any], submitted: list[bytes]) -> MemberClient:
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/records/prepare":
             return httpx.Response(200, json=prepared)
+        if request.url.path == "/v1/records/prepare-batch":
+            asked = json.loads(request.content)["records"]
+            return httpx.Response(200, json={"entries": [prepared] * len(asked)})
         submitted.append(request.content)
-        return httpx.Response(200, json={"results": [{"status": "accepted", "index": 7}],
-                                         "checkpoint": "cp"})  # fmt: skip
+        count = len(json.loads(request.content)["entries"])
+        results = [{"status": "accepted", "index": 7 + n} for n in range(count)]
+        return httpx.Response(200, json={"results": results, "checkpoint": "cp"})
 
     http = httpx.Client(base_url="http://credo.test", transport=httpx.MockTransport(answer))
     return MemberClient("http://credo.test", "bank", MemberKey.generate(), http=http)
@@ -70,6 +74,23 @@ def test_an_altered_preparation_is_refused_unsigned(prepared: dict[str, Any]) ->
     submitted: list[bytes] = []
     with pytest.raises(VerificationError) as refused:
         _client(prepared, submitted).put_record("ZX-1", "finance", "loan.repaid", {})
+    assert refused.value.code == "bad_prepared"
+    assert submitted == []
+
+
+def test_honest_batch_preparations_are_signed_and_submitted_together() -> None:
+    submitted: list[bytes] = []
+    asked = [RecordRequest("ZX-1", "finance", "loan.repaid", {"n": n}) for n in range(5)]
+    logged = _client(_prepared(), submitted).put_records(asked, batch=3)
+    assert [(r, s.index) for r, s in logged] == [("1" * 32, i) for i in (7, 8, 9, 7, 8)]
+    assert [len(json.loads(body)["entries"]) for body in submitted] == [3, 2]
+
+
+def test_one_altered_preparation_in_a_batch_stops_the_whole_batch_unsigned() -> None:
+    submitted: list[bytes] = []
+    asked = [RecordRequest("ZX-1", "finance", "loan.repaid", {}) for _ in range(3)]
+    with pytest.raises(VerificationError) as refused:
+        _client(_prepared(by="other-bank"), submitted).put_records(asked)
     assert refused.value.code == "bad_prepared"
     assert submitted == []
 

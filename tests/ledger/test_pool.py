@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,11 +11,11 @@ import pytest
 
 from credo.errors import EntryRejected
 from credo.ledger import standard_kinds
-from credo.ledger.pool import MIN_PART, Result, Validator, _pack, _unpack
+from credo.ledger.pool import INLINE_ENTRIES, MIN_PART, Result, Validator, _pack, _unpack
 from credo.ledger.validate import Decoded, decode_part, parse_batch
 from credo.services.node import DataDir
 from credo.store import open_store
-from tests.conftest import attestation
+from tests.conftest import attestation, member_key
 
 
 @pytest.fixture
@@ -72,3 +73,35 @@ def test_worker_results_cross_the_process_boundary_unchanged(
         packed = _pack(results)
         assert packed[:1] == how
         assert [_comparable(r) for r in _unpack(packed)] == [_comparable(r) for r in results]
+
+
+def test_a_body_of_one_or_two_entries_is_validated_here_without_a_worker(
+    data_dir: Path,
+) -> None:
+    """A worker's round trip costs several times what one signature does: small bodies are
+    validated in this process, and no worker process is started for them."""
+    store = open_store(DataDir(data_dir).store_location)
+    v = Validator(store, standard_kinds(), workers=1)
+    v.start()
+    try:
+        for entries in (1, INLINE_ENTRIES):
+            envs = b",".join(json.dumps(attestation(data_dir, n)).encode() for n in range(entries))
+            results = asyncio.run(v.validate_body(b'{"entries":[%s]}' % envs))
+            assert [type(r) for r in results] == [Decoded] * entries
+        assert v._pool is not None
+        assert not v._pool._processes  # spawned lazily, on the first task: none was sent
+    finally:
+        v.close()
+        store.close()
+
+
+def test_in_process_validation_reads_the_keys_again_when_the_state_moves(
+    validator: Validator, data_dir: Path
+) -> None:
+    lookup = validator._lookup()
+    uni = member_key(data_dir, "uni").key_id
+    assert lookup(uni) is not None
+    assert validator._lookup().__self__ is lookup.__self__  # type: ignore[attr-defined]
+    with validator.store.write() as tx:
+        tx.bump_state_version()
+    assert validator._lookup().__self__ is not lookup.__self__  # type: ignore[attr-defined]

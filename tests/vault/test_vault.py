@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from credo.errors import InputError, NotFound, StoreError, VerificationError
 from credo.store.sqlite.database import SqliteDatabase
 from credo.vault import MAX_PAYLOAD_BYTES, MasterKey, Vault, normalize_national_id
+from credo.vault.vault import _Seals
 
 CTX = b"category=library;member=m1"
 
@@ -296,3 +298,75 @@ def test_a_vault_file_from_before_postgres_is_renamed_and_kept(
         conn.close()
     assert {"subjects", "records", "erased", "records_by_ref"}.isdisjoint(names)
     assert {"vault_subjects", "vault_records", "vault_erased", "vault_records_by_ref"} <= names
+
+
+def test_concurrent_seals_are_committed_and_all_open_after_a_reopen(
+    vault_path: Path, master: MasterKey
+) -> None:
+    """Many threads sealing at once share group commits; every answer is durable and right."""
+    people = [f"GC-{n:04d}" for n in range(10)]
+    answers: list[tuple[str, bytes, str, str]] = []
+    lock = threading.Lock()
+    with Vault(vault_path, master) as v:
+        start = threading.Barrier(8)
+
+        def seal(worker: int) -> None:
+            start.wait()
+            for n in range(25):
+                payload = f"{worker}-{n}".encode()
+                ref, sealed = v.seal_for(people[n % len(people)], payload, CTX)
+                with lock:
+                    answers.append((ref, payload, sealed.record_key, sealed.commitment))
+
+        threads = [threading.Thread(target=seal, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(answers) == 200
+    with Vault(vault_path, master) as v:
+        assert len({v.subject_ref(p) for p in people}) == len(people)
+        for ref, payload, record_key, commitment in answers:
+            assert v.unseal(ref, record_key, commitment, CTX) == payload
+
+
+def test_a_failing_share_of_a_group_commit_fails_alone(
+    vault: Vault, vault_path: Path, master: MasterKey
+) -> None:
+    bad_ref = vault.ensure_subject("BAD-0001")
+    good_ref = vault.ensure_subject("GOOD-0001")
+    conn = sqlite3.connect(vault_path)
+    conn.execute(  # another subject's wrapped key no longer unwraps under this ref
+        "UPDATE vault_subjects SET wrapped_key = "
+        "(SELECT wrapped_key FROM vault_subjects WHERE ref = ?) WHERE ref = ?",
+        (good_ref, bad_ref),
+    )
+    conn.commit()
+    conn.close()
+    bad = _Seals([(master.lookup(normalize_national_id("BAD-0001")), b"x", CTX)])
+    good = _Seals([(master.lookup(normalize_national_id("GOOD-0001")), b"y", CTX)])
+    vault._queue += [bad, good]  # two callers queued while another thread committed
+    ref, sealed = vault.seal_for("GOOD-0002", b"z", CTX)  # this caller commits all three
+    assert bad.done
+    assert isinstance(bad.error, VerificationError)
+    assert good.done
+    assert good.error is None
+    [(good_at, good_sealed)] = good.sealed
+    assert good_at == good_ref
+    assert vault.unseal(good_ref, good_sealed.record_key, good_sealed.commitment, CTX) == b"y"
+    assert vault.unseal(ref, sealed.record_key, sealed.commitment, CTX) == b"z"
+
+
+def test_seal_meta_many_matches_seal_meta(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB-1234-5678")
+    items: list[tuple[str | None, str, str, dict[str, object]]] = [
+        (ref, "record.put", "bank", {"n": 1}),
+        (None, "record.put", "bank", {"n": 2}),
+        (ref, "record.put", "bank", {"n": 3}),
+    ]
+    sealed = vault.seal_meta_many(items)
+    assert len({s.tag for s in sealed}) == 3  # fresh tags, even for one person
+    for (subject, kind, by, _), s in zip(items, sealed, strict=True):
+        opened = vault.open_meta(kind, by, s.tag, s.sealed, s.commitment)
+        assert opened is not None
+        assert opened.plaintext == (s.plaintext if subject is not None else None)

@@ -41,6 +41,8 @@ from credo.store.nonces import MemoryNonces, NonceStore
 
 MAX_SKEW_SECONDS = 300
 MAX_SIGNED_BODY = 64 * 1024
+SIGNED_BODY_LIMITS = {"/v1/records/prepare-batch": 4 * 1024 * 1024}
+"""Signed calls whose bodies may be larger than `MAX_SIGNED_BODY`: many records at once."""
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -110,12 +112,13 @@ async def authenticate_request(
             f"the request has a query string, which the signature must cover ({QUERY})",
             code="query_not_covered",
         )
+    limit = SIGNED_BODY_LIMITS.get(request.url.path, MAX_SIGNED_BODY)
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_SIGNED_BODY:
-        raise BodyTooLarge(f"the body is over the {MAX_SIGNED_BODY} byte limit")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(f"the body is over the {limit} byte limit")
     body = await request.body()
-    if len(body) > MAX_SIGNED_BODY:
-        raise BodyTooLarge(f"the body is over the {MAX_SIGNED_BODY} byte limit")
+    if len(body) > limit:
+        raise BodyTooLarge(f"the body is over the {limit} byte limit")
     digest = content_digest(body)
     if request.headers.get("content-digest", "").strip() != digest:
         raise AuthenticationError(

@@ -31,14 +31,15 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credo.api.auth import MAX_SIGNED_BODY
+from credo.api.auth import MAX_SIGNED_BODY, SIGNED_BODY_LIMITS
 from credo.api.problems import problem
 from credo.ledger.validate import MAX_BATCH_BYTES
 
 MAX_HEAD_BYTES = 16 * 1024
 """The request line and headers, in bytes, as docs/api.md promises."""
-# Request paths whose bodies may be larger than the default: the batch submission.
-BODY_LIMITS: Mapping[str, int] = {"/v1/entries": MAX_BATCH_BYTES}
+# Request paths whose bodies may be larger than the default: the batch submission, and the
+# signed calls that take many records at once.
+BODY_LIMITS: Mapping[str, int] = {"/v1/entries": MAX_BATCH_BYTES, **SIGNED_BODY_LIMITS}
 # Every other route that takes a body is a signed member call, refused over this anyway.
 DEFAULT_BODY_LIMIT = MAX_SIGNED_BODY
 CLOSE = (b"connection", b"close")

@@ -5,6 +5,6 @@ reads a person's records under a purpose and a basis, and fetches entries with t
 inclusion proofs, which it verifies against the log's signed checkpoint itself.
 """
 
-from credo.client.member import LoggedEntry, MemberClient, Submitted
+from credo.client.member import LoggedEntry, MemberClient, RecordRequest, Submitted
 
-__all__ = ["LoggedEntry", "MemberClient", "Submitted"]
+__all__ = ["LoggedEntry", "MemberClient", "RecordRequest", "Submitted"]

@@ -55,6 +55,38 @@ class Submitted:
     """The signed checkpoint the server answered with; it covers the entry."""
 
 
+PREPARE_BATCH = 1000
+"""Records per prepare call in `MemberClient.put_records` (the server's limit)."""
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """One record for `MemberClient.put_records`: what `MemberClient.put_record` takes."""
+
+    national_id: str
+    category: str
+    type: str
+    payload: dict[str, Any]
+    effective_at: str | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "national_id": self.national_id,
+            "category": self.category,
+            "type": self.type,
+            "payload": self.payload,
+        }
+        if self.effective_at is not None:
+            body["effective_at"] = self.effective_at
+        return body
+
+    def asked(self) -> dict[str, Any]:
+        """What the prepared metadata must hold."""
+        return {"category": self.category, "type": self.type} | (
+            {} if self.effective_at is None else {"effective_at": self.effective_at}
+        )
+
+
 @dataclass(frozen=True)
 class LoggedEntry:
     """An entry whose inclusion in a checkpoint signed by the log's key was verified here."""
@@ -155,11 +187,21 @@ class MemberClient:
         return self.submit_envelope(envelope_json(env))
 
     def submit_envelope(self, envelope: dict[str, Any]) -> Submitted:
-        answer = self._json("POST", "/v1/entries", content=_dumps({"entries": [envelope]}))
-        result = answer["results"][0]
-        if result["status"] != "accepted":
-            raise EntryRejected(result.get("reason", "refused"), code=result["code"])
-        return Submitted(int(result["index"]), str(answer["checkpoint"]))
+        outcome = self.submit_envelopes([envelope])[0]
+        if isinstance(outcome, EntryRejected):
+            raise outcome
+        return outcome
+
+    def submit_envelopes(self, envelopes: list[dict[str, Any]]) -> list[Submitted | EntryRejected]:
+        """Submit signed entries in one request (one group commit on the server): each one's
+        place, or its refusal, in order."""
+        answer = self._json("POST", "/v1/entries", content=_dumps({"entries": envelopes}))
+        return [
+            Submitted(int(result["index"]), str(answer["checkpoint"]))
+            if result["status"] == "accepted"
+            else EntryRejected(result.get("reason", "refused"), code=result["code"])
+            for result in answer["results"]
+        ]
 
     def submit_prepared(self, kind: str, metadata: dict[str, Any]) -> Submitted:
         """Have the server seal a retraction of the member's record, or its answer to a
@@ -171,6 +213,9 @@ class MemberClient:
         return self._sign_prepared(self.signed("POST", path, metadata), metadata)
 
     def _sign_prepared(self, prepared: dict[str, Any], asked: dict[str, Any]) -> Submitted:
+        return self.submit_envelope(self._checked_envelope(prepared, asked))
+
+    def _checked_envelope(self, prepared: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
         """Sign what the server sealed, once it is what was asked for: the statement is of
         this member, and its commitment is over metadata holding every value asked for."""
         payload = base64.b64decode(prepared["payload"])
@@ -186,7 +231,7 @@ class MemberClient:
                 "the server's prepared entry is not what was asked for", code="bad_prepared"
             )
         env = sign_envelope(prepared["payloadType"], payload, [self.key])
-        return self.submit_envelope(envelope_json(env))
+        return envelope_json(env)
 
     def attest(self, document: bytes, doc_type: str, note: str = "") -> Submitted:
         """Attest a document by its SHA-256 digest (the document itself never leaves)."""
@@ -230,6 +275,31 @@ class MemberClient:
             {} if effective_at is None else {"effective_at": effective_at}
         )
         return str(prepared["record_id"]), self._sign_prepared(prepared, asked)
+
+    def put_records(
+        self, records: list[RecordRequest], batch: int = PREPARE_BATCH
+    ) -> list[tuple[str, Submitted | EntryRejected]]:
+        """`put_record` for many records, ``batch`` at a time: one prepare call
+        (``POST /v1/records/prepare-batch``) and one submission per batch. Every prepared
+        entry is checked before any of its batch is signed; a refused entry is returned,
+        not raised (the others of its batch are logged all the same)."""
+        out: list[tuple[str, Submitted | EntryRejected]] = []
+        for start in range(0, len(records), batch):
+            chunk = records[start : start + batch]
+            answer = self.signed(
+                "POST", "/v1/records/prepare-batch", {"records": [r.body() for r in chunk]}
+            )
+            prepared = answer["entries"]
+            if len(prepared) != len(chunk):
+                raise VerificationError(
+                    "the server prepared another number of records than asked", code="bad_prepared"
+                )
+            envelopes = [
+                self._checked_envelope(p, r.asked()) for p, r in zip(prepared, chunk, strict=True)
+            ]
+            outcomes = self.submit_envelopes(envelopes)
+            out += [(str(p["record_id"]), o) for p, o in zip(prepared, outcomes, strict=True)]
+        return out
 
     def read(
         self, national_id: str, purpose: str, basis: tuple[str, str], categories: list[str]

@@ -38,7 +38,7 @@ from credo.ledger.sequencer import Accepted
 from credo.ledger.text import check_json_values
 from credo.services.views import RecordView, record_view
 from credo.store import RecordRow
-from credo.vault import MAX_PAYLOAD_BYTES, normalize_national_id
+from credo.vault import MAX_PAYLOAD_BYTES, SealedMeta, normalize_national_id
 
 if TYPE_CHECKING:
     from credo.services.people import People
@@ -165,19 +165,23 @@ class Records:
                 for spec, _, data in checked
             ]
         )
-        out = []
+        asked = []
         for (spec, when, _), (ref, payload) in zip(checked, sealed, strict=True):
-            record_id = secrets.token_hex(16)
-            meta = {
+            meta: dict[str, object] = {
                 "type": spec.type,
                 "effective_at": when,
                 "commitment": payload.commitment,
                 "vault_key": payload.record_key,
-                "record_id": record_id,
+                "record_id": secrets.token_hex(16),
                 "category": spec.category,
             }
-            out.append(self._prepared("record.put", ref, spec.member_id, meta, record_id, at))
-        return out
+            asked.append((ref, "record.put", spec.member_id, meta))
+        metas = people.vault.seal_meta_many(asked)  # each person's key unwrapped once
+        when = at or people.now()
+        return [
+            self._entry(kind, member_id, sealed_meta, str(meta["record_id"]), when)
+            for (_, kind, member_id, meta), sealed_meta in zip(asked, metas, strict=True)
+        ]
 
     def prepare_entry(
         self, member_id: str, kind: str, meta: dict[str, Any], at: str | None = None
@@ -217,8 +221,14 @@ class Records:
         at: str | None = None,
     ) -> Prepared:
         sealed = self.people.vault.seal_meta(ref, kind, member_id, meta)
+        return self._entry(kind, member_id, sealed, record_id, at or self.people.now())
+
+    @staticmethod
+    def _entry(
+        kind: str, member_id: str, sealed: SealedMeta, record_id: str | None, at: str
+    ) -> Prepared:
         body = {"tag": sealed.tag, "sealed": sealed.sealed, "commitment": sealed.commitment}
-        payload = make_payload(kind, member_id, body, at or self.people.now())
+        payload = make_payload(kind, member_id, body, at)
         return Prepared(kind, record_id, payload_type_for(kind), payload, sealed.plaintext)
 
     def _own_record(self, member_id: str, record_id: str, category: str) -> RecordRow:

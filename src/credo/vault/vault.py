@@ -17,6 +17,7 @@ import json
 import re
 import secrets
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,8 @@ class Vault:
         self._master = master
         self.path = path
         self._lock = threading.RLock()
+        self._queue: list[_Seals] = []
+        self._queue_lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -228,13 +231,35 @@ class Vault:
         under a random key nobody keeps. The entry for a person credo does not know (a read
         naming an unknown national id) then looks exactly like any other on the log.
         """
+        return self.seal_meta_many([(subject, kind, by, meta)])[0]
+
+    def seal_meta_many(
+        self, items: Sequence[tuple[str | None, str, str, dict[str, object]]]
+    ) -> list[SealedMeta]:
+        """`seal_meta` for many ``(subject, kind, by, meta)``: each subject's data key read
+        and unwrapped once for the whole batch (one read, under the lock once)."""
+        subjects = {s for s, _, _, _ in items if s is not None}
+        for subject in subjects:
+            check_hex_id(subject, "subject ref", "bad_subject_ref")
+        keys: dict[str, bytes] = {}
+        if subjects:
+            with self._read("sealing entry metadata") as rows:
+                keys = {subject: self._data_key(rows, subject) for subject in subjects}
+        return [self._seal_meta(s, kind, by, meta, keys) for s, kind, by, meta in items]
+
+    def _seal_meta(
+        self,
+        subject: str | None,
+        kind: str,
+        by: str,
+        meta: dict[str, object],
+        keys: dict[str, bytes],
+    ) -> SealedMeta:
         plaintext = canonical_meta({"salt": secrets.token_hex(_sealing.META_SALT_BYTES), **meta})
         if subject is None:
             subject, data_key = secrets.token_hex(16), secrets.token_bytes(KEY_BYTES)
         else:
-            check_hex_id(subject, "subject ref", "bad_subject_ref")
-            with self._read("sealing entry metadata") as rows:
-                data_key = self._data_key(rows, subject)
+            data_key = keys[subject]
         tag = self._master.entry_tag(subject)
         blob = _sealing.seal_meta(data_key, _sealing.meta_ad(kind, by, tag), plaintext)
         return SealedMeta(
@@ -306,32 +331,99 @@ class Vault:
         lookup = self._master.lookup(normalize_national_id(national_id))
         _check_payload(payload)
         _check_context(context)
-        with self._transaction("sealing a record") as rows:
-            ref = self._ensure(rows, lookup)
-            return ref, self._seal(rows, ref, payload, context)
+        return self._group_seal([(lookup, payload, context)])[0]
 
     def seal_many(self, items: list[tuple[str, bytes, bytes]]) -> list[tuple[str, Sealed]]:
         """`seal_for` for many ``(national_id, payload, context)`` in ONE transaction (one
         wait for the disk, not one per payload): each person's ref and their new payload's
         place, in order. Nothing is stored unless every item is sealed."""
-        lookups = []
+        checked = []
         for national_id, payload, context in items:
-            lookups.append(self._master.lookup(normalize_national_id(national_id)))
+            lookup = self._master.lookup(normalize_national_id(national_id))
             _check_payload(payload)
             _check_context(context)
-        out: list[tuple[str, Sealed]] = []
+            checked.append((lookup, payload, context))
+        return self._group_seal(checked)
+
+    def _group_seal(self, items: list[tuple[bytes, bytes, bytes]]) -> list[tuple[str, Sealed]]:
+        """Seal checked ``(lookup, payload, context)`` items, committed together with
+        whatever other threads are sealing at the same moment: group commit, as the
+        ledger's sequencer does it, so N concurrent prepares wait for one fsync, not N.
+
+        Each caller queues its items, then takes the writer lock; the first to get it
+        seals everything queued so far in ONE transaction and marks each caller's share
+        done; the others, getting the lock after it, find their share done (or a failure:
+        then each share is sealed again alone, so one caller's failure is never another's).
+        A share is answered only once its transaction committed: acknowledged is durable,
+        and a share is all in or all out."""
+        mine = _Seals(items)
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._lock:
+            if not mine.done:
+                with self._queue_lock:
+                    group, self._queue = self._queue, []
+                self._commit_seals(group)
+        if not mine.done:  # the thread that took it was interrupted (KeyboardInterrupt)
+            raise StoreError("sealing was interrupted before it committed", code="interrupted")
+        if mine.error is not None:
+            raise mine.error
+        return mine.sealed
+
+    def _commit_seals(self, group: list[_Seals]) -> None:
+        """Seal the group in one transaction; if it fails, each share alone. Every share
+        leaves done, with its sealing or its own error: a caller whose share this thread
+        took must never find it undone (it would wait for nobody)."""
+        try:
+            with self._transaction("sealing records") as rows:
+                sealed = self._seal_shares(rows, [share.items for share in group])
+        except Exception as exc:  # noqa: BLE001 - handed to its caller, or retried alone
+            if len(group) == 1:
+                group[0].error, group[0].done = exc, True
+                return
+            for share in group:  # one share's failure must not fail the others
+                try:
+                    with self._transaction("sealing records") as rows:
+                        share.sealed = self._seal_shares(rows, [share.items])[0]
+                except Exception as alone:  # noqa: BLE001 - handed to its own caller
+                    share.error = alone
+                share.done = True
+            return
+        for share, out in zip(group, sealed, strict=True):
+            share.sealed, share.done = out, True
+
+    def _seal_shares(
+        self, rows: VaultRows, shares: list[list[tuple[bytes, bytes, bytes]]]
+    ) -> list[list[tuple[str, Sealed]]]:
+        """Seal every share's items in the open transaction ``rows``; each subject is looked
+        up (or created) and its data key unwrapped once per transaction."""
         refs: dict[bytes, str] = {}
-        with self._transaction("sealing records") as rows:
-            for lookup, (_, payload, context) in zip(lookups, items, strict=True):
+        keys: dict[str, bytes] = {}
+        out = []
+        for items in shares:
+            sealed = []
+            for lookup, payload, context in items:
                 ref = refs.get(lookup)
                 if ref is None:
                     ref = refs[lookup] = self._ensure(rows, lookup)
-                out.append((ref, self._seal(rows, ref, payload, context)))
+                key = keys.get(ref)
+                if key is None:
+                    key = keys[ref] = self._data_key(rows, ref)
+                sealed.append((ref, self._seal(rows, ref, payload, context, key)))
+            out.append(sealed)
         return out
 
-    def _seal(self, rows: VaultRows, ref: str, payload: bytes, context: bytes) -> Sealed:
+    def _seal(
+        self,
+        rows: VaultRows,
+        ref: str,
+        payload: bytes,
+        context: bytes,
+        data_key: bytes | None = None,
+    ) -> Sealed:
         record_key = secrets.token_hex(16)
-        data_key = self._data_key(rows, ref)
+        if data_key is None:
+            data_key = self._data_key(rows, ref)
         ad = _sealing.record_ad(ref, record_key, context)
         blob, commitment = _sealing.seal_record(data_key, ad, payload)
         rows.add_record(record_key, ref, blob)
@@ -456,3 +548,17 @@ def _check_context(context: bytes) -> None:
             f"context is {len(context)} bytes; the limit is {MAX_CONTEXT_BYTES}",
             code="bad_context",
         )
+
+
+class _Seals:
+    """One caller's share of a group commit (`Vault._group_seal`): its checked items, and
+    once ``done``, their sealing or the error that stopped it. Read and written only under
+    the vault's writer lock."""
+
+    __slots__ = ("done", "error", "items", "sealed")
+
+    def __init__(self, items: list[tuple[bytes, bytes, bytes]]) -> None:
+        self.items = items
+        self.done = False
+        self.error: Exception | None = None
+        self.sealed: list[tuple[str, Sealed]] = []

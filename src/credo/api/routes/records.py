@@ -18,7 +18,7 @@ from credo.api.auth import parse_body, require_role
 from credo.api.deps import MemberDep, PeopleDep
 from credo.api.schemas import signed_body, signed_responses
 from credo.ledger.text import NO_CONTROL_LINES
-from credo.services.records import Prepared
+from credo.services.records import Prepared, RecordSpec
 
 router = APIRouter(prefix="/v1/records", tags=["records"])
 
@@ -85,6 +85,73 @@ def prepare(who: MemberDep, people: PeopleDep) -> PreparedRecord:
         req.amends,
     )
     return _answer(prepared)
+
+
+MAX_PREPARE_BATCH = 1000
+"""Records per ``POST /v1/records/prepare-batch`` (its body may be up to 4 MiB)."""
+
+
+class NewRecord(BaseModel):
+    """One new record in a batch: `PrepareRecord` without ``amends``."""
+
+    model_config = ConfigDict(extra="forbid")
+    national_id: Annotated[str, Field(max_length=64)]
+    category: Annotated[str, Field(max_length=32)]
+    type: Annotated[str, Field(max_length=64)]
+    payload: dict[str, Any]
+    effective_at: Annotated[str, Field(max_length=40)] | None = None
+
+
+class PrepareBatch(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "records": [
+                        {
+                            "national_id": "ZX-9876-5432",
+                            "category": "finance",
+                            "type": "loan.repaid",
+                            "payload": {"amount": 1200, "on_time": True},
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    records: Annotated[list[NewRecord], Field(min_length=1, max_length=MAX_PREPARE_BATCH)]
+
+
+class PreparedBatch(BaseModel):
+    entries: list[PreparedRecord]  # in the order asked, one for each record
+
+
+@router.post(
+    "/prepare-batch",
+    openapi_extra=signed_body(PrepareBatch),
+    responses=signed_responses(
+        403,
+        422,
+        notes={
+            400: "malformed body, payload, national id or time (in any record)",
+            403: "the member lacks the recorder role",
+            413: "the body is over 4 MiB, or a payload over 16 KiB",
+            422: "unknown category or type, or the sector may not record it (in any record)",
+        },
+    ),
+)
+def prepare_batch(who: MemberDep, people: PeopleDep) -> PreparedBatch:
+    """`prepare` for up to 1,000 new records in one call: every record is checked before
+    any is sealed, and all are sealed in one vault transaction (all or none). The answer is
+    the same shape whether each person is known or not."""
+    require_role(who, "recorder")
+    req = parse_body(PrepareBatch, who.body)
+    specs = [
+        RecordSpec(who.member.id, r.national_id, r.category, r.type, r.payload, r.effective_at)
+        for r in req.records
+    ]
+    return PreparedBatch(entries=[_answer(p) for p in people.records.prepare_many(specs)])
 
 
 def _answer(prepared: Prepared) -> PreparedRecord:
