@@ -330,9 +330,14 @@ def test_concurrent_seals_are_committed_and_all_open_after_a_reopen(
             assert v.unseal(ref, record_key, commitment, CTX) == payload
 
 
-def test_a_failing_share_of_a_group_commit_fails_alone(
-    vault: Vault, vault_path: Path, master: MasterKey
-) -> None:
+def test_a_failing_share_of_a_group_commit_fails_alone(vault_path: Path, master: MasterKey) -> None:
+    """One caller's share that cannot be sealed (its subject's key is broken in the SQLite file
+    behind the vault's back) fails alone; the others in the same group commit are sealed."""
+    with Vault(vault_path, master) as vault:
+        _a_failing_share_fails_alone(vault, vault_path, master)
+
+
+def _a_failing_share_fails_alone(vault: Vault, vault_path: Path, master: MasterKey) -> None:
     bad_ref = vault.ensure_subject("BAD-0001")
     good_ref = vault.ensure_subject("GOOD-0001")
     conn = sqlite3.connect(vault_path)
