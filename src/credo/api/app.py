@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from credo import __version__
 from credo.api import docs, problems
+from credo.api.admission import Admission, Capacity
 from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
 from credo.api.metrics import metrics_registry
@@ -58,7 +59,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             )
             running.callback(accounts.close)
             node.validator.warm_up()
-            rescorer = Rescorer(node.store).start()
+            rescorer = Rescorer(node.store, active=node.is_sequencer).start()
             running.callback(rescorer.close)
             node.sequencer.add_listener(rescorer.on_commit)
             witnessing = Witnessing(
@@ -74,7 +75,9 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             running.callback(node.sequencer.close)
             app.state.node = node
             app.state.witnessing = witnessing
-            app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
+            app.state.metrics = metrics_registry(
+                node.ledger, rescorer, witnessing, app.state.capacity
+            )
             app.state.nonces = NonceCache()
             app.state.people = None  # opened on first use by credo.api.deps.get_people
             app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
@@ -102,4 +105,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
         app.include_router(module.router)
     for extend in extensions:
         extend(app)
+    # Outermost: a request the process cannot take is refused before anything else runs.
+    app.state.capacity = Capacity(settings.max_in_flight, settings.max_lag, settings.retry_after)
+    app.add_middleware(Admission, capacity=app.state.capacity)
     return app
