@@ -54,7 +54,7 @@ def test_a_burst_gets_fast_refusals_and_the_server_recovers(tmp_path: Path) -> N
     )
     assert made.returncode == 0, made.stderr
     env = {"CREDO_MAX_IN_FLIGHT": "1", "CREDO_RETRY_AFTER": "1"}
-    server = Server(root, tmp_path / "serve.log", env, workers=0, args=("--processes", "1"))
+    server = Server(root, tmp_path / "serve.log", env, workers=0)
     try:
         server.wait_ready()
         with httpx.Client(base_url=server.url, timeout=60) as client:

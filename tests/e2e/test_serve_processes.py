@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from credo.api.httpsig import sign_request
 from credo.services.node import DataDir, Node, admit_member
 from tests.conftest import member_key
 from tests.e2e._server import Server, post_entries, signed_attestations
@@ -53,7 +54,7 @@ def _processes(url: str) -> tuple[str, str]:
 def test_two_processes_serve_one_session_and_one_members_entries(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     _demo(root)
-    server = Server(root, tmp_path / "serve.log", workers=0, args=("--processes", "2"))
+    server = Server(root, tmp_path / "serve.log", workers=0, processes=2)
     try:
         server.wait_ready()
         active, standby = _processes(server.url)
@@ -94,6 +95,15 @@ def test_two_processes_serve_one_session_and_one_members_entries(tmp_path: Path)
             assert len(notes) == 1
             again = http.post(f"{active}/v1/entries", json={"entries": [first[0][0]]})
             assert again.json()["results"][0]["status"] == "rejected"
+            # A member's signed request accepted by one process is a replay at the other.
+            body = b'{"national_id": "TH-1103700012345"}'
+            signed = sign_request(key, "POST", "/v1/records/prepare", body)
+            headers = {"content-type": "application/json", **signed}
+            first = http.post(f"{active}/v1/records/prepare", content=body, headers=headers)
+            replay = http.post(f"{standby}/v1/records/prepare", content=body, headers=headers)
+            assert first.status_code != 401, first.text[:300]
+            assert replay.status_code == 401
+            assert "replay" in replay.json()["detail"]
             # The shared port's /metrics holds both processes' figures.
             metrics = http.get(f"{server.url}/metrics").text
         assert 'credo_sequencer_active{process="0"}' in metrics
