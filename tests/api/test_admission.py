@@ -103,12 +103,20 @@ def test_while_the_event_loop_is_behind_requests_are_refused_until_it_catches_up
         transport = httpx.ASGITransport(app=_app(capacity, gate, entered))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             first = await client.get("/v1/fine")  # starts the loop's watch
+            held = asyncio.create_task(client.get("/v1/wait"))
+            await entered.get()  # one request in flight
             blocked = await client.get("/block")  # holds the loop four times max_lag
             late = await client.get("/v1/fine")
             statuses = [late.status_code]
             while statuses[-1] == 503 and len(statuses) < 200:
                 await asyncio.sleep(0.05)
                 statuses.append((await client.get("/v1/fine")).status_code)
+            gate.set()
+            await held
+            # Behind with nothing in flight: only starved by someone else, so admitted.
+            await client.get("/block")
+            alone = await client.get("/v1/fine")
+        assert alone.status_code == 200
         assert first.status_code == 200
         assert blocked.status_code == 200  # admitted before the loop fell behind: served
         assert late.status_code == 503

@@ -7,9 +7,11 @@ request only while
 
 - fewer than ``max_in_flight`` requests are being worked on (a page in a worker thread, a
   submission waiting for its group commit), and
-- its event loop is less than ``max_lag`` seconds behind: a timer due every
-  `_TICK` seconds measures how late it runs. A late loop means requests already read are
-  waiting to be looked at, however few are in flight.
+- its event loop is less than ``max_lag`` seconds behind while requests are in flight: a
+  timer due every `_TICK` seconds measures how late it runs. A late loop with work in hand
+  means requests already read are waiting to be looked at, however few are in flight. (A
+  late loop with nothing in flight was only starved of the CPU by someone else, another
+  process or a test's own thread: its next request is admitted.)
 
 Anything else is answered at once with 503 and ``Retry-After``: an RFC 9457 problem
 (``overloaded``) for the API, and for the portal's pages a plain page in the person's
@@ -70,7 +72,7 @@ class Admission:
         if self._monitor is None:
             self._watch(asyncio.get_running_loop())
         c = self.capacity
-        if c.in_flight >= c.max_in_flight or self._behind():
+        if c.in_flight >= c.max_in_flight or (c.in_flight and self._behind()):
             c.refused += 1
             await self._refuse(scope, send)
             return
