@@ -9,6 +9,7 @@ answered, and to both through the shared port."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -111,3 +112,21 @@ def test_two_processes_serve_one_session_and_one_members_entries(tmp_path: Path)
         assert "credo_entries_forwarded_total" in metrics
     finally:
         server.stop()
+
+
+def test_a_taken_port_is_a_startup_failure_not_a_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    _demo(root)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        ran = subprocess.run(
+            ["credo", "serve", "--data", str(root), "--port", str(port), "--processes", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert ran.returncode == 3
+    assert "cannot listen" in ran.stderr
+    assert "Traceback" not in ran.stderr

@@ -163,8 +163,20 @@ class Supervisor:
                     child.terminate()
 
     def run(self) -> int:
-        """Serve until stopped; the exit status (3 when the children could not start)."""
-        self.bind()
+        """Serve until stopped; the exit status (3 when the port cannot be bound or the
+        children could not start, as uvicorn's own startup failure)."""
+        try:
+            self.bind()
+        except OSError as exc:
+            print(
+                f"error: cannot listen on {self.settings.host}:{self.settings.port}: "
+                f"{exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            for sock in [self._shared, *self._private]:
+                if sock is not None:
+                    sock.close()
+            return STARTUP_FAILURE
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             for index in range(self.processes):
