@@ -19,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from credo.cli._common import DataOption, console, console_err
+from credo.cli._common import DataOption, DbOption, console, console_err
 from credo.cli.ledger_cmds import serve
 from credo.errors import InputError
 from credo.services import demo as service
@@ -33,7 +33,7 @@ PHASE_TITLES = {
 }
 
 
-def _create(root: Path, people: int, seed: int) -> float:
+def _create(root: Path, people: int, seed: int, db: str | None = None) -> float:
     """Seed the demo with a bar per phase; returns the seconds it took."""
     started = time.perf_counter()
     with Progress(
@@ -50,7 +50,7 @@ def _create(root: Path, people: int, seed: int) -> float:
                 tasks[phase] = bars.add_task(PHASE_TITLES.get(phase, phase), total=total)
             bars.update(tasks[phase], completed=done, total=total)
 
-        service.seed_demo(root, people=people, seed=seed, progress=progress).close()
+        service.seed_demo(root, people=people, seed=seed, progress=progress, store_url=db).close()
     return time.perf_counter() - started
 
 
@@ -65,12 +65,13 @@ def demo(
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Create the demo (if needed) and exit")
     ] = False,
+    db: DbOption = None,
 ) -> None:
     """Create (once) a synthetic consortium in the data directory and serve it."""
     shown = escape(str(data))  # a path or host may hold brackets Rich would take for markup
     directory = DataDir(data)
     if not directory.config.exists():
-        seconds = _create(data, people, seed)
+        seconds = _create(data, people, seed, db)
         console.print(f"created the demo consortium in {shown} in {seconds:.1f} s")
     elif not service.is_demo(directory):
         raise InputError(
@@ -95,9 +96,12 @@ def demo(
                 f"[dim]{escape(person.profile)}[/dim]"
             )
     example = roster[0].national_id if roster else "TH-1103700012345"
-    console.print(f"  verify:       credo verify --data {shown}")
-    console.print(f"  a score:      credo score --data {shown} --national-id {example} --explain")
-    console.print(f"  an export:    credo person export --data {shown} --national-id {example}")
+    on = " --db URL" if db else ""  # the URL may hold a password: not printed
+    console.print(f"  verify:       credo verify --data {shown}{on}")
+    console.print(
+        f"  a score:      credo score --data {shown} --national-id {example}{on} --explain"
+    )
+    console.print(f"  an export:    credo person export --data {shown} --national-id {example}{on}")
     if no_serve:
         return
     base = escape(f"http://localhost:{port}")
@@ -105,7 +109,7 @@ def demo(
     console.print(f"open {base}/  (API docs {base}/docs)")
     console.print(f"  checkpoint:   curl {base}/log/checkpoint")
     console.print(f"  attestation:  curl {base}/v1/attestations/{digest}")
-    serve(data, host=host, port=port, workers=None)
+    serve(data, host=host, port=port, workers=None, db=db)
 
 
 def register(app: typer.Typer) -> None:

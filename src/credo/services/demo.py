@@ -1023,16 +1023,22 @@ def seed_demo(
     people: int = DEFAULT_PEOPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    store_url: str | None = None,
 ) -> Node:
     """Create the demo consortium in ``root`` (which must not hold one) and return its node,
-    whose clock is the real one again."""
+    whose clock is the real one again; its log and state in the (empty) PostgreSQL database
+    at ``store_url`` if given (bench_people.py serves one to several processes)."""
     if not 0 <= people <= 1_000_000:
         raise InputError("the demo has 0 to 1,000,000 people", code="bad_people")
     report = progress or _no_progress
     timeline = _Timeline(time.time() - 600)  # the last entries are written a little before now
     clock = _Clock(timeline.at(0) - 3 * DAY)
-    init_consortium(root, DEMO_ORIGIN, clock=clock, extra_config={"demo": True}).close()
-    node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
+    init_consortium(
+        root, DEMO_ORIGIN, store_url=store_url, clock=clock, extra_config={"demo": True}
+    ).close()
+    node = Node(
+        DataDir(root, store_url), workers=1, clock=clock
+    ).start()  # validation on a worker process
     try:
         seeder = _Seeder(node, clock, timeline, report)
         seeder.members()
