@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,3 +169,30 @@ def test_forget_deletes_every_row_of_the_subject_and_no_other(
     finally:
         conn.close()
     assert store.forget(ALICE) == 0
+
+
+def test_processes_opening_a_new_file_together_each_get_the_whole_schema(tmp_path: Path) -> None:
+    """`credo serve --processes` opens accounts.db in every child at once: the columns added
+    to older files are added once, under the writer's lock, never twice."""
+    for n in range(12):
+        path = tmp_path / f"accounts-{n}.db"
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def open_it(
+            path: Path = path,
+            barrier: threading.Barrier = barrier,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            barrier.wait()
+            try:
+                AccountStore(path).open().close()
+            except BaseException as exc:  # collected for the assertion
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []

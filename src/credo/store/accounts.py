@@ -236,6 +236,9 @@ class AccountStore:
                     if not self._memory and mode != "wal":
                         raise StoreError(f"{_WHAT} needs journal_mode=wal, got {mode}")
                     self._conn.executescript(SCHEMA)
+                # One writer at a time: processes starting together (credo serve
+                # --processes) would otherwise each add the same missing column.
+                with transaction(self._conn, "configuring the database", _WHAT):
                     _add_columns(self._conn)
             except BaseException:
                 self.close()
