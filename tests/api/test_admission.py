@@ -124,3 +124,30 @@ def test_while_the_event_loop_is_behind_requests_are_refused_until_it_catches_up
         assert statuses[-1] == 200  # caught up, served again
 
     asyncio.run(scenario())
+
+
+def test_retry_after_stretches_while_most_are_refused_and_shrinks_back() -> None:
+    async def scenario() -> None:
+        capacity = Capacity(max_in_flight=1, max_lag=60.0, retry_after=2)
+        gate, entered = asyncio.Event(), asyncio.Queue[str]()
+        transport = httpx.ASGITransport(app=_app(capacity, gate, entered))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            held = asyncio.create_task(client.get("/v1/wait"))
+            await entered.get()
+            waits = [int((await client.get("/v1/fine")).headers["retry-after"]) for _ in range(600)]
+            gate.set()
+            await held
+            for _ in range(600):
+                assert (await client.get("/v1/fine")).status_code == 200
+            entered_again = asyncio.create_task(client.get("/v1/wait"))
+            gate.clear()
+            await entered.get()
+            after = int((await client.get("/v1/fine")).headers["retry-after"])
+            gate.set()
+            await entered_again
+        assert waits[0] == 2
+        assert waits == sorted(waits)  # longer as the refusals go on
+        assert waits[-1] == 30  # at most fifteen times
+        assert after == 2  # served again: back to what it was
+
+    asyncio.run(scenario())

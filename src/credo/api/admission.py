@@ -13,7 +13,8 @@ request only while
   late loop with nothing in flight was only starved of the CPU by someone else, another
   process or a test's own thread: its next request is admitted.)
 
-Anything else is answered at once with 503 and ``Retry-After``: an RFC 9457 problem
+Anything else is answered at once with 503 and ``Retry-After`` (stretched while most are
+refused, `Capacity.wait`): an RFC 9457 problem
 (``overloaded``) for the API, and for the portal's pages a plain page in the person's
 language (`app.state.busy_page`, which the portal installs) saying that nothing was done
 and, for a form, that it was not saved. The refusal is decided before the request's body
@@ -40,6 +41,8 @@ BusyPage = Callable[[Mapping[str, str], str], tuple[bytes, str]]
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 API_PREFIXES = ("/v1/", "/log/", "/docs", "/openapi", "/assets/")
 _TICK = 0.025
+_MEMORY = 200
+_STRETCH = 15.0
 
 
 @dataclass
@@ -54,6 +57,20 @@ class Capacity:
     """How late the loop's last timer ran, in seconds (0: on time)."""
     refused: int = 0
     """Requests refused since start."""
+    share: float = 0.0
+    """The recent share of requests refused (a moving average over about the last
+    `_MEMORY` decisions): it stretches ``Retry-After``."""
+
+    def decided(self, refused: bool) -> None:
+        self.share += ((1.0 if refused else 0.0) - self.share) / _MEMORY
+
+    def wait(self) -> int:
+        """The Retry-After to send now: ``retry_after`` while few are refused, stretched as
+        the share refused grows (90% refused: ten times as long, at most `_STRETCH` times),
+        so that people told to come back are spread over more time than they arrived in,
+        instead of coming back as one wave that is refused again."""
+        stretch = min(_STRETCH, 1.0 / max(1e-9, 1.0 - self.share))
+        return max(self.retry_after, round(self.retry_after * stretch))
 
 
 class Admission:
@@ -72,7 +89,9 @@ class Admission:
         if self._monitor is None:
             self._watch(asyncio.get_running_loop())
         c = self.capacity
-        if c.in_flight >= c.max_in_flight or (c.in_flight and self._behind()):
+        refuse = c.in_flight >= c.max_in_flight or bool(c.in_flight and self._behind())
+        c.decided(refuse)
+        if refuse:
             c.refused += 1
             await self._refuse(scope, send)
             return
@@ -98,6 +117,7 @@ class Admission:
         self._watch(loop)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        wait = self.capacity.wait()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"]
         page: BusyPage | None = None
@@ -116,14 +136,14 @@ class Admission:
                     "status": 503,
                     "code": "overloaded",
                     "detail": "the server is at capacity and did nothing with this request; "
-                    f"send it again in {self.capacity.retry_after} s",
+                    f"send it again in {wait} s",
                 }
             ).encode()
             kind = [(b"content-type", b"application/problem+json")]
         out = [
             *kind,
             (b"content-length", str(len(body)).encode()),
-            (b"retry-after", str(self.capacity.retry_after).encode()),
+            (b"retry-after", str(wait).encode()),
             (b"cache-control", b"no-store"),
         ]
         if method not in ("GET", "HEAD"):
