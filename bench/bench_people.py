@@ -49,6 +49,7 @@ TIMEOUT = 30.0
 SIGN_IN_TRIES = 10
 """A person refused at sign-in (503) tries again after Retry-After, up to this many times."""
 RETRY_AFTER = 2.0
+"""When a refusal names no Retry-After."""
 CSRF = re.compile(rb'name="csrf" value="([^"]+)"')
 PERSON = re.compile(rb'name="person" value="(\d+)"')
 
@@ -154,19 +155,24 @@ class Results:
             self.answered.append(took)  # served or refused: how long the person waited
 
 
-async def _sign_in(conn: Connection, person: int) -> str:
+async def _sign_in(conn: Connection, person: int) -> tuple[str, float]:
+    """The outcome ("ok" or the refusing status) and the Retry-After it came with."""
     form = await conn.request("GET", "/signin")
     if form.status != 200:
-        return str(form.status)
+        return str(form.status), _retry_after(form)
     token = CSRF.search(form.body)
     if token is None:
-        return "no_form"
-    done = await conn.request(
-        "POST", "/signin/demo", f"csrf={token.group(1).decode()}&person={person}"
-    )
+        return "no_form", RETRY_AFTER
+    signin = f"csrf={token.group(1).decode()}&person={person}"
+    done = await conn.request("POST", "/signin/demo", signin)
     if done.status == 303 and "credo_session" in conn.cookies:
-        return "ok"
-    return str(done.status)
+        return "ok", 0.0
+    return str(done.status), _retry_after(done)
+
+
+def _retry_after(answer: Answer) -> float:
+    value = answer.headers.get("retry-after", "")
+    return float(value) if value.isdigit() else RETRY_AFTER
 
 
 async def _person(
@@ -178,14 +184,15 @@ async def _person(
     for attempt in range(SIGN_IN_TRIES):
         began = time.monotonic()
         try:
-            outcome = await asyncio.wait_for(_sign_in(conn, index % roster), TIMEOUT)
+            outcome, wait = await asyncio.wait_for(_sign_in(conn, index % roster), TIMEOUT)
         except (HttpError, OSError, TimeoutError) as exc:
             outcome = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+            wait = RETRY_AFTER
         results.signin_latencies.append(time.monotonic() - began)  # answered, either way
         if outcome != "503" or attempt == SIGN_IN_TRIES - 1:
             break
         results.signins["refused (503), tried again"] += 1
-        await asyncio.sleep(RETRY_AFTER * (1 + rng.random()))  # as told, and not in step
+        await asyncio.sleep(wait * (1 + rng.random()))  # as told, and not all in step
     results.signins[outcome] += 1
     if outcome != "ok":
         conn.close()
