@@ -96,15 +96,6 @@ def test_two_processes_serve_one_session_and_one_members_entries(tmp_path: Path)
             assert len(notes) == 1
             again = http.post(f"{active}/v1/entries", json={"entries": [first[0][0]]})
             assert again.json()["results"][0]["status"] == "rejected"
-            # A member's signed request accepted by one process is a replay at the other.
-            body = b'{"national_id": "TH-1103700012345"}'
-            signed = sign_request(key, "POST", "/v1/records/prepare", body)
-            headers = {"content-type": "application/json", **signed}
-            first = http.post(f"{active}/v1/records/prepare", content=body, headers=headers)
-            replay = http.post(f"{standby}/v1/records/prepare", content=body, headers=headers)
-            assert first.status_code != 401, first.text[:300]
-            assert replay.status_code == 401
-            assert "replay" in replay.json()["detail"]
             # The shared port's /metrics holds both processes' figures.
             metrics = http.get(f"{server.url}/metrics").text
         assert 'credo_sequencer_active{process="0"}' in metrics
@@ -130,3 +121,26 @@ def test_a_taken_port_is_a_startup_failure_not_a_traceback(tmp_path: Path) -> No
     assert ran.returncode == 3
     assert "cannot listen" in ran.stderr
     assert "Traceback" not in ran.stderr
+
+
+def test_a_signed_request_accepted_by_one_process_is_a_replay_at_the_other(
+    tmp_path: Path,
+) -> None:
+    """Needs the nonce cache shared on one host (main's credo.store.nonces, DIR/nonces.db)."""
+    root = tmp_path / "demo"
+    _demo(root)
+    server = Server(root, tmp_path / "serve.log", workers=0, processes=2)
+    try:
+        server.wait_ready()
+        active, standby = _processes(server.url)
+        body = b'{"national_id": "TH-1103700012345"}'
+        signed = sign_request(member_key(root, "uni"), "POST", "/v1/records/prepare", body)
+        headers = {"content-type": "application/json", **signed}
+        with httpx.Client() as http:
+            first = http.post(f"{active}/v1/records/prepare", content=body, headers=headers)
+            replay = http.post(f"{standby}/v1/records/prepare", content=body, headers=headers)
+    finally:
+        server.stop()
+    assert first.status_code != 401, first.text[:300]
+    assert replay.status_code == 401
+    assert "replay" in replay.json()["detail"]

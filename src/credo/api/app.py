@@ -34,7 +34,6 @@ from credo.services.node import DataDir, Node
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
 from credo.settings import Settings
-from credo.store.nonces import NonceStore
 
 Extension = Callable[[FastAPI], None]
 
@@ -79,10 +78,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             app.state.metrics = metrics_registry(
                 node.ledger, rescorer, witnessing, app.state.capacity
             )
-            # Shared by every process serving this data directory (credo serve --processes).
-            shared = NonceStore(data.root / "nonces.db").open()
-            running.callback(shared.close)
-            app.state.nonces = NonceCache(shared=shared)
+            app.state.nonces = NonceCache()
             app.state.people = None  # opened on first use by credo.api.deps.get_people
             app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
             try:

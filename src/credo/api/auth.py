@@ -32,7 +32,6 @@ from credo.errors import AuthenticationError, EntryRejected, InputError, Permiss
 from credo.ledger.strict_json import key_count, refuse_duplicate_keys
 from credo.ledger.validate import verify_ed25519
 from credo.store import MemberRow, Store
-from credo.store.nonces import NonceStore
 
 MAX_SKEW_SECONDS = 300
 MAX_SIGNED_BODY = 64 * 1024
@@ -54,12 +53,10 @@ class Authenticated:
 
 
 class NonceCache:
-    """Nonces seen within the acceptance window: in memory, and in ``shared`` (the host's
-    `NonceStore`, which every serving process on the data directory claims in) if given."""
+    """Nonces seen within the acceptance window (in memory: one API process per cache)."""
 
-    def __init__(self, window: int = MAX_SKEW_SECONDS, shared: NonceStore | None = None) -> None:
+    def __init__(self, window: int = MAX_SKEW_SECONDS) -> None:
         self.window = window
-        self.shared = shared
         self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -67,14 +64,11 @@ class NonceCache:
         with self._lock:
             if len(self._seen) > 1024:
                 self._seen = {k: t for k, t in self._seen.items() if t > now - 2 * self.window}
-            replay = key in self._seen
+            if key in self._seen:
+                raise AuthenticationError(
+                    "this request's nonce was already used (a replay)", code="bad_signature"
+                )
             self._seen[key] = now
-        if not replay and self.shared is not None:
-            replay = not self.shared.claim(key, now, 2 * self.window)
-        if replay:
-            raise AuthenticationError(
-                "this request's nonce was already used (a replay)", code="bad_signature"
-            )
 
 
 def check_times(parsed: SignatureInput, now: float) -> None:
