@@ -191,6 +191,9 @@ async def _person(
         results.signin_latencies.append(time.monotonic() - began)  # answered, either way
         if outcome != "503" or attempt == SIGN_IN_TRIES - 1:
             break
+        if time.monotonic() + wait > stop:
+            outcome = "503, told to come back after the window"
+            break
         results.signins["refused (503), tried again"] += 1
         await asyncio.sleep(wait * (1 + rng.random()))  # as told, and not all in step
     results.signins[outcome] += 1
