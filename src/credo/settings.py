@@ -64,7 +64,7 @@ class Settings(BaseSettings):
         "for about this many others: at 5 ms a page, 32 is 160 ms.",
     )
     max_lag: float = Field(
-        default=0.25,
+        default=0.5,
         gt=0,
         description="Seconds a serving process's event loop may fall behind (a request "
         "waiting that long to be looked at) before new requests are answered 503 with "
