@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from credo.errors import StoreError
-from credo.store.accounts import AccountStore, CeremonyRow, CredentialRow, InviteRow, SessionRow
+from credo.store.accounts import (
+    SCHEMA,
+    AccountStore,
+    CeremonyRow,
+    CredentialRow,
+    InviteRow,
+    SessionRow,
+)
 
 ALICE = "a" * 32
 BOB = "b" * 32
@@ -171,11 +178,17 @@ def test_forget_deletes_every_row_of_the_subject_and_no_other(
     assert store.forget(ALICE) == 0
 
 
-def test_processes_opening_a_new_file_together_each_get_the_whole_schema(tmp_path: Path) -> None:
+def test_processes_opening_an_older_file_together_each_get_the_whole_schema(
+    tmp_path: Path,
+) -> None:
     """`credo serve --processes` opens accounts.db in every child at once: the columns added
     to older files are added once, under the writer's lock, never twice."""
     for n in range(12):
         path = tmp_path / f"accounts-{n}.db"
+        older = sqlite3.connect(path)  # the tables as first released, none of _ADDED
+        older.execute("PRAGMA journal_mode=WAL")
+        older.executescript(SCHEMA)
+        older.close()
         barrier = threading.Barrier(4)
         failures: list[BaseException] = []
 
