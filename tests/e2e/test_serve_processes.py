@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from credo.api.httpsig import sign_request
 from credo.services.node import DataDir, Node, admit_member
@@ -126,7 +127,9 @@ def test_a_taken_port_is_a_startup_failure_not_a_traceback(tmp_path: Path) -> No
 def test_a_signed_request_accepted_by_one_process_is_a_replay_at_the_other(
     tmp_path: Path,
 ) -> None:
-    """Needs the nonce cache shared on one host (main's credo.store.nonces, DIR/nonces.db)."""
+    """Needs the nonce cache shared on one host (main's credo.store.nonces, DIR/nonces.db):
+    skipped on a tree without it, run once the serving branch is merged with it."""
+    pytest.importorskip("credo.store.nonces")
     root = tmp_path / "demo"
     _demo(root)
     server = Server(root, tmp_path / "serve.log", workers=0, processes=2)
