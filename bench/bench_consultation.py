@@ -55,7 +55,7 @@ def prepare(data: Path, people: int, url: str) -> list[tuple[str, str]]:
         check=True,
         capture_output=True,
     )
-    node = Node(DataDir(data))
+    node = Node(DataDir(data)).start()
     try:
         key = admit_member(node, "council", "Council", "government", ["convener"])
         service = Consultations(People.open(node))

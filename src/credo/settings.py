@@ -48,6 +48,35 @@ class Settings(BaseSettings):
         description="Validation worker processes; 0 validates inside the server process.",
     )
 
+    processes: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=256,
+        description="Serving processes `credo serve` runs on one host, sharing its port (one "
+        "a core by default): one sequences, the others forward submissions to it.",
+    )
+    max_in_flight: int = Field(
+        default=32,
+        ge=1,
+        description="Requests one serving process works on at once; one more is answered 503 "
+        "with Retry-After at once rather than queued behind them (/healthz, /readyz and "
+        "/metrics are always answered). The requests in flight share one core, so each waits "
+        "for about this many others: at 5 ms a page, 32 is 160 ms.",
+    )
+    max_lag: float = Field(
+        default=0.5,
+        gt=0,
+        description="Seconds a serving process's event loop may fall behind (a request "
+        "waiting that long to be looked at) before new requests are answered 503 with "
+        "Retry-After at once, until it catches up.",
+    )
+    retry_after: int = Field(
+        default=2,
+        ge=1,
+        le=3600,
+        description="Seconds a refused (overloaded) request is told to wait (Retry-After).",
+    )
+
     def advertised_url(self) -> str:
         """`advertise`, else this server's own address."""
         if self.advertise:

@@ -47,7 +47,9 @@ def test_a_json_line_keeps_an_exceptions_type_and_stack_but_not_its_message() ->
 def test_serve_takes_log_format_json(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     got: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: got.update(kw))
-    result = CliRunner().invoke(app, ["serve", "--data", str(data_dir), "--log-format", "json"])
+    result = CliRunner().invoke(
+        app, ["serve", "--data", str(data_dir), "--processes", "1", "--log-format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert got["log_config"] == log_config("json")
     bad = CliRunner().invoke(app, ["serve", "--data", str(data_dir), "--log-format", "xml"])

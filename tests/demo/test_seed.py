@@ -18,6 +18,7 @@ from credo.ledger.replay import verify_store
 from credo.services import scores as service
 from credo.services.node import DataDir, Node, init_consortium
 from credo.services.people import People
+from tests import _postgres
 
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -193,3 +194,17 @@ def test_the_demo_opens_a_consultation_for_a_proposal_and_shows_a_closed_one(
     assert "automatic" in {s.translator for s in service.statements(cd.OPEN_ID, "zh-Hant")}
     log = service.moderation_log(cd.OPEN_ID)
     assert {"decision": "reject", "reason": "spam", "count": 1} in log["counts"]
+
+
+def test_the_demo_can_live_in_postgresql(tmp_path: Path, postgres: _postgres.Server) -> None:
+    """bench_people.py serves a demo to several processes on one PostgreSQL database."""
+    url = postgres.fresh_url()
+    node = demo.seed_demo(tmp_path / "pg", people=6, store_url=url)
+    try:
+        assert verify_store(node.store, opener=node.vault).members == len(demo.MEMBERS) + 1
+    finally:
+        node.close()
+    data = DataDir(tmp_path / "pg", url)
+    assert demo.is_complete(data)
+    assert demo.demo_roster(data)
+    assert not data.db.exists()  # nothing of the log in DIR/ledger.db

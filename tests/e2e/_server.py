@@ -47,7 +47,8 @@ def make_consortium(root: Path, store_url: str | None = None) -> Path:
 
 
 class Server:
-    """One `credo serve --workers 1` process; always `stop()` it in a ``finally``."""
+    """One `credo serve --workers 1 --processes 1` process (unless told otherwise); always
+    `stop()` it in a ``finally``."""
 
     def __init__(
         self,
@@ -56,6 +57,7 @@ class Server:
         env: dict[str, str] | None = None,
         *,
         workers: int = 1,
+        processes: int = 1,
         port: int | None = None,
         host: str = "127.0.0.1",
         prefix: Sequence[str] = (),
@@ -63,6 +65,7 @@ class Server:
     ) -> None:
         """``env``: CREDO_* settings for this server, on top of the test's environment;
         ``workers``: validation processes (0 validates in the server: the fastest start);
+        ``processes``: serving processes sharing the port (`credo serve --processes`);
         ``host``: the address to listen on; ``prefix``: put before the command (``ip netns
         exec NS`` runs it on another host, tests/e2e/_netns.py); ``args``: more options."""
         self.data = data
@@ -73,6 +76,7 @@ class Server:
             [
                 *prefix,
                 *("credo", "serve", "--data", str(data), "--workers", str(workers)),
+                *("--processes", str(processes)),
                 *("--host", host, "--port", str(self.port), *args),
             ],
             stdout=self._log,

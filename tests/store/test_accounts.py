@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from credo.errors import StoreError
-from credo.store.accounts import AccountStore, CeremonyRow, CredentialRow, InviteRow, SessionRow
+from credo.store.accounts import (
+    SCHEMA,
+    AccountStore,
+    CeremonyRow,
+    CredentialRow,
+    InviteRow,
+    SessionRow,
+)
 
 ALICE = "a" * 32
 BOB = "b" * 32
@@ -192,3 +200,36 @@ def test_the_repr_never_shows_a_password() -> None:
     shown = repr(AccountStore("postgresql://credo:s3cret@db.example/credo"))
     assert "s3cret" not in shown
     assert "db.example" in shown
+
+
+def test_processes_opening_an_older_file_together_each_get_the_whole_schema(
+    tmp_path: Path,
+) -> None:
+    """`credo serve --processes` opens accounts.db in every child at once: the columns added
+    to older files are added once, under the writer's lock, never twice."""
+    for n in range(12):
+        path = tmp_path / f"accounts-{n}.db"
+        older = sqlite3.connect(path)  # the tables as first released, none of _ADDED
+        older.execute("PRAGMA journal_mode=WAL")
+        older.executescript(SCHEMA)
+        older.close()
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def open_it(
+            path: Path = path,
+            barrier: threading.Barrier = barrier,
+            failures: list[BaseException] = failures,
+        ) -> None:
+            barrier.wait()
+            try:
+                AccountStore(path).open().close()
+            except BaseException as exc:  # collected for the assertion
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []

@@ -26,6 +26,7 @@ from credo.tlog.tiles import (
     decode_entry_bundle,
     encode_entry_bundle,
     entries_path,
+    entry_bundle_slice,
     parse_tile_path,
     tile_path,
     tile_root,
@@ -285,3 +286,12 @@ def test_tile_root_is_the_hash_the_level_above_holds() -> None:
         assert tile_root(tiles[(0, index)]) == tiles[(1, 0)][32 * index : 32 * (index + 1)]
     with pytest.raises(InputError):
         tile_root(tiles[(0, 2)])  # a partial tile stands for no node of the level above
+
+
+def test_a_slice_of_an_entry_bundle_is_the_same_entries_as_splitting_it_all() -> None:
+    entries = [bytes([i % 251]) * (i * 7 % 300) for i in range(256)]
+    data = encode_entry_bundle(entries)
+    for start, count in [(0, 1), (255, 1), (100, 3), (250, 20), (0, 256), (256, 1)]:
+        assert entry_bundle_slice(data, start, count) == entries[start : start + count]
+    with pytest.raises(InputError, match="truncated"):
+        entry_bundle_slice(data[:-1], 255, 1)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from credo import __version__
 from credo.api import docs, problems
+from credo.api.admission import Admission, Capacity
 from credo.api.auth import NonceCache
 from credo.api.limits import BodyLimits
 from credo.api.metrics import metrics_registry
@@ -60,7 +61,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             )
             running.callback(accounts.close)
             node.validator.warm_up()
-            rescorer = Rescorer(node.store).start()
+            rescorer = Rescorer(node.store, active=node.is_sequencer).start()
             running.callback(rescorer.close)
             node.sequencer.add_listener(rescorer.on_commit)
             witnessing = Witnessing(
@@ -76,7 +77,9 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             running.callback(node.sequencer.close)
             app.state.node = node
             app.state.witnessing = witnessing
-            app.state.metrics = metrics_registry(node.ledger, rescorer, witnessing)
+            app.state.metrics = metrics_registry(
+                node.ledger, rescorer, witnessing, app.state.capacity
+            )
             # Shared by every API process on a PostgreSQL store: a replay to one is a replay
             # to all (credo.store.nonces).
             app.state.nonces = NonceCache(store=nonces_at(data.nonces_location))
@@ -108,4 +111,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
         app.include_router(module.router)
     for extend in extensions:
         extend(app)
+    # Outermost: a request the process cannot take is refused before anything else runs.
+    app.state.capacity = Capacity(settings.max_in_flight, settings.max_lag, settings.retry_after)
+    app.add_middleware(Admission, capacity=app.state.capacity)
     return app

@@ -8,9 +8,11 @@ never an identifier of a person or a member's data.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -20,9 +22,12 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from credo.api.admission import Capacity
 from credo.api.problems import problem
+from credo.api.processes import Sibling
 from credo.errors import NotFound, StoreError
 from credo.ledger import Ledger, proofs
 from credo.ledger.stats import Histogram
@@ -34,14 +39,22 @@ router = APIRouter(include_in_schema=False)  # operations, documented in docs/op
 
 class CredoCollector(Collector):
     def __init__(
-        self, ledger: Ledger, rescorer: Rescorer, witnessing: Witnessing, started: float
+        self,
+        ledger: Ledger,
+        rescorer: Rescorer,
+        witnessing: Witnessing,
+        started: float,
+        capacity: Capacity | None = None,
     ) -> None:
         self.ledger = ledger
         self.rescorer = rescorer
         self.witnessing = witnessing
         self.started = started
+        self.capacity = capacity
 
     def collect(self) -> Iterator[Metric]:
+        if self.capacity is not None:
+            yield from self._admission(self.capacity)
         stats = self.ledger.sequencer.stats
         accepted = CounterMetricFamily(
             "credo_entries_accepted", "Entries accepted onto the log since start."
@@ -143,6 +156,22 @@ class CredoCollector(Collector):
         yield switches
         yield from self._witnessing()
 
+    def _admission(self, capacity: Capacity) -> Iterator[Metric]:
+        yield _gauge(
+            "credo_requests_in_flight", "Requests this process is working on.", capacity.in_flight
+        )
+        yield _gauge(
+            "credo_event_loop_lag_seconds",
+            "How late this process's event loop last ran a timer (requests wait this long).",
+            capacity.lag,
+        )
+        refused = CounterMetricFamily(
+            "credo_requests_refused_overloaded",
+            "Requests answered 503 overloaded (Retry-After) at once, past capacity.",
+        )
+        refused.add_metric([], capacity.refused)
+        yield refused
+
     def _witnessing(self) -> Iterator[Metric]:
         """Present once a witness policy is adopted; the quorum of the checkpoint served."""
         try:
@@ -187,17 +216,70 @@ def _histogram(name: str, documentation: str, h: Histogram) -> HistogramMetricFa
 
 
 def metrics_registry(
-    ledger: Ledger, rescorer: Rescorer, witnessing: Witnessing
+    ledger: Ledger,
+    rescorer: Rescorer,
+    witnessing: Witnessing,
+    capacity: Capacity | None = None,
 ) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CredoCollector(ledger, rescorer, witnessing, time.time()))
+    registry.register(CredoCollector(ledger, rescorer, witnessing, time.time(), capacity))
     return registry
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> Response:
+def metrics(request: Request, scope: str = "all") -> Response:
+    """This process's figures; with siblings (`credo serve --processes`), unless
+    ``?scope=process``, every process's, each sample labelled with its ``process``."""
     registry: CollectorRegistry = request.app.state.metrics
-    return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
+    own = generate_latest(registry).decode()
+    siblings: list[Sibling] = getattr(request.app.state, "siblings", [])
+    me: Sibling | None = getattr(request.app.state, "process", None)
+    if scope == "process" or me is None:
+        return Response(own, media_type=PROMETHEUS_TEXT)
+    texts = {me.index: own}
+    with httpx.Client(timeout=_SIBLING_SECONDS) as http:
+        for sibling in siblings:
+            try:
+                answer = http.get(f"{sibling.url}/metrics", params={"scope": "process"})
+            except httpx.HTTPError:
+                continue  # restarting: its figures are absent from this scrape
+            if answer.status_code == 200:
+                texts[sibling.index] = answer.text
+    return Response(merge_processes(texts), media_type=PROMETHEUS_TEXT)
+
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
+_SIBLING_SECONDS = 2.0
+
+
+def merge_processes(texts: dict[int, str]) -> str:
+    """Several processes' Prometheus texts as one: each family once, each sample with a
+    ``process`` label (the process's index under `credo serve --processes`)."""
+    families: dict[str, tuple[str, str, list[str]]] = {}
+    for index, text in sorted(texts.items()):
+        for family in text_string_to_metric_families(text):
+            _, _, lines = families.setdefault(family.name, (family.documentation, family.type, []))
+            for sample in family.samples:
+                labels = {**sample.labels, "process": str(index)}
+                inner = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
+                lines.append(f"{sample.name}{{{inner}}} {_number(sample.value)}")
+    out: list[str] = []
+    for name, (documentation, kind, lines) in families.items():
+        help_text = documentation.replace("\\", "\\\\").replace("\n", "\\n")
+        out.append(f"# HELP {name} {help_text}")
+        out.append(f"# TYPE {name} {kind}")
+        out.extend(lines)
+    return "\n".join(out) + "\n"
+
+
+def _number(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return "NaN" if math.isnan(value) else repr(float(value))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def sequencer_role(ledger: Ledger) -> dict[str, object]:
@@ -216,8 +298,16 @@ def sequencer_role(ledger: Ledger) -> dict[str, object]:
 
 @router.get("/v1/sequencer")
 def sequencer(request: Request) -> dict[str, object]:
-    """Which process sequences: for operators, load balancers and the failover tests."""
-    return sequencer_role(request.app.state.node.ledger)
+    """Which process sequences: for operators, load balancers and the failover tests; under
+    `credo serve --processes`, also this process and its siblings (index, private URL)."""
+    role = sequencer_role(request.app.state.node.ledger)
+    me: Sibling | None = getattr(request.app.state, "process", None)
+    if me is not None:
+        role["process"] = {"index": me.index, "url": me.url}
+        role["siblings"] = [
+            {"index": s.index, "url": s.url} for s in getattr(request.app.state, "siblings", [])
+        ]
+    return role
 
 
 @router.get("/healthz")

@@ -22,6 +22,7 @@ from rich.progress import (
 from credo import demo as service
 from credo.cli._common import (
     DataOption,
+    DbOption,
     HsmLabelOption,
     HsmModuleOption,
     HsmOption,
@@ -43,7 +44,9 @@ PHASE_TITLES = {
 }
 
 
-def _create(root: Path, people: int, seed: int, hsm: Pkcs11Config | None) -> float:
+def _create(
+    root: Path, people: int, seed: int, hsm: Pkcs11Config | None, db: str | None = None
+) -> float:
     """Seed the demo with a bar per phase; returns the seconds it took."""
     started = time.perf_counter()
     with Progress(
@@ -60,7 +63,9 @@ def _create(root: Path, people: int, seed: int, hsm: Pkcs11Config | None) -> flo
                 tasks[phase] = bars.add_task(PHASE_TITLES.get(phase, phase), total=total)
             bars.update(tasks[phase], completed=done, total=total)
 
-        service.seed_demo(root, people=people, seed=seed, progress=progress, hsm=hsm).close()
+        service.seed_demo(
+            root, people=people, seed=seed, progress=progress, hsm=hsm, store_url=db
+        ).close()
     return time.perf_counter() - started
 
 
@@ -79,13 +84,14 @@ def demo(
     hsm_module: HsmModuleOption = None,
     hsm_token: HsmTokenOption = None,
     hsm_label: HsmLabelOption = "credo-vault",
+    db: DbOption = None,
 ) -> None:
     """Create (once) a synthetic consortium in the data directory and serve it."""
     shown = escape(str(data))  # a path or host may hold brackets Rich would take for markup
     directory = DataDir(data)
     if not directory.config.exists():
         config = hsm_config(hsm, hsm_module, hsm_token, hsm_label)
-        seconds = _create(data, people, seed, config)
+        seconds = _create(data, people, seed, config, db)
         console.print(f"created the demo consortium in {shown} in {seconds:.1f} s")
     elif not service.is_demo(directory):
         raise InputError(
@@ -110,13 +116,14 @@ def demo(
                 f"[dim]{escape(person.profile)}[/dim]"
             )
     example = roster[0].national_id if roster else "TH-1103700012345"
-    console.print(f"  verify:       credo verify --data {shown}")
+    on = " --db URL" if db else ""  # the URL may hold a password: not printed
+    console.print(f"  verify:       credo verify --data {shown}{on}")
     asked = "--purpose subject_access --basis request:demo-1"  # logged: the person sees it
     console.print(
-        f"  a score:      credo score --data {shown} --national-id {example} --explain {asked}"
+        f"  a score:      credo score --data {shown} --national-id {example}{on} --explain {asked}"
     )
     console.print(
-        f"  an export:    credo person export --data {shown} --national-id {example} {asked}"
+        f"  an export:    credo person export --data {shown} --national-id {example}{on} {asked}"
     )
     if no_serve:
         return
@@ -125,7 +132,7 @@ def demo(
     console.print(f"open {base}/  (API docs {base}/docs)")
     console.print(f"  checkpoint:   curl {base}/log/checkpoint")
     console.print(f"  attestation:  curl {base}/v1/attestations/{digest}")
-    serve(data, host=host, port=port, workers=None)
+    serve(data, host=host, port=port, workers=None, db=db)
 
 
 def register(app: typer.Typer) -> None:

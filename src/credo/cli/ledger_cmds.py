@@ -67,7 +67,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[
-        int | None, typer.Option(help="Validation processes (default: cores)")
+        int | None,
+        typer.Option(
+            help="Validation processes per serving process (default: the cores, shared out "
+            "between the serving processes; none when each has a core of its own)"
+        ),
+    ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Serving processes sharing the port, one of them sequencing (default: "
+            "CREDO_PROCESSES, else one a core)",
+        ),
     ] = None,
     log_format: Annotated[
         LogFormat | None, typer.Option(help="text, or json: one JSON object per line")
@@ -84,29 +96,48 @@ def serve(
     """Serve the log (C2SP tiles under /log/), the API (/v1/, OpenAPI at /docs) and the
     person's portal (/).
 
-    Several processes may serve one store (--db): one of them sequences (it holds a lease
-    in the database, CREDO_LEASE_SECONDS long), the others forward submissions to it, and
-    one takes over when it stops.
+    It serves on --processes processes (default one a core) sharing the port. These, and
+    other hosts' processes serving the same store (--db), sequence one at a time: one holds
+    a lease in the store (CREDO_LEASE_SECONDS long), the others forward submissions to it,
+    and one takes over when it stops.
 
     Client time limits and the connection bound come from CREDO_HEADER_TIMEOUT,
-    CREDO_KEEP_ALIVE_TIMEOUT, CREDO_BODY_TIMEOUT and CREDO_LIMIT_CONCURRENCY.
+    CREDO_KEEP_ALIVE_TIMEOUT, CREDO_BODY_TIMEOUT and CREDO_LIMIT_CONCURRENCY; past
+    CREDO_MAX_IN_FLIGHT requests at once, or CREDO_MAX_LAG seconds behind, a process answers
+    503 with Retry-After at once (docs/operations.md).
     """
-    from credo import portal
-    from credo.api import create_app, server
-    from credo.demo import demo_roster
+    from credo.api import processes as serving
+    from credo.api import server
     from credo.settings import Settings
 
     _open(data, db).close()  # refuse a data directory it cannot serve before the server starts
     given: dict[str, Any] = {"data_dir": data, "host": host, "port": port, "db": db}
     if advertise is not None:
         given["advertise"] = advertise
-    if workers is not None:
-        given["workers"] = workers
+    if processes is not None:
+        given["processes"] = processes
     if log_format is not None:
         given["log_format"] = log_format.value
     settings = Settings.model_validate(given)
+    if workers is None and "CREDO_WORKERS" not in os.environ:
+        workers = serving.default_workers(settings.processes, os.cpu_count() or 1)
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    if settings.processes == 1:
+        server.run(serving_app(settings), settings)
+    else:
+        serving.run_processes(serving_app, settings, settings.processes)
+
+
+def serving_app(settings: Any) -> Any:
+    """The app `credo serve` serves: the API with the portal (by name, for the children of
+    `--processes`, which build their own)."""
+    from credo import portal
+    from credo.api import create_app
+    from credo.demo import demo_roster
+
     roster = demo_roster(DataDir(settings.data_dir))  # a demo's people to sign in as, else none
-    app = create_app(
+    return create_app(
         settings,
         [
             lambda app: portal.install(
@@ -114,7 +145,6 @@ def serve(
             )
         ],
     )
-    server.run(app, settings)
 
 
 def _open(data: Path, db: str | None = None) -> Store:

@@ -1,10 +1,10 @@
 """The demo members' names as a Thai, Chinese or English reader knows them, and the contact
 point each gives at admission; and what demo people write in a dispute and members answer, in
-the person's language. Data only, self-contained tables: `credo.services.demo` passes the
+the person's language. Data only, self-contained tables: `credo.demo.seed` passes the
 names to `admit_members`, so they are on the log like every member's.
 
 Each row is ``id: (Thai, Simplified Chinese, Traditional Chinese)``; the English name is the
-member's name of record in `credo.services._demo_data`.
+member's name of record in `credo.demo.cast`.
 """
 
 from __future__ import annotations

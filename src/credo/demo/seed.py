@@ -456,10 +456,13 @@ def seed_demo(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
     hsm: Pkcs11Config | None = None,
+    store_url: str | None = None,
 ) -> Node:
     """Create the demo consortium in ``root`` (which must not hold one) and return its node,
     whose clock is the real one again. With ``hsm`` its vault's key is generated in that
-    PKCS#11 token (`credo demo --hsm`) instead of DIR/master.key."""
+    PKCS#11 token (`credo demo --hsm`) instead of DIR/master.key; with ``store_url`` its log,
+    state and people's data live in that (empty) PostgreSQL database (`credo demo --db`, for
+    bench_people.py's several processes)."""
     if not 0 <= people <= 1_000_000:
         raise InputError("the demo has 0 to 1,000,000 people", code="bad_people")
     report = progress or _no_progress
@@ -468,11 +471,12 @@ def seed_demo(
     init_consortium(
         root,
         DEMO_ORIGIN,
+        store_url=store_url,
         clock=clock,
         extra_config={"demo": True, "time_zone": DEMO_TIME_ZONE},
         hsm=hsm,
     ).close()
-    node = Node(DataDir(root), workers=1, clock=clock).start()  # validation on a worker process
+    node = Node(DataDir(root, store_url), workers=1, clock=clock).start()  # validation: a worker
     try:
         seeder = _Seeder(node, clock, timeline, report)
         seeder.members()

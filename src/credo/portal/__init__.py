@@ -15,6 +15,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from credo.errors import InputError
+from credo.portal.busy import busy_page
 from credo.portal.notfound import install_not_found
 from credo.portal.routes import (
     access,
@@ -65,6 +66,7 @@ def install(
         zone=zone_of(time_zone(data_dir, zone)),
         form_key=portal_form_key(DataDir(data_dir)),
     )
+    app.state.busy_page = busy_page(app.state.portal)  # credo.api.admission's refusals
     for module in (home, signin, programme, records, access, data, devices, consult, results):
         app.include_router(module.router)
     app.mount("/assets", VersionedStatic(STATIC), name="portal-assets")

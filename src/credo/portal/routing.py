@@ -36,10 +36,13 @@ class PortalRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def portal_handler(request: Request) -> Response:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             response = await _answer(request)
             elapsed = (time.perf_counter() - started) * 1000
-            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"  # bench_portal.py
+            # cpu: the process's CPU time meanwhile (the request's own when it is alone)
+            used = (time.process_time() - cpu) * 1000
+            timing = f"app;dur={elapsed:.1f}, cpu;dur={used:.1f}"
+            response.headers["Server-Timing"] = timing  # bench_portal.py, bench_people.py
             return response
 
         async def _answer(request: Request) -> Response:

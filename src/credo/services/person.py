@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
@@ -32,6 +32,7 @@ from credo.services.views import (
     RecordView,
     record_view,
 )
+from credo.store import DisputeRow, RecordRow, Store
 
 NAME_TYPE = "identity.registered"
 """The registry's record that carries a person's name (its payload's ``name``)."""
@@ -46,12 +47,45 @@ def _stamp(moment: datetime) -> str:
     return rfc3339(moment.timestamp())
 
 
+class _PageReads:
+    """A store whose reads of a person's records and disputes are kept while the log does
+    not grow. One page asks for them up to five times (the name in its header, the score,
+    its explanation, the history, the list): the busiest person's dashboard read and
+    decoded their 72 records five times. A record or dispute changes only with an entry
+    on the log, so the log's size says when what was kept is stale (a page that writes
+    and then reads sees its own write). One is made per `Person`, that is per request."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._kept: dict[tuple[str, str], tuple[int, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def _read(self, what: str, subject: str) -> Any:
+        size = self._store.tree_size()
+        kept = self._kept.get((what, subject))
+        if kept is not None and kept[0] == size:
+            return list(kept[1])
+        rows = getattr(self._store, what)(subject)
+        self._kept[(what, subject)] = (size, rows)
+        return list(rows)
+
+    def records_of(self, subject: str) -> list[RecordRow]:
+        rows: list[RecordRow] = self._read("records_of", subject)
+        return rows
+
+    def disputes_of(self, subject: str) -> list[DisputeRow]:
+        rows: list[DisputeRow] = self._read("disputes_of", subject)
+        return rows
+
+
 class Person:
     """One person's own data, through the people's-data service and the programme."""
 
     def __init__(self, people: People, subject: str) -> None:
         self.people = people
-        self.store = people.store
+        self.store = cast(Store, _PageReads(people.store))
         self.subject = subject
         self.programme = Programme(people)
 

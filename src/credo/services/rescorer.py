@@ -18,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from credo.errors import CredoError
@@ -78,8 +79,13 @@ class Rescorer:
     anyone else's: a failure is counted, logged without naming the person, and that person
     is retried with the next commit (and again until it works)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, active: Callable[[], bool] = lambda: True) -> None:
+        """``active``: whether this process sequences now. Only the sequencer hears commits,
+        so only it rescores; a standby sharing the store must not also resume a half-done
+        switch at start-up (each would score everyone), and resumes it if it takes over."""
         self.store = store
+        self.active = active
+        self._resume_due = False  # a start-up check left for when this process sequences
         self._queue: queue.SimpleQueue[list[Decoded] | _BatchDone | None] = queue.SimpleQueue()
         self._retry: set[str] = set()
         self.failures = 0
@@ -132,7 +138,10 @@ class Rescorer:
             try:
                 subjects, votes = self._subjects(item)
                 failed = self.switch is not None and self.switch.phase == "failed"
-                if votes or failed or not item:  # [] is the start-up check
+                if not item and not self.active():
+                    self._resume_due = True  # [] is the start-up check: not ours yet
+                elif votes or failed or not item or self._resume_due:
+                    self._resume_due = False
                     self._start_switch_if_due()
             except Exception as exc:  # noqa: BLE001 (nothing may stop the rescoring thread)
                 self.failures += 1

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from credo.errors import InputError, StoreError
 from credo.store.rows import CORRUPT_LOG
-from credo.tlog import TILE_WIDTH, decode_entry_bundle, encode_entry_bundle
+from credo.tlog import TILE_WIDTH, decode_entry_bundle, encode_entry_bundle, entry_bundle_slice
 
 
 def bundle_rows(start: int, entries: Sequence[bytes], partial: bytes) -> list[tuple[int, bytes]]:
@@ -41,3 +41,14 @@ def bundle_entries(bundle: int, data: bytes) -> list[bytes]:
             f"stored entry bundle {bundle} holds {len(entries)} entries", code=CORRUPT_LOG
         )
     return entries
+
+
+def bundle_slice(bundle: int, data: bytes, start: int, count: int) -> list[bytes]:
+    """Entries ``start`` to ``start + count - 1`` of stored bundle ``bundle`` (`bundle_entries`
+    without splitting the rest); `StoreError` if it no longer decodes."""
+    try:
+        return entry_bundle_slice(data, start, count)
+    except InputError as exc:
+        raise StoreError(
+            f"stored entry bundle {bundle} is malformed: {exc.message}", code=CORRUPT_LOG
+        ) from exc

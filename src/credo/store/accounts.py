@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 
 from credo.errors import StoreError
-from credo.sqlite import errors
+from credo.sqlite import transaction
 from credo.store.database import Database, Statements, database_at
 from credo.store.sqlite.database import SqliteDatabase
 
@@ -258,7 +258,9 @@ class AccountStore:
             self._db = db
             try:
                 if isinstance(db, SqliteDatabase):
-                    with errors("configuring the database", _WHAT):
+                    # One writer at a time: processes starting together (credo serve
+                    # --processes) would otherwise each add the same missing column.
+                    with transaction(db.connection, "configuring the database", _WHAT):
                         _add_columns(db.connection)
             except BaseException:
                 self.close()

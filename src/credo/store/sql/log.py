@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from credo.errors import Conflict, InputError, StoreError
-from credo.store._bundles import bundle_entries, bundle_rows
+from credo.store._bundles import bundle_entries, bundle_rows, bundle_slice
 from credo.store._fencing import check_fence, check_swap, lease_row
 from credo.store.consultation_rows import CONSULTATION_PERSONAL, CONSULTATION_PUBLIC
 from credo.store.rows import (
@@ -116,6 +116,11 @@ class LogQueries(PeopleQueries, ProgrammeQueries, ConsultationQueries, Queries):
             return []
         count = min(count, MAX_INT - start)
         first, last = start // TILE_WIDTH, (start + count - 1) // TILE_WIDTH
+        if first == last:  # within one bundle (a page reading one entry): not all 256 split
+            row = self._one("SELECT data FROM entry_bundles WHERE idx = ?", (first,))
+            if row is None:
+                return []
+            return bundle_slice(first, bytes(row[0]), start - first * TILE_WIDTH, count)
         entries = [e for _, bundle in self._entry_bundles(first, last) for e in bundle]
         skip = start - first * TILE_WIDTH
         return entries[skip : skip + count]
