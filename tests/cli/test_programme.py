@@ -16,6 +16,10 @@ from tests.conftest import adopt_default_rules, member_key
 NID = "ZX-1111-0001"
 
 
+READ = ["--purpose", "subject_access", "--basis", "request:t-1"]
+"""The operator reads a person's score as a logged access, on the person's request."""
+
+
 def test_enrol_then_score_then_withdraw(data_dir: Path) -> None:
     node = Node(DataDir(data_dir)).start()
     try:
@@ -28,7 +32,7 @@ def test_enrol_then_score_then_withdraw(data_dir: Path) -> None:
     root = str(data_dir)
     enrolled = CliRunner().invoke(app, ["programme", "enrol", "--data", root, "--national-id", NID])
     assert enrolled.exit_code == 0, enrolled.output
-    scored = CliRunner().invoke(app, ["score", "--data", root, "--national-id", NID])
+    scored = CliRunner().invoke(app, ["score", "--data", root, "--national-id", NID, *READ])
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.stdout)["score"] > 0
     args = ["programme", "withdraw", "--data", root, "--national-id", NID]
@@ -38,5 +42,5 @@ def test_enrol_then_score_then_withdraw(data_dir: Path) -> None:
         ref = people.ref_of(NID)
         assert not people.store.is_enrolled(ref)
         assert people.store.get_score(ref) is None
-    refused = CliRunner().invoke(app, ["score", "--data", root, "--national-id", NID])
+    refused = CliRunner().invoke(app, ["score", "--data", root, "--national-id", NID, *READ])
     assert refused.exit_code != 0

@@ -153,8 +153,8 @@ class Pkcs11Key:
                 f"(missing: {', '.join(missing)}); this is not the token the vault was made with",
                 code="hsm_keys_missing",
             )
-        for role, key in keys.items():
-            assert key is not None
+        found = {role: key for role, key in keys.items() if key is not None}
+        for role, key in found.items():
             if key[Attribute.EXTRACTABLE] or not key[Attribute.SENSITIVE]:
                 session.close()
                 raise InputError(
@@ -162,7 +162,7 @@ class Pkcs11Key:
                     "(extractable or not sensitive); credo refuses to rely on it",
                     code="hsm_key_extractable",
                 )
-        self._wrap, self._index, self._tags = keys[_WRAP], keys[_INDEX], keys[_TAGS]
+        self._wrap, self._index, self._tags = found[_WRAP], found[_INDEX], found[_TAGS]
         self._fingerprint = self._hmac(_FINGERPRINT_TAG)[:8].hex()
 
     @classmethod
