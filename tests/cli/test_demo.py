@@ -59,7 +59,9 @@ def test_the_passkey_origin_follows_the_port(
     monkeypatch.delenv("CREDO_PUBLIC_URL", raising=False)
     served: list[Settings] = []
     monkeypatch.setattr(server, "run", lambda app, settings: served.append(settings))
-    result = CliRunner().invoke(app, ["serve", "--data", str(data_dir), "--port", "8123"])
+    result = CliRunner().invoke(
+        app, ["serve", "--data", str(data_dir), "--port", "8123", "--processes", "1"]
+    )
     assert result.exit_code == 0, result.output
     assert served[0].public_url == "http://localhost:8123"
     assert relying_party(served[0].public_url) == ("localhost", "http://localhost:8123")
