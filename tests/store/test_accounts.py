@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from credo.store.accounts import (
     InviteRow,
     SessionRow,
 )
+from credo.store.sqlite.store import TYPES
 
 ALICE = "a" * 32
 BOB = "b" * 32
@@ -211,7 +213,7 @@ def test_processes_opening_an_older_file_together_each_get_the_whole_schema(
         path = tmp_path / f"accounts-{n}.db"
         older = sqlite3.connect(path)  # the tables as first released, none of _ADDED
         older.execute("PRAGMA journal_mode=WAL")
-        older.executescript(SCHEMA)
+        older.executescript(SCHEMA.format_map(asdict(TYPES)))
         older.close()
         barrier = threading.Barrier(4)
         failures: list[BaseException] = []

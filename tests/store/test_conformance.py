@@ -197,6 +197,9 @@ SAMPLE: list[Write] = [
         DecisionRow(24, "c-19", "s20", "accept", "meets_guidelines", "uni", AT)
     ),
     lambda tx: tx.add_participant("c-19", "part-b", "p1"),
+    lambda tx: tx.add_published(
+        PublishedRow(25, "c-19", "result", "ab" * 32, "cd" * 32, None, '{"seed":0}', AT)
+    ),
 ]
 
 

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BusyPage = Callable[[Mapping[str, str], str], tuple[bytes, str]]
 """The portal's refusal page for a request's headers and method: (HTML, language tag)."""
@@ -96,8 +96,19 @@ class Admission:
             await self._refuse(scope, send)
             return
         c.in_flight += 1
+
+        async def counted_receive() -> Message:
+            """A request waiting for its client's body is not being worked on: it is not
+            counted while it waits, so clients that stall their bodies take no one else's
+            place (tests/e2e/test_slow_clients.py; the body's own timeout ends them)."""
+            c.in_flight -= 1
+            try:
+                return await receive()
+            finally:
+                c.in_flight += 1
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, counted_receive, send)
         finally:
             c.in_flight -= 1
 
