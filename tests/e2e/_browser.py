@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from credo.services.node import DataDir
+from tests.e2e._server import Server, free_port
 from tests.portal.conftest import ALICE, BOB, World, _seed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -28,6 +31,32 @@ def demo_world(root: Path) -> World:
     config = DataDir(root).read_config()
     DataDir(root).config.write_text(json.dumps({**config, "demo": True}))
     return world
+
+
+class Site:
+    """A demo world served by a real `credo serve`, as a browser reaches it."""
+
+    def __init__(self, world: World, server: Server) -> None:
+        self.world, self.server = world, server
+        self.url = f"http://localhost:{server.port}"
+
+
+@contextmanager
+def served(root: Path, world: World) -> Iterator[Site]:
+    """`credo serve` on ``root`` at a free port, its passkey origin that port; stopped on exit."""
+    port = free_port()
+    server = Server(
+        root,
+        root.parent / "serve.log",
+        {"CREDO_PUBLIC_URL": f"http://localhost:{port}"},
+        workers=0,
+        port=port,
+    )
+    try:
+        server.wait_ready()
+        yield Site(world, server)
+    finally:
+        server.stop()
 
 
 def new_page(browser: Any, *, locale: str = "th-TH", javascript: bool = True) -> Any:

@@ -18,8 +18,7 @@ from credo.services.consultation_results import ConsultationResults
 from credo.services.consultations import Consultations, moment
 from credo.services.node import DataDir, Node, admit_member
 from credo.services.people import People
-from tests.e2e._browser import demo_world, new_page
-from tests.e2e._server import Server, free_port
+from tests.e2e._browser import Site, demo_world, new_page, served
 from tests.portal.conftest import World
 
 pytestmark = pytest.mark.slow
@@ -84,30 +83,13 @@ def _consultation(root: Path, world: World) -> None:
         node.close()
 
 
-class Site:
-    def __init__(self, world: World, server: Server) -> None:
-        self.world, self.server = world, server
-        self.url = f"http://localhost:{server.port}"
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("results") / "data"
     world = demo_world(root)
     _consultation(root, world)
-    port = free_port()
-    server = Server(
-        root,
-        root.parent / "serve.log",
-        {"CREDO_PUBLIC_URL": f"http://localhost:{port}"},
-        workers=0,
-        port=port,
-    )
-    try:
-        server.wait_ready()
-        yield Site(world, server)
-    finally:
-        server.stop()
+    with served(root, world) as running:
+        yield running
 
 
 def _axe(browser: Any, url: str, locale: str, code: str, cookies: list[Any]) -> list[str]:
