@@ -408,11 +408,16 @@ def _shown_statement(
     return found
 
 
+def _check_item_free(tx: WriteTx, item: str) -> None:
+    """Statements and translations share one id space (moderation names either by id)."""
+    if tx.get_statement(item) is not None or tx.get_translation(item) is not None:
+        raise EntryRejected("that id is taken", code="item_exists")
+
+
 def _check_translation(tx: WriteTx, statement: StatementRow, item: str, lang: str) -> None:
     if lang == statement.lang:
         raise EntryRejected("a translation is into another language", code="same_language")
-    if tx.get_translation(item) is not None or tx.get_statement(item) is not None:
-        raise EntryRejected("that id is taken", code="item_exists")
+    _check_item_free(tx, item)
 
 
 def apply_statement(
@@ -424,8 +429,7 @@ def apply_statement(
         p.mark(tx)
         return
     c = _open_consultation(tx, body.consultation, entry.at)
-    if tx.get_statement(body.id) is not None or tx.get_translation(body.id) is not None:
-        raise EntryRejected("that id is taken", code="item_exists")
+    _check_item_free(tx, body.id)
     _participant(tx, p, c.id, body.participant, ctx)
     p.mark(tx)
     status = "pending" if c.moderation == "pre" else "published"
