@@ -11,7 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from credo.services.node import DataDir
+from credo.ledger.keys import MemberKey
+from credo.portal import i18n
+from credo.services.consultations import Consultations, moment
+from credo.services.node import DataDir, Node, admit_member
+from credo.services.people import People
 from tests.e2e._server import Server, free_port
 from tests.portal.conftest import ALICE, BOB, World, _seed
 
@@ -31,6 +35,28 @@ def demo_world(root: Path) -> World:
     config = DataDir(root).read_config()
     DataDir(root).config.write_text(json.dumps({**config, "demo": True}))
     return world
+
+
+def tr(code: str, message: str) -> str:
+    """``message`` as the portal shows it in language ``code``."""
+    return i18n.translations(code).gettext(message)
+
+
+def open_streets(node: Node, cid: str) -> tuple[Consultations, MemberKey]:
+    """A city council, made convener, opens consultation ``cid`` on sharing the streets
+    (English and Thai, post-moderated, open for 30 days); the service and its key."""
+    council = admit_member(node, "council", "City Council", "government", ["convener"])
+    service = Consultations(People.open(node))
+    service.open(
+        "council",
+        council,
+        cid,
+        {"en": "How should we share the streets?", "th": "เราควรแบ่งถนนกันอย่างไร"},
+        opens_at=moment(-1),
+        closes_at=moment(30),
+        moderation="post",
+    )
+    return service, council
 
 
 class Site:

@@ -18,12 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from credo.ledger.keys import MemberKey
 from credo.portal import i18n
-from credo.services.consultations import Consultations, moment
-from credo.services.node import DataDir, Node, admit_member
-from credo.services.people import People
-from tests.e2e._browser import Site, demo_world, new_page, served
+from credo.services.node import DataDir, Node
+from tests.e2e._browser import Site, demo_world, new_page, open_streets, served, tr
 from tests.portal.conftest import World
 
 pytestmark = pytest.mark.slow
@@ -33,26 +30,10 @@ ZH_TH = "ถนนควรให้เด็กเดินได้อย่�
 EN = "Fewer cars in the old town"
 
 
-def tr(code: str, message: str) -> str:
-    return i18n.translations(code).gettext(message)
-
-
 def _consultation(root: Path, world: World) -> None:
     node = Node(DataDir(root)).start()
     try:
-        council: MemberKey = admit_member(
-            node, "council", "City Council", "government", ["convener"]
-        )
-        service = Consultations(People.open(node))
-        service.open(
-            "council",
-            council,
-            CID,
-            {"en": "How should we share the streets?", "th": "เราควรแบ่งถนนกันอย่างไร"},
-            opens_at=moment(-1),
-            closes_at=moment(30),
-            moderation="post",
-        )
+        service, council = open_streets(node, CID)
         bob = world.bob.subject  # a Chinese reader writes in Chinese and English
         zh = service.submit_statement(bob, CID, "zh-Hans", ZH)
         service.submit_statement(bob, CID, "en", EN)

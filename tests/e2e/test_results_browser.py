@@ -12,13 +12,10 @@ from typing import Any
 
 import pytest
 
-from credo.ledger.keys import MemberKey
 from credo.portal import i18n
 from credo.services.consultation_results import ConsultationResults
-from credo.services.consultations import Consultations, moment
-from credo.services.node import DataDir, Node, admit_member
-from credo.services.people import People
-from tests.e2e._browser import Site, demo_world, new_page, served
+from credo.services.node import DataDir, Node
+from tests.e2e._browser import Site, demo_world, new_page, open_streets, served, tr
 from tests.portal.conftest import World
 
 pytestmark = pytest.mark.slow
@@ -39,28 +36,12 @@ STATEMENTS = [
 ]
 
 
-def tr(code: str, message: str) -> str:
-    return i18n.translations(code).gettext(message)
-
-
 def _consultation(root: Path, world: World) -> None:
     """Forty people in two camps vote on eight statements; Alice votes too; a result is
     published; vTaiwan is imported when its data is at hand."""
     node = Node(DataDir(root)).start()
     try:
-        council: MemberKey = admit_member(
-            node, "council", "City Council", "government", ["convener"]
-        )
-        service = Consultations(People.open(node))
-        service.open(
-            "council",
-            council,
-            CID,
-            {"en": "How should we share the streets?", "th": "เราควรแบ่งถนนกันอย่างไร"},
-            opens_at=moment(-1),
-            closes_at=moment(30),
-            moderation="post",
-        )
+        service, council = open_streets(node, CID)
         people = [node.vault.ensure_subject(f"RESULTS{n:04d}") for n in range(40)]
         sids = [
             service.submit_statement(people[n], CID, lang, text)
