@@ -1,4 +1,4 @@
-"""The demo's people in a real browser, in every language, with JavaScript on and off: every
+"""The demo's people in a real browser, in every language: every
 page reads as words (no raw code, no untranslated English on a Thai or Chinese page), typed
 text survives a language switch, and the Thai record, accesses, home and consortium pages are
 screenshotted into docs/img at a 360x740 phone's size.
@@ -77,39 +77,43 @@ def check(page: Any, code: str, codes: set[str], where: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+@pytest.mark.parametrize("code", list(LANGUAGES))
 def test_every_demo_person_s_pages_read_as_words_in_a_browser(
-    demo_portal: Demo, browser: Any, javascript: bool
+    demo_portal: Demo, browser: Any, code: str
 ) -> None:
+    """With JavaScript on, which is what can change a page's words after the server sent it.
+    Without JavaScript a browser shows the server's HTML as sent, and
+    tests/portal/test_words.py reads that for every person, page and language (a walk here
+    without JavaScript repeated it, for 66 s of the suite)."""
     base = demo_portal.url
+    language = LANGUAGES[code]
     problems: list[str] = []
     seen = 0
-    for code, language in LANGUAGES.items():
-        codes = raw_codes(demo_portal.members, english=code == "en")  # type: ignore[attr-defined]
-        page = new_page(browser, locale=language.tag, javascript=javascript)
-        for path in PUBLIC_PAGES:
+    codes = raw_codes(demo_portal.members, english=code == "en")  # type: ignore[attr-defined]
+    page = new_page(browser, locale=language.tag, javascript=True)
+    for path in PUBLIC_PAGES:
+        page.goto(f"{base}{path}")
+        assert page.get_attribute("html", "lang") == language.tag, path
+        problems += check(page, code, codes, f"{code} {path}")
+        seen += 1
+    for index, person in enumerate(demo_portal.roster):
+        sign_in_as(page, base, index)
+        paths = list(PERSON_PAGES)
+        page.goto(f"{base}/records")
+        links = page.locator("ul.records li a")
+        if links.count():
+            paths.append(links.first.get_attribute("href"))
+        page.goto(f"{base}/disputes")
+        disputes = page.locator("main ul.rows a")
+        if disputes.count():
+            paths.append(disputes.first.get_attribute("href"))
+        for path in paths:
             page.goto(f"{base}{path}")
-            assert page.get_attribute("html", "lang") == language.tag, path
-            problems += check(page, code, codes, f"{code} {path}")
+            problems += check(page, code, codes, f"{code} {person.profile}: {path}")
             seen += 1
-        for index, person in enumerate(demo_portal.roster):
-            sign_in_as(page, base, index)
-            paths = list(PERSON_PAGES)
-            page.goto(f"{base}/records")
-            links = page.locator("ul.records li a")
-            if links.count():
-                paths.append(links.first.get_attribute("href"))
-            page.goto(f"{base}/disputes")
-            disputes = page.locator("main ul.rows a")
-            if disputes.count():
-                paths.append(disputes.first.get_attribute("href"))
-            for path in paths:
-                page.goto(f"{base}{path}")
-                problems += check(page, code, codes, f"{code} {person.profile}: {path}")
-                seen += 1
-            page.locator("form.signout button").click()
-        page.context.close()
-    assert seen > 100
+        page.locator("form.signout button").click()
+    page.context.close()
+    assert seen > 25
     assert problems == [], "\n".join(problems[:40])
 
 

@@ -97,14 +97,20 @@ def test_no_value_recurs_in_two_personal_entries_and_no_special_category_shows(
 
 def _clear(entry: bytes) -> bytes:
     """What an entry says in clear: its payload type and statement, without the values that
-    are random bytes (signatures, key ids, and a personal entry's tag, seal and commitment,
-    in which a short word like "sex" turns up by chance)."""
+    are random bytes (signatures, key ids, public keys, and a personal entry's tag, seal and
+    commitment, in which a short word like "sex" turns up by chance: a member's base64 key
+    once held "+SEX")."""
     statement = statement_of(entry)
+    random_bytes = {"public_key", "log_key"}  # a member's key, the log's verifier key
     if statement["kind"] in PERSONAL_KINDS:
-        body = statement["body"]
-        assert isinstance(body, dict)
-        random_bytes = ("tag", "sealed", "commitment")
-        statement["body"] = {k: "" if k in random_bytes else v for k, v in body.items()}
+        random_bytes |= {"tag", "sealed", "commitment"}
+
+    def blanked(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: "" if k in random_bytes else blanked(v) for k, v in value.items()}
+        return [blanked(v) for v in value] if isinstance(value, list) else value
+
+    statement["body"] = blanked(statement["body"])
     return (json.loads(entry)["payloadType"] + json.dumps(statement)).encode()
 
 

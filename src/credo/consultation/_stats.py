@@ -2,7 +2,8 @@
 intervals, a chi-square test of homogeneity and Benjamini-Hochberg q-values.
 
 Every function is a closed formula over counts, so the same counts give the same figures on
-any machine; nothing here draws random numbers.
+any machine; nothing here draws random numbers. SciPy is imported where it is used, as in
+``groups`` (why: its docstring).
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import chdtrc, ndtri
 
 Array = npt.NDArray[np.float64]
 
 
 def z_for(level: float) -> float:
     """The two-sided normal quantile for a confidence level (0.95 -> 1.95996...)."""
+    from scipy.special import ndtri  # imported where used: the module docstring says why
+
     return float(ndtri(0.5 + level / 2))
 
 
 def z_one_sided(level: float) -> float:
     """The one-sided normal quantile (Pol.is's 90% significance: 1.2816)."""
+    from scipy.special import ndtri
+
     return float(ndtri(level))
 
 
@@ -65,6 +69,8 @@ def chi2_homogeneity(table: npt.NDArray[np.int64]) -> tuple[float, int, float]:
     Rows or columns with no counts are dropped first; fewer than two of either leaves
     nothing to compare (statistic 0, p = 1). Returns (statistic, degrees of freedom, p).
     """
+    from scipy.special import chdtrc
+
     t = np.asarray(table, dtype=np.float64)
     t = t[t.sum(axis=1) > 0]
     t = t[:, t.sum(axis=0) > 0] if t.size else t

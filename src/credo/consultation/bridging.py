@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 __all__ = ["Fit", "fit"]
 
@@ -83,6 +82,8 @@ def fit(
 
     The sums each solve needs are sparse products with the rating pattern (``ones``) and the
     ratings (``rated``): Σ over a user's ratings of f_n is ``ones @ f``, and so on."""
+    import scipy.sparse as sp  # imported where used, as in groups (its docstring says why)
+
     rng = np.random.default_rng(seed)
     fu = rng.normal(0.0, 0.1, n_users)
     fn = rng.normal(0.0, 0.1, n_items)

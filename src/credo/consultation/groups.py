@@ -6,6 +6,10 @@ min(7, statements) votes; PCA of the mean-imputed, centred matrix; each particip
 from their own votes only and scaled by sqrt(statements / their votes), so that someone who
 voted on few statements is not pulled to the centre; k-means for k = 2..5, the k with the
 best silhouette, smoothed across updates; clusters seeded from the last update's centres.
+
+scikit-learn and SciPy are imported inside the functions that use them: at module level they
+cost about a second of every `credo` command's start (``python -X importtime``), and only an
+analysis needs them (docs/architecture.md, "Fast paths").
 """
 
 from __future__ import annotations
@@ -14,10 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
 
 from credo.consultation.matrix import VoteMatrix
 from credo.consultation.params import Params, Previous
@@ -76,6 +76,8 @@ def _pca(
     row's (x, y), its scale sqrt((n_s + zeroed) / (its votes + zeroed)) (Pol.is pca.clj
     ``sparsity-aware-project-ptpt``), and each vote minus its statement's mean.
     """
+    import scipy.sparse as sp  # imported where used: the module docstring says why
+
     counts = np.bincount(cols, minlength=n_s)
     sums = np.bincount(cols, weights=vals, minlength=n_s)
     means = np.divide(sums, counts, out=np.zeros(n_s), where=counts > 0)
@@ -97,6 +99,8 @@ def _pca(
 def opinion_map(matrix: VoteMatrix, params: Params) -> OpinionMap | None:
     """The clustered participants and their place on the map; None while there are fewer
     than ``min_participants`` of them or fewer than two statements."""
+    import scipy.sparse as sp
+
     n_p, n_s = matrix.shape
     if n_s < 2:
         return None
@@ -172,6 +176,8 @@ def cluster(coords: F64, params: Params) -> Clusters:
 
 
 def _kmeans(coords: F64, k: int, params: Params, previous: Previous | None) -> tuple[I64, F64]:
+    from sklearn.cluster import KMeans
+
     if previous is not None and len(previous.centres) == k:
         model = KMeans(n_clusters=k, init=np.asarray(previous.centres), n_init=1)
     else:
@@ -183,6 +189,8 @@ def _kmeans(coords: F64, k: int, params: Params, previous: Previous | None) -> t
 
 
 def _silhouette(coords: F64, labels: I64, params: Params) -> float:
+    from sklearn.metrics import silhouette_score
+
     if np.unique(labels).size < 2:
         return -1.0
     n = coords.shape[0]
@@ -198,6 +206,8 @@ def _silhouette(coords: F64, labels: I64, params: Params) -> float:
 def _relabel(labels: I64, centres: F64, previous: Previous | None) -> tuple[I64, F64]:
     """Stable group ids: matched to the last update's centres (least total distance), else
     by size, largest first (ties by centre)."""
+    from scipy.optimize import linear_sum_assignment
+
     k = centres.shape[0]
     sizes = np.bincount(labels, minlength=k)
     order = sorted(range(k), key=lambda g: (-sizes[g], centres[g, 0], centres[g, 1]))
@@ -250,6 +260,8 @@ def cross_fitted_counts(
     statements, and the other way round: sample splitting, so a test's p-value is honest.
     None with fewer than four statements (each half needs two axes' worth).
     """
+    from sklearn.cluster import KMeans
+
     if n_s < 4:
         return None
     perm = np.random.default_rng(params.seed).permutation(n_s)
