@@ -17,6 +17,7 @@ import pytest
 from credo.errors import StoreError
 from credo.store.accounts import (
     SCHEMA,
+    TOUCH_EVERY,
     AccountStore,
     CeremonyRow,
     CredentialRow,
@@ -151,6 +152,21 @@ def test_sessions_end_when_idle_or_past_their_absolute_limit(store: AccountStore
     store.add_session(SessionRow("t3", ALICE, "csrf", 0, 0, 1000))
     store.end_session("t3")
     assert store.touch_session("t3", 1, 300) is None
+
+
+def test_a_session_seen_again_within_a_minute_is_only_read(store: AccountStore) -> None:
+    """Pages within TOUCH_EVERY of the last move leave ``last_seen`` where it was (no write
+    per page); the first one after moves it; idleness still counts from the recorded move."""
+    store.add_session(SessionRow("t1", ALICE, "csrf", 0, 0, 10_000))
+    for now in (1, 30, TOUCH_EVERY - 1):
+        row = store.touch_session("t1", now, 300)
+        assert row is not None
+        assert row.last_seen == 0
+    moved = store.touch_session("t1", TOUCH_EVERY, 300)
+    assert moved is not None
+    assert moved.last_seen == TOUCH_EVERY
+    assert store.touch_session("t1", TOUCH_EVERY + 299, 300) is not None
+    assert store.touch_session("t1", TOUCH_EVERY + 299 + 300, 300) is None
 
 
 def test_purge_removes_what_expired(store: AccountStore) -> None:

@@ -154,6 +154,11 @@ _CREDENTIAL = (
     "name, state, pending_until, recovery, code_id, code_kind, issued_by, code_index, ended_at"
 )
 _SESSION = "token_hash, subject, csrf, created_at, last_seen, expires_at, id, device, credential_id"
+TOUCH_EVERY = 60
+"""Seconds between two moves of a session's ``last_seen``: a page within a minute of the last
+move only reads the session. Moving it on every page was a write transaction, with its
+fsync, per page; a session now idles out up to a minute before ``idle_seconds`` after its
+last page (docs/architecture.md, "Fast paths")."""
 GONE = ("removed", "refused", "replaced")
 """The states of a passkey that no longer works."""
 
@@ -474,27 +479,36 @@ class AccountStore:
             )
 
     def touch_session(self, token_hash: str, now: int, idle_seconds: int) -> SessionRow | None:
-        """The live session ``token_hash`` with ``last_seen`` moved to ``now``; None (and the
-        row deleted) if it is unknown, idle longer than ``idle_seconds`` or past its
-        absolute expiry.
+        """The live session ``token_hash``, its ``last_seen`` moved to ``now`` if that is
+        TOUCH_EVERY seconds or more after the last move; None (and the row deleted) if it is
+        unknown, idle longer than ``idle_seconds`` or past its absolute expiry.
 
-        Every page a person opens asks this, so it takes no writer lock: one UPDATE, atomic
-        on its row, moves a live session on and returns it, and only a session that is not
-        live costs a second statement, the DELETE."""
+        Every page a person opens asks this, so it takes no writer lock, and most pages only
+        read: the move is one UPDATE, atomic on its row, and a session that is not live
+        costs a second statement, the DELETE."""
         with self._read("reading a session") as st:
             found = st.one(
-                f"UPDATE sessions SET last_seen = ? WHERE token_hash = ? "  # noqa: S608
-                f"AND expires_at > ? AND last_seen > ? RETURNING {_SESSION}",
-                (now, token_hash, now, now - idle_seconds),
+                f"SELECT {_SESSION} FROM sessions WHERE token_hash = ?",  # noqa: S608
+                (token_hash,),
             )
             if found is None:
-                st.exec(
-                    "DELETE FROM sessions WHERE token_hash = ? "
-                    "AND (expires_at <= ? OR last_seen <= ?)",
-                    (token_hash, now, now - idle_seconds),
-                )
                 return None
-        return _session(found)
+            row = _session(found)
+            if row.expires_at > now and row.last_seen > now - idle_seconds:
+                if now - row.last_seen < TOUCH_EVERY:
+                    return row
+                moved = st.one(
+                    f"UPDATE sessions SET last_seen = ? WHERE token_hash = ? "  # noqa: S608
+                    f"AND expires_at > ? AND last_seen > ? RETURNING {_SESSION}",
+                    (now, token_hash, now, now - idle_seconds),
+                )
+                if moved is not None:
+                    return _session(moved)
+            st.exec(
+                "DELETE FROM sessions WHERE token_hash = ? AND (expires_at <= ? OR last_seen <= ?)",
+                (token_hash, now, now - idle_seconds),
+            )
+            return None
 
     def end_session(self, token_hash: str) -> None:
         with self._tx("ending a session") as tx:
@@ -567,6 +581,13 @@ class AccountStore:
         """Let ``subject``'s pending passkeys whose cooling-off has ended work, unless the
         account is frozen. One registered with a recovery code then replaces every other
         passkey, and every session ends. The passkeys that now work."""
+        with self._read("reading a cooling-off") as st:  # every page asks: no writer lock
+            if not st.one(
+                "SELECT 1 FROM credentials WHERE subject = ? AND state = 'pending' "
+                "AND pending_until <= ? LIMIT 1",
+                (subject, now),
+            ):
+                return []
         with self._tx("ending a cooling-off") as tx:
             if tx.one("SELECT 1 FROM frozen WHERE subject = ?", (subject,)):
                 return []
