@@ -77,11 +77,46 @@ def _record(national_id: str) -> dict[str, Any]:
     }
 
 
-def _post_signed(http: httpx.Client, key: MemberKey, path: str, doc: Any) -> tuple[Any, float]:
+class _Refusals:
+    """503 ``overloaded`` answers, counted across the client threads of one `_drive`."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+def _overloaded(answer: httpx.Response) -> float | None:
+    """Seconds to wait before sending again if the server refused the request as overloaded
+    (its problem says it did nothing with it); None for any other answer."""
+    if answer.status_code != 503 or "retry-after" not in answer.headers:
+        return None
+    try:
+        code = answer.json().get("code")
+    except ValueError:
+        return None
+    return float(answer.headers["retry-after"]) if code == "overloaded" else None
+
+
+def _post_signed(
+    http: httpx.Client, key: MemberKey, path: str, doc: Any, refusals: _Refusals
+) -> tuple[Any, float]:
+    """POST a signed request; sent again, signed afresh, after ``Retry-After`` while the
+    server refuses it as overloaded, as a member's client would. The latency counts from the
+    first try."""
     body = json.dumps(doc).encode()
-    headers = {"content-type": "application/json"} | sign_request(key, "POST", path, body)
     start = time.perf_counter()
-    answer = http.post(path, content=body, headers=headers)
+    while True:
+        headers = {"content-type": "application/json"} | sign_request(key, "POST", path, body)
+        answer = http.post(path, content=body, headers=headers)
+        wait = _overloaded(answer)
+        if wait is None:
+            break
+        refusals.add()
+        time.sleep(wait)
     took = time.perf_counter() - start
     if answer.status_code != 200:
         raise RuntimeError(f"{path} answered {answer.status_code}: {answer.text[:300]}")
@@ -96,19 +131,21 @@ def _sign(key: MemberKey, prepared: dict[str, Any]) -> tuple[bytes, float]:
     return json.dumps(envelope_json(env)).encode(), time.thread_time() - start
 
 
-def _prepare(http: httpx.Client, key: MemberKey, national_id: str) -> tuple[bytes, float, float]:
+def _prepare(
+    http: httpx.Client, key: MemberKey, national_id: str, refusals: _Refusals
+) -> tuple[bytes, float, float]:
     """One record prepared and signed: the envelope, the call's latency, the signing CPU."""
-    prepared, took = _post_signed(http, key, "/v1/records/prepare", _record(national_id))
+    prepared, took = _post_signed(http, key, "/v1/records/prepare", _record(national_id), refusals)
     envelope, signing = _sign(key, prepared)
     return envelope, took, signing
 
 
 def _prepare_batch(
-    http: httpx.Client, key: MemberKey, national_ids: list[str]
+    http: httpx.Client, key: MemberKey, national_ids: list[str], refusals: _Refusals
 ) -> tuple[list[bytes], float, float]:
     """Records prepared in one call and signed: the envelopes, the latency, the signing CPU."""
     doc = {"records": [_record(n) for n in national_ids]}
-    answer, took = _post_signed(http, key, "/v1/records/prepare-batch", doc)
+    answer, took = _post_signed(http, key, "/v1/records/prepare-batch", doc, refusals)
     signed = [_sign(key, prepared) for prepared in answer["entries"]]
     return [e for e, _ in signed], took, sum(c for _, c in signed)
 
@@ -119,10 +156,19 @@ def _has_batch_prepare(url: str) -> bool:
         return http.post("/v1/records/prepare-batch", content=b"{}").status_code != 404
 
 
-def _submit(http: httpx.Client, envelopes: list[bytes]) -> float:
+def _submit(http: httpx.Client, envelopes: list[bytes], refusals: _Refusals) -> float:
+    """Submit signed entries; sent again after ``Retry-After`` while refused as overloaded."""
     body = b'{"entries":[' + b",".join(envelopes) + b"]}"
     start = time.perf_counter()
-    answer = http.post("/v1/entries", content=body, headers={"content-type": "application/json"})
+    while True:
+        answer = http.post(
+            "/v1/entries", content=body, headers={"content-type": "application/json"}
+        )
+        wait = _overloaded(answer)
+        if wait is None:
+            break
+        refusals.add()
+        time.sleep(wait)
     took = time.perf_counter() - start
     if answer.status_code != 200:
         raise RuntimeError(f"submission answered {answer.status_code}: {answer.text[:300]}")
@@ -143,6 +189,7 @@ def _drive(
     counter = iter(range(records))
 
     errors: list[BaseException] = []
+    refusals = _Refusals()
 
     def client() -> None:
         try:
@@ -159,15 +206,15 @@ def _drive(
                     return
                 ids = [_people(n, 2000) for n in numbers]
                 if batched:
-                    pending, took, _ = _prepare_batch(http, key, ids)
+                    pending, took, _ = _prepare_batch(http, key, ids, refusals)
                     prepares.append(took)
                 else:
                     pending = []
                     for national_id in ids:
-                        envelope, took, _ = _prepare(http, key, national_id)
+                        envelope, took, _ = _prepare(http, key, national_id, refusals)
                         pending.append(envelope)
                         prepares.append(took)
-                submits.append(_submit(http, pending))
+                submits.append(_submit(http, pending, refusals))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     start = time.perf_counter()
@@ -187,6 +234,7 @@ def _drive(
         "prepare_p99_ms": round(_pct(prepares, 99) * 1000, 2),
         "submit_p50_ms": round(_pct(submits, 50) * 1000, 2),
         "submit_p99_ms": round(_pct(submits, 99) * 1000, 2),
+        "refused_overloaded_then_sent_again": refusals.count,
     }
 
 

@@ -38,7 +38,15 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
-from bench_records import _has_batch_prepare, _people, _prepare, _prepare_batch, _setup, _submit
+from bench_records import (
+    _has_batch_prepare,
+    _people,
+    _prepare,
+    _prepare_batch,
+    _Refusals,
+    _setup,
+    _submit,
+)
 
 from credo.ledger.keys import MemberKey
 
@@ -70,6 +78,7 @@ def _drive(url: str, key: MemberKey, records: int, clients: int, batch: int) -> 
     counter = iter(range(records))
     signing = [0.0]
     many = batch > 1 and _has_batch_prepare(url)
+    refusals = _Refusals()  # CPU per record does not need them reported
 
     def client() -> None:
         with httpx.Client(base_url=url, timeout=300) as http:
@@ -80,16 +89,16 @@ def _drive(url: str, key: MemberKey, records: int, clients: int, batch: int) -> 
                     return
                 ids = [_people(n, 2000) for n in numbers]
                 if many:
-                    pending, _, signed = _prepare_batch(http, key, ids)
+                    pending, _, signed = _prepare_batch(http, key, ids, refusals)
                 else:
                     pending, signed = [], 0.0
                     for national_id in ids:
-                        envelope, _, cpu = _prepare(http, key, national_id)
+                        envelope, _, cpu = _prepare(http, key, national_id, refusals)
                         pending.append(envelope)
                         signed += cpu
                 with lock:
                     signing[0] += signed
-                _submit(http, pending)
+                _submit(http, pending, refusals)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
