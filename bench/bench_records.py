@@ -68,6 +68,10 @@ def _setup(root: Path, src: str | None) -> MemberKey:
     return MemberKey.load(root / "keys" / f"{MEMBER}.pem")
 
 
+SERVER_LOG = Path(os.environ.get("TMPDIR", "/tmp")) / "bench_records-serve.log"
+"""Where the server under test writes its log (appended to): a failed run is explained there."""
+
+
 def _record(national_id: str) -> dict[str, Any]:
     return {
         "national_id": national_id,
@@ -224,7 +228,10 @@ def _drive(
         t.join()
     elapsed = time.perf_counter() - start
     if errors:  # a dead client's records were never written: no rate to report
-        raise RuntimeError(f"{len(errors)} of {clients} clients failed; the first: {errors[0]}")
+        raise RuntimeError(
+            f"{len(errors)} of {clients} clients failed; the first: {errors[0]} "
+            f"(the server's log: {SERVER_LOG})"
+        )
     return {
         "records": records,
         "clients": clients,
@@ -252,13 +259,15 @@ def one_run(
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         cmd, env = _credo(src)
+        log = SERVER_LOG.open("ab")
         server = subprocess.Popen(
             [*cmd, "serve", "--data", str(root), "--port", str(port)],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        log.close()  # the server has its own copy of the descriptor
         try:
             _wait_until_serving(url)
             many = _has_batch_prepare(url)
