@@ -202,7 +202,11 @@ def _drive(
             errors.append(exc)
 
     def _client() -> None:
-        with httpx.Client(base_url=url, timeout=120) as http:
+        # Idle connections dropped after 1 s, under the server's 5 s keep-alive: at httpx's
+        # default (also 5 s) a client that spent seconds signing a batch sent its submission
+        # on a connection the server was closing, and got a reset.
+        limits = httpx.Limits(keepalive_expiry=1.0)
+        with httpx.Client(base_url=url, timeout=120, limits=limits) as http:
             while True:
                 with lock:
                     numbers = [n for _, n in zip(range(batch), counter, strict=False)]
