@@ -154,6 +154,31 @@ def _prepare_batch(
     return [e for e, _ in signed], took, sum(c for _, c in signed)
 
 
+def prepare_all(
+    http: httpx.Client, key: MemberKey, ids: list[str], batched: bool, refusals: _Refusals
+) -> tuple[list[bytes], list[float], float]:
+    """Records about ``ids`` prepared (in one call if ``batched``, else one call each) and
+    signed: the envelopes, each call's latency, the signing CPU seconds."""
+    if batched:
+        pending, took, signing = _prepare_batch(http, key, ids, refusals)
+        return pending, [took], signing
+    pending, latencies, signing = [], [], 0.0
+    for national_id in ids:
+        envelope, took, cpu = _prepare(http, key, national_id, refusals)
+        pending.append(envelope)
+        latencies.append(took)
+        signing += cpu
+    return pending, latencies, signing
+
+
+def member_http(url: str) -> httpx.Client:
+    """A member's HTTP client for the bench. Idle connections are dropped after 1 s, under
+    the server's 5 s keep-alive: at httpx's default (also 5 s) a client that spent seconds
+    signing a batch sent its submission on a connection the server was closing, and got a
+    reset."""
+    return httpx.Client(base_url=url, timeout=300, limits=httpx.Limits(keepalive_expiry=1.0))
+
+
 def _has_batch_prepare(url: str) -> bool:
     """Whether the server under test has ``/v1/records/prepare-batch`` (older builds do not)."""
     with httpx.Client(base_url=url) as http:
@@ -202,26 +227,15 @@ def _drive(
             errors.append(exc)
 
     def _client() -> None:
-        # Idle connections dropped after 1 s, under the server's 5 s keep-alive: at httpx's
-        # default (also 5 s) a client that spent seconds signing a batch sent its submission
-        # on a connection the server was closing, and got a reset.
-        limits = httpx.Limits(keepalive_expiry=1.0)
-        with httpx.Client(base_url=url, timeout=120, limits=limits) as http:
+        with member_http(url) as http:
             while True:
                 with lock:
                     numbers = [n for _, n in zip(range(batch), counter, strict=False)]
                 if not numbers:
                     return
                 ids = [_people(n, 2000) for n in numbers]
-                if batched:
-                    pending, took, _ = _prepare_batch(http, key, ids, refusals)
-                    prepares.append(took)
-                else:
-                    pending = []
-                    for national_id in ids:
-                        envelope, took, _ = _prepare(http, key, national_id, refusals)
-                        pending.append(envelope)
-                        prepares.append(took)
+                pending, took, _ = prepare_all(http, key, ids, batched, refusals)
+                prepares.extend(took)
                 submits.append(_submit(http, pending, refusals))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]

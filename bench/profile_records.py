@@ -33,19 +33,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
 from bench_records import (
     _has_batch_prepare,
     _people,
-    _prepare,
-    _prepare_batch,
     _Refusals,
     _setup,
     _submit,
+    member_http,
+    prepare_all,
 )
 
 from credo.ledger.keys import MemberKey
@@ -81,21 +79,14 @@ def _drive(url: str, key: MemberKey, records: int, clients: int, batch: int) -> 
     refusals = _Refusals()  # CPU per record does not need them reported
 
     def client() -> None:
-        with httpx.Client(base_url=url, timeout=300) as http:
+        with member_http(url) as http:
             while True:
                 with lock:
                     numbers = [n for _, n in zip(range(batch), counter, strict=False)]
                 if not numbers:
                     return
                 ids = [_people(n, 2000) for n in numbers]
-                if many:
-                    pending, _, signed = _prepare_batch(http, key, ids, refusals)
-                else:
-                    pending, signed = [], 0.0
-                    for national_id in ids:
-                        envelope, _, cpu = _prepare(http, key, national_id, refusals)
-                        pending.append(envelope)
-                        signed += cpu
+                pending, _, signed = prepare_all(http, key, ids, many, refusals)
                 with lock:
                     signing[0] += signed
                 _submit(http, pending, refusals)
