@@ -15,8 +15,6 @@ nonces and tag layout), so the rest of the vault does not know which kind of key
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import threading
 from collections.abc import Mapping
@@ -37,7 +35,8 @@ from credo.vault.keys import (
     KEY_BYTES,
     NONCE_BYTES,
     SUBJECT_BYTES,
-    TAG_CHARS,
+    tag_bytes,
+    tag_text,
 )
 
 __all__ = ["PIN_ENV", "Pkcs11Config", "Pkcs11Key"]
@@ -255,15 +254,11 @@ class Pkcs11Key:
         return bytes(plain)
 
     def entry_tag(self, subject: str) -> str:
-        raw = self._seal(self._tags, bytes.fromhex(subject), _ENTRY_TAG_AD)
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        return tag_text(self._seal(self._tags, bytes.fromhex(subject), _ENTRY_TAG_AD))
 
     def tag_subject(self, tag: str) -> str | None:
-        if not isinstance(tag, str) or len(tag) != TAG_CHARS:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(tag + "=")
-        except (binascii.Error, ValueError):
+        raw = tag_bytes(tag)
+        if raw is None:
             return None
         subject = self._open(self._tags, raw, _ENTRY_TAG_AD)
         return subject.hex() if subject is not None and len(subject) == SUBJECT_BYTES else None

@@ -105,6 +105,21 @@ class VaultKey(Protocol):
         ...
 
 
+def tag_text(raw: bytes) -> str:
+    """An entry tag's bytes as written on the log: base64url, unpadded."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def tag_bytes(tag: object) -> bytes | None:
+    """An entry tag's bytes, or None if ``tag`` is not one (wrong type, length or alphabet)."""
+    if not isinstance(tag, str) or len(tag) != TAG_CHARS:
+        return None
+    try:
+        return base64.urlsafe_b64decode(tag + "=")
+    except (binascii.Error, ValueError):
+        return None
+
+
 def _hkdf(master: bytes, info: bytes) -> bytes:
     # RFC 5869 section 3.1: a salt is optional when the input key material is already uniformly
     # random, which 32 bytes from the OS CSPRNG are.
@@ -198,16 +213,12 @@ class MasterKey:
         key opens any more.
         """
         nonce = secrets.token_bytes(NONCE_BYTES)
-        raw = nonce + self._tags.encrypt(nonce, bytes.fromhex(subject), _ENTRY_TAG_AD)
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+        return tag_text(nonce + self._tags.encrypt(nonce, bytes.fromhex(subject), _ENTRY_TAG_AD))
 
     def tag_subject(self, tag: str) -> str | None:
         """The subject id a tag names, or None if this key did not make it."""
-        if not isinstance(tag, str) or len(tag) != TAG_CHARS:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(tag + "=")
-        except (binascii.Error, ValueError):
+        raw = tag_bytes(tag)
+        if raw is None:
             return None
         try:
             subject = self._tags.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _ENTRY_TAG_AD)
