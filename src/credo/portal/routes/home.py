@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -18,6 +19,7 @@ from credo.portal.web import (
     portal_of,
     redirect,
     render,
+    render_public,
     secure_cookies,
     store_of,
 )
@@ -92,9 +94,13 @@ def switch_language_keeping_a_form(request: Request, code: str, next: str = "/")
 def consortium(request: Request) -> Response:
     visitor(request)
     store = store_of(request)
-    overview = portal_of(request).consortium(store).overview()
-    context = {"c": overview, "rules": rules_in_words(store), "governance": governance(store)}
-    return render(request, "consortium.html", context, private=False)
+
+    def context() -> dict[str, Any]:
+        overview = portal_of(request).consortium(store).overview()
+        return {"c": overview, "rules": rules_in_words(store), "governance": governance(store)}
+
+    version = (store.tree_size(), store.state_version())  # the figures move with the log
+    return render_public(request, "consortium.html", version, context)
 
 
 @router.get("/help")
@@ -102,8 +108,10 @@ def help_page(request: Request) -> Response:
     """Passkeys, what the score is and is not, the person's rights, and who to contact."""
     visitor(request)
     store = store_of(request)
-    members = sorted(
-        (m for m in store.list_members() if m.status == "active"), key=lambda m: (m.sector, m.id)
-    )
-    context = {"directory": members, "rules": rules_in_words(store)}
-    return render(request, "help.html", context, private=False)
+
+    def context() -> dict[str, Any]:
+        active = (m for m in store.list_members() if m.status == "active")
+        members = sorted(active, key=lambda m: (m.sector, m.id))
+        return {"directory": members, "rules": rules_in_words(store)}
+
+    return render_public(request, "help.html", store.state_version(), context)
