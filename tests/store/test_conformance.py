@@ -255,6 +255,17 @@ def test_read_entries_past_the_end_returns_fewer(store: Store) -> None:
     assert list(store.iter_entries(300)) == []
 
 
+def test_entries_at_reads_any_positions_in_their_order(store: Store) -> None:
+    entries = [b"e%d" % i for i in range(600)]
+    commit(store, lambda tx: tx.append_entries(0, entries))
+    wanted = [599, 0, 256, 3, 255, 257, 3, 512]
+    assert store.entries_at(wanted) == [entries[i] for i in wanted]
+    assert store.entries_at([]) == []
+    for missing in (600, 10_000, -1, 2**70):
+        with pytest.raises(StoreError):
+            store.entries_at([0, missing])
+
+
 # Far past any real position; 2**63 and up cannot even be bound as a SQLite integer.
 ABSURD = pytest.mark.parametrize("index", [2**63, 2**70, 2**80], ids=["2**63", "2**70", "2**80"])
 

@@ -375,3 +375,65 @@ def test_seal_meta_many_matches_seal_meta(vault: Vault) -> None:
         opened = vault.open_meta(kind, by, s.tag, s.sealed, s.commitment)
         assert opened is not None
         assert opened.plaintext == (s.plaintext if subject is not None else None)
+
+
+def _answer(call: object) -> object:
+    """What a call returns, or the error it raises (its type and code)."""
+    try:
+        return call()  # type: ignore[operator]
+    except (InputError, NotFound, VerificationError) as exc:
+        return (type(exc), exc.code)
+
+
+def _as_answer(value: object) -> object:
+    if isinstance(value, (InputError, NotFound, VerificationError)):
+        return (type(value), value.code)
+    return value
+
+
+def test_open_metas_answers_as_open_meta_for_each(vault: Vault) -> None:
+    alice = vault.ensure_subject("AB-1234-5678")
+    bob = vault.ensure_subject("CD-8765-4321")
+    made = vault.seal_meta_many(
+        [
+            (alice, "record.put", "bank", {"n": 1}),
+            (bob, "record.put", "bank", {"n": 2}),
+            (None, "record.put", "bank", {"n": 3}),  # a decoy: no key kept
+            (alice, "consent.grant", "bank", {"n": 4}),
+        ]
+    )
+    kinds = ["record.put", "record.put", "record.put", "consent.grant"]
+    entries = [(k, "bank", s.tag, s.sealed, s.commitment) for k, s in zip(kinds, made, strict=True)]
+    entries.append(("record.put", "bank", "not-a-tag", made[0].sealed, made[0].commitment))
+    vault.erase(ref=bob)
+    one_by_one = [vault.open_meta(*e) for e in entries]
+    assert vault.open_metas(entries) == one_by_one
+    assert [o is None or o.plaintext is None for o in one_by_one] == [0, 1, 1, 0, 1]
+    assert vault.open_metas([]) == []
+    tampered = (*entries[0][:4], "0" * 64)
+    with pytest.raises(VerificationError):
+        vault.open_metas([entries[3], tampered])
+
+
+def test_unseal_all_answers_as_unseal_for_each(vault: Vault) -> None:
+    ref = vault.ensure_subject("AB-1234-5678")
+    other = vault.ensure_subject("CD-8765-4321")
+    a = vault.seal(ref, b"first", CTX)
+    b = vault.seal(ref, b"second", CTX)
+    theirs = vault.seal(other, b"not yours", CTX)
+    asked = [
+        (b.record_key, b.commitment, CTX),
+        (a.record_key, a.commitment, CTX),
+        (a.record_key, "f" * 64, CTX),  # a commitment that does not match
+        (a.record_key, "not hex", CTX),
+        (theirs.record_key, theirs.commitment, CTX),  # another subject's record
+        ("0" * 32, a.commitment, CTX),  # no such record
+        (b.record_key, b.commitment, b"category=health;member=m2"),  # the wrong context
+    ]
+    expected = [_answer(lambda r=r: vault.unseal(ref, *r)) for r in asked]
+    assert expected[:2] == [b"second", b"first"]
+    assert [_as_answer(x) for x in vault.unseal_all(ref, asked)] == expected
+    vault.erase(ref=ref)
+    gone = [_answer(lambda r=r: vault.unseal(ref, *r)) for r in asked[:2]]
+    assert gone == [(NotFound, "erased")] * 2
+    assert [_as_answer(x) for x in vault.unseal_all(ref, asked[:2])] == gone

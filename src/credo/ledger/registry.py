@@ -8,7 +8,7 @@ anything whose kind the registry does not hold is refused before sequencing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from credo.errors import EntryRejected
 from credo.ledger.schema import Body, MemberId, Timestamp
 from credo.store import MemberRow, WriteTx
-from credo.vault import OpenedMeta
+from credo.vault import OpenedMeta, SealedEntry
 
 if TYPE_CHECKING:
     from credo.ledger.validate import Decoded
@@ -45,6 +45,10 @@ class Opener(Protocol):
     def open_meta(
         self, kind: str, by: str, tag: str, sealed: str, commitment: str
     ) -> OpenedMeta | None: ...
+
+    def open_metas(self, entries: Sequence[SealedEntry]) -> list[OpenedMeta | None]:
+        """`open_meta` for many entries at once."""
+        ...
 
     def participant(self, subject: str, consultation: str) -> str | None:
         """The subject's participant id in a consultation (None: no key held)."""

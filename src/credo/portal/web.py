@@ -86,8 +86,28 @@ def _asset(name: str) -> str:
     return asset_url(STATIC, name)
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Jinja's environment with ``x.key`` on a plain dict answered at once.
+
+    Jinja reads ``x.key`` as ``getattr(x, "key")``, then ``x["key"]``: on the dicts the
+    pages are given that is a raised and caught AttributeError for every field shown, 10-17%
+    of a page's time (`/score`, `/consortium`). A plain dict has no attribute but dict's
+    own, so for any other name the answer is the same, without the exception."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _environment(code: str, zone: ZoneInfo) -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=PackageLoader("credo.portal", "templates"),
         autoescape=select_autoescape(["html", "svg"]),
         extensions=["jinja2.ext.i18n"],

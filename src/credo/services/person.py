@@ -16,7 +16,7 @@ from typing import Any, cast
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
 from credo.ledger.entries import statement_of
-from credo.ledger.personal import open_statement
+from credo.ledger.personal import open_statements
 from credo.ledger.schema import rfc3339
 from credo.scoring import score_subject
 from credo.services import scores
@@ -278,8 +278,8 @@ class Person:
         indices = sorted(self.store.entries_of(self.subject), reverse=True)
         chosen = indices[start:] if count is None else indices[start : start + count]
         out = []
-        for index in chosen:
-            statement = statement_of(self.store.read_entries(index, 1)[0])
+        for index, entry in zip(chosen, self.store.entries_at(chosen), strict=True):
+            statement = statement_of(entry)
             out.append(EntryView(index, statement["kind"], statement["by"], statement["at"]))
         return out, len(indices)
 
@@ -289,11 +289,12 @@ class Person:
         the code's id their passkeys name) and every device event (a passkey refused as not
         theirs, a recovery objected to, a review's outcome)."""
         out = []
-        for index in sorted(self.store.entries_of(self.subject), reverse=True):
-            statement = statement_of(self.store.read_entries(index, 1)[0])
-            if statement["kind"] not in ACCOUNT_KINDS:
-                continue
-            opened = open_statement(self.people.vault, statement)
+        indexes = sorted(self.store.entries_of(self.subject), reverse=True)
+        entries = self.store.entries_at(indexes)
+        found = [(i, statement_of(e)) for i, e in zip(indexes, entries, strict=True)]
+        account = [(i, s) for i, s in found if s["kind"] in ACCOUNT_KINDS]
+        opened_all = open_statements(self.people.vault, [s for _, s in account])
+        for (index, statement), opened in zip(account, opened_all, strict=True):
             meta = (
                 {} if opened is None or opened.plaintext is None else json.loads(opened.plaintext)
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from credo.ledger.entries import statement_of
 from credo.ledger.kinds.disputes import answer_days
-from credo.ledger.personal import open_statement
+from credo.ledger.personal import open_statements
 from credo.ledger.schema import rfc3339
 from credo.services.views import (
     AccessView,
@@ -82,9 +82,10 @@ class Rights:
         is SHA-256 of ``"credo-meta-v1" NUL`` and the canonical JSON of ``metadata``."""
         store, vault = self.people.store, self.people.vault
         out = []
-        for index in store.entries_of(ref):
-            statement = statement_of(store.read_entries(index, 1)[0])
-            opened = open_statement(vault, statement)
+        indexes = store.entries_of(ref)
+        statements = [statement_of(entry) for entry in store.entries_at(indexes)]
+        opened_all = open_statements(vault, statements)
+        for index, statement, opened in zip(indexes, statements, opened_all, strict=True):
             metadata = None
             if opened is not None and opened.plaintext is not None:
                 metadata = json.loads(opened.plaintext)
@@ -116,7 +117,7 @@ class Rights:
             subject=ref,
             generated_at=people.now(),
             log=LogView(people.writer.origin, checkpoint.decode() if checkpoint else None),
-            records=tuple(people.records.open(ref, r, disputed) for r in store.records_of(ref)),
+            records=tuple(people.records.open_all(ref, store.records_of(ref), disputed)),
             access=tuple(self.access_of(ref)),
             consents=tuple(self.consents_of(ref)),
             disputes=tuple(self.disputes(store.disputes_of(ref))),

@@ -15,7 +15,7 @@ appended anywhere but at the tree size) for everything else; the library excepti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, Self
 
@@ -60,6 +60,11 @@ class LogReader(Protocol):
 
     def read_entries(self, start: int, count: int) -> list[bytes]:
         """Up to ``count`` stored entries from position ``start`` (fewer past the end)."""
+        ...
+
+    def entries_at(self, indexes: Sequence[int]) -> list[bytes]:
+        """The stored entries at ``indexes``, in their order, each of their bundles read
+        once; `StoreError` if one is not stored (they are positions the store gave)."""
         ...
 
 

@@ -108,6 +108,11 @@ class VaultRows:
         )
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
+    def records_of(self, ref: str) -> dict[str, bytes]:
+        """A subject's ciphertexts by record key."""
+        rows = self._st.rows("SELECT record_key, blob FROM vault_records WHERE ref = ?", (ref,))
+        return {str(key): bytes(blob) for key, blob in rows}
+
     def is_tombstoned(self, tombstone: bytes) -> bool:
         found = self._st.one("SELECT 1 FROM vault_erased WHERE tombstone = ?", (tombstone,))
         return found is not None
