@@ -14,6 +14,15 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("CREDO_DATA", "credo-data"))
 
 
+CLIENT_KEEPALIVE_SECONDS = 0.4
+"""How long credo's own HTTP clients (a member's, a mirror's, a standby process's forwarder)
+keep an idle connection for the next request: well under the shortest keep-alive timeout
+`credo serve` allows (``keep_alive_timeout``, at least 1 s; 5 s by default). At httpx's default
+of 5 s, equal to the server's, a request could go out on a connection the server was closing
+as idle and come back a ReadError, an outcome nobody can know: it happened to the forwarder
+in `bench/bench_records.py --records 100000 --clients 16 --batch 500`."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CREDO_", extra="ignore")
 

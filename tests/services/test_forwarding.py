@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import annotated_types
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -17,9 +16,8 @@ from credo.ledger import validate
 from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import Decoded
 from credo.services import forwarding
-from credo.services.forwarding import FORWARDED_HEADER, KEEPALIVE_SECONDS, Forwarder
+from credo.services.forwarding import FORWARDED_HEADER, Forwarder
 from credo.services.node import Node
-from credo.settings import Settings
 from tests.conftest import attestation
 
 URL = "http://sequencer.test:8000"
@@ -166,18 +164,3 @@ def test_forwarded_submissions_are_not_forwarded_again(client: TestClient) -> No
     )
     assert answer.status_code == 503
     assert answer.json()["code"] == "not_sequencer"
-
-
-def test_an_idle_connection_is_dropped_well_before_a_server_may_close_it() -> None:
-    """A forward never goes out on a connection the sequencer may be closing as idle: the
-    forwarder keeps one for less than half the shortest keep-alive timeout `credo serve`
-    accepts (equal timeouts on both sides lost a batch to a ReadError)."""
-    field = Settings.model_fields["keep_alive_timeout"]
-    shortest = min(m.ge for m in field.metadata if isinstance(m, annotated_types.Ge))
-    assert shortest / 2 > KEEPALIVE_SECONDS
-    forwarder = Forwarder()
-    try:
-        pool = forwarder._http._transport._pool  # type: ignore[attr-defined]
-        assert pool._keepalive_expiry == KEEPALIVE_SECONDS
-    finally:
-        forwarder.close()

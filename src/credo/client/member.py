@@ -26,6 +26,7 @@ from credo.errors import (
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
+from credo.settings import CLIENT_KEEPALIVE_SECONDS
 from credo.tlog import (
     Checkpoint,
     NoteVerifier,
@@ -163,7 +164,11 @@ class MemberClient:
         self.key = key
         self._vkey = log_vkey
         self._policy = witness_policy
-        self._http = http or httpx.Client(base_url=self.url, timeout=30)
+        self._http = http or httpx.Client(
+            base_url=self.url,
+            timeout=30,
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+        )
 
     @classmethod
     def from_key_file(cls, url: str, member: str, key_file: Path, **kw: Any) -> MemberClient:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 
 from credo.errors import InputError, LogUnavailable, VerificationError
+from credo.settings import CLIENT_KEEPALIVE_SECONDS
 from credo.tlog import HASH_SIZE, TILE_WIDTH, decode_entry_bundle, entries_path, tile_path
 
 MAX_NOTE = 1 << 20  # a checkpoint with 100 signatures is a few KiB
@@ -23,7 +24,12 @@ class LogSource:
         self, url: str, transport: httpx.BaseTransport | None = None, timeout: float = 30.0
     ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            base_url=self.url,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -22,18 +22,13 @@ import httpx
 from credo.errors import NotSequencer, Unavailable, rejected
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
+from credo.settings import CLIENT_KEEPALIVE_SECONDS
 
 FORWARDED_HEADER = "Credo-Forwarded"
 TIMEOUT_SECONDS = 30.0
 """How long the active sequencer may take to answer one forwarded request: a group commit
 under load, not a dead host (a dead host refuses the connection, or the lease says so)."""
 _CONNECT_SECONDS = 2.0
-KEEPALIVE_SECONDS = 0.4
-"""How long an idle connection to the sequencer is kept for the next forward: well under the
-shortest keep-alive timeout `credo serve` allows (1 s; 5 s by default). At httpx's default of
-5 s, equal to the server's, a forward could go out on a connection the sequencer was closing
-as idle, and come back a ReadError: an outcome nobody can know (``forward_unknown``). It
-happened in `bench/bench_records.py --records 100000 --clients 16 --batch 500`."""
 
 
 class Forwarder:
@@ -44,7 +39,7 @@ class Forwarder:
     ) -> None:
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=_CONNECT_SECONDS),
-            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
             transport=transport,
             follow_redirects=False,
         )
