@@ -159,3 +159,76 @@ def test_many_headers_over_16_kib_are_answered_431() -> None:
 def test_a_head_under_16_kib_is_served(pieces: int) -> None:
     got = asyncio.run(_send_head(_head(server.MAX_HEAD_BYTES - 200), pieces))
     assert got.startswith(b"HTTP/1.1 200 ")
+
+
+async def _answered_before_its_body(size: int) -> tuple[bytes, bytes]:
+    """Serve ``hello``, which answers without reading a body (as a refusal past capacity
+    does); one client sends a POST whose ``size``-byte body trickles in after the answer,
+    then a GET on the same connection. Returns both answers."""
+    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
+    config.load()
+    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
+    state = ServerState()
+    listener = await asyncio.get_running_loop().create_server(
+        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+    )
+    port = listener.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+        first = await asyncio.wait_for(reader.readuntil(b"hi"), 5)
+        for at in range(0, size, 8192):
+            writer.write(b"x" * min(8192, size - at))
+            await writer.drain()
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = b""
+        with contextlib.suppress(TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+            second = await asyncio.wait_for(reader.readuntil(b"hi"), 5)
+        return first, second
+    finally:
+        writer.close()
+        listener.close()
+        await listener.wait_closed()
+
+
+def test_a_body_arriving_after_its_answer_is_not_taken_for_the_next_head() -> None:
+    """A request refused before its body was read (503 past capacity, 413, 401) keeps its
+    connection: the rest of its body is the body, not an over-long next request head (it
+    was answered 431 and the connection closed mid-upload, a reset to a member's batch)."""
+    first, second = asyncio.run(_answered_before_its_body(server.MAX_HEAD_BYTES * 8))
+    assert first.startswith(b"HTTP/1.1 200 ")
+    assert second.startswith(b"\r\n0\r\n\r\nHTTP/1.1 200 ")  # the first's last chunk, then it
+
+
+async def _stall_after_answer(header_timeout: float) -> bool:
+    """A POST answered before its body, whose body then stops half-way: whether the server
+    closed the connection within 3 s."""
+    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
+    config.load()
+    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=header_timeout))
+    state = ServerState()
+    listener = await asyncio.get_running_loop().create_server(
+        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
+    )
+    port = listener.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        await asyncio.wait_for(reader.readuntil(b"hi"), 5)
+        writer.write(b"x" * 1000)
+        try:
+            while await asyncio.wait_for(reader.read(65536), 3):
+                pass
+        except TimeoutError:
+            return False
+        except ConnectionError:
+            pass
+        return True
+    finally:
+        writer.close()
+        listener.close()
+        await listener.wait_closed()
+
+
+def test_slow_clients_a_stalled_body_after_its_answer_is_closed() -> None:
+    assert asyncio.run(_stall_after_answer(header_timeout=0.5))

@@ -50,6 +50,13 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     """Bytes received while waiting for a request head; None while not waiting for one."""
     _head_size: int = 0
     """The current head's size, as the parser reports its pieces."""
+    _body_pending: bool = False
+    """The latest request's head is parsed and its body is still arriving."""
+    _draining: bool = False
+    """That request was answered before its body ended (a refusal past capacity, a 413, a
+    401): the rest of the body is read and dropped, and only then does the next head's
+    clock start. Counted as head bytes, a batch's body was answered 431 and the connection
+    closed under the client's upload, which the client saw as a reset."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -61,6 +68,8 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         self._unset_keepalive_if_required()
         if self._waited is not None:
             self._waited += len(data)
+        elif self._draining:  # a stalled body is closed as a stalled head would be
+            self._start_head_timer()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -93,12 +102,25 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._waited = None
         self._stop_head_timer()
+        self._body_pending = True
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._body_pending = False
+        super().on_message_complete()
+        if self._draining:
+            self._draining = False
+            self._await_head()
 
     def on_response_complete(self) -> None:
         pipelined = bool(self.pipeline)  # its head is here already
         super().on_response_complete()
-        if not pipelined:
+        if pipelined or self.transport.is_closing():
+            return
+        if self._body_pending:
+            self._draining = True
+            self._start_head_timer()
+        else:
             self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -129,6 +151,9 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         self._waited = 0
+        self._start_head_timer()
+
+    def _start_head_timer(self) -> None:
         self._stop_head_timer()
         self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
@@ -139,8 +164,13 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self._waited is not None and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        if self._waited is not None:
             log.info("closed a connection that sent no complete request head in time")
+            self.transport.close()
+        elif self._draining:
+            log.info("closed a connection whose answered request's body stalled")
             self.transport.close()
 
 
