@@ -51,6 +51,7 @@ from credo.api.httpsig import sign_request
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json
 from credo.ledger.keys import MemberKey
+from credo.settings import CLIENT_KEEPALIVE_SECONDS
 
 MEMBER = "bank"
 
@@ -172,11 +173,10 @@ def prepare_all(
 
 
 def member_http(url: str) -> httpx.Client:
-    """A member's HTTP client for the bench. Idle connections are dropped after 1 s, under
-    the server's 5 s keep-alive: at httpx's default (also 5 s) a client that spent seconds
-    signing a batch sent its submission on a connection the server was closing, and got a
-    reset."""
-    return httpx.Client(base_url=url, timeout=300, limits=httpx.Limits(keepalive_expiry=1.0))
+    """A member's HTTP client for the bench, keeping idle connections as `credo.client`'s
+    do (`CLIENT_KEEPALIVE_SECONDS`, under the server's shortest keep-alive)."""
+    limits = httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS)
+    return httpx.Client(base_url=url, timeout=300, limits=limits)
 
 
 def _has_batch_prepare(url: str) -> bool:

@@ -205,8 +205,6 @@ def test_signing_reached_the_routes() -> None:
     """The signed mode proves something only if its signatures verify: every signed route
     answered something other than 401 (authorization, the body's parsing, the ledger), and the
     routes whose examples are fully valid succeeded."""
-    if not SIGNED_ANSWERS:
-        pytest.skip("test_contract_signed did not run (deselected)")
     signed = [
         path
         for path, operations in SPEC["paths"].items()
@@ -214,6 +212,12 @@ def test_signing_reached_the_routes() -> None:
         if operation.get("security")
     ]
     assert len(signed) == 9
+    if not SIGNED_ANSWERS:
+        pytest.skip("test_contract_signed did not run (deselected)")
+    if set(signed) - set(SIGNED_ANSWERS):
+        # pytest-xdist ran some of them in another process, whose answers this one cannot
+        # see; the check runs whole wherever they all ran in one (a worker's own share).
+        pytest.skip("some of test_contract_signed ran in another pytest-xdist worker")
     for path in signed:
         answers = SIGNED_ANSWERS.get(path, Counter())
         assert set(answers) - {401, 405}, f"{path}: only {dict(answers)}"
