@@ -676,6 +676,19 @@ def test_records_round_trip_ordered_by_put_idx(store: Store) -> None:
     assert [r.record_id for r in store.records_of("p1")] == ["r-a", "r-c", "r-b"]
 
 
+def test_records_of_type_are_one_type_of_one_subject(store: Store) -> None:
+    rows = [
+        replace(record("r-b", "p1", 9), type="person.name"),
+        record("r-a", "p1", 2),
+        replace(record("r-c", "p1", 5), type="person.name"),
+        replace(record("r-x", "p2", 1), type="person.name"),
+    ]
+    commit(store, *(lambda tx, r=r: tx.put_record(r) for r in rows))
+    assert store.records_of_type("p1", "person.name") == [rows[2], rows[0]]
+    assert store.records_of_type("p1", "nothing") == []
+    assert store.records_of_type("nobody", "person.name") == []
+
+
 def test_consents_round_trip_with_their_categories_and_revocation(store: Store) -> None:
     later = consent("c2", "p1", 8, categories=("health",))
     first = consent("c1", "p1", 4)

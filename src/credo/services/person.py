@@ -115,8 +115,8 @@ class Person:
 
     def name(self) -> str | None:
         """The name the registry recorded for the person, if it did."""
-        for row in self.store.records_of(self.subject):
-            if row.type == NAME_TYPE and row.status == "active":
+        for row in self.store.records_of_type(self.subject, NAME_TYPE):
+            if row.status == "active":
                 payload = self.people.records.open(self.subject, row, set()).payload
                 name = None if payload is None else payload.get("name")
                 if isinstance(name, str):

@@ -10,7 +10,7 @@ operations (`credo.vault.keys`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -42,6 +42,10 @@ PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA busy_timeout=5000",
 )
+
+
+_KEYS_PER_QUERY = 500
+"""Record keys bound to one query: far under SQLite's 32,766 variables."""
 
 
 class VaultRows:
@@ -108,10 +112,19 @@ class VaultRows:
         )
         return None if row is None else (bytes(row[0]), bytes(row[1]))
 
-    def records_of(self, ref: str) -> dict[str, bytes]:
-        """A subject's ciphertexts by record key."""
-        rows = self._st.rows("SELECT record_key, blob FROM vault_records WHERE ref = ?", (ref,))
-        return {str(key): bytes(blob) for key, blob in rows}
+    def records_of(self, ref: str, record_keys: Sequence[str]) -> dict[str, bytes]:
+        """The ciphertexts of those of ``record_keys`` that are the subject's, by record key."""
+        found: dict[str, bytes] = {}
+        for at in range(0, len(record_keys), _KEYS_PER_QUERY):
+            keys = list(record_keys[at : at + _KEYS_PER_QUERY])
+            marks = ", ".join("?" * len(keys))
+            rows = self._st.rows(
+                f"SELECT record_key, blob FROM vault_records "  # noqa: S608
+                f"WHERE ref = ? AND record_key IN ({marks})",
+                (ref, *keys),
+            )
+            found.update((str(key), bytes(blob)) for key, blob in rows)
+        return found
 
     def is_tombstoned(self, tombstone: bytes) -> bool:
         found = self._st.one("SELECT 1 FROM vault_erased WHERE tombstone = ?", (tombstone,))

@@ -464,7 +464,8 @@ class Vault:
         check_hex_id(ref, "subject ref", "bad_subject_ref")
         with self._read("reading records") as rows:
             wrapped = rows.wrapped_key(ref)
-            blobs = rows.records_of(ref) if wrapped is not None else {}
+            keys = [record_key for record_key, _, _ in records if isinstance(record_key, str)]
+            blobs = rows.records_of(ref, keys) if wrapped is not None else {}
             gone = None if wrapped is not None else self._missing(rows, ref, f"subject {ref}")
         data_key = None if wrapped is None else self._master.unwrap_data_key(ref, wrapped)
         out: list[bytes | CredoError] = []

@@ -16,13 +16,13 @@ PERIODS = (30, 90, 180, 365)
 
 
 @router.get("/access")
-def access_page(request: Request) -> Response:
+async def access_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "access.html", {"access": person.access()})
 
 
 @router.get("/consents")
-def consents_page(request: Request) -> Response:
+async def consents_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "consents.html", {"consents": person.consents()})
 
@@ -42,7 +42,7 @@ def _grant_choices(request: Request) -> dict[str, object]:
 
 
 @router.get("/consents/new")
-def consent_form(request: Request) -> Response:
+async def consent_form(request: Request) -> Response:
     signed_in(request)
     return render(request, "consent_new.html", {**_grant_choices(request), "error": None})
 
@@ -74,7 +74,7 @@ async def consent_grant(request: Request) -> Response:
 
 
 @router.get("/consents/{consent_id}")
-def consent_page(request: Request, consent_id: str, granted: int = 0) -> Response:
+async def consent_page(request: Request, consent_id: str, granted: int = 0) -> Response:
     person = signed_in(request)
     consent = person.consent(consent_id)
     uses = [a for a in person.access() if a.basis.id == consent_id]

@@ -55,7 +55,7 @@ def _page(
 
 
 @router.get("/devices")
-def devices(request: Request) -> Response:
+async def devices(request: Request) -> Response:
     return _page(request, signed_in(request))
 
 

@@ -30,7 +30,7 @@ LANG_MAX_AGE = 365 * 86400
 
 
 @router.get("/")
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     session = visitor(request)
     if session is None:
         return render(request, "home.html", {"roster": portal_of(request).roster}, private=False)
@@ -69,7 +69,7 @@ def home(request: Request) -> Response:
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, next: str = "/") -> Response:
+async def switch_language(request: Request, code: str, next: str = "/") -> Response:
     """Remember the language chosen on the switcher, then go back to the page."""
     response = redirect(local_path(next))
     if code in i18n.LANGUAGES:
@@ -91,7 +91,7 @@ def switch_language_keeping_a_form(request: Request, code: str, next: str = "/")
 
 
 @router.get("/consortium")
-def consortium(request: Request) -> Response:
+async def consortium(request: Request) -> Response:
     visitor(request)
     store = store_of(request)
 
@@ -104,7 +104,7 @@ def consortium(request: Request) -> Response:
 
 
 @router.get("/help")
-def help_page(request: Request) -> Response:
+async def help_page(request: Request) -> Response:
     """Passkeys, what the score is and is not, the person's rights, and who to contact."""
     visitor(request)
     store = store_of(request)

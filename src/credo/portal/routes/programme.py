@@ -19,7 +19,7 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
 
 @router.get("/score")
-def score_page(request: Request) -> Response:
+async def score_page(request: Request) -> Response:
     person = signed_in(request)
     explained = person.score()
     chart = None
@@ -74,7 +74,7 @@ def _tiers(person: Person) -> list[dict[str, Any]]:
 
 
 @router.get("/benefits")
-def benefits_page(request: Request) -> Response:
+async def benefits_page(request: Request) -> Response:
     person = signed_in(request)
     benefits = person.benefits()
     explained = person.score()
@@ -95,7 +95,7 @@ def benefits_page(request: Request) -> Response:
 
 
 @router.get("/programme")
-def programme_page(request: Request) -> Response:
+async def programme_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "programme.html", {"enrolled": person.enrolled()})
 

@@ -17,7 +17,7 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
 
 @router.get("/records")
-def records_page(request: Request) -> Response:
+async def records_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "records.html", {"records": person.records()})
 
@@ -35,7 +35,7 @@ def _preview(person: Person, record_id: str) -> dict[str, object] | None:
 
 
 @router.get("/records/{record_id}")
-def record_page(request: Request, record_id: str) -> Response:
+async def record_page(request: Request, record_id: str) -> Response:
     person = signed_in(request)
     record = person.record(record_id)
     preview = _preview(person, record_id) if record.disputable else None
@@ -43,7 +43,7 @@ def record_page(request: Request, record_id: str) -> Response:
 
 
 @router.get("/records/{record_id}/dispute")
-def dispute_form(request: Request, record_id: str) -> Response:
+async def dispute_form(request: Request, record_id: str) -> Response:
     person = signed_in(request)
     record = person.record(record_id)
     context = {
@@ -93,13 +93,13 @@ async def dispute_step(request: Request, record_id: str) -> Response:
 
 
 @router.get("/disputes")
-def disputes_page(request: Request) -> Response:
+async def disputes_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "disputes.html", {"disputes": person.disputes()})
 
 
 @router.get("/disputes/{dispute_id}")
-def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
+async def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
     person = signed_in(request)
     dispute = person.dispute(dispute_id)
     record = person.record(dispute.record_id)

@@ -84,7 +84,7 @@ def _signed_in(
 
 
 @router.get("/signin")
-def signin_page(request: Request) -> Response:
+async def signin_page(request: Request) -> Response:
     if visitor(request) is not None:
         return redirect("/")
     return render(request, "signin.html", {"roster": portal_of(request).roster})
@@ -135,7 +135,7 @@ async def signin_passkey(request: Request) -> Response:
 
 
 @router.get("/register")
-def register_page(request: Request, code: str = "") -> Response:
+async def register_page(request: Request, code: str = "") -> Response:
     """Step one; ``?code=`` fills in a device link's code (`credo.portal.routes.devices`)."""
     visitor(request)
     shown = code.strip().upper()[:40] if len(code) <= 40 else ""
@@ -177,14 +177,14 @@ async def register_passkey(request: Request) -> Response:
 
 
 @router.get("/register/pending")
-def register_pending(request: Request) -> Response:
+async def register_pending(request: Request) -> Response:
     visitor(request)
     hours = accounts_of(request).cooling_off_seconds // 3600
     return render(request, "register_pending.html", {"hours": hours, "recovery": False})
 
 
 @router.get("/register/recovery")
-def register_recovery(request: Request) -> Response:
+async def register_recovery(request: Request) -> Response:
     visitor(request)
     hours = accounts_of(request).cooling_off_seconds // 3600
     return render(request, "register_pending.html", {"hours": hours, "recovery": True})

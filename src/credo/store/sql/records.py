@@ -30,6 +30,11 @@ class PeopleQueries(Queries):
         rows = self._rows(select("records", _RECORD, "subject = ?", "put_idx"), (subject,))
         return [_record(r) for r in rows]
 
+    def records_of_type(self, subject: str, type_: str) -> list[RecordRow]:
+        where = "subject = ? AND type = ?"
+        rows = self._rows(select("records", _RECORD, where, "put_idx"), (subject, type_))
+        return [_record(r) for r in rows]
+
     def get_consent(self, consent_id: str) -> ConsentRow | None:
         row = self._one(select("consents", _CONSENT, "id = ?"), (consent_id,))
         return None if row is None else _consent(row)
