@@ -32,7 +32,7 @@ from credo.services.views import (
     RecordView,
     record_view,
 )
-from credo.store import DisputeRow, RecordRow, Store
+from credo.store import DisputeRow, RecordRow, RulesRow, Store
 
 NAME_TYPE = "identity.registered"
 """The registry's record that carries a person's name (its payload's ``name``)."""
@@ -48,8 +48,8 @@ def _stamp(moment: datetime) -> str:
 
 
 class _PageReads:
-    """A store whose reads of a person's records and disputes are kept while the log does
-    not grow. One page asks for them up to five times (the name in its header, the score,
+    """A store whose reads of a person's records and disputes (and the rules and their
+    enrolment) are kept while the log does not grow. One page asks for them up to five times (the name in its header, the score,
     its explanation, the history, the list): the busiest person's dashboard read and
     decoded their 72 records five times. A record or dispute changes only with an entry
     on the log, so the log's size says when what was kept is stale (a page that writes
@@ -57,27 +57,44 @@ class _PageReads:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._kept: dict[tuple[str, str], tuple[int, Any]] = {}
+        self._kept: dict[tuple[str, ...], tuple[int, Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    def _read(self, what: str, subject: str) -> Any:
+    def _read(self, what: str, *args: str) -> Any:
         size = self._store.tree_size()
-        kept = self._kept.get((what, subject))
+        kept = self._kept.get((what, *args))
         if kept is not None and kept[0] == size:
-            return list(kept[1])
-        rows = getattr(self._store, what)(subject)
-        self._kept[(what, subject)] = (size, rows)
-        return list(rows)
+            return kept[1]
+        found = getattr(self._store, what)(*args)
+        self._kept[(what, *args)] = (size, found)
+        return found
 
     def records_of(self, subject: str) -> list[RecordRow]:
         rows: list[RecordRow] = self._read("records_of", subject)
-        return rows
+        return list(rows)
 
     def disputes_of(self, subject: str) -> list[DisputeRow]:
         rows: list[DisputeRow] = self._read("disputes_of", subject)
-        return rows
+        return list(rows)
+
+    # The score page asks for the rules and the enrolment up to six times each.
+
+    def rules_history(self) -> list[RulesRow]:
+        rows: list[RulesRow] = self._read("rules_history")
+        return list(rows)
+
+    def serving_rules(self) -> str | None:
+        serving: str | None = self._read("serving_rules")
+        return serving
+
+    def current_rules(self) -> RulesRow | None:
+        current: RulesRow | None = self._read("current_rules")
+        return current
+
+    def is_enrolled(self, subject: str) -> bool:
+        return bool(self._read("is_enrolled", subject))
 
 
 class Person:
