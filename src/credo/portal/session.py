@@ -110,7 +110,8 @@ def signed_in(request: Request) -> Person:
 
 def person_of(request: Request, session: Session) -> Person:
     """The person a live session is for, with their name noted for the page's header."""
-    person = Person(people_of(request), session.subject)
+    reading = request.method in ("GET", "HEAD")  # a page's GET writes nothing to the log
+    person = Person(people_of(request), session.subject, reading=reading)
     request.state.person_name = person.name()
     return person
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from credo.errors import NotFound
 from credo.ledger.categories import SPECIAL_CATEGORIES
@@ -19,6 +20,7 @@ from credo.ledger.entries import statement_of
 from credo.ledger.personal import open_statements
 from credo.ledger.schema import rfc3339
 from credo.scoring import score_subject
+from credo.scoring.model import ScoringRecord
 from credo.services import scores
 from credo.services.people import People
 from credo.services.programme import Programme
@@ -47,29 +49,52 @@ def _stamp(moment: datetime) -> str:
     return rfc3339(moment.timestamp())
 
 
-class _PageReads:
-    """A store whose reads of a person's records and disputes (and the rules and their
-    enrolment) are kept while the log does not grow. One page asks for them up to five times (the name in its header, the score,
-    its explanation, the history, the list): the busiest person's dashboard read and
-    decoded their 72 records five times. A record or dispute changes only with an entry
-    on the log, so the log's size says when what was kept is stale (a page that writes
-    and then reads sees its own write). One is made per `Person`, that is per request."""
+T = TypeVar("T")
 
-    def __init__(self, store: Store) -> None:
+
+class _PageReads:
+    """A store whose reads of a person's records and disputes (and of the rules and their
+    enrolment) are kept while the log does not grow. One page asks for them up to five
+    times (the name in its header, the score, its explanation, the history, the list): the
+    busiest person's dashboard read and decoded their 72 records five times. A record or
+    dispute changes only with an entry on the log, so the log's size says when what was
+    kept is stale (a page that writes and then reads sees its own write). One is made per
+    `Person`, that is per request."""
+
+    def __init__(self, store: Store, *, snapshot: bool = False) -> None:
+        """``snapshot``: the log's size is read once, for a page that writes nothing to the
+        log (a GET): each later check was a query, 7% of the score page's time."""
         self._store = store
         self._kept: dict[tuple[str, ...], tuple[int, Any]] = {}
+        self._snapshot = snapshot
+        self._size: int | None = None
+
+    def _tree_size(self) -> int:
+        if self._size is None or not self._snapshot:
+            self._size = self._store.tree_size()
+        return self._size
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def _read(self, what: str, *args: str) -> Any:
-        size = self._store.tree_size()
+        size = self._tree_size()
         kept = self._kept.get((what, *args))
         if kept is not None and kept[0] == size:
             return kept[1]
         found = getattr(self._store, what)(*args)
         self._kept[(what, *args)] = (size, found)
         return found
+
+    def derived(self, what: str, make: Callable[[], T]) -> T:
+        """A value worked out from this page's reads, kept as they are."""
+        size = self._tree_size()
+        kept = self._kept.get(("derived", what))
+        if kept is not None and kept[0] == size:
+            return cast(T, kept[1])
+        value = make()
+        self._kept[("derived", what)] = (size, value)
+        return value
 
     def records_of(self, subject: str) -> list[RecordRow]:
         rows: list[RecordRow] = self._read("records_of", subject)
@@ -100,9 +125,11 @@ class _PageReads:
 class Person:
     """One person's own data, through the people's-data service and the programme."""
 
-    def __init__(self, people: People, subject: str) -> None:
+    def __init__(self, people: People, subject: str, *, reading: bool = False) -> None:
+        """``reading``: for a request that writes nothing to the log (a page's GET), whose
+        reads may then all be of the log's size at the first."""
         self.people = people
-        self.store = cast(Store, _PageReads(people.store))
+        self.store = cast(Store, _PageReads(people.store, snapshot=reading))
         self.subject = subject
         self.programme = Programme(people)
 
@@ -210,9 +237,16 @@ class Person:
         score page draws it, and it costs a scoring a month."""
         if not self.enrolled() or self.store.current_rules() is None:
             return None
-        explained = scores.explain(self.store, self.subject, int(self.people.clock()))
+        now = int(self.people.clock())
+        explained = scores.explain(self.store, self.subject, now, self._scoring_records())
         explained["improvements"] = self._improvements(explained)
         return explained
+
+    def _scoring_records(self) -> list[ScoringRecord]:
+        """What scoring sees of the person, worked out once for a page that scores them
+        now and at each of the last twelve months."""
+        reads = cast(_PageReads, self.store)
+        return reads.derived("scoring", lambda: scores.scoring_records(self.store, self.subject))
 
     def _improvements(self, explained: dict[str, Any]) -> list[dict[str, Any]]:
         """The rule lines that would earn the person more: every line with a positive weight
@@ -243,7 +277,7 @@ class Person:
         """The score at the end of each of the last twelve months and now, computed from the
         records under the rules in force (so the line shows how the records built it up)."""
         rules, digest = scores.rules_in_force(self.store)
-        records = scores.scoring_records(self.store, self.subject)
+        records = self._scoring_records()
         today = datetime.fromtimestamp(self.people.clock(), UTC)
         first = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         points = []

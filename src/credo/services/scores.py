@@ -321,14 +321,24 @@ def _reason_text(points: int, count: int, type_: str, scorecard: str) -> str:
     return f"+{points} points from {count} {type_} {plural} ({scorecard})"
 
 
-def explain(store: Store, subject: str, as_of: int | None = None) -> dict[str, Any]:
+def explain(
+    store: Store,
+    subject: str,
+    as_of: int | None = None,
+    scoring: list[ScoringRecord] | None = None,
+) -> dict[str, Any]:
     """The JSON a person sees: score, tier, benefits earned, and each reason with its rule
-    line and the records behind it."""
-    score = compute(store, subject, as_of)
-    rules = rules_by_hash(store, score.rules_hash)
+    line and the records behind it. ``scoring``: the person's `scoring_records`, if the
+    caller has them already (the score page also draws the history from them)."""
+    if not store.is_enrolled(subject):
+        raise NotFound("this person has not enrolled in the programme", code="not_enrolled")
+    if scoring is None:
+        scoring = scoring_records(store, subject)
+    rules, digest = rules_in_force(store)
+    score = score_subject(rules, digest, scoring, as_of or now())
     records = {r.record_id: r for r in store.records_of(subject)}
     lines = {(c.id, ln.id): ln for c in rules.scorecards for ln in c.lines}
-    resolved = record_ids_of(store, subject, score)
+    resolved = reason_record_ids(rules, score, scoring)
     reasons = []
     for reason, ids in zip(score.reasons, resolved, strict=True):
         line = lines[(reason.scorecard, reason.line)]
