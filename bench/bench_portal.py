@@ -13,6 +13,12 @@ For each page, signed in as each demo person in turn:
     python bench/bench_portal.py --data credo-data     # an existing demo directory
     python bench/bench_portal.py --requests 300 --people 10000
     python bench/bench_portal.py --data credo-data --person 1 --requests 40   # the busiest
+    python bench/bench_portal.py --data credo-data --person 1 --src /tmp/before/src --src src
+
+With ``--src`` twice or more, each build is served on its own copy of the demo and the
+pages are asked of each in turn, which cancels the machine's slow and fast moments out of
+the comparison (on the 2-core VM the same build's figures moved by a third within an
+hour); it prints each page's median CPU per build.
 
 Targets (issue: the person's app): every page under 150 KB on first load; server time
 under 50 ms at p99 with the demo's 10,000 people.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,32 +99,41 @@ def _weight(client: httpx.Client, path: str) -> tuple[int, int, int]:
     return wire, plain, repeat
 
 
-def measure(url: str, requests: int, people: list[int]) -> dict[str, dict[str, float]]:
+def measure(urls: list[str], requests: int, people: list[int]) -> list[dict[str, dict[str, float]]]:
     """Each page ``requests`` times, signed in as each of ``people`` (roster entries) in
-    turn."""
-    out: dict[str, dict[str, float]] = {}
+    turn, on each server at ``urls`` in turn (one build each): the servers share the
+    machine's slow and fast moments, so their figures compare."""
+    out: list[dict[str, dict[str, float]]] = [{} for _ in urls]
     every = max(requests // len(people), 1)
-    with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as client:
-        _sign_in(client, people[0])
+    clients = [httpx.Client(base_url=u, timeout=30, follow_redirects=True) for u in urls]
+    try:
+        for client in clients:
+            _sign_in(client, people[0])
         for path in PAGES:
-            wire, plain, repeat = _weight(client, path)
-            times, cpu = [], []
+            weights = [_weight(client, path) for client in clients]
+            times: list[list[float]] = [[] for _ in urls]
+            cpu: list[list[float]] = [[] for _ in urls]
             for n in range(requests):
-                if len(people) > 1 and n % every == 0:
-                    _sign_in(client, people[(n // every) % len(people)])
-                r = client.get(path)
-                r.raise_for_status()
-                times.append(_server_ms(r))
-                cpu.append(_server_ms(r, "cpu"))
-            times.sort()
-            out[path] = {
-                "kb": wire / 1024,
-                "plain_kb": plain / 1024,
-                "repeat_kb": repeat / 1024,
-                "p50": statistics.median(times),
-                "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
-                "cpu50": statistics.median(cpu),
-            }
+                for b, client in enumerate(clients):
+                    if len(people) > 1 and n % every == 0:
+                        _sign_in(client, people[(n // every) % len(people)])
+                    r = client.get(path)
+                    r.raise_for_status()
+                    times[b].append(_server_ms(r))
+                    cpu[b].append(_server_ms(r, "cpu"))
+            for b, (wire, plain, repeat) in enumerate(weights):
+                ordered = sorted(times[b])
+                out[b][path] = {
+                    "kb": wire / 1024,
+                    "plain_kb": plain / 1024,
+                    "repeat_kb": repeat / 1024,
+                    "p50": statistics.median(ordered),
+                    "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+                    "cpu50": statistics.median(cpu[b]),
+                }
+    finally:
+        for client in clients:
+            client.close()
     return out
 
 
@@ -130,11 +146,18 @@ def main() -> None:
     ap.add_argument(
         "--person", type=int, help="only this roster entry (1: the demo's busiest person)"
     )
+    ap.add_argument(
+        "--src",
+        action="append",
+        help="a build's source tree (repeat to compare builds: one server each, on its own "
+        "copy of the demo, asked in turn)",
+    )
     args = ap.parse_args()
-    credo, env = _credo(None)
+    builds: list[str | None] = args.src or [None]
     with tempfile.TemporaryDirectory() as tmp:
         data = args.data or Path(tmp) / "demo"
         if args.data is None:
+            credo, env = _credo(builds[0])
             started = time.monotonic()
             subprocess.run(
                 [*credo, "demo", "--data", str(data), "--people", str(args.people), "--no-serve"],
@@ -142,27 +165,30 @@ def main() -> None:
                 env=env,
             )
             print(f"demo of {args.people:,} people created in {time.monotonic() - started:.0f} s")
-        port = _free_port()
-        url = f"http://localhost:{port}"
-        server = subprocess.Popen(
-            [*credo, "serve", "--data", str(data), "--port", str(port), "--processes", "1"],
-            env={**env, "CREDO_PUBLIC_URL": url},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        servers, urls = [], []
         try:
-            _wait_until_serving(url)
+            for n, build in enumerate(builds):
+                copy = data if n == 0 else shutil.copytree(data, Path(tmp) / f"copy{n}")
+                url, server = _serve(build, Path(copy))
+                urls.append(url)
+                servers.append(server)
+            for url in urls:
+                _wait_until_serving(url)
             people = [args.person] if args.person is not None else list(range(args.roster))
-            results = measure(url, args.requests, people)
+            results = measure(urls, args.requests, people)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=30)
+    if len(builds) > 1:
+        _compare(builds, results)
+        return
     failed = False
     print(
         f"{'page':<16}{'first KB gzip':>14}{'first KB plain':>15}{'repeat KB':>10}"
         f"{'p50 ms':>9}{'p99 ms':>9}{'cpu p50':>9}"
     )
-    for path, r in results.items():
+    for path, r in results[0].items():
         ok = r["kb"] * 1024 < WEIGHT_LIMIT and r["p99"] < P99_LIMIT_MS
         failed |= not ok
         print(
@@ -170,6 +196,26 @@ def main() -> None:
             f"{r['p50']:>9.1f}{r['p99']:>9.1f}{r['cpu50']:>9.1f}{'' if ok else '  OVER'}"
         )
     sys.exit(1 if failed else 0)
+
+
+def _serve(build: str | None, data: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    credo, env = _credo(build)
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    server = subprocess.Popen(
+        [*credo, "serve", "--data", str(data), "--port", str(port), "--processes", "1"],
+        env={**env, "CREDO_PUBLIC_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return url, server
+
+
+def _compare(builds: list[str | None], results: list[dict[str, dict[str, float]]]) -> None:
+    """Each page's median CPU per build, side by side."""
+    print(f"{'page':<20}" + "".join(f"{str(b)[-24:]:>26}" for b in builds))
+    for path in PAGES:
+        print(f"{path:<20}" + "".join(f"{r[path]['cpu50']:>26.2f}" for r in results))
 
 
 if __name__ == "__main__":
