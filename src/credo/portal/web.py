@@ -93,9 +93,10 @@ class _Environment(Environment):
     """Jinja's environment with ``x.key`` on a plain dict answered at once.
 
     Jinja reads ``x.key`` as ``getattr(x, "key")``, then ``x["key"]``: on the dicts the
-    pages are given that is a raised and caught AttributeError for every field shown, 10-17%
-    of a page's time (`/score`, `/consortium`). A plain dict has no attribute but dict's
-    own, so for any other name the answer is the same, without the exception."""
+    pages are given, a raised and caught AttributeError for every field shown
+    (`Environment.getattr`'s own time was 10-17% of `/score`'s and `/consortium`'s
+    profiles). A plain dict has no attribute but dict's own, so for any other name the
+    answer is the same, without the exception."""
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
@@ -317,7 +318,8 @@ def render_public(
     person can be kept in it.
 
     Why: the members' directory on `/help` and `/consortium` costs a template call or more
-    per member, about 1.5 of their 3.1-3.6 ms each (`bench/bench_portal.py --person 1`)."""
+    per member; kept, those pages went from 4.1-4.5 to 0.8-0.9 ms of CPU
+    (`bench/bench_portal.py --person 1 --src ... --src ...`)."""
     portal = portal_of(request)
     code = language_of(request)
     block = portal.shared_block(template, code, version)

@@ -127,8 +127,8 @@ class LogQueries(PeopleQueries, ProgrammeQueries, ConsultationQueries, Queries):
 
     def entries_at(self, indexes: Sequence[int]) -> list[bytes]:
         # A person's entries share few bundles (the busiest demo person's 76 share 7): one
-        # read of each, stepping only as far into it as the last wanted entry, instead of a
-        # read and a walk of a 256-entry bundle per entry, cut that read 5.4 -> 0.6 ms.
+        # read of each, stepping only as far into it as the last wanted entry. A read and a
+        # walk of a 256-entry bundle per entry took 5.4 ms of that person's 17 ms export.
         wanted: dict[int, list[int]] = {}
         for index in indexes:
             bundle, offset = divmod(index, TILE_WIDTH)
