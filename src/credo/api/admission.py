@@ -108,6 +108,11 @@ class Admission:
                 c.in_flight += 1
 
         try:
+            # Let the requests that arrived with this one be counted before it is worked on.
+            # A page that renders on the event loop (`credo.portal.routing`) runs to its end
+            # without ever yielding, so without this a burst was served one by one, each
+            # admitted with nothing else in flight, and queued however long it grew.
+            await asyncio.sleep(0)
             await self.app(scope, counted_receive, send)
         finally:
             c.in_flight -= 1
