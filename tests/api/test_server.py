@@ -161,13 +161,16 @@ def test_a_head_under_16_kib_is_served(pieces: int) -> None:
     assert got.startswith(b"HTTP/1.1 200 ")
 
 
-async def _answered_before_its_body(size: int) -> tuple[bytes, bytes]:
+async def _answered_before_its_body(size: int, drain: int | None = None) -> tuple[bytes, bytes]:
     """Serve ``hello``, which answers without reading a body (as a refusal past capacity
     does); one client sends a POST whose ``size``-byte body trickles in after the answer,
-    then a GET on the same connection. Returns both answers."""
+    then a GET on the same connection. Returns both answers. ``drain``: the most the server
+    reads and drops."""
     config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
     config.load()
     protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
+    if drain is not None:
+        protocol = type("Capped", (protocol,), {"max_drain_bytes": drain})
     state = ServerState()
     listener = await asyncio.get_running_loop().create_server(
         lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
@@ -189,6 +192,12 @@ async def _answered_before_its_body(size: int) -> tuple[bytes, bytes]:
         writer.close()
         listener.close()
         await listener.wait_closed()
+
+
+def test_a_body_past_what_the_server_drains_is_closed_on() -> None:
+    first, second = asyncio.run(_answered_before_its_body(1024 * 1024, drain=64 * 1024))
+    assert first.startswith(b"HTTP/1.1 200 ")
+    assert b"HTTP/1.1 200 " not in second
 
 
 def test_a_body_arriving_after_its_answer_is_not_taken_for_the_next_head() -> None:

@@ -19,7 +19,10 @@ refused, `Capacity.wait`): an RFC 9457 problem
 language (`app.state.busy_page`, which the portal installs) saying that nothing was done
 and, for a form, that it was not saved. The refusal is decided before the request's body
 is read and costs a few microseconds, which is what lets the loop catch up, so the process
-recovers by itself when the burst passes. A request admitted runs to its end: a sign-in
+recovers by itself when the burst passes. The connection is kept: the server reads the
+rest of a refused body and drops it (`credo.api.server.HeadTimeoutProtocol`), so a client
+uploading a batch reads its 503 whole. Closed under the upload, it saw a reset instead, and
+could not know that nothing was done. A request admitted runs to its end: a sign-in
 step or a form post is either done or refused whole, never cut off half-way.
 
 The operations endpoints are always admitted: an operator can see what is happening.
@@ -162,7 +165,5 @@ class Admission:
             (b"retry-after", str(wait).encode()),
             (b"cache-control", b"no-store"),
         ]
-        if method not in ("GET", "HEAD"):
-            out.append((b"connection", b"close"))  # its body is not read: do not drain it
         await send({"type": "http.response.start", "status": 503, "headers": out})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})

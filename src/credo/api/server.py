@@ -29,6 +29,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from credo.api.limits import MAX_HEAD_BYTES
 from credo.api.logs import log_config
+from credo.ledger.validate import MAX_BATCH_BYTES
 from credo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     _body_pending: bool = False
     """The latest request's head is parsed and its body is still arriving."""
     _draining: bool = False
+    _drained: int = 0
+    max_drain_bytes: int = MAX_BATCH_BYTES
+    """The most of an answered request's body read and dropped: the largest body any route
+    takes. A client sending more is closed on."""
     """That request was answered before its body ended (a refusal past capacity, a 413, a
     401): the rest of the body is read and dropped, and only then does the next head's
     clock start. Counted as head bytes, a batch's body was answered 431 and the connection
@@ -69,6 +74,11 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if self._waited is not None:
             self._waited += len(data)
         elif self._draining:  # a stalled body is closed as a stalled head would be
+            self._drained += len(data)
+            if self._drained > self.max_drain_bytes:
+                log.info("closed a connection sending over %d bytes nobody reads", self._drained)
+                self.transport.close()
+                return
             self._start_head_timer()
         try:
             self.parser.feed_data(data)
@@ -118,7 +128,7 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
         if pipelined or self.transport.is_closing():
             return
         if self._body_pending:
-            self._draining = True
+            self._draining, self._drained = True, 0
             self._start_head_timer()
         else:
             self._await_head()
