@@ -1,15 +1,18 @@
 """The portal's routes answer in HTML: a refusal becomes a page in the person's language with
 the right status, never a JSON problem or a stack trace.
 
-A page that only reads is an ``async def`` and renders on the event loop: the hop to a
-worker thread FastAPI makes for a ``def`` cost 0.3 ms of CPU per page (the busiest demo
-person's pages, two servers answering in turn: `/score` 4.1 -> 3.8 ms, `/programme` 1.7 ->
-1.4). Its only writes are rare and short (a session's ``last_seen`` once a minute, an
-fsync of 0.3 ms here). What waits on a group commit or computes for long (a vote, a
-consultation's analysis) stays off the loop."""
+A page that only reads is marked `reads`, and renders on the event loop where the stores are
+local files (SQLite): the hop to a worker thread FastAPI makes for a ``def`` cost 0.3 ms of
+CPU per page (the busiest demo person's pages, two servers answering in turn: `/score` 4.1
+-> 3.8 ms, `/programme` 1.7 -> 1.4), and its only writes are rare and short (a session's
+``last_seen`` once a minute, an fsync of 0.3 ms here). Where the stores are across a network
+(PostgreSQL) it stays on a worker thread: each of a page's dozen queries waits a round trip,
+and on the loop every other request would wait with it. What waits on a group commit or
+computes for long (a vote, a consultation's analysis) is never marked."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -17,10 +20,12 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from credo.errors import BadForm, CredoError, SignInRequired
 from credo.portal.labels import ERRORS
 from credo.portal.web import redirect, render
+from credo.store import is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,35 @@ def refusal(request: Request, status: int, code: str) -> Response:
     )
 
 
+Page = Callable[..., Response]
+
+
+def reads(page: Page) -> Page:
+    """Mark a page that only reads, to render on the event loop where that is cheaper
+    (module doc)."""
+    page.__dict__["credo_reads"] = True
+    return page
+
+
+def _on_loop_if_local(page: Page) -> Callable[..., Coroutine[Any, Any, Response]]:
+    @functools.wraps(page)  # FastAPI reads the page's own signature through __wrapped__
+    async def render_page(**values: Any) -> Response:
+        request: Request = values["request"]
+        if is_postgres(request.app.state.node.store.location):
+            return await run_in_threadpool(page, **values)
+        return page(**values)
+
+    return render_page
+
+
 class PortalRoute(APIRoute):
-    """An `APIRoute` whose refusals are the portal's pages (and out of the OpenAPI)."""
+    """An `APIRoute` whose refusals are the portal's pages (and out of the OpenAPI); a page
+    marked `reads` renders on the event loop where the stores are local."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if getattr(endpoint, "credo_reads", False):
+            endpoint = _on_loop_if_local(endpoint)
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from credo.errors import InputError
 from credo.ledger.categories import CATEGORIES, PURPOSES, SPECIAL_CATEGORIES
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import redirect, render
 
@@ -16,13 +16,15 @@ PERIODS = (30, 90, 180, 365)
 
 
 @router.get("/access")
-async def access_page(request: Request) -> Response:
+@reads
+def access_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "access.html", {"access": person.access()})
 
 
 @router.get("/consents")
-async def consents_page(request: Request) -> Response:
+@reads
+def consents_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "consents.html", {"consents": person.consents()})
 
@@ -42,7 +44,8 @@ def _grant_choices(request: Request) -> dict[str, object]:
 
 
 @router.get("/consents/new")
-async def consent_form(request: Request) -> Response:
+@reads
+def consent_form(request: Request) -> Response:
     signed_in(request)
     return render(request, "consent_new.html", {**_grant_choices(request), "error": None})
 
@@ -74,7 +77,8 @@ async def consent_grant(request: Request) -> Response:
 
 
 @router.get("/consents/{consent_id}")
-async def consent_page(request: Request, consent_id: str, granted: int = 0) -> Response:
+@reads
+def consent_page(request: Request, consent_id: str, granted: int = 0) -> Response:
     person = signed_in(request)
     consent = person.consent(consent_id)
     uses = [a for a in person.access() if a.basis.id == consent_id]

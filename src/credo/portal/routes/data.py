@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import accounts_of, clear_session_cookie, read_form, signed_in
 from credo.portal.web import render
 from credo.services.person import Person
@@ -29,14 +29,16 @@ def _counts(person: Person) -> dict[str, int]:
 
 
 @router.get("/data")
-async def data_page(request: Request) -> Response:
+@reads
+def data_page(request: Request) -> Response:
     person = signed_in(request)
     context = {"counts": _counts(person), "error": None, "score": person.score()}
     return render(request, "data.html", context)
 
 
 @router.get("/data/export.json")
-async def export(request: Request) -> Response:
+@reads
+def export(request: Request) -> Response:
     person = signed_in(request)
     return Response(
         person.export_bytes(),
@@ -50,7 +52,8 @@ async def export(request: Request) -> Response:
 
 
 @router.get("/data/export.html")
-async def readable_export(request: Request) -> Response:
+@reads
+def readable_export(request: Request) -> Response:
     """The export as a page in the person's language, to read, print or save as PDF from the
     browser; the JSON beside it stays the exact copy (RFC 3339 UTC, codes as recorded)."""
     person = signed_in(request)
@@ -114,7 +117,8 @@ def witness_policy(policy: Policy | None) -> dict[str, Any] | None:
 
 
 @router.get("/entries")
-async def entries_page(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Response:
+@reads
+def entries_page(request: Request, page: int = Query(1, ge=1, le=100_000)) -> Response:
     person = signed_in(request)
     node = request.app.state.node
     entries, total = person.entries((page - 1) * ENTRIES_PER_PAGE, ENTRIES_PER_PAGE)

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from credo.errors import InputError
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import Form, accounts_of, clear_session_cookie, read_form, signed_in
 from credo.portal.web import people_of, redirect, render
 from credo.services.accounts import DEVICE_LINK_MINUTES, Session
@@ -55,7 +55,8 @@ def _page(
 
 
 @router.get("/devices")
-async def devices(request: Request) -> Response:
+@reads
+def devices(request: Request) -> Response:
     return _page(request, signed_in(request))
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from credo.portal import i18n
 from credo.portal.governance import governance, rules_in_words
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import person_of, visitor
 from credo.portal.since import SEEN_COOKIE, SEEN_MAX_AGE, last_visit, since, stamp
 from credo.portal.web import (
@@ -30,7 +30,8 @@ LANG_MAX_AGE = 365 * 86400
 
 
 @router.get("/")
-async def home(request: Request) -> Response:
+@reads
+def home(request: Request) -> Response:
     session = visitor(request)
     if session is None:
         return render(request, "home.html", {"roster": portal_of(request).roster}, private=False)
@@ -69,7 +70,8 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/lang/{code}")
-async def switch_language(request: Request, code: str, next: str = "/") -> Response:
+@reads
+def switch_language(request: Request, code: str, next: str = "/") -> Response:
     """Remember the language chosen on the switcher, then go back to the page."""
     response = redirect(local_path(next))
     if code in i18n.LANGUAGES:
@@ -91,7 +93,8 @@ def switch_language_keeping_a_form(request: Request, code: str, next: str = "/")
 
 
 @router.get("/consortium")
-async def consortium(request: Request) -> Response:
+@reads
+def consortium(request: Request) -> Response:
     visitor(request)
     store = store_of(request)
 
@@ -104,7 +107,8 @@ async def consortium(request: Request) -> Response:
 
 
 @router.get("/help")
-async def help_page(request: Request) -> Response:
+@reads
+def help_page(request: Request) -> Response:
     """Passkeys, what the score is and is not, the person's rights, and who to contact."""
     visitor(request)
     store = store_of(request)

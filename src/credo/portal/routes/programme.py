@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from credo.errors import NotFound
 from credo.portal import i18n
 from credo.portal.charts import score_chart
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import language_of, portal_of, redirect, render
 from credo.services import scores
@@ -19,7 +19,8 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
 
 @router.get("/score")
-async def score_page(request: Request) -> Response:
+@reads
+def score_page(request: Request) -> Response:
     person = signed_in(request)
     explained = person.score()
     chart = None
@@ -74,7 +75,8 @@ def _tiers(person: Person) -> list[dict[str, Any]]:
 
 
 @router.get("/benefits")
-async def benefits_page(request: Request) -> Response:
+@reads
+def benefits_page(request: Request) -> Response:
     person = signed_in(request)
     benefits = person.benefits()
     explained = person.score()
@@ -95,7 +97,8 @@ async def benefits_page(request: Request) -> Response:
 
 
 @router.get("/programme")
-async def programme_page(request: Request) -> Response:
+@reads
+def programme_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "programme.html", {"enrolled": person.enrolled()})
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from credo.ledger.text import text_problem
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import read_form, signed_in
 from credo.portal.web import redirect, render
 from credo.services.disputing import dispute_preview, own_statement
@@ -17,7 +17,8 @@ router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
 
 @router.get("/records")
-async def records_page(request: Request) -> Response:
+@reads
+def records_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "records.html", {"records": person.records()})
 
@@ -35,7 +36,8 @@ def _preview(person: Person, record_id: str) -> dict[str, object] | None:
 
 
 @router.get("/records/{record_id}")
-async def record_page(request: Request, record_id: str) -> Response:
+@reads
+def record_page(request: Request, record_id: str) -> Response:
     person = signed_in(request)
     record = person.record(record_id)
     preview = _preview(person, record_id) if record.disputable else None
@@ -43,7 +45,8 @@ async def record_page(request: Request, record_id: str) -> Response:
 
 
 @router.get("/records/{record_id}/dispute")
-async def dispute_form(request: Request, record_id: str) -> Response:
+@reads
+def dispute_form(request: Request, record_id: str) -> Response:
     person = signed_in(request)
     record = person.record(record_id)
     context = {
@@ -93,13 +96,15 @@ async def dispute_step(request: Request, record_id: str) -> Response:
 
 
 @router.get("/disputes")
-async def disputes_page(request: Request) -> Response:
+@reads
+def disputes_page(request: Request) -> Response:
     person = signed_in(request)
     return render(request, "disputes.html", {"disputes": person.disputes()})
 
 
 @router.get("/disputes/{dispute_id}")
-async def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
+@reads
+def dispute_page(request: Request, dispute_id: str, opened: int = 0) -> Response:
     person = signed_in(request)
     dispute = person.dispute(dispute_id)
     record = person.record(dispute.record_id)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from credo.errors import BadForm, CredoError, InputError, RateLimited
-from credo.portal.routing import PortalRoute
+from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import (
     accounts_of,
     check_header_token,
@@ -84,7 +84,8 @@ def _signed_in(
 
 
 @router.get("/signin")
-async def signin_page(request: Request) -> Response:
+@reads
+def signin_page(request: Request) -> Response:
     if visitor(request) is not None:
         return redirect("/")
     return render(request, "signin.html", {"roster": portal_of(request).roster})
@@ -135,7 +136,8 @@ async def signin_passkey(request: Request) -> Response:
 
 
 @router.get("/register")
-async def register_page(request: Request, code: str = "") -> Response:
+@reads
+def register_page(request: Request, code: str = "") -> Response:
     """Step one; ``?code=`` fills in a device link's code (`credo.portal.routes.devices`)."""
     visitor(request)
     shown = code.strip().upper()[:40] if len(code) <= 40 else ""
@@ -177,14 +179,16 @@ async def register_passkey(request: Request) -> Response:
 
 
 @router.get("/register/pending")
-async def register_pending(request: Request) -> Response:
+@reads
+def register_pending(request: Request) -> Response:
     visitor(request)
     hours = accounts_of(request).cooling_off_seconds // 3600
     return render(request, "register_pending.html", {"hours": hours, "recovery": False})
 
 
 @router.get("/register/recovery")
-async def register_recovery(request: Request) -> Response:
+@reads
+def register_recovery(request: Request) -> Response:
     visitor(request)
     hours = accounts_of(request).cooling_off_seconds // 3600
     return render(request, "register_pending.html", {"hours": hours, "recovery": True})
