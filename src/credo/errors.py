@@ -183,6 +183,17 @@ class Unavailable(CredoError):
     status = 503
 
 
+class Overloaded(Unavailable):
+    """A serving process at capacity did nothing with the request (`credo.api.admission`);
+    ``retry_after`` says in how many seconds to send it again."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotSequencer(Unavailable):
     """This process may not write the log now: another holds the sequencer's lease, or its
     own expired (`credo.ledger.lease`). Nothing was written; the submission may be sent to

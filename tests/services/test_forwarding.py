@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from credo.errors import EntryRejected, NotSequencer, Unavailable
+from credo.errors import EntryRejected, NotSequencer, Overloaded, Unavailable
 from credo.ledger import validate
 from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import Decoded
@@ -96,6 +96,44 @@ def test_a_sequencer_that_is_one_no_more_may_be_retried(ledger: Node) -> None:
 
     with pytest.raises(NotSequencer):
         _forwarder(stood_down)(URL, _entries(ledger, 1))
+
+
+def test_a_sequencer_at_capacity_did_nothing_and_its_retry_after_is_handed_on(
+    ledger: Node,
+) -> None:
+    def busy(request: httpx.Request) -> httpx.Response:
+        doc = {"code": "overloaded", "status": 503}
+        return httpx.Response(503, json=doc, headers={"Retry-After": "4"})
+
+    with pytest.raises(Overloaded) as refused:
+        _forwarder(busy)(URL, _entries(ledger, 1))
+    assert (refused.value.code, refused.value.status, refused.value.retry_after) == (
+        "overloaded",
+        503,
+        4,
+    )
+
+
+def test_a_submission_refused_at_the_sequencers_capacity_is_answered_with_retry_after(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the member sees: 503 ``overloaded`` with Retry-After, as from the process it
+    asked, never an unknown outcome."""
+
+    def at_capacity(url: str, entries: list[Decoded]) -> list[object]:
+        raise Overloaded("the active sequencer is at capacity", retry_after=4)
+
+    node = client.app.state.node  # type: ignore[attr-defined]
+    lease = node.sequencer.lease
+    assert lease is not None
+    node.store.release_lease(lease.holder)
+    node.store.claim_lease("another", "http://another.test", 60)
+    lease.refresh()
+    monkeypatch.setattr(node.sequencer, "forward", at_capacity)
+    answer = client.post("/v1/entries", json={"entries": [attestation(node.data.root, 1)]})
+    assert answer.status_code == 503
+    assert answer.json()["code"] == "overloaded"
+    assert answer.headers["retry-after"] == "4"
 
 
 @pytest.mark.parametrize(

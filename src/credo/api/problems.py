@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credo.errors import CredoError, RateLimited
+from credo.errors import CredoError, Overloaded, RateLimited
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -98,7 +98,7 @@ def install(app: FastAPI) -> None:
         if exc.status >= 500:
             log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
         headers = None
-        if isinstance(exc, RateLimited):  # RFC 6585 section 4: say when to come back
+        if isinstance(exc, RateLimited | Overloaded):  # RFC 6585 section 4, RFC 9110 15.6.4
             headers = {"Retry-After": str(exc.retry_after)}
         return problem(exc.status, exc.code, exc.message, headers=headers)
 

@@ -8,8 +8,10 @@ round between two processes that each think the other is the sequencer.
 
 What may be retried is decided here, by what is certain: a connection that was never made,
 or a sequencer that answers that it is not one (503 ``not_sequencer``), wrote nothing, and
-`NotSequencer` says so; a lost answer (a timeout or a reset after the request was sent) may
-follow a commit, so it is an error the submitter sees, and the entries are not sent again.
+`NotSequencer` says so; a sequencer at capacity (503 ``overloaded``) did nothing either,
+and `Overloaded` hands its Retry-After on to the submitter; a lost answer (a timeout or a
+reset after the request was sent) may follow a commit, so it is an error the submitter
+sees, and the entries are not sent again.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from credo.errors import NotSequencer, Unavailable, rejected
+from credo.errors import NotSequencer, Overloaded, Unavailable, rejected
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
 from credo.settings import CLIENT_KEEPALIVE_SECONDS
@@ -49,7 +51,7 @@ class Forwarder:
         for sent, chunk in enumerate(_requests(entries)):
             try:
                 outcomes += self._send(url, chunk)
-            except NotSequencer:
+            except (NotSequencer, Overloaded):
                 if sent:  # earlier requests were sequenced: the rest must not be retried alone
                     raise Unavailable(
                         f"the active sequencer at {url} took {len(outcomes)} of "
@@ -75,6 +77,12 @@ class Forwarder:
         doc = _json(answer)
         if answer.status_code == 503 and doc.get("code") == "not_sequencer":
             raise NotSequencer(f"{url} is no longer the sequencer")
+        if answer.status_code == 503 and doc.get("code") == "overloaded":
+            raise Overloaded(
+                f"the active sequencer at {url} is at capacity and did nothing with these "
+                "entries; send them again after Retry-After",
+                retry_after=_seconds(answer.headers.get("retry-after")),
+            )
         results = doc.get("results")
         if answer.status_code not in (200, 207, 422) or not isinstance(results, list):
             raise Unavailable(
@@ -108,6 +116,13 @@ def _requests(entries: list[Decoded]) -> Iterator[list[Decoded]]:
         size += len(entry.stored) + 1
     if chunk:
         yield chunk
+
+
+def _seconds(retry_after: str | None) -> int:
+    """A Retry-After in seconds (the sequencer sends only those), else 1."""
+    if retry_after is not None and retry_after.isdigit():
+        return max(1, min(int(retry_after), 3600))
+    return 1
 
 
 def _json(answer: httpx.Response) -> dict[str, object]:
