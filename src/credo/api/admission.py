@@ -114,8 +114,11 @@ class Admission:
             # Let the requests that arrived with this one be counted before it is worked on.
             # A page that renders on the event loop (`credo.portal.routing`) runs to its end
             # without ever yielding, so without this a burst was served one by one, each
-            # admitted with nothing else in flight, and queued however long it grew.
-            await asyncio.sleep(0)
+            # admitted with nothing else in flight, and queued however long it grew. Only a
+            # request without a body: one with a body waits for it uncounted (above), and
+            # 50 uploads arriving together must not be refused for counting each other.
+            if scope["method"] in ("GET", "HEAD"):
+                await asyncio.sleep(0)
             await self.app(scope, counted_receive, send)
         finally:
             c.in_flight -= 1
