@@ -9,19 +9,15 @@ import asyncio
 import contextlib
 import json
 import time
-from pathlib import Path
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from uvicorn.server import ServerState
 
-from credo.api import server
 from credo.api.admission import Admission, Capacity
-from credo.settings import Settings
+from tests.api._listening import listening
 
 
 def _app(capacity: Capacity, gate: asyncio.Event, entered: asyncio.Queue[str]) -> Starlette:
@@ -166,38 +162,29 @@ async def _refused_upload(size: int) -> tuple[bytes, bytes]:
     connection was reset or closed)."""
     capacity = Capacity(max_in_flight=1, max_lag=60.0, retry_after=2)
     gate, entered = asyncio.Event(), asyncio.Queue[str]()
-    config = uvicorn.Config(_app(capacity, gate, entered), log_level="warning")
-    config.load()
-    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
-    state = ServerState()
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-    )
-    port = listener.sockets[0].getsockname()[1]
-    _, held = await asyncio.open_connection("127.0.0.1", port)
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head, page = b"", b""
-    try:
-        held.write(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
-        await entered.get()
-        writer.write(b"POST /v1/fine HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
-        with contextlib.suppress(ConnectionError):
-            for at in range(0, size, 65536):
-                writer.write(b"x" * min(65536, size - at))
-                await writer.drain()
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
+    async with listening(_app(capacity, gate, entered)) as port:
+        _, held = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            held.write(b"GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+            await entered.get()
+            writer.write(b"POST /v1/fine HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
+            with contextlib.suppress(ConnectionError):
+                for at in range(0, size, 65536):
+                    writer.write(b"x" * min(65536, size - at))
+                    await writer.drain()
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                gate.set()
+                writer.write(b"GET /v1/fine HTTP/1.1\r\nHost: x\r\n\r\n")
+                page = await asyncio.wait_for(reader.readuntil(b"ok"), 5)
+            return head, page
+        finally:
             gate.set()
-            writer.write(b"GET /v1/fine HTTP/1.1\r\nHost: x\r\n\r\n")
-            page = await asyncio.wait_for(reader.readuntil(b"ok"), 5)
-        return head, page
-    finally:
-        gate.set()
-        for w in (writer, held):
-            w.close()
-        listener.close()
-        await listener.wait_closed()
+            for w in (writer, held):
+                w.close()
 
 
 def test_a_refused_upload_is_answered_whole_and_keeps_its_connection() -> None:

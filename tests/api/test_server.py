@@ -12,10 +12,10 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.server import ServerState
 
 from credo.api import server
 from credo.settings import Settings
+from tests.api._listening import connected
 
 
 async def hello(scope: Scope, receive: Receive, send: Send) -> None:
@@ -57,16 +57,7 @@ def test_slow_clients_a_server_made_to_be_stopped_has_the_same_bounds(tmp_path: 
 async def _trickle_after_one_request(header_timeout: float, steps: int) -> tuple[bytes, bool]:
     """Serve ``hello``; one client sends a request, then ``steps`` bytes of its next head, one
     per 50 ms. Returns the first answer and whether the server closed the connection."""
-    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
-    config.load()
-    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=header_timeout))
-    state = ServerState()
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-    )
-    port = listener.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with connected(hello, header_timeout=header_timeout) as (reader, writer):
         writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         first = await reader.readuntil(b"hi")
         # Each byte restarts uvicorn's keep-alive timer; only the head deadline can end this.
@@ -82,10 +73,6 @@ async def _trickle_after_one_request(header_timeout: float, steps: int) -> tuple
             if closed:
                 break
         return first, closed
-    finally:
-        writer.close()
-        listener.close()
-        await listener.wait_closed()
 
 
 def test_slow_clients_a_trickled_head_is_closed_even_on_a_kept_alive_connection() -> None:
@@ -109,16 +96,7 @@ def test_no_server_header(tmp_path: Path) -> None:
 async def _send_head(head: bytes, pieces: int = 1) -> bytes:
     """Serve ``hello``; one client sends ``head`` in ``pieces`` writes; what it got back
     before the server closed the connection (or within 2 s)."""
-    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
-    config.load()
-    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
-    state = ServerState()
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-    )
-    port = listener.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with connected(hello) as (reader, writer):
         step = -(-len(head) // pieces)
         for at in range(0, len(head), step):
             writer.write(head[at : at + step])
@@ -131,10 +109,6 @@ async def _send_head(head: bytes, pieces: int = 1) -> bytes:
                 if got.endswith(b"hi") or got.endswith(b"large."):
                     break
         return got
-    finally:
-        writer.close()
-        listener.close()
-        await listener.wait_closed()
 
 
 def _head(size: int) -> bytes:
@@ -166,18 +140,7 @@ async def _answered_before_its_body(size: int, drain: int | None = None) -> tupl
     does); one client sends a POST whose ``size``-byte body trickles in after the answer,
     then a GET on the same connection. Returns both answers. ``drain``: the most the server
     reads and drops."""
-    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
-    config.load()
-    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=30))
-    if drain is not None:
-        protocol = type("Capped", (protocol,), {"max_drain_bytes": drain})
-    state = ServerState()
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-    )
-    port = listener.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with connected(hello, max_drain_bytes=drain) as (reader, writer):
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % size)
         first = await asyncio.wait_for(reader.readuntil(b"hi"), 5)
         for at in range(0, size, 8192):
@@ -188,10 +151,6 @@ async def _answered_before_its_body(size: int, drain: int | None = None) -> tupl
         with contextlib.suppress(TimeoutError, ConnectionError, asyncio.IncompleteReadError):
             second = await asyncio.wait_for(reader.readuntil(b"hi"), 5)
         return first, second
-    finally:
-        writer.close()
-        listener.close()
-        await listener.wait_closed()
 
 
 def test_a_body_past_what_the_server_drains_is_closed_on() -> None:
@@ -212,16 +171,7 @@ def test_a_body_arriving_after_its_answer_is_not_taken_for_the_next_head() -> No
 async def _stall_after_answer(header_timeout: float) -> bool:
     """A POST answered before its body, whose body then stops half-way: whether the server
     closed the connection within 3 s."""
-    config = uvicorn.Config(hello, timeout_keep_alive=30, log_level="warning")
-    config.load()
-    protocol = server.protocol_for(Settings(data_dir=Path("."), header_timeout=header_timeout))
-    state = ServerState()
-    listener = await asyncio.get_running_loop().create_server(
-        lambda: protocol(config=config, server_state=state, app_state={}), "127.0.0.1", 0
-    )
-    port = listener.sockets[0].getsockname()[1]
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
+    async with connected(hello, header_timeout=header_timeout) as (reader, writer):
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
         await asyncio.wait_for(reader.readuntil(b"hi"), 5)
         writer.write(b"x" * 1000)
@@ -233,10 +183,6 @@ async def _stall_after_answer(header_timeout: float) -> bool:
         except ConnectionError:
             pass
         return True
-    finally:
-        writer.close()
-        listener.close()
-        await listener.wait_closed()
 
 
 def test_slow_clients_a_stalled_body_after_its_answer_is_closed() -> None:
