@@ -123,12 +123,20 @@ def scoring_records(store: Store, subject: str) -> list[ScoringRecord]:
     return out
 
 
-def compute(store: Store, subject: str, as_of: int | None = None) -> Score:
-    """The person's score now (or at ``as_of``) under the serving rules; enrolled only."""
+def compute(
+    store: Store,
+    subject: str,
+    as_of: int | None = None,
+    scoring: list[ScoringRecord] | None = None,
+) -> Score:
+    """The person's score now (or at ``as_of``) under the serving rules; enrolled only.
+    ``scoring``: the person's `scoring_records`, if the caller has them already."""
     if not store.is_enrolled(subject):
         raise NotFound("this person has not enrolled in the programme", code="not_enrolled")
     rules, digest = rules_in_force(store)
-    return score_subject(rules, digest, scoring_records(store, subject), as_of or now())
+    if scoring is None:
+        scoring = scoring_records(store, subject)
+    return score_subject(rules, digest, scoring, as_of or now())
 
 
 def record_ids_of(store: Store, subject: str, score: Score) -> tuple[tuple[str, ...], ...]:
@@ -330,12 +338,10 @@ def explain(
     """The JSON a person sees: score, tier, benefits earned, and each reason with its rule
     line and the records behind it. ``scoring``: the person's `scoring_records`, if the
     caller has them already (the score page also draws the history from them)."""
-    if not store.is_enrolled(subject):
-        raise NotFound("this person has not enrolled in the programme", code="not_enrolled")
     if scoring is None:
         scoring = scoring_records(store, subject)
-    rules, digest = rules_in_force(store)
-    score = score_subject(rules, digest, scoring, as_of or now())
+    score = compute(store, subject, as_of, scoring)
+    rules = rules_by_hash(store, score.rules_hash)
     records = {r.record_id: r for r in store.records_of(subject)}
     lines = {(c.id, ln.id): ln for c in rules.scorecards for ln in c.lines}
     resolved = reason_record_ids(rules, score, scoring)
