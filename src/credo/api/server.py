@@ -54,14 +54,15 @@ class HeadTimeoutProtocol(HttpToolsProtocol):
     _body_pending: bool = False
     """The latest request's head is parsed and its body is still arriving."""
     _draining: bool = False
+    """That request was answered before its body ended (a refusal past capacity, a 413, a
+    401): the rest of the body is read and dropped, and only then does the next head's
+    clock start. Counted as head bytes, the rest of a batch's body would be answered 431
+    and the connection closed under the client's upload."""
     _drained: int = 0
+    """Bytes of that body read and dropped so far."""
     max_drain_bytes: int = MAX_BATCH_BYTES
     """The most of an answered request's body read and dropped: the largest body any route
     takes. A client sending more is closed on."""
-    """That request was answered before its body ended (a refusal past capacity, a 413, a
-    401): the rest of the body is read and dropped, and only then does the next head's
-    clock start. Counted as head bytes, a batch's body was answered 431 and the connection
-    closed under the client's upload, which the client saw as a reset."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
