@@ -113,12 +113,7 @@ def resolve_tag(tx: WriteTx, index: int, entry: Decoded, ctx: Context) -> Person
 def open_statement(opener: Opener, statement: dict[str, Any]) -> OpenedMeta | None:
     """A stored personal entry's statement, opened as its handler opens it: None when it seals
     nothing (``subject.erase``) or its tag is not the vault's."""
-    body = statement["body"]
-    if "sealed" not in body:
-        return None
-    return opener.open_meta(
-        statement["kind"], statement["by"], body["tag"], body["sealed"], body["commitment"]
-    )
+    return open_statements(opener, [statement])[0]
 
 
 def open_statements(opener: Opener, statements: list[dict[str, Any]]) -> list[OpenedMeta | None]:
