@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
+from jinja2 import Environment
 
+from credo.portal import i18n
 from credo.portal.routes import home
 from credo.portal.web import Portal, render
 from credo.services.node import admit_member
@@ -75,3 +77,40 @@ def test_a_kept_block_follows_the_consortium(fresh: tuple[World, TestClient]) ->
     admit_member(node_of(client), "lamphun-water", "Lamphun Water Works", "utility", ["provider"])
     for path in PUBLIC:
         assert "Lamphun Water Works" in client.get(path).text
+
+
+def test_the_consent_form_follows_the_members(fresh: tuple[World, TestClient]) -> None:
+    """The readers it offers are kept between pages (`Portal.members`), and reread when a
+    member is admitted."""
+    world, client = fresh
+    sign_in(client, world.alice.subject)
+    assert "Lamphun Water Works" not in client.get("/consents/new").text
+    admit_member(node_of(client), "lamphun-water", "Lamphun Water Works", "utility", ["reader"])
+    assert "Lamphun Water Works" in client.get("/consents/new").text
+
+
+GETTEXT_CASES = (
+    '{{ _("Your score") }}',
+    '{{ _("Sign in") }}|{{ _("Sign in") }}',
+    '{{ _("all 100%% of it") }}',
+    '{{ _("100%% of %(what)s", what=name) }}',
+    '{{ _("Hello, %(name)s", name=name) }}',
+    '{{ gettext("%(n)s of %(m)s", n=1, m=name) }}',
+    '{{ ngettext("%(num)s point", "%(num)s points", 1) }}',
+    '{{ ngettext("%(num)s point", "%(num)s points", 7, num="<7>") }}',
+    "{{ _(label) }}",
+)
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+@pytest.mark.parametrize("source", GETTEXT_CASES)
+def test_the_page_gettext_answers_as_jinjas_own(code: str, source: str) -> None:
+    """The portal's own ``_``/``gettext``/``ngettext`` (`web._page_gettext`) read exactly as
+    Jinja's new-style ones: translated, escaped, formatted, ``%%`` included."""
+    theirs = Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    theirs.install_gettext_translations(i18n.translations(code), newstyle=True)  # type: ignore[attr-defined]
+    ours = Portal().env(code)
+    values = {"name": "<b>Somchai & co</b>", "label": "Sign in"}
+    expected = theirs.from_string(source).render(values)
+    assert ours.from_string(source).render(values) == expected
+    assert ours.from_string(source).render(values) == expected  # the second from what was kept

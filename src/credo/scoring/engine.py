@@ -79,10 +79,7 @@ def score_subject(
     rules: RulesDocument, rules_hash: str, records: Iterable[ScoringRecord], as_of: int
 ) -> Score:
     """The subject's score, tier, context scores and top reasons at ``as_of``."""
-    index: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    for c, card in enumerate(rules.scorecards):
-        for n, line in enumerate(card.lines):
-            index[(line.category, line.type)].append((c, n))
+    index = rules.lines_by_kind
     matched: dict[tuple[int, int], list[ScoringRecord]] = defaultdict(list)
     for record in records:
         if record.frozen or record.effective_at > as_of:

@@ -8,7 +8,7 @@ from credo.errors import InputError
 from credo.ledger.categories import CATEGORIES, PURPOSES, SPECIAL_CATEGORIES
 from credo.portal.routing import PortalRoute, reads
 from credo.portal.session import read_form, signed_in
-from credo.portal.web import redirect, render
+from credo.portal.web import portal_of, redirect, render, store_of
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -32,7 +32,7 @@ def consents_page(request: Request) -> Response:
 def _grant_choices(request: Request) -> dict[str, object]:
     members = [
         m
-        for m in request.app.state.node.store.list_members()
+        for m in portal_of(request).members(store_of(request))
         if m.status == "active" and "reader" in m.roles and m.sector != "operator"
     ]
     return {
