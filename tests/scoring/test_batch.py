@@ -163,8 +163,11 @@ def _assert_same_record_ids(
             )
 
 
+# Each example is a DuckDB table scored in chunks of 7 rows, 0.25-0.4 s: 150 and 100 examples
+# made these two 70-115 s of the suite's 2-core time. The edges the random cases found once
+# (caps, decayed cap places, the lanes, integer ids) are kept as fixed tests below.
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules=rules_documents(), raw=records_st, as_of_shift=st.integers(-30 * DAY, 400 * DAY))
 def test_batch_equals_per_subject(
     rules: tuple[RulesDocument, str], raw: list[tuple[Any, ...]], as_of_shift: int
@@ -181,7 +184,7 @@ def test_batch_equals_per_subject(
 
 
 @pytest.mark.slow
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     rules=rules_documents(),
     raw=records_st,
