@@ -11,7 +11,6 @@ from rich.markup import escape
 
 from credo.cli._common import DataOption, console, member_key
 from credo.errors import InputError
-from credo.services.consultation_results import ConsultationResults
 from credo.services.consultations import Consultations
 from credo.services.node import DataDir, Node
 from credo.services.people import People
@@ -88,6 +87,10 @@ def queue(
     """What waits for a moderator's decision, as JSON: ids, languages and texts, no authors;
     each statement says whether its translations drift (``drift``), and statements already
     decided whose agreement differs between language versions are listed as kind "drift"."""
+    # Imported here: the analysis loads NumPy (0.2 s), which every other command would pay
+    # for at its start.
+    from credo.services.consultation_results import ConsultationResults
+
     node = Node(DataDir(data)).start()
     try:
         results = ConsultationResults(

@@ -9,19 +9,20 @@ write Pol.is open-data exports.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from credo.cli._common import DataOption, console, member_key
-from credo.client.consultation import verify_published
 from credo.errors import InputError
-from credo.services.consultation_results import ConsultationResults
 from credo.services.consultations import Consultations
 from credo.services.node import DataDir, Node
 from credo.services.people import People
 from credo.tlog import parse_policy
+
+if TYPE_CHECKING:
+    from credo.services.consultation_results import ConsultationResults
 
 app = typer.Typer(
     help="Consultation results: publish, verify, import and export (Pol.is).",
@@ -30,6 +31,10 @@ app = typer.Typer(
 
 
 def _results(node: Node) -> ConsultationResults:
+    # Imported here, as in `credo consult close`: the analysis loads NumPy (0.2 s), which
+    # every other command would pay for at its start.
+    from credo.services.consultation_results import ConsultationResults
+
     return ConsultationResults(Consultations(People.open(node)), node.data.root / "documents")
 
 
@@ -63,6 +68,8 @@ def verify(
             pinned = parse_policy(policy.read_bytes())
         except OSError as exc:
             raise InputError(f"cannot read {policy}: {exc}", code="bad_input") from exc
+    from credo.client.consultation import verify_published  # NumPy: see `_results`
+
     checked = verify_published(url, id, log_vkey=log_vkey, witness_policy=pinned)
     print(
         f"OK: the result of {id} at log index {checked.index} (in the log at checkpoint size "

@@ -17,6 +17,7 @@ sees, and the entries are not sent again.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -39,12 +40,25 @@ class Forwarder:
     def __init__(
         self, *, timeout: float = TIMEOUT_SECONDS, transport: httpx.BaseTransport | None = None
     ) -> None:
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=_CONNECT_SECONDS),
-            limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._timeout = timeout
+        self._transport = transport
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The HTTP client, made at the first forward: making it loads the system's CA
+        certificates (5% of a server's start), and the process that is the sequencer never
+        forwards."""
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(self._timeout, connect=_CONNECT_SECONDS),
+                    limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+                    transport=self._transport,
+                    follow_redirects=False,
+                )
+            return self._client
 
     def __call__(self, url: str, entries: list[Decoded]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -99,7 +113,9 @@ class Forwarder:
         return [_outcome(entry, result) for entry, result in zip(chunk, results, strict=True)]
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
 
 
 def _requests(entries: list[Decoded]) -> Iterator[list[Decoded]]:

@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from credo.errors import InputError, NotFound
 from credo.ledger.schema import rfc3339
 from credo.scoring.batch import iter_scores, score_batch
@@ -225,6 +223,8 @@ def batch_scores_at(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "records.csv"
         _export_records(store, enrolled, path, _phase(progress, "reading"))
+        import duckdb  # only batch rescoring needs it (`credo.scoring.batch`)
+
         con = duckdb.connect()
         try:
             con.execute(

@@ -18,18 +18,20 @@ import json
 import math
 from collections import Counter
 from hashlib import sha256
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
-from credo.consultation import Result
 from credo.errors import NotFound
 from credo.portal.routes.consult import _service as consultation_service
 from credo.portal.routing import PortalRoute
 from credo.portal.session import visitor
 from credo.portal.web import SECURITY_HEADERS, language_of, render
-from credo.services.consultation_results import ConsultationResults, suppressed
 from credo.services.consultations import Consultations, lang_of_portal
+
+if TYPE_CHECKING:
+    from credo.consultation import Result
+    from credo.services.consultation_results import ConsultationResults
 
 router = APIRouter(route_class=PortalRoute, include_in_schema=False)
 
@@ -50,6 +52,10 @@ def _results(request: Request) -> ConsultationResults:
         consultations: Consultations | None = getattr(request.app.state, "consultations", None)
         if consultations is None or consultations.people.writer is not node:
             consultations = consultation_service(request)
+        # Imported at the first results page: the analysis loads NumPy, 0.2 s of every
+        # server's start, and most never show a result.
+        from credo.services.consultation_results import ConsultationResults
+
         found = ConsultationResults(consultations, node.data.root / "documents")
         request.app.state.consultation_results = found
     return found
@@ -102,6 +108,8 @@ def _etag(request: Request, results: ConsultationResults, cid: str) -> str:
 
 @router.get("/consultations/{cid}/results")
 def results_page(request: Request, cid: str) -> Response:
+    from credo.services.consultation_results import suppressed  # loaded by `_results`
+
     results = _results(request)
     session = visitor(request)
     etag = _etag(request, results, cid)
