@@ -31,7 +31,7 @@ app = typer.Typer(
 
 
 def _results(node: Node) -> ConsultationResults:
-    # Imported here, as in `credo consult close`: the analysis loads NumPy (0.2 s), which
+    # Imported here, as in `credo consult queue`: the analysis loads NumPy (0.2 s), which
     # every other command would pay for at its start.
     from credo.services.consultation_results import ConsultationResults
 

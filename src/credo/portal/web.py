@@ -113,7 +113,7 @@ def _page_gettext(translations: NullTranslations) -> dict[str, Callable[..., Mar
     (the translation, autoescaped, always formatted with its variables), without their cost.
 
     Jinja's ``_`` looks ``gettext`` up in the context and calls it through the context
-    twice, then builds and formats a `Markup`, for each of a page's 50-150 strings: 12.6% of
+    twice, then builds and formats a `Markup`, for every string a page shows: 12.6% of
     `/score`'s CPU in a profile. Every template is HTML, so autoescaping is always on, and a
     string without variables is the same on every page in a language: it is formatted once
     and kept (an LRU, since a template may translate a label the data gives)."""

@@ -155,6 +155,8 @@ def score_batch(
     called after each chunk of subjects. ``rules_hash`` is not stored per row;
     ``iter_scores`` attaches it, the tier and the names to each ``Score``.
     """
+    import duckdb  # loaded already: the caller holds a connection
+
     del rules_hash  # every row of one run shares it; the caller records it once
     tag = uuid.uuid4().hex[:12]
     name, view = _register(con, records_table, tag)
@@ -174,7 +176,7 @@ def score_batch(
             _score_chunk(con, rules, p, ln, source, where, out, tag)
             if progress is not None:
                 progress(done, len(chunks))
-    except _duckdb_error() as exc:
+    except duckdb.Error as exc:
         raise InputError(f"batch rescoring failed in DuckDB: {exc}") from exc
     finally:
         for setting, value in saved.items():
@@ -277,9 +279,3 @@ def iter_scores(
                     reasons=tuple(ranked),
                 ),
             )
-
-
-def _duckdb_error() -> type[Exception]:
-    import duckdb  # loaded already: the caller holds a connection
-
-    return duckdb.Error
