@@ -12,7 +12,6 @@ import math
 import time
 from collections.abc import Iterator
 
-import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, generate_latest
@@ -237,6 +236,8 @@ def metrics(request: Request, scope: str = "all") -> Response:
     if scope == "process" or me is None:
         return Response(own, media_type=PROMETHEUS_TEXT)
     texts = {me.index: own}
+    import httpx  # here: a scrape is rare, and every process's start would load it
+
     with httpx.Client(timeout=_SIBLING_SECONDS) as http:
         for sibling in siblings:
             try:

@@ -18,7 +18,6 @@ from credo.cli._people import (
     logged_read,
     open_people,
 )
-from credo.client.audit import verify_export
 from credo.errors import InputError
 from credo.services.accounts import Accounts, relying_party
 from credo.services.node import DataDir
@@ -174,6 +173,8 @@ def verify(
             pinned = parse_policy(policy.read_bytes())
         except OSError as exc:
             raise InputError(f"cannot read {policy}: {exc}", code="bad_input") from exc
+    from credo.client.audit import verify_export  # httpx: only this command needs it
+
     checked = verify_export(export_doc, url, log_vkey, witness_policy=pinned)
     print(
         f"OK: {checked.entries} entries in the log (checkpoint size {checked.checkpoint_size}), "

@@ -7,9 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from credo.api.httpsig import sign_request
 from credo.errors import (
@@ -37,6 +35,11 @@ from credo.tlog import (
     verify_inclusion,
 )
 from credo.vault import meta_commitment
+
+if TYPE_CHECKING:
+    # Imported where a request is made: httpx was 0.13 s of every `credo` command's start,
+    # and most commands never call a server.
+    import httpx
 
 _ERRORS: dict[int, type[CredoError]] = {
     400: InputError,
@@ -123,6 +126,8 @@ def verified_checkpoint(note: bytes, verifier: NoteVerifier, policy: Policy | No
 def server_witness_policy(http: httpx.Client) -> Policy | None:
     """The witness policy the server says its consortium adopted (``/log/witness-policy``),
     None if it says none. Trusts the server: a client should pin the policy instead."""
+    import httpx
+
     try:
         answer = http.get("/log/witness-policy")
     except httpx.TransportError as exc:
@@ -164,6 +169,8 @@ class MemberClient:
         self.key = key
         self._vkey = log_vkey
         self._policy = witness_policy
+        import httpx
+
         self._http = http or httpx.Client(
             base_url=self.url,
             timeout=30,
@@ -342,6 +349,8 @@ class MemberClient:
     def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         if "content" in kw and "headers" not in kw:
             kw["headers"] = {"content-type": "application/json"}
+        import httpx
+
         try:
             r = self._http.request(method, path, **kw)
         except httpx.TransportError as exc:

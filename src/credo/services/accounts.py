@@ -43,6 +43,7 @@ are never deleted but by erasure: every one ever added stays listed with its cod
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -54,28 +55,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
-
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_authentication_credential_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from credo.errors import (
     AuthenticationError,
@@ -406,6 +385,15 @@ class Accounts:
     def begin_registration(self, code: str) -> tuple[str, str]:
         """Start registering a passkey with an enrolment code: the ceremony id and the
         options for ``navigator.credentials.create()`` (JSON)."""
+        from webauthn import generate_registration_options, options_to_json
+        from webauthn.helpers.structs import (
+            AttestationConveyancePreference,
+            AuthenticatorSelectionCriteria,
+            PublicKeyCredentialDescriptor,
+            ResidentKeyRequirement,
+            UserVerificationRequirement,
+        )
+
         now = self._now()
         self._purge(now)
         invite = self._usable_invite(code, now)
@@ -460,6 +448,10 @@ class Accounts:
         """Verify the browser's answer to ``begin_registration``'s options, store the passkey
         and use up the enrolment code. The passkey works at once if the person has no working
         passkey or the code was a device link; else it is pending for the cooling-off."""
+        from webauthn import verify_registration_response
+        from webauthn.helpers import parse_registration_credential_json
+        from webauthn.helpers.exceptions import WebAuthnException
+
         now = self._now()
         ceremony = self._take(ceremony_id, "register", now)  # single use, even if refused
         if ceremony.subject is None or ceremony.code_hash is None:  # not a registration's
@@ -522,6 +514,9 @@ class Accounts:
         """Start a sign-in with any passkey of this RP (discoverable credentials: the browser
         offers the person theirs): the ceremony id and options for
         ``navigator.credentials.get()`` (JSON)."""
+        from webauthn import generate_authentication_options, options_to_json
+        from webauthn.helpers.structs import UserVerificationRequirement
+
         now = self._now()
         self._purge(now)
         challenge = secrets.token_bytes(32)
@@ -547,6 +542,10 @@ class Accounts:
     def authenticate(self, ceremony_id: str, credential_json: str) -> SignedIn:
         """Verify the browser's answer to ``begin_authentication``'s options: the person and
         the passkey, if it works (not pending, removed or replaced, the account not frozen)."""
+        from webauthn import verify_authentication_response
+        from webauthn.helpers import parse_authentication_credential_json
+        from webauthn.helpers.exceptions import WebAuthnException
+
         now = self._now()
         ceremony = self._take(ceremony_id, "authenticate", now)
         raw = _credential_json(credential_json)
@@ -861,3 +860,17 @@ class Accounts:
     def forget(self, subject: str) -> None:
         """Erase everything about ``subject``: codes, passkeys, ceremonies, sessions."""
         self.store.forget(subject)
+
+
+# py_webauthn is imported by the four ceremonies above, where they run: loading it (with the
+# certificate and ASN.1 modules it brings) was 0.15-0.19 s of every `credo` process's start,
+# and most never see a passkey. Its two base64url helpers, used on every devices page, are
+# these, written as it writes them (webauthn/helpers/bytes_to_base64url.py, base64url_to_bytes.py).
+
+
+def bytes_to_base64url(val: bytes) -> str:
+    return base64.urlsafe_b64encode(val).decode("utf-8").rstrip("=")
+
+
+def base64url_to_bytes(val: str) -> bytes:
+    return base64.urlsafe_b64decode(f"{val}===")

@@ -17,12 +17,11 @@ sees, and the entries are not sent again.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-
-import httpx
+from typing import TYPE_CHECKING
 
 from credo.errors import NotSequencer, Overloaded, Unavailable, rejected
+from credo.lazy_client import LazyClient
 from credo.ledger.sequencer import Accepted, Outcome
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
 from credo.settings import CLIENT_KEEPALIVE_SECONDS
@@ -33,6 +32,9 @@ TIMEOUT_SECONDS = 30.0
 under load, not a dead host (a dead host refuses the connection, or the lease says so)."""
 _CONNECT_SECONDS = 2.0
 
+if TYPE_CHECKING:
+    import httpx
+
 
 class Forwarder:
     """`credo.ledger.sequencer.Forward` over HTTP."""
@@ -40,25 +42,21 @@ class Forwarder:
     def __init__(
         self, *, timeout: float = TIMEOUT_SECONDS, transport: httpx.BaseTransport | None = None
     ) -> None:
-        self._timeout = timeout
-        self._transport = transport
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
+        def make() -> httpx.Client:
+            import httpx
+
+            return httpx.Client(
+                timeout=httpx.Timeout(timeout, connect=_CONNECT_SECONDS),
+                limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
+                transport=transport,
+                follow_redirects=False,
+            )
+
+        self._client = LazyClient(make)  # the process that is the sequencer never forwards
 
     @property
     def _http(self) -> httpx.Client:
-        """The HTTP client, made at the first forward: making it loads the system's CA
-        certificates (5% of a server's start), and the process that is the sequencer never
-        forwards."""
-        with self._lock:
-            if self._client is None:
-                self._client = httpx.Client(
-                    timeout=httpx.Timeout(self._timeout, connect=_CONNECT_SECONDS),
-                    limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
-                    transport=self._transport,
-                    follow_redirects=False,
-                )
-            return self._client
+        return self._client.get()
 
     def __call__(self, url: str, entries: list[Decoded]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -78,8 +76,11 @@ class Forwarder:
     def _send(self, url: str, chunk: list[Decoded]) -> list[Outcome]:
         body = b'{"entries":[' + b",".join(e.stored for e in chunk) + b"]}"
         headers = {"Content-Type": "application/json", FORWARDED_HEADER: "1"}
+        http = self._http
+        import httpx  # loaded by `_http`
+
         try:
-            answer = self._http.post(f"{url.rstrip('/')}/v1/entries", content=body, headers=headers)
+            answer = http.post(f"{url.rstrip('/')}/v1/entries", content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise NotSequencer(f"the sequencer at {url} cannot be reached: {exc}") from exc
         except httpx.HTTPError as exc:
@@ -113,9 +114,7 @@ class Forwarder:
         return [_outcome(entry, result) for entry, result in zip(chunk, results, strict=True)]
 
     def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
+        self._client.close()
 
 
 def _requests(entries: list[Decoded]) -> Iterator[list[Decoded]]:

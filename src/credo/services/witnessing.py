@@ -30,10 +30,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-import httpx
+from typing import TYPE_CHECKING
 
 from credo.errors import CredoError, InputError, VerificationError
+from credo.lazy_client import LazyClient
 from credo.ledger.kinds.governance import WITNESS_POLICY_META
 from credo.ledger.validate import Decoded
 from credo.store import Store
@@ -48,6 +48,9 @@ from credo.tlog import (
     verify_cosignatures,
 )
 from credo.tlog.policy import PolicyWitness
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,13 @@ class Witnessing:
         self.retry = retry
         self.stats = WitnessingStats()
         self._old: dict[str, int] = {}  # witness name -> the size it last cosigned, if known
-        self._http = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+        def make() -> httpx.Client:
+            import httpx
+
+            return httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+        self._http = LazyClient(make)  # none is asked before a witness policy is adopted
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="credo-witness")
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -209,6 +218,8 @@ class Witnessing:
 
     def _submit(self, witness: PolicyWitness, note: bytes, cp: Checkpoint) -> bytes | None:
         """POST add-checkpoint to one witness; its verified cosignature line, or None."""
+        import httpx  # here, as the client is made: where a witness is asked
+
         if witness.url is None:  # governance refuses a policy without URLs
             self._failed(witness, "the witness policy gives it no URL")
             return None
@@ -221,7 +232,7 @@ class Witnessing:
             try:
                 proof = self._proof(old, cp.size)
                 body = f"old {old}\n{proof}\n".encode() + note
-                answer = self._http.post(url, content=body)
+                answer = self._http.get().post(url, content=body)
             except httpx.HTTPError as exc:
                 self._failed(witness, f"{type(exc).__name__}: {exc}")
                 return None
