@@ -255,26 +255,24 @@ class Portal:
     def members(self, store: Store) -> list[MemberRow]:
         """The consortium's members, reread only when they change: the consent form lists
         its readers from them, and reading every member's row was a tenth of its time."""
-        version = store.state_version()
-        with self._lock:
-            if self._names is not None and self._names[0] == version:
-                return list(self._names[3])
-        return list(self._read_directory(store, version)[2])
+        return list(self._directory(store)[2])
 
     def member_directory(
         self, store: Store, code: str = i18n.DEFAULT
     ) -> tuple[dict[str, str], dict[str, str]]:
         """`member_names` and `member_contacts` for one state version read."""
+        by_language, contacts, _ = self._directory(store)
+        return by_language[code], contacts
+
+    def _directory(
+        self, store: Store
+    ) -> tuple[dict[str, dict[str, str]], dict[str, str], list[MemberRow]]:
+        """The members' names in every language, their contacts and their rows, read again
+        only when the state version has moved."""
         version = store.state_version()
         with self._lock:
             if self._names is not None and self._names[0] == version:
-                return self._names[1][code], self._names[2]
-        by_language, contacts, _ = self._read_directory(store, version)
-        return by_language[code], contacts
-
-    def _read_directory(
-        self, store: Store, version: int
-    ) -> tuple[dict[str, dict[str, str]], dict[str, str], list[MemberRow]]:
+                return self._names[1], self._names[2], self._names[3]
         members = store.list_members()
         found = {m.id: member_profile(store, m.id) for m in members}
         profiles = {m: p.names for m, p in found.items()}

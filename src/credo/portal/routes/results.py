@@ -108,7 +108,7 @@ def _etag(request: Request, results: ConsultationResults, cid: str) -> str:
 
 @router.get("/consultations/{cid}/results")
 def results_page(request: Request, cid: str) -> Response:
-    from credo.services.consultation_results import suppressed  # loaded by `_results`
+    from credo.services.consultation_results import suppressed  # here, as in `_results`
 
     results = _results(request)
     session = visitor(request)
