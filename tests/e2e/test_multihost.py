@@ -292,7 +292,12 @@ def one_active(apis: list[Api]) -> tuple[Api, Api]:
 
 def take_over_within_bound(successor: Api, since: float, event: str) -> float:
     """Wait (60 s at most) for ``successor`` to be active; the time since ``event``."""
-    until(lambda: is_active(successor.url), f"{successor.host} never took over after {event}", 60)
+
+    def failed() -> str:  # with the successor's log, to tell a hang in takeover from a slow one
+        log = successor.server.output() if successor.server is not None else "(not running)"
+        return f"{successor.host} never took over after {event}; its log ends:\n{log}"
+
+    until(lambda: is_active(successor.url), failed, 60)
     took = time.monotonic() - since
     assert took < TAKEOVER_BOUND, f"{successor.host} took {took:.1f} s to take over after {event}"
     return took
