@@ -100,8 +100,8 @@ def test_a_standby_stops_waiting_on_a_frozen_sequencer_once_its_lease_moves(
 ) -> None:
     """The sequencer froze holding a forwarded group (its answer never comes): when the
     lease passes on, here to the standby itself, the group's submitters get 503
-    forward_unknown at once, not after the forwarding timeout, and the new sequencer takes
-    the next submission itself."""
+    forward_unknown within `SETTLE_SECONDS`, not after the forwarding timeout, and the new
+    sequencer takes the next submission itself."""
     a, b = nodes["http://a.test"], nodes["http://b.test"]
     frozen, thawed = threading.Event(), threading.Event()
 
@@ -124,6 +124,34 @@ def test_a_standby_stops_waiting_on_a_frozen_sequencer_once_its_lease_moves(
         thawed.set()
     start = b.store.tree_size()
     assert b.sequencer.append_now(_decoded(b, 51))[0] == Accepted(start, ANY)
+
+
+def test_a_forward_refused_after_the_lease_came_here_is_sequenced_here(
+    nodes: dict[str, Node],
+) -> None:
+    """A restarted process forwards to its killed predecessor, whose lease it still sees;
+    it takes the lease over while that connection is being refused. Nothing was sent, so
+    the group is sequenced here, not answered forward_unknown (as CI once saw)."""
+    a, b = nodes["http://a.test"], nodes["http://b.test"]
+    assert b.sequencer.lease is not None
+    lease = b.sequencer.lease
+    connecting, moved = threading.Event(), threading.Event()
+
+    def refused_late(url: str, entries: list[Decoded]) -> list[Outcome]:
+        connecting.set()
+        assert moved.wait(30)
+        time.sleep(0.2)  # the writer has seen the new epoch by now
+        raise NotSequencer(f"the sequencer at {url} cannot be reached: connection refused")
+
+    b.sequencer.forward = refused_late
+    start = a.store.tree_size()
+    waiting = b.sequencer.submit(_decoded(b, 60))
+    assert connecting.wait(30)
+    a.close()
+    assert lease.refresh().active
+    moved.set()
+    assert waiting.result(timeout=30) == [Accepted(start, ANY)]
+    assert b.sequencer.stats.forwarded == 0
 
 
 def test_a_submission_forwarded_to_a_standby_is_refused_not_sent_on(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from credo.errors import NotSequencer, Overloaded, Unavailable, rejected
 from credo.lazy_client import LazyClient
-from credo.ledger.sequencer import Accepted, Outcome
+from credo.ledger.sequencer import CONNECT_SECONDS, Accepted, Outcome
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
 from credo.settings import CLIENT_KEEPALIVE_SECONDS
 
@@ -30,7 +30,6 @@ FORWARDED_HEADER = "Credo-Forwarded"
 TIMEOUT_SECONDS = 30.0
 """How long the active sequencer may take to answer one forwarded request: a group commit
 under load, not a dead host (a dead host refuses the connection, or the lease says so)."""
-_CONNECT_SECONDS = 2.0
 
 if TYPE_CHECKING:
     import httpx
@@ -46,7 +45,7 @@ class Forwarder:
             import httpx
 
             return httpx.Client(
-                timeout=httpx.Timeout(timeout, connect=_CONNECT_SECONDS),
+                timeout=httpx.Timeout(timeout, connect=CONNECT_SECONDS),
                 limits=httpx.Limits(keepalive_expiry=CLIENT_KEEPALIVE_SECONDS),
                 transport=transport,
                 follow_redirects=False,
