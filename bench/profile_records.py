@@ -59,7 +59,9 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("vault: open metadata, resolve tags (in the sequencer)", ("Vault.open_meta",)),
     ("sequencer: derived tables (state.apply)", ("apply (credo/ledger/state.py",)),
     ("sequencer: append, tiles, checkpoint, commit", ("Sequencer._run",)),
-    ("validation workers: decode, verify signatures", ("spawn_main",)),
+    # Not spawn_main: `credo serve --processes N` spawns its serving processes too, and
+    # every frame of theirs passes through it.
+    ("validation workers: decode, verify signatures", ("_worker_decode",)),
     ("prepare: checks, entry building", ("credo/api/routes/records.py",)),
     ("auth: HTTP message signature check", ("authenticate (credo",)),
     (

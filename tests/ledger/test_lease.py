@@ -58,7 +58,8 @@ def nodes(data_dir: Path) -> Iterator[dict[str, Node]]:
         for url in ("http://a.test", "http://b.test")
     }
 
-    def forward_to(url: str, entries: list[Decoded]) -> list[Outcome]:
+    def forward_to(url: str, entries: list[Decoded], sending: threading.Event) -> list[Outcome]:
+        sending.set()
         return made[url].sequencer.submit(entries, forwardable=False).result()
 
     for node in made.values():
@@ -100,12 +101,13 @@ def test_a_standby_stops_waiting_on_a_frozen_sequencer_once_its_lease_moves(
 ) -> None:
     """The sequencer froze holding a forwarded group (its answer never comes): when the
     lease passes on, here to the standby itself, the group's submitters get 503
-    forward_unknown within `SETTLE_SECONDS`, not after the forwarding timeout, and the new
-    sequencer takes the next submission itself."""
+    forward_unknown at once, not after the forwarding timeout, and the new sequencer takes
+    the next submission itself."""
     a, b = nodes["http://a.test"], nodes["http://b.test"]
     frozen, thawed = threading.Event(), threading.Event()
 
-    def freeze(url: str, entries: list[Decoded]) -> list[Outcome]:
+    def freeze(url: str, entries: list[Decoded], sending: threading.Event) -> list[Outcome]:
+        sending.set()
         frozen.set()
         thawed.wait(60)
         raise AssertionError("a frozen sequencer's answer was waited for")
@@ -130,14 +132,15 @@ def test_a_forward_refused_after_the_lease_came_here_is_sequenced_here(
     nodes: dict[str, Node],
 ) -> None:
     """A restarted process forwards to its killed predecessor, whose lease it still sees;
-    it takes the lease over while that connection is being refused. Nothing was sent, so
-    the group is sequenced here, not answered forward_unknown (as CI once saw)."""
+    it takes the lease over while that connection is being refused. Nothing was sent (the
+    forward never said it was sending), so the group is sequenced here, not answered
+    forward_unknown (as CI once saw)."""
     a, b = nodes["http://a.test"], nodes["http://b.test"]
     assert b.sequencer.lease is not None
     lease = b.sequencer.lease
     connecting, moved = threading.Event(), threading.Event()
 
-    def refused_late(url: str, entries: list[Decoded]) -> list[Outcome]:
+    def refused_late(url: str, entries: list[Decoded], sending: threading.Event) -> list[Outcome]:
         connecting.set()
         assert moved.wait(30)
         time.sleep(0.2)  # the writer has seen the new epoch by now
@@ -204,7 +207,8 @@ def test_a_zombie_sequencer_publishes_nothing_and_forwards_instead(ledger: Node)
     before = store.tree_size()
     sent: list[tuple[str, int]] = []
 
-    def forward(url: str, entries: list[Decoded]) -> list[Outcome]:
+    def forward(url: str, entries: list[Decoded], sending: threading.Event) -> list[Outcome]:
+        sending.set()
         sent.append((url, len(entries)))
         return ledger.sequencer.append_now(entries)  # the successor's sequencing, unleased
 

@@ -5,7 +5,9 @@ written)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from credo.services import forwarding
 from credo.services.forwarding import FORWARDED_HEADER, Forwarder
 from credo.services.node import Node
 from tests.conftest import attestation
+from tests.e2e._server import free_port
 
 URL = "http://sequencer.test:8000"
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -90,6 +93,38 @@ def test_a_connection_never_made_may_be_retried(ledger: Node) -> None:
         _forwarder(refuse)(URL, _entries(ledger, 1))
 
 
+def test_over_a_real_socket_sending_is_signalled_only_once_a_request_goes_out(
+    ledger: Node,
+) -> None:
+    """The sequencer gives up on a forward when the lease moves only once something was sent
+    (`Sequencer._forwarded`): a refused connection must not say so, a request must."""
+    refused, sending = free_port(), threading.Event()
+    with pytest.raises(NotSequencer, match="cannot be reached"):
+        Forwarder()(f"http://127.0.0.1:{refused}", _entries(ledger, 1), sending)
+    assert not sending.is_set()
+
+    class Sequencer(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            count = len(json.loads(self.rfile.read(int(self.headers["Content-Length"])))["entries"])
+            body = json.dumps({"results": [{"status": "accepted", "index": 0}] * count}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Sequencer)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert len(Forwarder()(url, _entries(ledger, 1), sending)) == 1
+        assert sending.is_set()
+    finally:
+        server.server_close()
+
+
 def test_a_sequencer_that_is_one_no_more_may_be_retried(ledger: Node) -> None:
     def stood_down(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, json={"code": "not_sequencer", "status": 503})
@@ -120,7 +155,8 @@ def test_a_submission_refused_at_the_sequencers_capacity_is_answered_with_retry_
     """What the member sees: 503 ``overloaded`` with Retry-After, as from the process it
     asked, never an unknown outcome."""
 
-    def at_capacity(url: str, entries: list[Decoded]) -> list[object]:
+    def at_capacity(url: str, entries: list[Decoded], sending: threading.Event) -> list[object]:
+        sending.set()
         raise Overloaded("the active sequencer is at capacity", retry_after=4)
 
     node = client.app.state.node  # type: ignore[attr-defined]

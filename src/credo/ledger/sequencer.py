@@ -18,10 +18,11 @@ was written: an answer that may have been lost after the entries were sequenced 
 never a retry, so an entry is neither lost once acknowledged nor sequenced twice by a retry.
 A forwarded group is waited for only while the lease stays where it was: a sequencer that
 froze with the group (SIGSTOP) loses its lease, and this process, perhaps its successor,
-stops waiting within `SETTLE_SECONDS` rather than the forwarding timeout. Those seconds let a
-forward that was still connecting when the lease moved end as it will: a connection refused
-(the holder was killed, and a restarted process saw its lease until it ran out) proves the
-group was never sent, and it is placed again, here if the lease came here.
+stops waiting at once rather than for the forwarding timeout, once anything of the group
+was sent. A forward that has sent nothing yet (still connecting) is waited for while it
+connects: a connection refused (the holder was killed, and a restarted process saw its
+lease until it ran out) proves the group was never sent, and it is placed again, here if
+the lease came here.
 """
 
 from __future__ import annotations
@@ -75,17 +76,15 @@ class Accepted:
 
 Outcome = Accepted | EntryRejected
 Listener = Callable[[list[Decoded]], None]
-Forward = Callable[[str, list[Decoded]], list[Outcome]]
-"""Send entries to the active sequencer at a URL; one outcome each. Raises `NotSequencer`
-when they were certainly not sequenced there (refused as not the sequencer, or never
-sent), any other `CredoError` when that is not known."""
+Forward = Callable[[str, list[Decoded], threading.Event], list[Outcome]]
+"""Send entries to the active sequencer at a URL; one outcome each. Sets the event before
+it sends any of them. Raises `NotSequencer` when they were certainly not sequenced there
+(refused as not the sequencer, or never sent), any other `CredoError` when that is not
+known."""
 
 CONNECT_SECONDS = 2.0
 """How long a `Forward` may try to connect to the sequencer before it gives up (and raises
 `NotSequencer`: nothing was sent)."""
-SETTLE_SECONDS = CONNECT_SECONDS + 0.5
-"""How long a forward still in flight when the lease moves is waited for: long enough for
-one that was connecting to fail as never sent, not for a frozen sequencer's answer."""
 
 HANDOVER_SECONDS = 10.0
 """How long a group waits for a sequencer (this process, or one to forward to) before its
@@ -329,36 +328,32 @@ class Sequencer:
 
     def _forwarded(self, url: str, epoch: int | None, group: list[_Pending]) -> list[list[Outcome]]:
         """The group's outcomes from the sequencer at ``url``, which held the lease at
-        ``epoch``; given up (an unknown outcome) `SETTLE_SECONDS` after the lease has moved
-        on. `NotSequencer` (nothing was sent) passes through: the caller places the group
+        ``epoch``; given up (an unknown outcome) once the lease has moved on and anything
+        was sent, or nothing was but the forward is still at it after `CONNECT_SECONDS`.
+        `NotSequencer` (nothing was sent) passes through: the caller places the group
         again."""
         if self.forward is None or self.lease is None:  # only a leased sequencer forwards
             raise NotSequencer("this process has no sequencer to forward to")
         entries = [e for p in group for e in p.entries]
-        sent = self._forwarding.submit(self.forward, url, entries)
+        sending = threading.Event()
+        connecting_until = time.monotonic() + CONNECT_SECONDS + 0.5
+        sent = self._forwarding.submit(self.forward, url, entries, sending)
         while True:
             try:
                 answers = iter(sent.result(timeout=0.05))
                 break
             except FutureTimeout:
-                if self.lease.role().epoch != epoch:
-                    answers = iter(self._settled(sent, url, len(entries)))
-                    break
+                if self.lease.role().epoch != epoch and (
+                    sending.is_set() or time.monotonic() > connecting_until
+                ):
+                    raise Unavailable(
+                        f"the sequencer at {url} lost its lease while it had {len(entries)} "
+                        "forwarded entries: they may or may not be on the log; look them up "
+                        "before resending",
+                        code="forward_unknown",
+                    ) from None
         self.stats.forwarded += len(entries)
         return [[next(answers) for _ in p.entries] for p in group]
-
-    @staticmethod
-    def _settled(sent: Future[list[Outcome]], url: str, count: int) -> list[Outcome]:
-        """The answer of a forward in flight when the lease moved, if it comes within
-        `SETTLE_SECONDS`; otherwise the entries' fate is unknown."""
-        try:
-            return sent.result(timeout=SETTLE_SECONDS)
-        except FutureTimeout:
-            raise Unavailable(
-                f"the sequencer at {url} lost its lease while it had {count} forwarded "
-                "entries: they may or may not be on the log; look them up before resending",
-                code="forward_unknown",
-            ) from None
 
     def _window(self) -> tuple[str, str]:
         """The earliest and latest ``at`` accepted now, to the second, in the form ``at``

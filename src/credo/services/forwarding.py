@@ -17,6 +17,7 @@ sees, and the entries are not sent again.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -57,11 +58,16 @@ class Forwarder:
     def _http(self) -> httpx.Client:
         return self._client.get()
 
-    def __call__(self, url: str, entries: list[Decoded]) -> list[Outcome]:
+    def __call__(
+        self, url: str, entries: list[Decoded], sending: threading.Event | None = None
+    ) -> list[Outcome]:
+        """``sending`` is set as the first request's head starts out (httpcore's trace):
+        before that, nothing of the entries left this process."""
+        sending = sending or threading.Event()
         outcomes: list[Outcome] = []
         for sent, chunk in enumerate(_requests(entries)):
             try:
-                outcomes += self._send(url, chunk)
+                outcomes += self._send(url, chunk, sending)
             except (NotSequencer, Overloaded):
                 if sent:  # earlier requests were sequenced: the rest must not be retried alone
                     raise Unavailable(
@@ -72,14 +78,23 @@ class Forwarder:
                 raise
         return outcomes
 
-    def _send(self, url: str, chunk: list[Decoded]) -> list[Outcome]:
+    def _send(self, url: str, chunk: list[Decoded], sending: threading.Event) -> list[Outcome]:
         body = b'{"entries":[' + b",".join(e.stored for e in chunk) + b"]}"
         headers = {"Content-Type": "application/json", FORWARDED_HEADER: "1"}
         http = self._http
         import httpx  # loaded by `_http`
 
+        def trace(event: str, info: object) -> None:
+            if event.endswith("send_request_headers.started"):
+                sending.set()
+
         try:
-            answer = http.post(f"{url.rstrip('/')}/v1/entries", content=body, headers=headers)
+            answer = http.post(
+                f"{url.rstrip('/')}/v1/entries",
+                content=body,
+                headers=headers,
+                extensions={"trace": trace},
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise NotSequencer(f"the sequencer at {url} cannot be reached: {exc}") from exc
         except httpx.HTTPError as exc:
