@@ -14,7 +14,11 @@ Then, to find the saturated rate, batches again with more clients and larger bat
 (``--sweep``, default 16x500 32x500 16x1000) on the same server; the best of all the batched
 runs is the saturated rate. Last, the same build's ``credo bench log`` (plain attestations)
 runs on a fresh server in the same run, and the saturated rate is printed beside it as a
-ratio (the issue asks for records in batches >= 0.5 x attestations).
+ratio (the issue asks for records in batches >= 0.5 x attestations). Each phase also reports
+the CPU a record cost the server and this bench's member clients: the clients share the
+server's cores here (reading, signing and sending what prepare returned), while ``credo
+bench log`` signs its attestations before its clock starts, so the server CPU of an
+attestation over a record's is printed beside the ratio of rates.
 
     python bench/bench_records.py --runs 3
     python bench/bench_records.py --runs 4 --src /tmp/before/src --src src
@@ -45,7 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_log
-from bench_log import _credo, _free_port, _wait_until_serving
+from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
 
 from credo.api.httpsig import sign_request
 from credo.ledger.dsse import sign_envelope
@@ -210,8 +214,16 @@ def _people(n: int, pool: int) -> str:
 
 
 def _drive(
-    url: str, key: MemberKey, records: int, clients: int, batch: int, batched: bool = False
+    url: str,
+    key: MemberKey,
+    records: int,
+    clients: int,
+    batch: int,
+    batched: bool = False,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
+    """One phase's figures; with ``server_pid``, also the CPU a record cost the server (its
+    processes, from /proc) and this bench's member clients (this process, every thread)."""
     prepares: list[float] = []
     submits: list[float] = []
     lock = threading.Lock()
@@ -239,12 +251,16 @@ def _drive(
                 submits.append(_submit(http, pending, refusals))
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    server_before = server_cpu_seconds(server_pid) if server_pid else 0.0
+    client_before = time.process_time()
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - client_before
+    server_cpu = server_cpu_seconds(server_pid) - server_before if server_pid else None
     if errors:  # a dead client's records were never written: no rate to report
         raise RuntimeError(
             f"{len(errors)} of {clients} clients failed; the first: {errors[0]} "
@@ -260,7 +276,14 @@ def _drive(
         "submit_p50_ms": round(_pct(submits, 50) * 1000, 2),
         "submit_p99_ms": round(_pct(submits, 99) * 1000, 2),
         "refused_overloaded_then_sent_again": refusals.count,
-    }
+    } | (
+        {}
+        if server_cpu is None
+        else {
+            "server_cpu_ms_per_record": round(1e3 * server_cpu / records, 3),
+            "client_cpu_ms_per_record": round(1e3 * client_cpu / records, 3),
+        }
+    )
 
 
 def _pct(values: list[float], p: int) -> float:
@@ -289,10 +312,10 @@ def one_run(
         try:
             _wait_until_serving(url)
             many = _has_batch_prepare(url)
-            single = _drive(url, key, records, clients, 1)
-            batched = _drive(url, key, records, clients, batch, many)
+            single = _drive(url, key, records, clients, 1, server_pid=server.pid)
+            batched = _drive(url, key, records, clients, batch, many, server.pid)
             swept = [
-                _drive(url, key, records, c, b, many)
+                _drive(url, key, records, c, b, many, server.pid)
                 for c, b in sweep
                 if (c, b) != (clients, batch)
             ]
@@ -308,6 +331,12 @@ def one_run(
         "saturated": saturated,
         "attestations": {k: log[k] for k in (*bench_log.FIGURES, "load_1m")},
         "saturated_over_attestations": round(saturated["records_per_s"] / log["entries_per_s"], 3),
+        # What each costs the server alone: the member clients of records run on the same
+        # cores (they read, sign and send what prepare returned), while credo bench log
+        # signs its attestations before its clock starts.
+        "attestation_over_record_server_cpu": round(
+            log["server_cpu_us_per_entry"] / 1e3 / saturated["server_cpu_ms_per_record"], 3
+        ),
     }
 
 
@@ -336,11 +365,15 @@ def main() -> None:
             results[str(build)].append(run)
             print(json.dumps({"run": n, "build": build, **run}), flush=True)
     for build, runs in results.items():
-        ratios = [r["saturated_over_attestations"] for r in runs]
-        print(
-            f"{build} saturated records/s over attestations/s: median "
-            f"{statistics.median(ratios)} (range {min(ratios)}-{max(ratios)})"
-        )
+        for figure, what in (
+            ("saturated_over_attestations", "saturated records/s over attestations/s"),
+            ("attestation_over_record_server_cpu", "server CPU of an attestation over a record's"),
+        ):
+            ratios = [r[figure] for r in runs]
+            print(
+                f"{build} {what}: median {statistics.median(ratios)} "
+                f"(range {min(ratios)}-{max(ratios)})"
+            )
         for mode in ("one_by_one", f"batches_of_{args.batch}", "saturated"):
             rates = [r[mode]["records_per_s"] for r in runs]
             p99 = [r[mode]["prepare_p99_ms"] for r in runs]

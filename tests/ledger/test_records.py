@@ -11,7 +11,7 @@ import pytest
 from credo.errors import EntryRejected, InputError, NotFound, PayloadTooLarge, PermissionDenied
 from credo.ledger.categories import SPECIAL_CATEGORIES, check_recordable
 from credo.ledger.dsse import parse_envelope_bytes
-from credo.ledger.entries import statement_of
+from credo.ledger.entries import envelope_json, make_envelope, statement_of
 from credo.ledger.personal import open_statement
 from credo.ledger.replay import rebuild, verify_store
 from credo.services.node import Node
@@ -174,6 +174,40 @@ def test_direct_submission_is_checked_by_the_handler(ledger: Node) -> None:
         with pytest.raises(EntryRejected) as info:
             ledger.submit_one("record.put", "bank", body)
         assert info.value.code == code
+
+
+def test_records_sequenced_together_are_each_answered_as_alone(ledger: Node) -> None:
+    """One group commit reads the vault once for all its entries (`group_context`); each
+    entry is still answered as if it came alone: a good record, another member's seal, a tag
+    the vault did not make, a record about an erased person, and a second good one."""
+    meta = {
+        "record_id": "1" * 32,
+        "category": "finance",
+        "type": "loan.repaid",
+        "effective_at": "2024-01-01T00:00:00Z",
+        "commitment": "3" * 64,
+        "vault_key": "4" * 32,
+    }
+    known = sealed(ledger, "record.put", "bank", meta | {"record_id": "8" * 32}, "GONE-0001")
+    ledger.submit_one("record.put", "bank", known)
+    gone = sealed(ledger, "record.put", "bank", meta | {"record_id": "5" * 32}, "GONE-0001")
+    ref = ledger.vault.subject_ref("GONE-0001")
+    assert ref is not None
+    ledger.submit_one("subject.erase", "operator", {"tag": ledger.vault.entry_tag(ref)})
+    bodies = [
+        sealed(ledger, "record.put", "bank", meta),
+        sealed(ledger, "record.put", "clinic", meta | {"record_id": "2" * 32}),
+        sealed(ledger, "record.put", "bank", meta | {"record_id": "6" * 32}) | {"tag": "A" * 59},
+        gone,
+        sealed(ledger, "record.put", "bank", meta | {"record_id": "7" * 32}, "OTHER-0002"),
+    ]
+    key = member_key(ledger.data.root, "bank")
+    envelopes = [envelope_json(make_envelope("record.put", "bank", b, [key])) for b in bodies]
+    outcomes = ledger.submit(envelopes)
+    codes = [o.code if isinstance(o, EntryRejected) else "accepted" for o in outcomes]
+    assert codes == ["accepted", "bad_seal", "bad_tag", "subject_erased", "accepted"]
+    assert ledger.store.get_record("1" * 32) is not None
+    assert ledger.store.get_record("7" * 32) is not None
 
 
 def test_rebuild_reproduces_people_state(people: People, ledger: Node) -> None:

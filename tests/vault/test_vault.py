@@ -415,6 +415,35 @@ def test_open_metas_answers_as_open_meta_for_each(vault: Vault) -> None:
         vault.open_metas([entries[3], tampered])
 
 
+def test_a_group_opener_answers_as_the_vault_for_its_tags_and_others(vault: Vault) -> None:
+    """`Vault.opening` (the sequencer's group commit) reads each subject's key once and
+    answers as the vault: for the tags it was made for, and, by asking the vault, others."""
+    alice = vault.ensure_subject("AB-1234-5678")
+    bob = vault.ensure_subject("CD-8765-4321")
+    made = vault.seal_meta_many(
+        [
+            (alice, "record.put", "bank", {"n": 1}),
+            (alice, "record.put", "bank", {"n": 2}),
+            (bob, "record.put", "bank", {"n": 3}),
+            (None, "record.put", "bank", {"n": 4}),  # a decoy: no key kept
+        ]
+    )
+    entries = [("record.put", "bank", s.tag, s.sealed, s.commitment) for s in made]
+    entries.append(("record.put", "bank", "not-a-tag", made[0].sealed, made[0].commitment))
+    outside = vault.seal_meta(bob, "consent.grant", "bank", {"n": 5})
+    vault.erase(ref=bob)
+    group = vault.opening([e[2] for e in entries[:-1]])
+    assert [group.open_meta(*e) for e in entries] == [vault.open_meta(*e) for e in entries]
+    assert [group.subject_of(e[2]) for e in entries] == [vault.subject_of(e[2]) for e in entries]
+    other = ("consent.grant", "bank", outside.tag, outside.sealed, outside.commitment)
+    assert group.open_meta(*other) == vault.open_meta(*other)
+    assert group.participant(alice, "c1") == vault.participant(alice, "c1")
+    with pytest.raises(VerificationError):
+        group.open_meta(*entries[1][:4], "0" * 64)  # another entry's commitment
+    with pytest.raises(VerificationError):
+        group.open_meta("consent.grant", *entries[0][1:])  # sealed as another kind
+
+
 def test_unseal_all_answers_as_unseal_for_each(vault: Vault) -> None:
     ref = vault.ensure_subject("AB-1234-5678")
     other = vault.ensure_subject("CD-8765-4321")

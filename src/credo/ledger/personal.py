@@ -14,8 +14,8 @@ nothing to apply beyond the tag itself, which is recorded so that a tag is never
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import Field, ValidationError
@@ -110,6 +110,16 @@ def resolve_tag(tx: WriteTx, index: int, entry: Decoded, ctx: Context) -> Person
     return Personal(body.tag, index, subject, None)
 
 
+def group_context(ctx: Context, entries: Iterable[Decoded]) -> Context:
+    """``ctx`` for applying ``entries`` in one group commit: its opener has read the vault
+    once for every subject their tags name (`Opener.opening`), not once an entry. Measured
+    with bench/bench_record_compute.py: see docs/architecture.md, fast paths."""
+    if ctx.opener is None:
+        return ctx
+    tags = [e.body["tag"] for e in entries if isinstance(e.body.get("tag"), str)]
+    return replace(ctx, opener=ctx.opener.opening(tags)) if tags else ctx
+
+
 def open_statement(opener: Opener, statement: dict[str, Any]) -> OpenedMeta | None:
     """A stored personal entry's statement, opened as its handler opens it: None when it seals
     nothing (``subject.erase``) or its tag is not the vault's."""
@@ -138,12 +148,15 @@ def _refuse_unreadable(ctx: Context) -> None:
 
 
 def _meta(model: type[M], plaintext: bytes) -> M:
+    """Parsed and validated in one pass (as `Registry.parse_payload`): the plaintext is the
+    vault's own canonical JSON, authenticated by its seal and its commitment."""
     try:
-        data = json.loads(plaintext)
-        return model.model_validate(data)
-    except ValueError as exc:  # json.JSONDecodeError and pydantic's ValidationError
-        what = first_error(exc) if isinstance(exc, ValidationError) else "not JSON"
-        raise EntryRejected(f"sealed metadata: {what}", code="schema") from exc
+        return model.model_validate_json(plaintext)
+    except ValidationError as exc:
+        bad_json = exc.errors()[0]["type"] == "json_invalid"
+        raise EntryRejected(
+            f"sealed metadata: {'not JSON' if bad_json else first_error(exc)}", code="schema"
+        ) from exc
 
 
 def require_person(tx: WriteTx, p: Personal[M], ctx: Context) -> M | None:

@@ -50,6 +50,11 @@ class Opener(Protocol):
         """`open_meta` for many entries at once."""
         ...
 
+    def opening(self, tags: Iterable[str]) -> Opener:
+        """An opener that has read, once, what the entries with these tags need (the
+        sequencer's group: `credo.ledger.personal.group_context`)."""
+        ...
+
     def participant(self, subject: str, consultation: str) -> str | None:
         """The subject's participant id in a consultation (None: no key held)."""
         ...

@@ -45,6 +45,7 @@ from credo.errors import (
     Unavailable,
 )
 from credo.ledger.lease import Lease
+from credo.ledger.personal import group_context
 from credo.ledger.registry import Context
 from credo.ledger.state import apply
 from credo.ledger.stats import LogStats
@@ -372,11 +373,12 @@ class Sequencer:
         sequenced again without it (the rare path pays; the usual one reads a counter)."""
         refused: dict[int, EntryRejected] = {}
         deferred = True
+        context = group_context(self.context, (e for p in group for e in p.entries))
         while True:
             try:
                 renewal: tuple[float, LeaseRow] | None = None
                 with self.store.write(deferred=deferred) as tx:
-                    outcomes = self._sequence(tx, group, refused)
+                    outcomes = self._sequence(tx, group, refused, context)
                     if fence is not None and self.lease is not None:
                         sent = time.monotonic()
                         # Last, just before COMMIT: refused if another took the lease over;
@@ -391,7 +393,11 @@ class Sequencer:
                 refused[redo.position] = redo.outcome
 
     def _sequence(
-        self, tx: WriteTx, group: list[_Pending], refused: dict[int, EntryRejected]
+        self,
+        tx: WriteTx,
+        group: list[_Pending],
+        refused: dict[int, EntryRejected],
+        context: Context,
     ) -> list[list[Outcome]]:
         start = tx.tree_size()
         outcomes: list[list[Outcome]] = []
@@ -413,7 +419,7 @@ class Sequencer:
                     continue
                 before = tx.changes()
                 try:
-                    apply(tx, index, entry, self.context)
+                    apply(tx, index, entry, context)
                 except EntryRejected as exc:
                     if tx.changes() != before:
                         raise _Redo(position, exc) from exc
