@@ -98,9 +98,9 @@ def test_over_a_real_socket_sending_is_signalled_only_once_a_request_goes_out(
 ) -> None:
     """The sequencer gives up on a forward when the lease moves only once something was sent
     (`Sequencer._forwarded`): a refused connection must not say so, a request must."""
-    refused, sending = free_port(), threading.Event()
+    forward, refused, sending = Forwarder(), free_port(), threading.Event()
     with pytest.raises(NotSequencer, match="cannot be reached"):
-        Forwarder()(f"http://127.0.0.1:{refused}", _entries(ledger, 1), sending)
+        forward(f"http://127.0.0.1:{refused}", _entries(ledger, 1), sending)
     assert not sending.is_set()
 
     class Sequencer(BaseHTTPRequestHandler):
@@ -119,9 +119,10 @@ def test_over_a_real_socket_sending_is_signalled_only_once_a_request_goes_out(
     threading.Thread(target=server.handle_request, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
-        assert len(Forwarder()(url, _entries(ledger, 1), sending)) == 1
+        assert len(forward(url, _entries(ledger, 1), sending)) == 1
         assert sending.is_set()
     finally:
+        forward.close()
         server.server_close()
 
 
