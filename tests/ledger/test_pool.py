@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from credo.errors import EntryRejected
-from credo.ledger import standard_kinds
+from credo.ledger import pool, standard_kinds
 from credo.ledger.pool import INLINE_ENTRIES, MIN_PART, Result, Validator, _pack, _unpack
 from credo.ledger.validate import Decoded, decode_part, parse_batch
 from credo.services.node import DataDir
@@ -105,3 +106,32 @@ def test_in_process_validation_reads_the_keys_again_when_the_state_moves(
     with validator.store.write() as tx:
         tx.bump_state_version()
     assert validator._lookup().__self__ is not lookup.__self__  # type: ignore[attr-defined]
+
+
+def test_without_workers_a_large_body_is_validated_off_the_event_loop(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no worker processes (`credo serve`'s default of two serving processes on two
+    cores), a large body is validated on a thread: on the event loop, every other request of
+    the process, portal pages too, waited for its ~70 ms a thousand entries. The validation
+    here waits for the loop to run something else meanwhile; on the loop it never could."""
+    store = open_store(DataDir(data_dir).store_location)
+    v = Validator(store, standard_kinds(), workers=0)
+    loop_ran = threading.Event()
+
+    def waits_for_the_loop(*args: object) -> list[Result]:
+        assert loop_ran.wait(10), "validation held the event loop"
+        return []
+
+    monkeypatch.setattr(pool, "decode_part", waits_for_the_loop)
+
+    async def both() -> None:
+        validating = asyncio.create_task(v.validate_body(_body(INLINE_ENTRIES + 1)))
+        await asyncio.sleep(0)
+        loop_ran.set()
+        assert await validating == []
+
+    try:
+        asyncio.run(both())
+    finally:
+        store.close()
