@@ -44,6 +44,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,28 @@ def _wait_until_serving(url: str, timeout: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@contextmanager
+def serving(
+    credo: list[str], env: dict[str, str], data: Path, *options: str
+) -> Iterator[tuple[int, str]]:
+    """`credo serve` on ``data`` at a free local port, ready, until the block ends: its pid
+    and URL. ``credo`` and ``env`` as `_credo` gives them; ``options`` go to ``serve``."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*credo, "serve", "--data", str(data), "--port", str(port), *options],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        _wait_until_serving(url)
+        yield server.pid, url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
 
 
 def _credo(src: str | None) -> tuple[list[str], dict[str, str]]:
@@ -124,27 +148,15 @@ def one_run(
             capture_output=True,
             env=env,
         )
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [*credo, "serve", "--data", str(data), "--port", str(port), *on_db],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        try:
-            _wait_until_serving(url)
-            cpu = server_cpu_seconds(server.pid)
+        with serving(credo, env, data, *on_db) as (pid, url):
+            cpu = server_cpu_seconds(pid)
             done = subprocess.run(
                 [*credo, "bench", "log", "--data", str(data), "--url", url,
                  "--entries", str(entries), "--batch", str(batch),
                  "--concurrency", str(concurrency)],
                 check=True, capture_output=True, text=True, env=env,
             )  # fmt: skip
-            cpu = server_cpu_seconds(server.pid) - cpu
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+            cpu = server_cpu_seconds(pid) - cpu
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     figures["server_cpu_us_per_entry"] = round(cpu / entries * 1e6, 1)
     figures["load_1m"] = round(os.getloadavg()[0], 2)

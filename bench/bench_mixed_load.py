@@ -23,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_log import _credo, _free_port, _wait_until_serving
+from bench_log import _credo, serving
 
 
 def _probe(url: str, stop: threading.Event, waits: list[float]) -> None:
@@ -41,16 +41,7 @@ def one_run(src: str | None, entries: int) -> dict[str, object]:
         cmd, env = _credo(src)
         subprocess.run([*cmd, "init", "--data", str(root), "--origin", "bench.example/mixed"],
                        check=True, env=env, capture_output=True)  # fmt: skip
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [*cmd, "serve", "--data", str(root), "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_until_serving(url)
+        with serving(cmd, env, root) as (_, url):
             stop, waits = threading.Event(), []
             probe = threading.Thread(target=_probe, args=(url, stop, waits))
             probe.start()
@@ -63,9 +54,6 @@ def one_run(src: str | None, entries: int) -> dict[str, object]:
             finally:
                 stop.set()
                 probe.join()
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
     waits.sort()
     log = json.loads(bench.stdout.strip().splitlines()[-1])
     return {

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -26,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
+from bench_log import _credo, server_cpu_seconds, serving
 from bench_records import _people, _prepare_batch, _Refusals, _setup, _submit, member_http
 
 from credo.ledger.keys import MemberKey
@@ -67,18 +66,8 @@ def one_run(processes: int, batches: int, batch: int, clients: int) -> dict[str,
     with tempfile.TemporaryDirectory(prefix="credo-record-phases-") as tmp:
         root = Path(tmp) / "data"
         key: MemberKey = _setup(root, None)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
         cmd, env = _credo(None)
-        env = (env or dict(os.environ)) | {"CREDO_PROCESSES": str(processes)}
-        server = subprocess.Popen(
-            [*cmd, "serve", "--data", str(root), "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            _wait_until_serving(url)
+        with serving(cmd, env, root, "--processes", str(processes)) as (pid, url):
             refusals = _Refusals()
             ids = [[_people(n, 2000) for n in range(b * batch, (b + 1) * batch)]
                    for b in range(batches + 4)]  # fmt: skip
@@ -99,12 +88,9 @@ def one_run(processes: int, batches: int, batch: int, clients: int) -> dict[str,
                 "records": records,
                 "batch": batch,
                 "clients": clients,
-                "prepare": _phase(url, server.pid, batches, records, clients, prepare),
-                "submit": _phase(url, server.pid, batches, records, clients, submit),
+                "prepare": _phase(url, pid, batches, records, clients, prepare),
+                "submit": _phase(url, pid, batches, records, clients, submit),
             }
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
 
 
 def main() -> None:

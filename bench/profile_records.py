@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_log import _credo, _free_port, _wait_until_serving, server_cpu_seconds
+from bench_log import _credo, server_cpu_seconds, serving
 from bench_records import (
     _has_batch_prepare,
     _people,
@@ -127,35 +127,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="credo-profile-records-") as tmp:
         root = Path(tmp) / "data"
         key = _setup(root, args.src)
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
         cmd, env = _credo(args.src)
         raw = Path(args.raw) if args.raw else Path(tmp) / "spy.txt"
-        serve = [*cmd, "serve", "--data", str(root), "--port", str(port)]
-        server = subprocess.Popen(
-            serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
         spy = None
-        try:
-            _wait_until_serving(url)
-            before = server_cpu_seconds(server.pid)
-            kernel_before = server_cpu_seconds(server.pid, system=True)
-            if args.spy:
-                spy = subprocess.Popen(
-                    ["py-spy", "record", "--pid", str(server.pid), "--subprocesses", "--gil",
-                     "--format", "raw", "--rate", "200", "--output", str(raw), "--nonblocking"],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )  # fmt: skip
-                time.sleep(1.0)
-            driven = _drive(url, key, args.records, args.clients, args.batch)
-            server_cpu = server_cpu_seconds(server.pid) - before
-            kernel = server_cpu_seconds(server.pid, system=True) - kernel_before
-        finally:
-            if spy is not None:
-                spy.send_signal(2)
-                spy.wait(timeout=60)
-            server.terminate()
-            server.wait(timeout=30)
+        with serving(cmd, env, root) as (pid, url):
+            before = server_cpu_seconds(pid)
+            kernel_before = server_cpu_seconds(pid, system=True)
+            try:
+                if args.spy:
+                    spy = subprocess.Popen(
+                        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--gil",
+                         "--format", "raw", "--rate", "200", "--output", str(raw),
+                         "--nonblocking"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    )  # fmt: skip
+                    time.sleep(1.0)
+                driven = _drive(url, key, args.records, args.clients, args.batch)
+                server_cpu = server_cpu_seconds(pid) - before
+                kernel = server_cpu_seconds(pid, system=True) - kernel_before
+            finally:
+                if spy is not None:
+                    spy.send_signal(2)
+                    spy.wait(timeout=60)
         per = 1000 / args.records
         out: dict[str, Any] = {
             "records": args.records,
