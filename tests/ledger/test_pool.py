@@ -34,20 +34,20 @@ def _body(entries: int) -> bytes:
 
 
 def test_a_large_body_is_split_across_idle_workers(validator: Validator) -> None:
-    assert validator._parts(_body(1000)) == 2
+    assert validator._parts(1000) == 2
 
 
 def test_a_small_body_goes_to_one_worker(validator: Validator) -> None:
-    assert validator._parts(_body(MIN_PART)) == 1
-    assert validator._parts(_body(1)) == 1
+    assert validator._parts(MIN_PART) == 1
+    assert validator._parts(1) == 1
 
 
 def test_under_load_each_worker_takes_whole_bodies(validator: Validator) -> None:
     """Every part parses the whole body, so splitting only pays when a worker is idle."""
     validator._busy = 1
-    assert validator._parts(_body(1000)) == 1
+    assert validator._parts(1000) == 1
     validator._busy = 2
-    assert validator._parts(_body(1000)) == 1
+    assert validator._parts(1000) == 1
 
 
 def _comparable(result: Result) -> object:

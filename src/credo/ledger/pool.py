@@ -146,7 +146,7 @@ class Validator:
             # Off the event loop: a 1,000-entry body is about 70 ms of Python, and on the
             # loop every other request of this process (portal pages too) waited for it.
             return await asyncio.to_thread(self._validate_here, body)
-        parts = self._parts(body)
+        parts = self._parts(entries)
         version = self.store.state_version()
         loop = asyncio.get_running_loop()
         futures = [
@@ -163,12 +163,11 @@ class Validator:
     def _validate_here(self, body: bytes) -> list[Result]:
         return decode_part(parse_batch(body), 0, 1, self.kinds, self._lookup())
 
-    def _parts(self, body: bytes) -> int:
-        """How many workers share one body. Each of them parses all of it (~2.5 us per entry),
-        so a body is split only across idle workers, and only when it holds enough entries to
-        be worth it; under load every worker takes whole bodies."""
+    def _parts(self, entries: int) -> int:
+        """How many workers share a body of (at most) ``entries``. Each of them parses all of
+        it (~2.5 us per entry), so a body is split only across idle workers, and only when it
+        holds enough entries to be worth it; under load every worker takes whole bodies."""
         idle = self.workers - self._busy
-        entries = body.count(b'"payloadType"')  # an upper bound, counted without parsing
         return max(1, min(idle, entries // MIN_PART))
 
     def warm_up(self) -> None:
