@@ -40,8 +40,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nacl.signing
+from bench_records import _people
 
 from credo.ledger.dsse import sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
@@ -81,7 +83,7 @@ def _record_batch(node: Node, people: People, key: MemberKey, first: int, size: 
     specs = [
         RecordSpec(
             "bank",
-            f"BN{(n % 2000) if n % 4 else 10**6 + n:08d}",
+            _people(n, 2000),
             "finance",
             "loan.repaid",
             {"amount": 1200, "on_time": True},
