@@ -194,6 +194,14 @@ def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriv
     monkeypatch.setattr(scores, "SWITCH_CHUNK", 2)  # storing spans several transactions
     rescorer = Rescorer(store).start()
     node.sequencer.add_listener(rescorer.on_commit)
+    # Listeners run in turn on one thread: once this one has heard a commit, the rescorer has
+    # queued it. Waiting on the rescorer's queue alone raced the commit's delivery to it.
+    heard: list[int] = []
+    node.sequencer.add_listener(lambda entries: heard.append(len(entries)))
+
+    def handed(entries: int) -> Callable[[], bool]:
+        return lambda: sum(heard) >= entries and rescorer.queued == 0
+
     seen: list[str] = []
     stop = threading.Event()
     problems: list[str] = []
@@ -227,7 +235,7 @@ def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriv
             _put(prog, data_dir, nid, 40 + n)
         for nid in nids[6:]:
             prog.enrol(nid)
-        _until(lambda: rescorer.queued == 0)
+        _until(handed(3 + len(nids) + 4))  # the proposal, two votes, the records, enrolments
         assert store.serving_rules() == old
         assert scores.status(store)["switching"] is True
         assert rescorer.switch is not None
@@ -236,11 +244,11 @@ def test_new_rules_are_served_to_everyone_at_one_moment_while_entries_keep_arriv
         for nid in nids[:3]:  # and while it is being stored
             _put(prog, data_dir, nid, 80)
         _until(lambda: rescorer.switch is not None and rescorer.switch.phase == "done")
-        _until(lambda: rescorer.queued == 0)
+        _until(handed(3 + len(nids) + 4 + 3))
     finally:
         stop.set()
         reader.join()
-        rescorer.close()
+        rescorer.close()  # rescores what it was handed, then stops
     assert problems == []
     assert set(seen) <= {old, new}
     first_new = seen.index(new)
