@@ -455,3 +455,83 @@ def test_all_rejected_is_a_problem_body(client: TestClient) -> None:
     assert body["status"] == 422
     assert body["detail"]
     assert body["results"][0]["code"] == "bad_envelope"
+
+
+# -- a sibling's vouch (credo.services.forwarding) ------------------------------------------
+
+
+def _forged(data_dir: Path, n: int) -> bytes:
+    """A body of one attestation whose signature, by an active member's key, is wrong."""
+    env = attestation(data_dir, n)
+    sig = bytearray(base64.b64decode(env["signatures"][0]["sig"]))  # type: ignore[index]
+    sig[0] ^= 1
+    env["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()  # type: ignore[index]
+    return json.dumps({"entries": [env]}).encode()
+
+
+def test_only_a_vouch_under_the_siblings_key_spares_the_signature_check(data_dir: Path) -> None:
+    """What the siblings' key grants, shown by what it would let through: a wrong signature
+    passes only with a good vouch on a forwarded body. Without the key (a member, another
+    host) the same body is checked in full, whatever headers it carries."""
+    from credo.api.app import create_app
+    from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouch
+    from credo.settings import Settings
+
+    key, other = b"k" * 32, b"o" * 32
+    app = create_app(Settings(data_dir=data_dir, workers=0))
+    app.state.vouch_key = key  # as credo.api.processes hands it to each serving process
+    forwarded = {"Content-Type": "application/json", FORWARDED_HEADER: "1"}
+    with TestClient(app) as client:
+        refused = [
+            ({}, key),  # not forwarded: a vouch from a member counts for nothing
+            (forwarded, other),  # under another key
+            (forwarded, None),  # no vouch
+        ]
+        for n, (headers, signer) in enumerate(refused):
+            body = _forged(data_dir, n)
+            sent = dict(headers or {"Content-Type": "application/json"})
+            if signer is not None:
+                sent[VOUCH_HEADER] = vouch(signer, body)
+            answer = client.post("/v1/entries", content=body, headers=sent)
+            assert answer.status_code == 422, (n, answer.text)
+            assert answer.json()["code"] == "bad_signature"
+        body = _forged(data_dir, 9)
+        tampered = body.replace(b'{"entries"', b'{ "entries"')  # the same entries, other bytes
+        assert tampered != body
+        answer = client.post(
+            "/v1/entries",
+            content=tampered,
+            headers={**forwarded, VOUCH_HEADER: vouch(key, body)},  # for other bytes
+        )
+        assert answer.json()["code"] == "bad_signature"
+        answer = client.post(
+            "/v1/entries", content=body, headers={**forwarded, VOUCH_HEADER: vouch(key, body)}
+        )
+        assert answer.status_code == 200, answer.text
+        assert app.state.node.ledger.sequencer.stats.vouched == 1
+
+
+def test_a_vouch_does_not_admit_a_key_that_is_not_a_members(data_dir: Path) -> None:
+    """The vouch spares the signature's arithmetic, not the question of whose key it is."""
+    from credo.api.app import create_app
+    from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouch
+    from credo.settings import Settings
+
+    stranger = MemberKey.generate()
+    body = {"digest": "sha256:" + "ab" * 32, "doc_type": "diploma"}
+    env = envelope_json(make_envelope("attestation.issue", "uni", body, [stranger]))
+    raw = json.dumps({"entries": [env]}).encode()
+    app = create_app(Settings(data_dir=data_dir, workers=0))
+    app.state.vouch_key = key = b"k" * 32
+    with TestClient(app) as client:
+        answer = client.post(
+            "/v1/entries",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                FORWARDED_HEADER: "1",
+                VOUCH_HEADER: vouch(key, raw),
+            },
+        )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "unknown_signer"

@@ -102,6 +102,10 @@ def test_two_processes_serve_one_session_and_one_members_entries(tmp_path: Path)
         assert 'credo_sequencer_active{process="0"}' in metrics
         assert 'credo_sequencer_active{process="1"}' in metrics
         assert "credo_entries_forwarded_total" in metrics
+        # The standby vouched for the five it verified: the sequencer checked no signature
+        # of theirs again (credo.services.forwarding).
+        vouched = re.findall(r'^credo_entries_vouched_total\{process="\d"\} (\S+)$', metrics, re.M)
+        assert sorted(float(v) for v in vouched) == [0.0, 5.0], metrics
     finally:
         server.stop()
 

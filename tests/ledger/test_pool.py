@@ -119,7 +119,7 @@ def test_without_workers_a_large_body_is_validated_off_the_event_loop(
     v = Validator(store, standard_kinds(), workers=0)
     loop_ran = threading.Event()
 
-    def waits_for_the_loop(*args: object) -> list[Result]:
+    def waits_for_the_loop(*args: object, **options: object) -> list[Result]:
         assert loop_ran.wait(10), "validation held the event loop"
         return []
 
@@ -135,3 +135,32 @@ def test_without_workers_a_large_body_is_validated_off_the_event_loop(
         asyncio.run(both())
     finally:
         store.close()
+
+
+def test_a_vouched_body_skips_only_the_signature_check_here_and_on_a_worker(
+    validator: Validator, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``verify=False`` (a sibling vouched, credo.services.forwarding) reaches the worker's
+    decoding as well as this process's: a wrong signature passes only then, while a
+    malformed entry is refused either way."""
+    env = attestation(data_dir, 1)
+    sig = env["signatures"][0]  # type: ignore[index]
+    sig["sig"] = ("B" if sig["sig"][0] == "A" else "A") + sig["sig"][1:]
+    body = b'{"entries":[%s,{"nope":1},%s]}' % (
+        json.dumps(env).encode(),
+        json.dumps(attestation(data_dir, 2)).encode(),
+    )
+    for name in ("_worker_store", "_worker_kinds", "_worker_keys", "_worker_version"):
+        monkeypatch.setattr(pool, name, getattr(pool, name))  # a worker's, put back after
+    pool._worker_init(validator.store.location, validator.kinds)
+    version = validator.store.state_version()
+    try:
+        for verify, first in ((True, EntryRejected), (False, Decoded)):
+            here = validator._validate_here(body, verify)
+            there = _unpack(pool._worker_decode(body, 0, 1, version, verify))
+            for results in (here, there):
+                assert [type(r) for r in results] == [first, EntryRejected, Decoded]
+            assert not verify or here[0].code == "bad_signature"  # type: ignore[union-attr]
+    finally:
+        assert pool._worker_store is not None
+        pool._worker_store.close()

@@ -18,7 +18,7 @@ from credo.ledger import validate
 from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import Decoded
 from credo.services import forwarding
-from credo.services.forwarding import FORWARDED_HEADER, Forwarder
+from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, Forwarder, vouched
 from credo.services.node import Node
 from tests.conftest import attestation
 from tests.e2e._server import free_port
@@ -71,6 +71,24 @@ def test_entries_go_as_their_envelopes_and_come_back_as_outcomes(ledger: Node) -
     assert isinstance(outcomes[1], EntryRejected)
     assert outcomes[1].code == "duplicate"
     assert outcomes[2] == Accepted(8, entries[2].leaf_hash)
+
+
+def test_siblings_vouch_for_what_they_verified_and_for_nothing_else(ledger: Node) -> None:
+    """A forwarder holding the siblings' key vouches for each request's exact bytes; one
+    holding none (another host) vouches for nothing; a request holding a signature this
+    process could not verify (a key it did not know yet) goes without a vouch."""
+    entries = _entries(ledger, 3)
+    key = b"s" * 32
+    seen: list[httpx.Request] = []
+    sibling = Forwarder(transport=httpx.MockTransport(_sequencer_at(0, seen)), vouch_key=key)
+    sibling(URL, entries)
+    assert vouched(key, seen[0].content, seen[0].headers[VOUCH_HEADER])
+    assert not vouched(b"o" * 32, seen[0].content, seen[0].headers[VOUCH_HEADER])
+    _forwarder(_sequencer_at(0, seen))(URL, entries)
+    assert VOUCH_HEADER not in seen[1].headers
+    unchecked = entries[1]._replace(unverified=(("a-key-id", b"sig"),))
+    sibling(URL, [entries[0], unchecked, entries[2]])
+    assert VOUCH_HEADER not in seen[2].headers
 
 
 def test_a_large_group_goes_in_requests_within_the_apis_limits(

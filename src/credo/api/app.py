@@ -54,6 +54,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
                 workers=settings.workers,
                 advertise=settings.advertised_url(),
                 lease_seconds=settings.lease_seconds,
+                vouch_key=getattr(app.state, "vouch_key", None),  # credo.api.processes
             )
             running.enter_context(node)
             accounts = Accounts.open(

@@ -85,6 +85,12 @@ class CredoCollector(Collector):
         )
         forwarded.add_metric([], stats.forwarded)
         yield forwarded
+        vouched = CounterMetricFamily(
+            "credo_entries_vouched",
+            "Entries a sibling serving process forwarded here with its signatures verified.",
+        )
+        vouched.add_metric([], stats.vouched)
+        yield vouched
         lease = self.ledger.sequencer.lease
         role = None if lease is None else lease.role()
         yield _gauge(

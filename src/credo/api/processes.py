@@ -28,6 +28,7 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
+import secrets
 import signal
 import socket
 import sys
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp
 
 from credo.api.server import STARTUP_FAILURE, make_server
+from credo.services.forwarding import VOUCH_KEY_BYTES
 from credo.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,7 @@ def _child(
     private: socket.socket,
     index: int,
     siblings: list[Sibling],
+    vouch_key: bytes,
 ) -> None:
     """One serving process: its app, on the shared socket and its own."""
     mine = siblings[index]
@@ -113,6 +116,7 @@ def _child(
     if state is not None:
         state.process = mine
         state.siblings = [s for s in siblings if s.index != index]
+        state.vouch_key = vouch_key
     server = make_server(app, settings)
     with contextlib.suppress(KeyboardInterrupt):
         server.run(sockets=[shared, private])
@@ -133,6 +137,8 @@ class Supervisor:
         self._private: list[socket.socket] = []
         self._siblings: list[Sibling] = []
         self._children: dict[int, tuple[BaseProcess, float]] = {}
+        # Handed to each child through the spawn pipe, never argv or the environment.
+        self._vouch_key = secrets.token_bytes(VOUCH_KEY_BYTES)
 
     def bind(self) -> None:
         """Bind the shared socket and each child's private one (all before any child runs,
@@ -154,6 +160,7 @@ class Supervisor:
                 self._private[index],
                 index,
                 self._siblings,
+                self._vouch_key,
             ),
             name=f"credo-serve-{index}",
             daemon=False,

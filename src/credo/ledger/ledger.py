@@ -70,10 +70,15 @@ class Ledger:
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
         return self._counted(_merge(checked, self.sequencer.append_now(valid)))
 
-    async def submit_body(self, body: bytes, *, forwardable: bool = True) -> list[Outcome]:
+    async def submit_body(
+        self, body: bytes, *, forwardable: bool = True, vouched: bool = False
+    ) -> list[Outcome]:
         """Validate a ``POST /v1/entries`` body (on the workers) and sequence what passed;
-        ``forwardable=False`` for a body another process forwarded here."""
-        checked = await self.validator.validate_body(body)
+        ``forwardable=False`` for a body another process forwarded here, ``vouched`` when a
+        sibling process verified its signatures (`credo.services.forwarding`)."""
+        checked = await self.validator.validate_body(body, verify=not vouched)
+        if vouched:
+            self.sequencer.stats.count_vouched(len(checked))
         valid = [c for c in checked if not isinstance(c, EntryRejected)]
         submitted = self.sequencer.submit(valid, forwardable=forwardable)
         done: list[Outcome] = await asyncio.wrap_future(submitted)

@@ -50,6 +50,8 @@ class LogStats:
     failed_groups: int = 0
     forwarded: int = 0
     """Entries handed to the active sequencer because this process was not it."""
+    vouched: int = 0
+    """Entries forwarded here by a sibling that vouched for their signatures."""
     group_entries: Histogram = field(default_factory=lambda: Histogram(GROUP_ENTRIES))
     commit_seconds: Histogram = field(default_factory=lambda: Histogram(COMMIT_SECONDS))
     last_commit: float | None = None
@@ -61,6 +63,10 @@ class LogStats:
         with self._lock:
             self.accepted += len(outcomes) - len(refused)
             self.refused.update(refused)
+
+    def count_vouched(self, entries: int) -> None:
+        with self._lock:
+            self.vouched += entries
 
     def group(self, entries: int, seconds: float, at: float) -> None:
         with self._lock:

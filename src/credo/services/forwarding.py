@@ -1,10 +1,19 @@
 """A standby process's submissions, sent to the active sequencer (`credo.ledger.lease`).
 
-The entries have passed this process's validation, but the sequencer trusts no one: they go
-to its public ``POST /v1/entries`` exactly as a member would send them (their DSSE envelopes,
-in at most `MAX_BATCH_ENTRIES` and `MAX_BATCH_BYTES` a request), where they are validated
-again. `FORWARDED_HEADER` tells it not to forward them on, so a submission can never go
-round between two processes that each think the other is the sequencer.
+The entries have passed this process's validation. They go to the sequencer's public
+``POST /v1/entries`` exactly as a member would send them (their DSSE envelopes, in at most
+`MAX_BATCH_ENTRIES` and `MAX_BATCH_BYTES` a request), where they are validated again.
+`FORWARDED_HEADER` tells it not to forward them on, so a submission can never go round
+between two processes that each think the other is the sequencer.
+
+Siblings, the serving processes one `credo serve` started, share a key that only their
+parent made and handed them (never written down, never in the environment). With it a
+standby vouches for a request whose every signature it verified (`VOUCH_HEADER`: HMAC-SHA256
+of the body), and the sequencer, finding the vouch good, checks everything else again but
+not the Ed25519 signatures, most of an attestation's validation. A vouch says only that the
+signatures in these exact bytes verify by the keys they name: a property of the bytes, so a
+replayed request gains nothing a member resending them would not. Anyone else (another host,
+a member, a request without the key) is validated in full, as before.
 
 What may be retried is decided here, by what is certain: a connection that was never made,
 or a sequencer that answers that it is not one (503 ``not_sequencer``), wrote nothing, and
@@ -16,6 +25,8 @@ sees, and the entries are not sent again.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 from collections.abc import Iterator
@@ -28,6 +39,8 @@ from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, Decoded
 from credo.settings import CLIENT_KEEPALIVE_SECONDS
 
 FORWARDED_HEADER = "Credo-Forwarded"
+VOUCH_HEADER = "Credo-Vouch"
+VOUCH_KEY_BYTES = 32
 TIMEOUT_SECONDS = 30.0
 """How long the active sequencer may take to answer one forwarded request: a group commit
 under load, not a dead host (a dead host refuses the connection, or the lease says so)."""
@@ -36,12 +49,31 @@ if TYPE_CHECKING:
     import httpx
 
 
+def vouch(key: bytes, body: bytes) -> str:
+    """A sibling's word that every signature in ``body`` verifies."""
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def vouched(key: bytes | None, body: bytes, header: str | None) -> bool:
+    """Whether ``header`` is a good vouch for ``body`` under the siblings' ``key``."""
+    if key is None or header is None:
+        return False
+    return hmac.compare_digest(vouch(key, body), header)
+
+
 class Forwarder:
-    """`credo.ledger.sequencer.Forward` over HTTP."""
+    """`credo.ledger.sequencer.Forward` over HTTP. ``vouch_key``: the key this process's
+    siblings share, if it has siblings."""
 
     def __init__(
-        self, *, timeout: float = TIMEOUT_SECONDS, transport: httpx.BaseTransport | None = None
+        self,
+        *,
+        timeout: float = TIMEOUT_SECONDS,
+        transport: httpx.BaseTransport | None = None,
+        vouch_key: bytes | None = None,
     ) -> None:
+        self.vouch_key = vouch_key
+
         def make() -> httpx.Client:
             import httpx
 
@@ -81,6 +113,9 @@ class Forwarder:
     def _send(self, url: str, chunk: list[Decoded], sending: threading.Event) -> list[Outcome]:
         body = b'{"entries":[' + b",".join(e.stored for e in chunk) + b"]}"
         headers = {"Content-Type": "application/json", FORWARDED_HEADER: "1"}
+        # A signature by a key this process did not know was left unverified: no vouch then.
+        if self.vouch_key is not None and not any(e.unverified for e in chunk):
+            headers[VOUCH_HEADER] = vouch(self.vouch_key, body)
         http = self._http
         import httpx  # loaded by `_http`
 

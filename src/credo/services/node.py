@@ -195,10 +195,12 @@ class Node:
         clock: Callable[[], float] = time.time,
         advertise: str | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        vouch_key: bytes | None = None,
     ) -> None:
         """``advertise``: this process serves at that URL and sequences only while it holds
         the store's sequencer lease, forwarding to the holder otherwise (`credo serve`);
-        without it, it writes whenever asked (the CLI)."""
+        without it, it writes whenever asked (the CLI). ``vouch_key``: the key it shares with
+        its sibling serving processes (`credo.services.forwarding`)."""
         config = data.read_config()
         self.data = data
         self.operator: str = config["operator"]
@@ -208,7 +210,7 @@ class Node:
         signer = NoteSigner(config["origin"], MemberKey.load(data.log_key).private_key)
         self.store = store_at(data.store_location)
         self.vault = Vault(data.vault_location, data.open_vault_key(os.environ))
-        self.forwarder = Forwarder() if advertise else None
+        self.forwarder = Forwarder(vouch_key=vouch_key) if advertise else None
         self.lease = None if advertise is None else Lease(self.store, advertise, lease_seconds)
         self.ledger = Ledger(
             self.store,

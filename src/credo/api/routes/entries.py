@@ -17,7 +17,7 @@ from credo.errors import EntryRejected
 from credo.ledger import proofs
 from credo.ledger.sequencer import Accepted
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_ENTRY_BYTES
-from credo.services.forwarding import FORWARDED_HEADER
+from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouched
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
@@ -134,7 +134,11 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
     """
     body = await request.body()  # at most MAX_BATCH_BYTES: credo.api.limits counts it in
     forwarded = FORWARDED_HEADER in request.headers  # from another credo process: no further
-    outcomes = await ledger.submit_body(body, forwardable=not forwarded)
+    forwarder = request.app.state.node.forwarder
+    sibling = forwarded and vouched(
+        None if forwarder is None else forwarder.vouch_key, body, request.headers.get(VOUCH_HEADER)
+    )
+    outcomes = await ledger.submit_body(body, forwardable=not forwarded, vouched=sibling)
     refusals = [o for o in outcomes if isinstance(o, EntryRejected)]
     accepted = len(outcomes) - len(refusals)
     status = 200 if not refusals else 422 if accepted == 0 else 207
