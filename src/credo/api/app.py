@@ -31,6 +31,7 @@ from credo.api.routes import (
 )
 from credo.services.accounts import Accounts, relying_party
 from credo.services.node import DataDir, Node
+from credo.services.people import People
 from credo.services.ratelimit import Limits
 from credo.services.rescorer import Rescorer
 from credo.services.witnessing import Witnessing
@@ -86,13 +87,12 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Fast
             app.state.nonces = NonceCache(store=nonces_at(data.nonces_location))
             running.callback(app.state.nonces.close)
             app.state.limits = Limits.standard()  # codes and passkey ceremonies (429 past them)
-            app.state.people = None  # opened on first use by credo.api.deps.get_people
+            app.state.people = People.open(node)  # reads nothing: its parts are the node's
             app.state.accounts = accounts  # people's portal sign-in (credo.services.accounts)
             try:
                 yield
             finally:
-                if app.state.people is not None:
-                    app.state.people.close()
+                app.state.people.close()
 
     app = CredoAPI(
         title="credo",

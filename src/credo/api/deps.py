@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -39,17 +38,12 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 # -- people's data: the vault-backed service, and member authentication --------------------
 
-_people_lock = threading.Lock()
 
-
-def get_people(request: Request) -> People:
-    """The people's-data service over the node and its vault, made on first use."""
-    state = request.app.state
-    with _people_lock:
-        people: People | None = getattr(state, "people", None)
-        if people is None:
-            people = People.open(state.node)
-            state.people = people
+async def get_people(request: Request) -> People:
+    """The people's-data service over the node and its vault (made by the app's lifespan).
+    It was a plain ``def`` that made it on first use: FastAPI ran it on its thread pool, a
+    hop that was 5% of a record's server CPU one by one (py-spy, bench/profile_records.py)."""
+    people: People = request.app.state.people
     return people
 
 
