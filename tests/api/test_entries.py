@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from credo.api.app import create_app
 from credo.ledger.dsse import encode_envelope, parse_envelope, payload_type_for, sign_envelope
 from credo.ledger.entries import envelope_json, make_envelope
 from credo.ledger.keys import MemberKey
 from credo.ledger.validate import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES
+from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouch
+from credo.settings import Settings
 from credo.tlog import (
     Checkpoint,
     NoteVerifier,
@@ -473,10 +476,6 @@ def test_only_a_vouch_under_the_siblings_key_spares_the_signature_check(data_dir
     """What the siblings' key grants, shown by what it would let through: a wrong signature
     passes only with a good vouch on a forwarded body. Without the key (a member, another
     host) the same body is checked in full, whatever headers it carries."""
-    from credo.api.app import create_app
-    from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouch
-    from credo.settings import Settings
-
     key, other = b"k" * 32, b"o" * 32
     app = create_app(Settings(data_dir=data_dir, workers=0))
     app.state.vouch_key = key  # as credo.api.processes hands it to each serving process
@@ -513,10 +512,6 @@ def test_only_a_vouch_under_the_siblings_key_spares_the_signature_check(data_dir
 
 def test_a_vouch_does_not_admit_a_key_that_is_not_a_members(data_dir: Path) -> None:
     """The vouch spares the signature's arithmetic, not the question of whose key it is."""
-    from credo.api.app import create_app
-    from credo.services.forwarding import FORWARDED_HEADER, VOUCH_HEADER, vouch
-    from credo.settings import Settings
-
     stranger = MemberKey.generate()
     body = {"digest": "sha256:" + "ab" * 32, "doc_type": "diploma"}
     env = envelope_json(make_envelope("attestation.issue", "uni", body, [stranger]))
